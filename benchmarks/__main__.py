@@ -1,0 +1,16 @@
+"""Run every benchmark module (``python -m benchmarks [NAME ...]``)."""
+
+import importlib
+import sys
+
+BENCHMARKS = ["project_create", "takes_listing"]
+
+
+def main() -> None:
+    for name in sys.argv[1:] or BENCHMARKS:
+        print(f"\n== {name} ==", flush=True)
+        importlib.import_module(f"benchmarks.{name}").main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""``studio lab``: JupyterLab on the workspace, opened on the Welcome notebook."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from studio.cli import app, err_console
+from studio.cli.doctor import report_readiness
+from studio.cli.options import WorkspaceOption
+from studio.workspace import Workspace
+
+WELCOME = "Welcome.ipynb"
+
+
+def install_welcome_notebook(workspace: Path) -> Path:
+    """Copy the Welcome notebook into the workspace unless one is there (never overwritten)."""
+    target = workspace / WELCOME
+    if not target.exists():
+        source = resources.files("studio") / "notebooks" / WELCOME
+        with resources.as_file(source) as path:
+            shutil.copyfile(path, target)
+    return target
+
+
+def jupyter_lab_command(
+    workspace: Path, *, ip: str, port: int, open_browser: bool, extra: list[str]
+) -> list[str]:
+    command = [
+        sys.executable, "-m", "jupyterlab",
+        f"--ServerApp.root_dir={workspace}",
+        f"--ServerApp.ip={ip}",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.open_browser={open_browser}",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines run as root
+    return [*command, *extra, WELCOME]
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    ip: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (the next free one if taken).")] = 8888,
+    browser: Annotated[bool, typer.Option(help="Open a web browser.")] = True,
+    skip_checks: Annotated[bool, typer.Option(help="Start even if git-lfs is missing.")] = False,
+) -> None:
+    """Check the machine, prepare the workspace and start JupyterLab on it. Extra arguments
+    go to JupyterLab."""
+    if not report_readiness(workspace) and not skip_checks:
+        err_console.print("fix the above, or pass --skip-checks to start anyway")
+        raise typer.Exit(1)
+    ws = Workspace(workspace)
+    install_welcome_notebook(ws.path)
+    command = jupyter_lab_command(
+        ws.path, ip=ip, port=port, open_browser=browser, extra=list(ctx.args)
+    )
+    os.chdir(ws.path)
+    os.execv(command[0], command)  # noqa: S606 - JupyterLab replaces this process

@@ -1,0 +1,32 @@
+"""The active take of a shot, persisted as ``active_take.json`` in the shot's render folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio.documents import load_model, write_model
+from studio.project.provenance import utc_now
+
+ACTIVE_FILE: Final = "active_take.json"
+
+
+class ActiveTake(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    take: str = Field(description="file name of the active take, in the same folder")
+    selected_at: datetime = Field(default_factory=utc_now)
+
+
+def read_active(shot_dir: Path) -> str | None:
+    path = shot_dir / ACTIVE_FILE
+    return load_model(path, ActiveTake).take if path.exists() else None
+
+
+def write_active(shot_dir: Path, take_name: str) -> Path:
+    path = shot_dir / ACTIVE_FILE
+    write_model(path, ActiveTake(take=take_name))
+    return path

@@ -1,0 +1,167 @@
+"""``Project``: one project folder, its manifest, its takes and its git history."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from studio.errors import InvalidInput, ProjectNotFound, TakeError
+from studio.project import active_take, repo
+from studio.project import takes as take_store
+from studio.project.layout import MANIFEST_FILE
+from studio.project.manifest import ProjectManifest, load_manifest, save_manifest
+from studio.project.takes import Take
+from studio.quality import Quality
+
+
+class Project:
+    """A studio project (PRD §2): a folder with the Table 1 layout that is its own git repo.
+
+    >>> project = workspace.create_project("Night Market", quality="low")
+    >>> take = project.new_take(scene=1, shot=10, ext="png", prompt="lanterns at dusk")
+    >>> take.write_bytes(png_bytes)
+    >>> project.commit_takes([take])
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).resolve()
+        if not (self.path / MANIFEST_FILE).is_file():
+            raise ProjectNotFound(
+                f"{self.path} is not a studio project: it has no {MANIFEST_FILE}",
+                hint="create one with Workspace.create_project(...) or `studio new TITLE`",
+            )
+        self.manifest  # noqa: B018 - validate now, so a broken project fails on open
+
+    # --- identity and manifest ------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST_FILE
+
+    @property
+    def manifest(self) -> ProjectManifest:
+        """project.json as it is on disk now, validated."""
+        return load_manifest(self.manifest_path)
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return self.manifest.uuid
+
+    @property
+    def title(self) -> str:
+        return self.manifest.title
+
+    @property
+    def name(self) -> str:
+        """The folder name (unique within the workspace)."""
+        return self.path.name
+
+    @property
+    def canvas_path(self) -> Path:
+        return self.path / self.manifest.canvas_path
+
+    def save_manifest(
+        self, manifest: ProjectManifest, *, expected_version: int | None = None
+    ) -> ProjectManifest:
+        """Save under the optimistic lock: the file must still be at ``expected_version``
+        (default ``manifest.version``); it becomes version + 1, or ``VersionConflict``."""
+        repo.require_git_and_lfs()
+        expected = manifest.version if expected_version is None else expected_version
+        return save_manifest(self.manifest_path, manifest, expected_version=expected)
+
+    # --- takes ----------------------------------------------------------------------------
+
+    def new_take(
+        self,
+        *,
+        scene: int,
+        shot: int,
+        ext: str,
+        pipeline: str | None = None,
+        prompt: str | None = None,
+        inputs: dict[str, Any] | None = None,
+        seed: int | None = None,
+        quality: Quality | None = None,
+        version: int | None = None,
+    ) -> Take:
+        """Reserve the shot's next take file atomically (see :mod:`studio.project.takes`)."""
+        repo.require_git_and_lfs()
+        return take_store.reserve_take(
+            self.path,
+            scene=scene,
+            shot=shot,
+            ext=ext,
+            pipeline=pipeline,
+            prompt=prompt,
+            inputs=inputs,
+            seed=seed,
+            quality=quality,
+            version=version,
+        )
+
+    def takes(self, *, scene: int, shot: int) -> list[Take]:
+        """The shot's takes: a scan of its render folder, sorted by version then take."""
+        return take_store.list_takes(self.path, scene=scene, shot=shot)
+
+    def shots(self) -> list[tuple[int, int]]:
+        """(scene, shot) of every shot folder under 03_Renders, sorted."""
+        return take_store.list_shots(self.path)
+
+    def shot_path(self, *, scene: int, shot: int) -> Path:
+        return self.path / take_store.shot_folder(scene=scene, shot=shot)
+
+    def active_take(self, *, scene: int, shot: int) -> Take | None:
+        """The take chosen with :meth:`set_active_take`; without a choice, the newest ready
+        take; None when the shot has no ready take."""
+        shot_takes = self.takes(scene=scene, shot=shot)
+        chosen = active_take.read_active(self.shot_path(scene=scene, shot=shot))
+        for take in shot_takes:
+            if take.name == chosen:
+                return take
+        ready = [take for take in shot_takes if take.ready]
+        return ready[-1] if ready else None
+
+    def set_active_take(self, take: Take) -> None:
+        """Make ``take`` its shot's active take (persisted in the shot folder)."""
+        repo.require_git_and_lfs()
+        self._check_owned(take)
+        if not take.ready:
+            raise TakeError(
+                f"{take.name} has not been written yet; only a ready take can be active"
+            )
+        active_take.write_active(take.path.parent, take.name)
+
+    def commit_takes(self, takes: list[Take], message: str | None = None) -> str:
+        """Commit takes (media through LFS, sidecars, the shots' active-take files); returns
+        the commit id. Refuses empty takes and media that .gitattributes would not send to LFS."""
+        if not takes:
+            raise InvalidInput("no takes to commit")
+        for take in takes:
+            self._check_owned(take)
+            if not take.ready:
+                raise TakeError(f"{take.name} is still empty (reserved, never written)")
+        media = [take.path for take in takes]
+        repo.require_lfs_for(self.path, media)
+        extra = [take.sidecar_path for take in takes if take.sidecar_path.exists()]
+        for folder in {take.path.parent for take in takes}:
+            if (folder / active_take.ACTIVE_FILE).exists():
+                extra.append(folder / active_take.ACTIVE_FILE)
+        names = ", ".join(take.name for take in takes)
+        return repo.commit_paths(
+            self.path, [*media, *extra], message=message or f"Add takes: {names}"
+        )
+
+    def _check_owned(self, take: Take) -> None:
+        if not take.path.is_relative_to(self.path):
+            raise InvalidInput(f"{take.path} is not a take of project {self.name}")
+
+    # --- display ----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"Project({self.title!r}, path={str(self.path)!r})"
+
+    def _repr_html_(self) -> str:
+        from studio.display import project_html
+
+        return project_html(self)

@@ -1,0 +1,57 @@
+"""A take's provenance sidecar: how it was made, and the creative fingerprint behind ``vNN``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio.quality import Quality
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def creative_fingerprint(
+    *,
+    pipeline: str | None,
+    prompt: str | None,
+    inputs: dict[str, Any],
+    quality: Quality | None,
+) -> str:
+    """A hash of what shapes the picture: pipeline, prompt, inputs and quality.
+
+    The seed, the worker and timings are left out: re-rolling the seed is another *take* of the
+    same *version*; changing any creative input starts a new version (see takes.py)."""
+    canonical = json.dumps(
+        {"pipeline": pipeline, "prompt": prompt, "inputs": inputs, "quality": quality},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Provenance(BaseModel):
+    """``SHOT-XXX_vNN_takeNN.take.json``, written when the take is reserved and completed
+    when it is made. Unknown keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    take: str = Field(description="file name of the take this sidecar describes")
+    creative_fingerprint: str
+    pipeline: str | None = None
+    image_digest: str | None = None
+    prompt: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    seed: int | None = None
+    quality: Quality | None = None
+    worker: str | None = None
+    reserved_at: datetime = Field(default_factory=utc_now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

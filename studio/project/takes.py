@@ -1,0 +1,300 @@
+"""Takes (PRD §3.3, contract 2): naming, atomic reservation, and listing by folder scan.
+
+Layout: ``03_Renders/SCENE_{scene:02d}/SHOT_{shot:03d}/`` holds
+``SHOT-{shot:03d}_v{version:02d}_take{n:02d}.{ext}``, each with its sidecar
+``SHOT-..._takeNN.take.json`` beside it.
+
+* **Reservation.** The sidecar is the reservation token: it is published with ``link(2)``,
+  which fails when the name exists, so of several writers (processes, or machines sharing the
+  folder over NFS) exactly one gets a number. The media file is then created empty with
+  ``O_EXCL``; :meth:`Take.write_bytes` fills it atomically, once. Nothing is ever overwritten.
+* **Numbers.** Take numbers count up within a version: ``v01_take01, v01_take02, v02_take01``.
+  The next number is one more than the highest found in the folder for that version (sidecars
+  and media both count), retried upward on a collision.
+* **Versions.** ``vNN`` is the shot's creative version. A new take keeps the newest take's
+  version when its creative fingerprint (pipeline, prompt, inputs, quality; not the seed) is
+  the same, and bumps it by one when anything creative changed. ``version=`` forces one.
+* **Listing** is a scan of the folder: every media file named like a take is a take, sorted
+  by (version, number); one still empty is *pending* (reserved, not yet written).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from studio.atomic import atomic_write_bytes
+from studio.documents import create_model, load_model, write_model
+from studio.errors import InvalidInput, TakeError
+from studio.project.layout import RENDERS_DIR
+from studio.project.provenance import Provenance, creative_fingerprint
+from studio.quality import Quality
+
+SIDECAR_SUFFIX: Final = ".take.json"
+MAX_SCENE: Final = 999
+MAX_SHOT: Final = 9999
+_STEM = r"SHOT-(?P<shot>\d{3,})_v(?P<version>\d{2,})_take(?P<number>\d{2,})"
+_MEDIA_RE: Final = re.compile(_STEM + r"\.(?P<ext>[a-z0-9]{1,10})")
+_SIDECAR_RE: Final = re.compile(_STEM + re.escape(SIDECAR_SUFFIX))
+_EXT_RE: Final = re.compile(r"[a-z0-9]{1,10}")
+_SCENE_DIR_RE: Final = re.compile(r"SCENE_(\d{2,})")
+_SHOT_DIR_RE: Final = re.compile(r"SHOT_(\d{3,})")
+
+
+# --- naming (pure) -------------------------------------------------------------------------
+
+
+def _check_number(value: int, *, name: str, maximum: int, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidInput(
+            f"{name} must be a whole number from {minimum} to {maximum}, not {value!r}"
+        )
+    return value
+
+
+def normalize_ext(ext: str) -> str:
+    """``".PNG"`` -> ``"png"``; refuse anything that is not a short alphanumeric extension."""
+    clean = ext.lower().removeprefix(".")
+    if not _EXT_RE.fullmatch(clean):
+        raise InvalidInput(
+            f"take extension must be 1-10 letters or digits (like 'png'), not {ext!r}"
+        )
+    return clean
+
+
+def shot_folder(*, scene: int, shot: int) -> str:
+    """``03_Renders/SCENE_01/SHOT_010`` (relative to the project root)."""
+    _check_number(scene, name="scene", maximum=MAX_SCENE)
+    _check_number(shot, name="shot", maximum=MAX_SHOT)
+    return f"{RENDERS_DIR}/SCENE_{scene:02d}/SHOT_{shot:03d}"
+
+
+def take_stem(*, shot: int, version: int, number: int) -> str:
+    return f"SHOT-{shot:03d}_v{version:02d}_take{number:02d}"
+
+
+def take_file_name(*, shot: int, version: int, number: int, ext: str) -> str:
+    return f"{take_stem(shot=shot, version=version, number=number)}.{normalize_ext(ext)}"
+
+
+@dataclass(frozen=True, order=True)
+class TakeId:
+    version: int
+    number: int
+
+
+def parse_take_file(name: str) -> tuple[TakeId, str] | None:
+    """(id, ext) of a media file named like a take, else None."""
+    match = _MEDIA_RE.fullmatch(name)
+    if not match:
+        return None
+    return TakeId(int(match["version"]), int(match["number"])), match["ext"]
+
+
+def parse_sidecar_file(name: str) -> TakeId | None:
+    match = _SIDECAR_RE.fullmatch(name)
+    return TakeId(int(match["version"]), int(match["number"])) if match else None
+
+
+def next_version(newest: Provenance | None, newest_version: int | None, fingerprint: str) -> int:
+    """The version rule: same creative fingerprint as the newest take -> same version."""
+    if newest_version is None:
+        return 1
+    if newest is not None and newest.creative_fingerprint == fingerprint:
+        return newest_version
+    return newest_version + 1
+
+
+def next_number(taken: set[TakeId], version: int) -> int:
+    return max((t.number for t in taken if t.version == version), default=0) + 1
+
+
+# --- the take --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Take:
+    """One take: an immutable media file plus its provenance sidecar."""
+
+    path: Path
+    scene: int
+    shot: int
+    version: int
+    number: int
+    ext: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def sidecar_path(self) -> Path:
+        return _sidecar_of(
+            self.path.parent, shot=self.shot, take_id=TakeId(self.version, self.number)
+        )
+
+    @property
+    def ready(self) -> bool:
+        """True once the media has been written (a reserved take is an empty file)."""
+        try:
+            return self.path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
+    @property
+    def provenance(self) -> Provenance | None:
+        """The sidecar, or None for a take that has none (e.g. copied in by hand)."""
+        return _read_sidecar(self.sidecar_path)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Fill the reserved take with ``data``, atomically and exactly once."""
+        if not data:
+            raise TakeError(f"refusing to write an empty take to {self.name}")
+        if self.ready:
+            raise TakeError(
+                f"{self.name} is already written; takes are immutable",
+                hint="reserve a new take with project.new_take(...)",
+            )
+        atomic_write_bytes(self.path, data)
+
+    def write_from(self, source: Path) -> None:
+        """Fill the reserved take with a copy of ``source``."""
+        self.write_bytes(Path(source).read_bytes())
+
+    def record(self, **fields: Any) -> Provenance:
+        """Update the sidecar (e.g. ``image_digest=``, ``finished_at=``); returns it."""
+        current = self.provenance or Provenance(
+            take=self.name,
+            creative_fingerprint=creative_fingerprint(
+                pipeline=None, prompt=None, inputs={}, quality=None
+            ),
+        )
+        updated = Provenance.model_validate({**current.model_dump(), **fields})
+        write_model(self.sidecar_path, updated)
+        return updated
+
+    def _repr_html_(self) -> str:
+        from studio.display import take_html
+
+        return take_html(self)
+
+
+# --- folder scan and reservation ------------------------------------------------------------
+
+
+def _read_sidecar(path: Path) -> Provenance | None:
+    return load_model(path, Provenance) if path.exists() else None
+
+
+def _sidecar_of(folder: Path, *, shot: int, take_id: TakeId) -> Path:
+    stem = take_stem(shot=shot, version=take_id.version, number=take_id.number)
+    return folder / (stem + SIDECAR_SUFFIX)
+
+
+def _scan(folder: Path) -> tuple[dict[TakeId, str], set[TakeId]]:
+    """Media files (id -> ext) and every id in use (media or sidecar) in a shot folder."""
+    media: dict[TakeId, str] = {}
+    used: set[TakeId] = set()
+    try:
+        entries = os.scandir(folder)
+    except FileNotFoundError:
+        return media, used
+    with entries:
+        for entry in entries:
+            parsed = parse_take_file(entry.name)
+            if parsed:
+                take_id, ext = parsed
+                media.setdefault(take_id, ext)
+                used.add(take_id)
+            elif (sidecar_id := parse_sidecar_file(entry.name)) is not None:
+                used.add(sidecar_id)
+    return media, used
+
+
+def list_takes(project_root: Path, *, scene: int, shot: int) -> list[Take]:
+    """Every take in the shot's folder, sorted by (version, number)."""
+    folder = project_root / shot_folder(scene=scene, shot=shot)
+    media, _ = _scan(folder)
+    return [
+        Take(
+            path=folder / take_file_name(shot=shot, version=i.version, number=i.number, ext=ext),
+            scene=scene,
+            shot=shot,
+            version=i.version,
+            number=i.number,
+            ext=ext,
+        )
+        for i, ext in sorted(media.items())
+    ]
+
+
+def reserve_take(
+    project_root: Path,
+    *,
+    scene: int,
+    shot: int,
+    ext: str,
+    pipeline: str | None = None,
+    prompt: str | None = None,
+    inputs: dict[str, Any] | None = None,
+    seed: int | None = None,
+    quality: Quality | None = None,
+    version: int | None = None,
+) -> Take:
+    """Reserve the next take of a shot (see the module doc for the rules) and return it.
+
+    On return the sidecar holds the creative inputs and the media file exists, empty."""
+    ext = normalize_ext(ext)
+    folder = project_root / shot_folder(scene=scene, shot=shot)
+    folder.mkdir(parents=True, exist_ok=True)
+    fingerprint = creative_fingerprint(
+        pipeline=pipeline, prompt=prompt, inputs=inputs or {}, quality=quality
+    )
+    media, used = _scan(folder)
+    if version is None:
+        newest = max(media, default=None)
+        version = next_version(
+            _read_sidecar(_sidecar_of(folder, shot=shot, take_id=newest)) if newest else None,
+            newest.version if newest else None,
+            fingerprint,
+        )
+    _check_number(version, name="version", minimum=1, maximum=999)
+    number = next_number(used, version)
+    while True:
+        name = take_file_name(shot=shot, version=version, number=number, ext=ext)
+        take = Take(folder / name, scene, shot, version, number, ext)
+        sidecar = Provenance(
+            take=name,
+            creative_fingerprint=fingerprint,
+            pipeline=pipeline,
+            prompt=prompt,
+            inputs=inputs or {},
+            seed=seed,
+            quality=quality,
+        )
+        if create_model(take.sidecar_path, sidecar):
+            try:
+                os.close(os.open(take.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                return take
+            except FileExistsError:
+                # A media file without a sidecar (copied in by hand) holds this number.
+                take.sidecar_path.unlink()
+        number += 1
+
+
+def list_shots(project_root: Path) -> list[tuple[int, int]]:
+    """(scene, shot) of every shot folder under 03_Renders, sorted."""
+    found: list[tuple[int, int]] = []
+    renders = project_root / RENDERS_DIR
+    for scene_dir in renders.iterdir() if renders.is_dir() else []:
+        scene_match = _SCENE_DIR_RE.fullmatch(scene_dir.name)
+        if not scene_match or not scene_dir.is_dir():
+            continue
+        for shot_dir in scene_dir.iterdir():
+            shot_match = _SHOT_DIR_RE.fullmatch(shot_dir.name)
+            if shot_match and shot_dir.is_dir():
+                found.append((int(scene_match[1]), int(shot_match[1])))
+    return sorted(found)

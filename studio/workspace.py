@@ -1,0 +1,154 @@
+"""The workspace (PRD §2.1): shared ``Library/`` and the ``Projects/`` it holds."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio.config import load_settings
+from studio.documents import create_model, load_model
+from studio.errors import InvalidInput, ManifestError, ProjectNotFound
+from studio.project.layout import MANIFEST_FILE
+from studio.project.naming import is_safe_folder_name
+from studio.project.project import Project
+from studio.project.scaffold import scaffold_project
+from studio.quality import DEFAULT_QUALITY_MAP, Quality, QualityMap, merge_quality_map
+
+WORKSPACE_FILE: Final = "workspace.json"
+PROJECTS_DIR: Final = "Projects"
+LIBRARY_DIRS: Final = ("Library/Branding", "Library/Stock_Media", "Library/Pipeline_Templates")
+
+
+class WorkspaceConfig(BaseModel):
+    """``workspace.json``: the workspace's own settings. Unknown keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: Literal["generative-media-studio/workspace"] = "generative-media-studio/workspace"
+    format_version: int = 1
+    quality_map: QualityMap = Field(
+        default_factory=dict,
+        description="cells that override PRD Table 4: {task: {quality: {pipeline, min_vram_gb}}}",
+    )
+
+
+@dataclass(frozen=True)
+class Library:
+    """Shared, reusable resources (PRD §2.1)."""
+
+    path: Path
+
+    @property
+    def branding(self) -> Path:
+        return self.path / "Branding"
+
+    @property
+    def stock_media(self) -> Path:
+        return self.path / "Stock_Media"
+
+    @property
+    def pipeline_templates(self) -> Path:
+        return self.path / "Pipeline_Templates"
+
+
+def ensure_workspace(path: Path) -> None:
+    """Create what is missing; never touch what exists (idempotent, non-destructive)."""
+    if path.exists() and not path.is_dir():
+        raise InvalidInput(f"{path} exists and is not a folder; choose another workspace path")
+    for rel in (*LIBRARY_DIRS, PROJECTS_DIR):
+        (path / rel).mkdir(parents=True, exist_ok=True)
+    create_model(path / WORKSPACE_FILE, WorkspaceConfig())  # no-op when it exists
+
+
+class Workspace:
+    """A studio workspace folder, created on first open.
+
+    >>> ws = Workspace("~/films")          # or Workspace() for $STUDIO_WORKSPACE / ./workspace
+    >>> project = ws.create_project("Night Market", quality="low")
+    >>> ws.open_project("Night_Market") is not None
+    True
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        chosen = Path(path) if path is not None else load_settings().workspace
+        self.path = chosen.expanduser().resolve()
+        ensure_workspace(self.path)
+        self.config = load_model(self.path / WORKSPACE_FILE, WorkspaceConfig)
+
+    @property
+    def projects_path(self) -> Path:
+        return self.path / PROJECTS_DIR
+
+    @property
+    def library(self) -> Library:
+        return Library(self.path / "Library")
+
+    @property
+    def quality_map(self) -> QualityMap:
+        """PRD Table 4 with this workspace's overrides applied."""
+        return merge_quality_map(DEFAULT_QUALITY_MAP, self.config.quality_map)
+
+    def create_project(
+        self,
+        title: str,
+        description: str = "",
+        quality: Quality = "standard",
+        aspect_ratio: str = "16:9",
+    ) -> Project:
+        """Scaffold a new project (PRD §2.2). Its folder name comes from the title; an existing
+        folder is never reused (``_2``, ``_3``... is appended)."""
+        root = scaffold_project(
+            self.projects_path,
+            title=title,
+            description=description,
+            quality=quality,
+            aspect_ratio=aspect_ratio,
+        )
+        return Project(root)
+
+    def projects(self) -> list[Project]:
+        """Every valid project, sorted by title. A broken one is skipped with a warning."""
+        found = []
+        for folder in sorted(self.projects_path.iterdir()):
+            if not (folder / MANIFEST_FILE).is_file():
+                continue
+            try:
+                found.append(Project(folder))
+            except ManifestError as exc:
+                warnings.warn(f"skipping project: {exc}", stacklevel=2)
+        return sorted(found, key=lambda p: (p.title.casefold(), p.name))
+
+    def open_project(self, name_or_uuid: str) -> Project:
+        """Open by folder name, uuid, or exact title (when only one project has it)."""
+        key = name_or_uuid.strip()
+        if is_safe_folder_name(key) and (self.projects_path / key / MANIFEST_FILE).is_file():
+            return Project(self.projects_path / key)
+        candidates = self.projects()
+        by_uuid = [p for p in candidates if str(p.uuid) == key.lower()]
+        if by_uuid:
+            return by_uuid[0]
+        by_title = [p for p in candidates if p.title == key]
+        if len(by_title) == 1:
+            return by_title[0]
+        if len(by_title) > 1:
+            folders = ", ".join(p.name for p in by_title)
+            raise InvalidInput(
+                f"{len(by_title)} projects are titled {key!r} ({folders}); open one by folder name"
+            )
+        known = ", ".join(p.name for p in candidates) or "none yet"
+        raise ProjectNotFound(
+            f"no project {key!r} in {self.projects_path}",
+            hint=f"give a folder name, uuid or title; projects here: {known}",
+        )
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    def _repr_html_(self) -> str:
+        from studio.display import workspace_html
+
+        return workspace_html(self)

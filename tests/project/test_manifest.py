@@ -1,0 +1,117 @@
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studio import ManifestError, Project, VersionConflict
+from studio.project.manifest import load_manifest
+
+
+def test_round_trip_keeps_unknown_keys(project: Project) -> None:
+    path = project.manifest_path
+    data = json.loads(path.read_text())
+    data["project_settings"]["fps"] = 24
+    data["studio_future_key"] = {"x": 1}
+    path.write_text(json.dumps(data))
+    manifest = project.manifest
+    manifest.description = "changed"
+    saved = project.save_manifest(manifest)
+    assert saved.version == 2
+    again = json.loads(path.read_text())
+    assert again["description"] == "changed"
+    assert again["version"] == 2
+    assert again["studio_future_key"] == {"x": 1}
+    assert again["project_settings"]["fps"] == 24
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "message"),
+    [
+        (lambda d: d.update(project_settings={"quality": "ultra"}), "project_settings.quality", ""),
+        (lambda d: d.pop("uuid"), "uuid", "required"),
+        (lambda d: d.update(version=0), "version", ""),
+        (lambda d: d.update(version="3"), "version", ""),
+        (lambda d: d.update(uuid="not-a-uuid"), "uuid", ""),
+        (lambda d: d.update(title=""), "title", ""),
+        (lambda d: d["project_settings"].update(aspect_ratio="16/9"), "aspect_ratio", ""),
+    ],
+)
+def test_invalid_manifest_names_file_and_field(project: Project, mutate, field, message) -> None:
+    data = json.loads(project.manifest_path.read_text())
+    mutate(data)
+    project.manifest_path.write_text(json.dumps(data))
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(project.manifest_path)
+    assert str(project.manifest_path) in str(raised.value)
+    assert field in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_malformed_json_names_line_and_column(project: Project) -> None:
+    project.manifest_path.write_text('{\n  "uuid": "x",\n  oops\n}')
+    with pytest.raises(ManifestError, match=r"project.json: malformed JSON: .* line 3, column 3"):
+        Project(project.path)
+
+
+def test_not_utf8_is_reported(project: Project) -> None:
+    project.manifest_path.write_bytes(b'{"title": "\xff"}')
+    with pytest.raises(ManifestError, match="not UTF-8"):
+        _ = project.manifest
+
+
+def test_stale_save_raises_and_writes_nothing(project: Project) -> None:
+    stale = project.manifest
+    fresh = project.manifest
+    fresh.title = "first writer"
+    project.save_manifest(fresh)
+    before = project.manifest_path.read_bytes()
+    stale.title = "second writer"
+    with pytest.raises(VersionConflict) as raised:
+        project.save_manifest(stale)
+    assert (raised.value.expected, raised.value.current) == (1, 2)
+    assert project.manifest_path.read_bytes() == before
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from studio import Project, VersionConflict
+project = Project(sys.argv[1])
+manifest = project.manifest
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+manifest.title = "winner " + sys.argv[3]
+try:
+    project.save_manifest(manifest, expected_version=1)
+    print("won")
+except VersionConflict:
+    print("lost")
+"""
+
+
+def test_two_processes_racing_exactly_one_wins(project: Project, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    for _round in range(3):
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACER, str(project.path), str(go), str(i)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(2)
+        ]
+        time.sleep(1.5)  # both have loaded version 1 by now
+        go.touch()
+        results = sorted(r.communicate(timeout=60)[0].strip() for r in racers)
+        assert results == ["lost", "won"]
+        data = json.loads(project.manifest_path.read_text())
+        assert data["version"] == 2
+        assert data["title"].startswith("winner ")
+        # reset for the next round
+        data["version"] = 1
+        project.manifest_path.write_text(json.dumps(data))
+        go.unlink()
