@@ -5,7 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.studio-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test lint format bench build clean
+WIDGET := studio/widgets/static/canvas.js
+WIDGET_SOURCES := $(shell find widgets/src -type f 2>/dev/null) widgets/package.json \
+	widgets/vite.config.ts widgets/svelte.config.js widgets/tsconfig.json
+NODE_MODULES := widgets/node_modules/.package-lock.json
+
+.PHONY: lab test lint format bench build clean widget
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -18,26 +23,38 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-lab: $(STAMP)  ## JupyterLab on ./workspace (or $$STUDIO_WORKSPACE), opened on the Welcome notebook
+$(NODE_MODULES): widgets/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm is needed to build the canvas. Debian/Ubuntu: sudo apt-get install nodejs npm"; exit 1; }
+	cd widgets && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WIDGET): $(NODE_MODULES) $(WIDGET_SOURCES)  ## the canvas front end, bundled into the package
+	cd widgets && npm run build --silent
+
+widget: $(WIDGET)
+
+lab: $(STAMP) $(WIDGET)  ## JupyterLab on ./workspace (or $$STUDIO_WORKSPACE), opened on the Welcome notebook
 	$(BIN)/studio lab
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP) $(WIDGET)  ## the whole test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)  ## ruff + mypy
+lint: $(STAMP) $(NODE_MODULES)  ## ruff + mypy + svelte-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd widgets && npm run check --silent
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## benchmarks: ratios against a baseline measured in the same run
+bench: $(STAMP) $(WIDGET)  ## benchmarks: ratios against a baseline measured in the same run
 	$(BIN)/python -m benchmarks
 
-build: $(STAMP)  ## the wheel, in dist/
+build: $(STAMP) $(WIDGET)  ## the wheel, in dist/
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache widgets/node_modules \
+		studio/widgets/static

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +25,33 @@ class Settings(BaseSettings):
 
     git_timeout_s: float = 300.0
     """Upper bound for one git command (a commit of large takes hashes them all)."""
+
+    # --- Function Runner (studio.runner, studio.pipelines) ---
+    pipeline_dirs: list[Path] = []
+    """Folders searched for pipelines before the built-ins (``STUDIO_PIPELINE_DIRS='["a"]'``)."""
+
+    runner: Literal["auto", "docker", "process"] = "auto"
+    """auto: Docker when a daemon answers, else local processes."""
+
+    base_image: str = "python:3.12-slim"
+    """``BASE_IMAGE`` build argument of pipeline Dockerfiles (tests use a local debootstrap one)."""
+
+    cache_dir: Path = Path.home() / ".cache" / "studio"
+    """Staged wheelhouses and other rebuildable files."""
+
+    container_user: str = "1000:1000"
+    """uid:gid that pipeline containers run as when the studio runs as root (else its own)."""
+
+    container_pids_limit: int = 512
+
+    cancel_grace_s: float = 5.0
+    """After a cancel or timeout request, how long a job may clean up before it is killed."""
+
+    warm_memory_budget_gb: float | None = None
+    """Memory the warm workers may hold together (default: half of the machine's RAM)."""
+
+    warm_vram_budget_gb: float = 0.0
+    """GPU memory the warm workers may hold together."""
 
 
 def load_settings() -> Settings:

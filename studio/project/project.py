@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import InvalidInput, ProjectNotFound, TakeError
 from studio.project import active_take, repo
@@ -13,6 +13,10 @@ from studio.project.layout import MANIFEST_FILE
 from studio.project.manifest import ProjectManifest, load_manifest, save_manifest
 from studio.project.takes import Take
 from studio.quality import Quality
+
+if TYPE_CHECKING:
+    from studio.graph.graph import Graph
+    from studio.widgets.canvas import Canvas
 
 
 class Project:
@@ -32,6 +36,7 @@ class Project:
                 hint="create one with Workspace.create_project(...) or `studio new TITLE`",
             )
         self.manifest  # noqa: B018 - validate now, so a broken project fails on open
+        self._graph: Graph | None = None
 
     # --- identity and manifest ------------------------------------------------------------
 
@@ -69,6 +74,38 @@ class Project:
         repo.require_git_and_lfs()
         expected = manifest.version if expected_version is None else expected_version
         return save_manifest(self.manifest_path, manifest, expected_version=expected)
+
+    # --- the canvas --------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        """The Production Canvas graph, loaded from ``canvas_path`` on first use and then
+        shared (the canvas widget and your code edit the same object)."""
+        if self._graph is None:
+            from studio.graph.graph import Graph
+
+            self._graph = Graph.load(self.canvas_path)
+        return self._graph
+
+    def reload_graph(self) -> Graph:
+        """Re-read the canvas file, dropping unsaved edits of the shared graph."""
+        from studio.graph.graph import Graph
+
+        fresh = Graph.load(self.canvas_path)
+        if self._graph is None:
+            self._graph = fresh
+        else:
+            self._graph.replace_with(fresh)
+        return self._graph
+
+    def canvas(self, *, height: int = 640) -> Canvas:
+        """The canvas widget for this project's graph (display it in a notebook). The
+        installed pipelines are registered first, so each appears in the palette."""
+        from studio.pipelines import register_node_types
+        from studio.widgets.canvas import Canvas
+
+        register_node_types()
+        return Canvas(self.graph, project=self, height=height)
 
     # --- takes ----------------------------------------------------------------------------
 

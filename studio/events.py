@@ -1,0 +1,288 @@
+"""The one event vocabulary (PRD Table 6 + ``server:notification``), shared by the canvas
+widget's comm, the server's WebSocket and the job log.
+
+A message is ``{"event": NAME, "payload": {...}}``. ``widgets/src/events.ts`` is generated
+from this module (``python -m studio.events``) and a test keeps the two identical.
+
+Besides Table 6, the canvas sends the structural edits it makes (add, move, connect, remove,
+save, undo, redo) as ``client:*`` events, so every edit goes through the Python ``Graph``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from studio.errors import StudioError
+
+NodeState = Literal["idle", "queued", "generating", "success", "failed", "canceled"]
+NotificationLevel = Literal["info", "warning", "error"]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class XY(_Payload):
+    x: float
+    y: float
+
+
+# --- client -> server ------------------------------------------------------------------------
+
+
+class UpdateNodeData(_Payload):
+    node_id: str
+    data: dict[str, Any]
+
+
+class StartGeneration(_Payload):
+    node_id: str
+
+
+class SyncRequest(_Payload):
+    pass
+
+
+class AddNode(_Payload):
+    type: str
+    position: XY
+    id: str | None = None
+    parent_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class MoveNodes(_Payload):
+    positions: dict[str, XY]
+
+
+class RemoveElements(_Payload):
+    node_ids: list[str] = Field(default_factory=list)
+    edge_ids: list[str] = Field(default_factory=list)
+
+
+class Connect(_Payload):
+    source: str
+    source_handle: str
+    target: str
+    target_handle: str
+    id: str | None = None
+
+
+class Save(_Payload):
+    pass
+
+
+class Undo(_Payload):
+    pass
+
+
+class Redo(_Payload):
+    pass
+
+
+class CancelGeneration(_Payload):
+    node_id: str
+
+
+class RenderFinalSequence(_Payload):
+    node_id: str
+
+
+# --- server -> client ------------------------------------------------------------------------
+
+
+class NodeStateUpdated(_Payload):
+    node_id: str
+    state: NodeState
+    task_id: str | None = None
+
+
+class TaskProgress(_Payload):
+    task_id: str
+    node_id: str
+    progress: float = Field(ge=0, le=100)
+    step: str = ""
+
+
+class TaskResult(_Payload):
+    model_config = ConfigDict(extra="allow")
+
+    output_url: str
+    take: str | None = None
+    thumbnail_url: str | None = None
+
+
+class TaskSuccess(_Payload):
+    task_id: str
+    node_id: str
+    result: TaskResult
+
+
+class TaskFailed(_Payload):
+    task_id: str | None = None
+    node_id: str
+    error: str
+    code: str | None = None
+
+
+class FullSync(_Payload):
+    graph: dict[str, Any]
+    node_status: dict[str, Any] = Field(default_factory=dict)
+
+
+class Notification(_Payload):
+    level: NotificationLevel = "info"
+    message: str
+    node_id: str | None = None
+
+
+CLIENT_EVENTS: dict[str, type[_Payload]] = {
+    "client:update_node_data": UpdateNodeData,
+    "client:start_generation": StartGeneration,
+    "client:cancel_generation": CancelGeneration,
+    "client:render_final_sequence": RenderFinalSequence,
+    "client:sync_request": SyncRequest,
+    "client:add_node": AddNode,
+    "client:move_nodes": MoveNodes,
+    "client:remove_elements": RemoveElements,
+    "client:connect": Connect,
+    "client:save": Save,
+    "client:undo": Undo,
+    "client:redo": Redo,
+}
+SERVER_EVENTS: dict[str, type[_Payload]] = {
+    "server:node_state_updated": NodeStateUpdated,
+    "server:task_progress": TaskProgress,
+    "server:task_success": TaskSuccess,
+    "server:task_failed": TaskFailed,
+    "server:full_sync": FullSync,
+    "server:notification": Notification,
+}
+EVENTS: dict[str, type[_Payload]] = {**CLIENT_EVENTS, **SERVER_EVENTS}
+
+
+class EventError(StudioError):
+    """A message that is not a valid event (unknown name or wrong payload)."""
+
+
+def parse_event(message: Any) -> tuple[str, _Payload]:
+    """Validate ``{"event": NAME, "payload": {...}}``; :class:`EventError` says what is wrong."""
+    if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+        raise EventError('an event must be an object {"event": NAME, "payload": {...}}')
+    name = message["event"]
+    model = EVENTS.get(name)
+    if model is None:
+        raise EventError(f"unknown event {name!r}", hint=f"known events: {', '.join(EVENTS)}")
+    try:
+        return name, model.model_validate(message.get("payload", {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EventError(f"{name}: payload.{where}: {first['msg']}") from None
+
+
+def make_event(name: str, **payload: Any) -> dict[str, Any]:
+    """Build a validated message (raises :class:`EventError` if the payload is wrong)."""
+    _, model = parse_event({"event": name, "payload": payload})
+    return {"event": name, "payload": model.model_dump(mode="json", exclude_none=True)}
+
+
+# --- the status a node shows, folded from server events (pure) --------------------------------
+
+
+def apply_event(status: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """The new per-node status after a server event (the widget renders this)."""
+    name, payload = parse_event(message)
+    node_id = getattr(payload, "node_id", None)
+    if node_id is None or name == "server:notification":
+        return status
+    current = dict(status.get(node_id, {}))
+    if isinstance(payload, NodeStateUpdated):
+        current.update(state=payload.state)
+        if payload.task_id:
+            current["task_id"] = payload.task_id
+        if payload.state in ("queued", "generating"):
+            current.pop("error", None)
+            current.update(progress=0, step="")
+    elif isinstance(payload, TaskProgress):
+        current.update(
+            state="generating",
+            task_id=payload.task_id,
+            progress=payload.progress,
+            step=payload.step,
+        )
+    elif isinstance(payload, TaskSuccess):
+        current.update(state="success", task_id=payload.task_id, progress=100, step="")
+        current.update(payload.result.model_dump(exclude_none=True))
+        current.pop("error", None)
+    elif isinstance(payload, TaskFailed):
+        current.update(state="failed", error=payload.error, step="")
+        if payload.code:
+            current["code"] = payload.code
+    return {**status, node_id: current}
+
+
+# --- TypeScript ------------------------------------------------------------------------------
+
+
+def _ts_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return _ts_type(defs[schema["$ref"].split("/")[-1]], defs)
+    if "anyOf" in schema:
+        return " | ".join(_ts_type(s, defs) for s in schema["anyOf"])
+    if "enum" in schema:
+        return " | ".join(json.dumps(v) for v in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    kind = schema.get("type")
+    if kind == "object" and "properties" in schema:
+        required = set(schema.get("required", []))
+        fields = "; ".join(
+            f"{name}{'' if name in required else '?'}: {_ts_type(sub, defs)}"
+            for name, sub in schema["properties"].items()
+        )
+        return "{ " + fields + (" }" if fields else "}")
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        inner = _ts_type(values, defs) if isinstance(values, dict) and values else "unknown"
+        return f"Record<string, {inner}>"
+    if kind == "array":
+        return f"{_ts_type(schema.get('items', {}), defs)}[]"
+    return {"string": "string", "number": "number", "integer": "number", "boolean": "boolean",
+            "null": "null"}.get(str(kind), "unknown")  # fmt: skip
+
+
+def typescript_module() -> str:
+    """``widgets/src/events.ts``: event names and payload types, generated from this module."""
+    lines = [
+        "// Generated by `python -m studio.events` from studio/events.py. Do not edit.",
+        "",
+    ]
+    for name, model in EVENTS.items():
+        schema = model.model_json_schema()
+        type_name = "".join(part.title() for part in name.replace(":", "_").split("_"))
+        lines.append(f"export type {type_name} = {_ts_type(schema, schema.get('$defs', {}))};")
+    lines.append("")
+    lines.append("export interface EventPayloads {")
+    for name in EVENTS:
+        type_name = "".join(part.title() for part in name.replace(":", "_").split("_"))
+        lines.append(f'  "{name}": {type_name};')
+    lines.append("}")
+    lines.append("")
+    lines.append("export type EventName = keyof EventPayloads;")
+    lines.append(f"export const CLIENT_EVENTS = {json.dumps(list(CLIENT_EVENTS))} as const;")
+    lines.append(f"export const SERVER_EVENTS = {json.dumps(list(SERVER_EVENTS))} as const;")
+    lines.append("")
+    lines.append("export interface Message<N extends EventName = EventName> {")
+    lines.append("  event: N;")
+    lines.append("  payload: EventPayloads[N];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(typescript_module())

@@ -1,0 +1,578 @@
+"""The ``Graph``: the Production Canvas as a Python object, the single source of truth.
+
+The canvas file is Svelte Flow's ``nodes`` / ``edges`` JSON plus ``version``::
+
+    {"version": 3,
+     "nodes": [{"id": "shot-1", "type": "Shot", "position": {"x": 0, "y": 0},
+                "data": {"prompt": "...", "scene": 1, "shot": 10}, "parentId": "scene-1"}],
+     "edges": [{"id": "e1", "source": "pipe-1", "sourceHandle": "pipeline",
+                "target": "shot-1", "targetHandle": "pipeline"}]}
+
+``type`` is the node-type name in the registry; handles are socket names. Every mutation is
+validated (types, sockets, single-valued inputs, cycles), recorded for undo/redo and announced
+to subscribers; ``save()`` writes atomically under an optimistic lock on ``version``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import FileLock
+
+from studio.atomic import atomic_write_bytes
+from studio.documents import dump_json, read_json
+from studio.errors import ManifestError, StudioError, VersionConflict
+from studio.graph.registry import NodeType, NodeTypeRegistry, UnknownNodeType, registry
+from studio.graph.sockets import sockets_compatible
+
+HISTORY_LIMIT = 200
+GraphErrorCode = Literal[
+    "unknown_node", "unknown_edge", "unknown_socket", "type_mismatch", "input_occupied",
+    "cycle", "invalid_field", "invalid_parent", "duplicate_id",
+]  # fmt: skip
+
+
+class GraphError(StudioError):
+    """An edit the graph refuses; ``code`` says which rule (the canvas shows ``message``)."""
+
+    def __init__(self, code: GraphErrorCode, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+
+class GraphFileError(ManifestError):
+    """The canvas file cannot be loaded; the message says what and where."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    position: dict[str, float]
+    data: dict[str, Any]
+    parent_id: str | None = None
+    width: float | None = None
+    height: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "position": dict(self.position),
+            "data": copy.deepcopy(self.data),
+        }
+        if self.parent_id is not None:
+            out["parentId"] = self.parent_id
+        if self.width is not None:
+            out["width"] = self.width
+        if self.height is not None:
+            out["height"] = self.height
+        return out
+
+
+@dataclass(frozen=True)
+class Edge:
+    id: str
+    source: str
+    source_handle: str
+    target: str
+    target_handle: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "sourceHandle": self.source_handle,
+            "target": self.target,
+            "targetHandle": self.target_handle,
+        }
+
+
+@dataclass(frozen=True)
+class GraphChange:
+    """What changed: ``kind`` and the ids involved (subscribers re-read the graph)."""
+
+    kind: Literal["node_added", "node_updated", "nodes_moved", "node_removed", "edge_added",
+                  "edge_removed", "replaced", "saved"]  # fmt: skip
+    ids: tuple[str, ...] = ()
+
+
+Listener = Callable[[GraphChange], None]
+_counter = itertools.count(1)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Graph:
+    """Nodes and edges of one canvas; see the module doc for the file format."""
+
+    def __init__(
+        self,
+        *,
+        path: Path | None = None,
+        node_types: NodeTypeRegistry = registry,
+        version: int = 1,
+    ) -> None:
+        self.path = path
+        self.node_types = node_types
+        self.version = version
+        self._nodes: dict[str, Node] = {}
+        self._edges: dict[str, Edge] = {}
+        self._listeners: list[Listener] = []
+        self._undo: list[dict[str, Any]] = []
+        self._redo: list[dict[str, Any]] = []
+        self._lock = threading.RLock()
+        self.dirty = False
+        """True when there are changes not yet saved."""
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges.values())
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError("unknown_node", f"no node {node_id!r} in the graph") from None
+
+    def node_type(self, node_id: str) -> NodeType:
+        return self.node_types.get(self.node(node_id).type)
+
+    def incoming(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges.values() if e.target == node_id]
+
+    def outgoing(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges.values() if e.source == node_id]
+
+    def children(self, node_id: str) -> list[Node]:
+        return [n for n in self._nodes.values() if n.parent_id == node_id]
+
+    def to_json(self) -> dict[str, Any]:
+        """The canvas file's content (Svelte Flow nodes/edges + version)."""
+        with self._lock:
+            return {
+                "version": self.version,
+                "nodes": [n.to_json() for n in self._nodes.values()],
+                "edges": [e.to_json() for e in self._edges.values()],
+            }
+
+    # --- notifications and history ------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(change)`` after every change; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, change: GraphChange) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {"nodes": copy.deepcopy(self._nodes), "edges": dict(self._edges)}
+
+    @contextmanager
+    def _mutation(self, change: GraphChange) -> Iterator[None]:
+        """Apply an edit atomically: on error the graph is unchanged; on success it is
+        recorded for undo, marked dirty and announced."""
+        with self._lock:
+            before = self._snapshot()
+            try:
+                yield
+            except BaseException:
+                self._nodes, self._edges = before["nodes"], before["edges"]
+                raise
+            self._undo.append(before)
+            del self._undo[:-HISTORY_LIMIT]
+            self._redo.clear()
+            self.dirty = True
+        self._notify(change)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        """Revert the last edit (Python's or the canvas'); False when there is none."""
+        return self._travel(self._undo, self._redo)
+
+    def redo(self) -> bool:
+        return self._travel(self._redo, self._undo)
+
+    def _travel(self, source: list[dict[str, Any]], target: list[dict[str, Any]]) -> bool:
+        with self._lock:
+            if not source:
+                return False
+            target.append(self._snapshot())
+            state = source.pop()
+            self._nodes, self._edges = state["nodes"], state["edges"]
+            self.dirty = True
+        self._notify(GraphChange("replaced"))
+        return True
+
+    # --- edits ----------------------------------------------------------------------------------
+
+    def _checked_fields(self, node_type: NodeType, fields: dict[str, Any]) -> dict[str, Any]:
+        checked = {}
+        for name, value in fields.items():
+            spec = node_type.field(name)
+            if spec is None:
+                known = ", ".join(f.name for f in node_type.fields) or "none"
+                raise GraphError(
+                    "invalid_field",
+                    f"{node_type.name} has no field {name!r} (fields: {known})",
+                )
+            try:
+                checked[name] = spec.check(value)
+            except ValueError as exc:
+                raise GraphError("invalid_field", f"{node_type.name}.{name} {exc}") from None
+        return checked
+
+    def _check_parent(self, node_id: str, parent_id: str | None) -> None:
+        if parent_id is None:
+            return
+        parent = self.node(parent_id)
+        if self.node_types.get(parent.type).ui.component != "group":
+            raise GraphError("invalid_parent", f"{parent_id!r} is a {parent.type}, not a group")
+        ancestor: str | None = parent_id
+        while ancestor is not None:
+            if ancestor == node_id:
+                raise GraphError("invalid_parent", f"{node_id!r} cannot be inside itself")
+            ancestor = self._nodes[ancestor].parent_id
+
+    def add_node(
+        self,
+        type_name: str,
+        *,
+        position: tuple[float, float] | dict[str, float] | None = None,
+        parent_id: str | None = None,
+        id: str | None = None,
+        **fields: Any,
+    ) -> Node:
+        """Add a node of a registered type; fields not given take their defaults."""
+        node_type = self.node_types.get(type_name)
+        node_id = id or new_id(type_name.lower().replace(".", "-"))
+        if node_id in self._nodes:
+            raise GraphError("duplicate_id", f"a node {node_id!r} already exists")
+        data = {**node_type.defaults(), **self._checked_fields(node_type, fields)}
+        if position is None:
+            n = next(_counter)
+            xy = {"x": float(40 + (n % 8) * 60), "y": float(40 + (n % 8) * 40)}
+        elif isinstance(position, dict):
+            xy = {"x": float(position["x"]), "y": float(position["y"])}
+        else:
+            xy = {"x": float(position[0]), "y": float(position[1])}
+        node = Node(id=node_id, type=type_name, position=xy, data=data)
+        if node_type.ui.component == "group":
+            node.width, node.height = 480.0, 320.0
+        with self._mutation(GraphChange("node_added", (node_id,))):
+            self._check_parent(node_id, parent_id)
+            node.parent_id = parent_id
+            self._nodes[node_id] = node
+        return node
+
+    _UNSET: Any = object()
+
+    def update_node(
+        self,
+        node_id: str,
+        *,
+        position: tuple[float, float] | dict[str, float] | None = None,
+        parent_id: Any = _UNSET,
+        width: float | None = None,
+        height: float | None = None,
+        **fields: Any,
+    ) -> Node:
+        """Change a node's fields (validated), position, size or parent group."""
+        node = self.node(node_id)
+        checked = self._checked_fields(self.node_types.get(node.type), fields)
+        with self._mutation(GraphChange("node_updated", (node_id,))):
+            node = self._nodes[node_id]
+            node.data.update(checked)
+            if position is not None:
+                xy = (
+                    position if isinstance(position, dict) else {"x": position[0], "y": position[1]}
+                )
+                node.position = {"x": float(xy["x"]), "y": float(xy["y"])}
+            if parent_id is not self._UNSET:
+                self._check_parent(node_id, parent_id)
+                node.parent_id = parent_id
+            if width is not None:
+                node.width = float(width)
+            if height is not None:
+                node.height = float(height)
+        return self._nodes[node_id]
+
+    def move_nodes(self, positions: dict[str, dict[str, float]]) -> None:
+        """Move several nodes in one undoable step (a drag of a selection)."""
+        for node_id in positions:
+            self.node(node_id)
+        with self._mutation(GraphChange("nodes_moved", tuple(positions))):
+            for node_id, xy in positions.items():
+                self._nodes[node_id].position = {"x": float(xy["x"]), "y": float(xy["y"])}
+
+    def remove_node(self, node_id: str) -> None:
+        """Remove a node, its edges and (as Svelte Flow does) the nodes inside a group."""
+        self.remove_elements(node_ids=[node_id])
+
+    def remove_elements(
+        self,
+        *,
+        node_ids: list[str] | tuple[str, ...] = (),
+        edge_ids: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        """Remove nodes (with their edges and group children) and edges in one undoable step."""
+        for node_id in node_ids:
+            self.node(node_id)
+        for edge_id in edge_ids:
+            self._edge(edge_id)
+        doomed: set[str] = set()
+        pending = list(node_ids)
+        while pending:
+            current = pending.pop()
+            if current not in doomed:
+                doomed.add(current)
+                pending += [child.id for child in self.children(current)]
+        edges = set(edge_ids) | {
+            e.id for e in self._edges.values() if e.source in doomed or e.target in doomed
+        }
+        kind: Literal["node_removed", "edge_removed"] = "node_removed" if doomed else "edge_removed"
+        with self._mutation(GraphChange(kind, tuple(sorted(doomed | edges)))):
+            for node_id in doomed:
+                del self._nodes[node_id]
+            for edge_id in edges:
+                del self._edges[edge_id]
+
+    def _edge(self, edge_id: str) -> Edge:
+        try:
+            return self._edges[edge_id]
+        except KeyError:
+            raise GraphError("unknown_edge", f"no edge {edge_id!r} in the graph") from None
+
+    def check_connection(
+        self, source_id: str, source_socket: str, target_id: str, target_socket: str
+    ) -> None:
+        """Raise :class:`GraphError` unless this edge may be added (the rules in one place)."""
+        source_type, target_type = self.node_type(source_id), self.node_type(target_id)
+        out = source_type.output(source_socket)
+        if out is None:
+            names = ", ".join(s.name for s in source_type.outputs) or "none"
+            raise GraphError(
+                "unknown_socket",
+                f"{source_type.name} has no output {source_socket!r} (outputs: {names})",
+            )
+        into = target_type.input(target_socket)
+        if into is None:
+            names = ", ".join(s.name for s in target_type.inputs) or "none"
+            raise GraphError(
+                "unknown_socket",
+                f"{target_type.name} has no input {target_socket!r} (inputs: {names})",
+            )
+        if not sockets_compatible(out.types, into.types):
+            raise GraphError(
+                "type_mismatch",
+                f"cannot connect {source_type.name}.{source_socket} "
+                f"({' | '.join(out.types)}) to {target_type.name}.{target_socket} "
+                f"({' | '.join(into.types)})",
+            )
+        existing = [e for e in self.incoming(target_id) if e.target_handle == target_socket]
+        if any(e.source == source_id and e.source_handle == source_socket for e in existing):
+            raise GraphError("input_occupied", "these sockets are already connected")
+        if existing and not into.multiple:
+            raise GraphError(
+                "input_occupied",
+                f"{target_type.name}.{target_socket} takes one connection and already has one",
+                hint="disconnect the existing edge first",
+            )
+        if source_id == target_id or self._reaches(target_id, source_id):
+            raise GraphError("cycle", "this connection would make a cycle")
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        seen, pending = set(), [start]
+        while pending:
+            current = pending.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                pending += [e.target for e in self.outgoing(current)]
+        return False
+
+    def connect(
+        self,
+        source_id: str,
+        source_socket: str,
+        target_id: str,
+        target_socket: str,
+        *,
+        id: str | None = None,
+    ) -> Edge:
+        """Connect an output socket to an input socket (validated)."""
+        self.check_connection(source_id, source_socket, target_id, target_socket)
+        edge_id = id or new_id("e")
+        if edge_id in self._edges:
+            raise GraphError("duplicate_id", f"an edge {edge_id!r} already exists")
+        edge = Edge(edge_id, source_id, source_socket, target_id, target_socket)
+        with self._mutation(GraphChange("edge_added", (edge_id,))):
+            self._edges[edge_id] = edge
+        return edge
+
+    def disconnect(self, edge_id: str) -> None:
+        self.remove_elements(edge_ids=[edge_id])
+
+    # --- files ----------------------------------------------------------------------------------
+
+    def replace_with(self, other: Graph) -> None:
+        """Take ``other``'s nodes, edges and version (a reload); clears undo history."""
+        with self._lock:
+            self._nodes, self._edges = other._nodes, other._edges
+            self.version = other.version
+            self._undo.clear()
+            self._redo.clear()
+            self.dirty = False
+        self._notify(GraphChange("replaced"))
+
+    def save(self, path: Path | None = None) -> int:
+        """Write the canvas file if it is still at this graph's ``version``; it becomes
+        ``version + 1``. Otherwise :class:`VersionConflict` and nothing is written."""
+        target = path or self.path
+        if target is None:
+            raise StudioError("this graph has no file; pass save(path=...)")
+        with self._lock, FileLock(target.with_name(f".{target.name}.lock")):
+            if target.exists():
+                on_disk = read_json(target)
+                current = on_disk.get("version") if isinstance(on_disk, dict) else None
+                if current != self.version:
+                    raise VersionConflict(
+                        target,
+                        expected=self.version,
+                        current=current if isinstance(current, int) else -1,
+                    )
+            content = self.to_json()
+            content["version"] = self.version + 1
+            atomic_write_bytes(target, dump_json(content))
+            self.version += 1
+            self.path = target
+            self.dirty = False
+        self._notify(GraphChange("saved"))
+        return self.version
+
+    @classmethod
+    def load(cls, path: Path, *, node_types: NodeTypeRegistry = registry) -> Graph:
+        """Read and validate a canvas file; :class:`GraphFileError` says what and where."""
+        try:
+            data = read_json(path)
+        except ManifestError as exc:
+            raise GraphFileError(path, exc.message.split(": ", 1)[-1]) from None
+        return cls.from_json(data, path=path, node_types=node_types)
+
+    @classmethod
+    def from_json(
+        cls, data: Any, *, path: Path | None = None, node_types: NodeTypeRegistry = registry
+    ) -> Graph:
+        where = path or Path("<graph>")
+
+        def fail(message: str, field: str | None = None) -> GraphFileError:
+            return GraphFileError(where, message, field=field)
+
+        if not isinstance(data, dict):
+            raise fail("a canvas file must be a JSON object with nodes, edges and version")
+        version = data.get("version", 1)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise fail(f"must be a whole number >= 1, not {version!r}", "version")
+        nodes, edges = data.get("nodes", []), data.get("edges", [])
+        if not isinstance(nodes, list):
+            raise fail("must be a list", "nodes")
+        if not isinstance(edges, list):
+            raise fail("must be a list", "edges")
+        graph = cls(path=path, node_types=node_types, version=version)
+        # Parents first, so children can be validated against them.
+        depths = _depths(nodes)
+        ordered = sorted(enumerate(nodes), key=lambda item: depths[item[0]])
+        for index, raw in ordered:
+            field = f"nodes[{index}]"
+            if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+                raise fail("must be an object with a string id", field)
+            position = raw.get("position", {"x": 0, "y": 0})
+            if not (
+                isinstance(position, dict)
+                and all(isinstance(position.get(k), int | float) for k in ("x", "y"))
+            ):
+                raise fail("position must be {x: number, y: number}", f"{field}.position")
+            data_fields = raw.get("data", {})
+            if not isinstance(data_fields, dict):
+                raise fail("must be an object", f"{field}.data")
+            try:
+                node_type = node_types.get(str(raw.get("type")))
+                known = {k: v for k, v in data_fields.items() if node_type.field(k) is not None}
+                node = graph.add_node(
+                    node_type.name,
+                    id=raw["id"],
+                    position=position,
+                    parent_id=raw.get("parentId"),
+                    **known,
+                )
+                # Keys the type does not declare are kept (written by a newer studio or a user).
+                node.data.update({k: v for k, v in data_fields.items() if k not in known})
+                node.width = raw.get("width", node.width)
+                node.height = raw.get("height", node.height)
+            except UnknownNodeType as exc:
+                raise fail(f"{exc.message} ({exc.hint})", f"{field}.type") from None
+            except GraphError as exc:
+                raise fail(exc.message, field) from None
+        for index, raw in enumerate(edges):
+            field = f"edges[{index}]"
+            keys = ("source", "sourceHandle", "target", "targetHandle")
+            if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in keys):
+                raise fail(f"must be an object with string {', '.join(keys)}", field)
+            try:
+                graph.connect(
+                    raw["source"], raw["sourceHandle"], raw["target"], raw["targetHandle"],
+                    id=raw.get("id") if isinstance(raw.get("id"), str) else None,
+                )  # fmt: skip
+            except GraphError as exc:
+                raise fail(exc.message, field) from None
+        graph._undo.clear()
+        graph.dirty = False
+        return graph
+
+    def __repr__(self) -> str:
+        return f"<Graph v{self.version}: {len(self._nodes)} nodes, {len(self._edges)} edges>"
+
+
+def _depths(nodes: list[Any]) -> dict[int, int]:
+    """How deep each raw node is nested (0 at top level), by index; a parent cycle counts as
+    0 here and is reported when the child is added."""
+    by_id = {n["id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
+    depths = {}
+    for index, raw in enumerate(nodes):
+        depth, seen = 0, set()
+        current = raw if isinstance(raw, dict) else {}
+        while isinstance(current.get("parentId"), str) and current["parentId"] in by_id:
+            if current["parentId"] in seen:
+                depth = 0
+                break
+            seen.add(current["parentId"])
+            current = by_id[current["parentId"]]
+            depth += 1
+        depths[index] = depth
+    return depths

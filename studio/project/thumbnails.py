@@ -1,0 +1,46 @@
+"""Small JPEG thumbnails of takes, cached in ``05_Cache/thumbnails`` (git-ignored).
+
+The canvas shows them as small data URLs, so no large media travels through the widget."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Final
+
+from PIL import Image, UnidentifiedImageError
+
+from studio.atomic import atomic_write_bytes
+from studio.project.takes import Take
+
+THUMBNAIL_DIR: Final = "05_Cache/thumbnails"
+THUMBNAIL_PX: Final = 256
+
+
+def thumbnail_path(project_root: Path, take: Take) -> Path:
+    return project_root / THUMBNAIL_DIR / f"{take.name}.jpg"
+
+
+def make_thumbnail(project_root: Path, take: Take) -> Path | None:
+    """The take's cached thumbnail, made on first use; None for media Pillow cannot read."""
+    target = thumbnail_path(project_root, take)
+    if target.exists() and target.stat().st_mtime >= take.path.stat().st_mtime:
+        return target
+    try:
+        with Image.open(take.path) as image:
+            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    except (UnidentifiedImageError, OSError):
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(target, buffer.getvalue())
+    return target
+
+
+def thumbnail_data_url(project_root: Path, take: Take) -> str | None:
+    path = make_thumbnail(project_root, take) if take.ready else None
+    if path is None:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()

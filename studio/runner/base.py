@@ -1,0 +1,271 @@
+"""The one Runner interface, job folder creation, and what every runner does around a job:
+validate before running, collect events, decide the outcome, write ``result.json``."""
+
+from __future__ import annotations
+
+import abc
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from studio.config import load_settings
+from studio.documents import load_model, write_model
+from studio.errors import ManifestError
+from studio.pipelines import InputInvalid, Pipeline, validate_inputs
+from studio.quality import Quality
+from studio.runner.contract import (
+    INPUTS_DIR,
+    OUTPUTS_DIR,
+    RESULT_FILE,
+    SPEC_FILE,
+    ErrorCode,
+    ErrorEvent,
+    Event,
+    JobFailure,
+    JobResult,
+    JobSpec,
+    LogEvent,
+    OutputEvent,
+    classify_exit,
+    failure,
+    parse_event_line,
+)
+
+EventHandler = Callable[[Event], None]
+
+
+def create_job(
+    pipeline: Pipeline,
+    inputs: dict[str, Any],
+    *,
+    job_dir: Path,
+    quality: Quality = "low",
+    gpus: tuple[str, ...] = (),
+    job_id: str | None = None,
+) -> Path:
+    """Validate ``inputs`` against the manifest and lay out a job folder: input files are
+    copied into ``inputs/`` (so the job is self-contained and can be mounted read-only),
+    ``spec.json`` is written atomically. Raises ``InputInvalid`` and creates nothing when an
+    input is wrong."""
+    values = validate_inputs(pipeline.manifest, inputs, files_root=Path.cwd())
+    job_dir.mkdir(parents=True, exist_ok=False)
+    (job_dir / INPUTS_DIR).mkdir()
+    (job_dir / OUTPUTS_DIR).mkdir()
+    for spec in pipeline.manifest.inputs:
+        if spec.is_file and spec.name in values:
+            source = Path(values[spec.name])
+            target = Path(INPUTS_DIR) / f"{spec.name}{source.suffix.lower()}"
+            shutil.copyfile(source, job_dir / target)
+            values[spec.name] = str(target)
+    spec_model = JobSpec(
+        job_id=job_id or uuid.uuid4().hex[:16],
+        pipeline=pipeline.id,
+        inputs=values,
+        quality=quality,
+        gpus=gpus,
+    )
+    write_model(job_dir / SPEC_FILE, spec_model)
+    return job_dir
+
+
+@dataclass
+class Exit:
+    """How the pipeline's process or container ended, as the runner saw it."""
+
+    exit_code: int | None
+    oom_killed: bool = False
+    canceled: bool = False
+    timed_out: bool = False
+    problem: JobFailure | None = None
+    """A failure the runner itself detected (image missing, a worker crash, ...)."""
+
+
+class EventCollector:
+    """Receives every event of one job: keeps outputs and the first error, forwards events."""
+
+    def __init__(self, on_event: EventHandler | None) -> None:
+        self._on_event = on_event
+        self._lock = threading.Lock()
+        self.outputs: dict[str, str] = {}
+        self.error: ErrorEvent | None = None
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, OutputEvent):
+                self.outputs[event.name] = event.path
+            elif isinstance(event, ErrorEvent) and self.error is None:
+                self.error = event
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def line(self, raw: bytes | str, *, stream: str) -> None:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if text.strip():
+            self(parse_event_line(text, stream="stderr" if stream == "stderr" else "stdout"))
+
+
+class LineSplitter:
+    """Bytes in arbitrary chunks -> whole lines (container logs arrive in frames)."""
+
+    def __init__(self, sink: Callable[[bytes], None]) -> None:
+        self._sink = sink
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            self._sink(line)
+
+    def close(self) -> None:
+        if self._buffer:
+            self._sink(self._buffer)
+            self._buffer = b""
+
+
+def missing_outputs(pipeline: Pipeline, outputs: dict[str, str], outputs_dir: Path) -> list[str]:
+    """Manifest outputs the job did not produce (not reported, or reported but absent/empty)."""
+    missing = []
+    for spec in pipeline.manifest.outputs:
+        rel = outputs.get(spec.name)
+        path = (outputs_dir / rel) if rel else None
+        if path is None or not path.is_file() or path.stat().st_size == 0:
+            missing.append(spec.name)
+    return missing
+
+
+class Runner(abc.ABC):
+    """Runs one job folder of a pipeline to completion and reports how it ended.
+
+    ``run`` never raises for a failed job: the :class:`JobResult` carries the error code
+    (``result.raise_for_error()``-style: ``if not r.ok: raise JobFailed(r.error)``)."""
+
+    name: str = "runner"
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        job_dir: Path,
+        *,
+        on_event: EventHandler | None = None,
+        cancel: threading.Event | None = None,
+        timeout_s: float | None = None,
+    ) -> JobResult:
+        started = time.monotonic()
+        collector = EventCollector(on_event)
+        try:
+            spec = load_model(job_dir / SPEC_FILE, JobSpec)
+            validate_inputs(pipeline.manifest, spec.inputs, files_root=job_dir)
+        except (InputInvalid, ManifestError) as exc:
+            return self._finish(
+                job_dir,
+                pipeline,
+                job_id=job_dir.name,
+                started=started,
+                problem=failure(ErrorCode.INPUT_INVALID, exc.message),
+                collector=collector,
+            )
+        outputs_dir = job_dir / OUTPUTS_DIR
+        outputs_dir.mkdir(exist_ok=True)
+        limit = timeout_s if timeout_s is not None else pipeline.manifest.timeout_s
+        exit_ = self._execute(
+            pipeline,
+            job_dir,
+            spec,
+            collector=collector,
+            cancel=cancel or threading.Event(),
+            deadline=time.monotonic() + limit,
+        )
+        problem = exit_.problem or classify_exit(
+            exit_code=exit_.exit_code,
+            oom_killed=exit_.oom_killed,
+            canceled=exit_.canceled,
+            timed_out=exit_.timed_out,
+            reported=collector.error,
+        )
+        if problem is None:
+            missing = missing_outputs(pipeline, collector.outputs, outputs_dir)
+            if missing:
+                problem = failure(
+                    ErrorCode.MODEL_ERROR,
+                    f"the pipeline finished but wrote no output for {', '.join(missing)}",
+                )
+        return self._finish(
+            job_dir,
+            pipeline,
+            job_id=spec.job_id,
+            started=started,
+            problem=problem,
+            collector=collector,
+            exit_code=exit_.exit_code,
+        )
+
+    def _finish(
+        self,
+        job_dir: Path,
+        pipeline: Pipeline,
+        *,
+        job_id: str,
+        started: float,
+        problem: JobFailure | None,
+        collector: EventCollector,
+        exit_code: int | None = None,
+    ) -> JobResult:
+        if problem is not None:
+            collector(LogEvent(message=f"job failed: [{problem.code}] {problem.message}"))
+        result = JobResult(
+            job_id=job_id,
+            pipeline=pipeline.id,
+            ok=problem is None,
+            outputs={}
+            if problem
+            else {k: f"{OUTPUTS_DIR}/{v}" for k, v in collector.outputs.items()},
+            error=problem,
+            duration_s=round(time.monotonic() - started, 3),
+            runner=self.name,
+            exit_code=exit_code,
+        )
+        write_model(job_dir / RESULT_FILE, result)
+        return result
+
+    @abc.abstractmethod
+    def _execute(
+        self,
+        pipeline: Pipeline,
+        job_dir: Path,
+        spec: JobSpec,
+        *,
+        collector: EventCollector,
+        cancel: threading.Event,
+        deadline: float,
+    ) -> Exit:
+        """Run the validated job; feed every event line to ``collector``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most runners hold nothing
+        """Release what the runner holds (warm workers, watchdogs)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def default_runner() -> Runner:
+    """The runner ``STUDIO_RUNNER`` asks for; ``auto``: Docker when a daemon answers, else
+    local processes (the embedded default)."""
+    from studio.runner.process import ProcessRunner
+
+    choice = load_settings().runner
+    if choice == "process":
+        return ProcessRunner()
+    from studio.runner.docker import DockerRunner, docker_available
+
+    if choice == "docker" or docker_available():
+        return DockerRunner()
+    return ProcessRunner()

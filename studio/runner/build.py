@@ -1,0 +1,183 @@
+"""Building pipeline images: the SDK copied into the build context, a host-staged wheelhouse
+(``pip download`` on the host, ``pip install --no-index`` in the Dockerfile, the build itself
+without network: air-gapped render farms work the same way), and a local base image made
+with debootstrap for machines that cannot pull one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from studio.config import load_settings
+from studio.errors import StudioError
+from studio.pipelines import Pipeline
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+
+SDK_DIR: Final = Path(__file__).parents[1] / "sdk"
+CONTEXT_SDK: Final = "_studio_sdk"
+"""Build-context folder holding the package ``studio`` with only ``studio.sdk`` in it."""
+CONTEXT_WHEELS: Final = "wheels"
+REQUIREMENTS: Final = "requirements.txt"
+
+
+class BuildFailed(StudioError):
+    pass
+
+
+def stage_sdk(root: Path) -> Path:
+    """Write a package ``studio`` containing only the SDK under ``root``; returns ``root``."""
+    package = root / "studio"
+    (package / "sdk").mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(
+        '"""Only the pipeline SDK (studio.sdk) is installed here."""\n', encoding="utf-8"
+    )
+    for source in SDK_DIR.glob("*.py"):
+        shutil.copy2(source, package / "sdk" / source.name)
+    return root
+
+
+def image_platform(client: DockerClient, image: str) -> dict[str, str]:
+    """The Python version, machine and glibc of ``image`` (what its wheels must match)."""
+    probe = (
+        "import json, platform, sys; print(json.dumps({'python': '%d.%d' % sys.version_info[:2],"
+        " 'machine': platform.machine(), 'glibc': platform.libc_ver()[1]}))"
+    )
+    out = client.containers.run(
+        image, ["python3", "-c", probe], remove=True, network_mode="none", entrypoint=""
+    )
+    info: dict[str, str] = json.loads(out.decode() if isinstance(out, bytes) else str(out))
+    return info
+
+
+def pip_platform_tags(*, machine: str, glibc: str) -> list[str]:
+    """manylinux tags a glibc of that version can run (pip download needs them spelled out)."""
+    major, minor = (int(x) for x in (glibc or "2.17").split(".")[:2])
+    tags = [f"manylinux_{major}_{m}_{machine}" for m in range(minor, 16, -1)]
+    return [*tags, f"manylinux2014_{machine}", f"linux_{machine}"]
+
+
+def stage_wheelhouse(
+    requirements: Path, *, python: str, platforms: list[str], on_log: Callable[[str], None]
+) -> Path:
+    """Wheels for ``requirements`` on the target platform, downloaded once into the cache
+    (keyed by requirements, Python version and platform) and reused for every build."""
+    text = requirements.read_text(encoding="utf-8")
+    key = hashlib.sha256(json.dumps([text, python, platforms]).encode()).hexdigest()[:16]
+    target = load_settings().cache_dir / "wheelhouse" / key
+    if (target / ".complete").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    platform_args = [arg for tag in platforms for arg in ("--platform", tag)]
+    on_log(f"downloading wheels for {requirements} (python {python})")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+         "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
+         *platform_args, "-r", str(requirements), "--dest", str(staging)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildFailed(
+            f"could not download the wheels of {requirements}: {done.stderr.strip()[-800:]}",
+            hint="on an air-gapped machine pass --wheelhouse DIR with the wheels staged elsewhere",
+        )
+    (staging / ".complete").touch()
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def build_context(pipeline: Pipeline, *, dest: Path, wheelhouse: Path | None) -> Path:
+    """The build context: the pipeline folder, ``_studio_sdk/`` and ``wheels/``."""
+    shutil.copytree(pipeline.folder, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    stage_sdk(dest / CONTEXT_SDK)
+    wheels = dest / CONTEXT_WHEELS
+    wheels.mkdir(exist_ok=True)
+    if wheelhouse is not None:
+        for wheel in sorted(wheelhouse.glob("*.whl")):
+            shutil.copy2(wheel, wheels / wheel.name)
+    return dest
+
+
+def build_image(
+    pipeline: Pipeline,
+    *,
+    client: DockerClient,
+    base_image: str | None = None,
+    wheelhouse: Path | None = None,
+    on_log: Callable[[str], None] = lambda line: None,
+) -> str:
+    """Build the pipeline's image (tag: the manifest's image name) without network access.
+    Wheels come from ``wheelhouse`` when given, else are staged on the host from the
+    pipeline's ``requirements.txt``. Returns the image id."""
+    base = base_image or load_settings().base_image
+    requirements = pipeline.folder / REQUIREMENTS
+    if wheelhouse is None and requirements.is_file() and requirements.read_text().strip():
+        info = image_platform(client, base)
+        wheelhouse = stage_wheelhouse(
+            requirements,
+            python=info["python"],
+            platforms=pip_platform_tags(machine=info["machine"], glibc=info["glibc"]),
+            on_log=on_log,
+        )
+    with tempfile.TemporaryDirectory(prefix="studio-build-") as tmp:
+        context = build_context(pipeline, dest=Path(tmp) / "context", wheelhouse=wheelhouse)
+        errors: list[str] = []
+        stream: Any = client.api.build(
+            path=str(context),
+            tag=pipeline.manifest.image_name,
+            buildargs={"BASE_IMAGE": base},
+            network_mode="none",
+            rm=True,
+            forcerm=True,
+            decode=True,
+            labels={"studio.pipeline": pipeline.id, "studio.version": pipeline.manifest.version},
+        )
+        for chunk in stream:
+            if "stream" in chunk and chunk["stream"].strip():
+                on_log(chunk["stream"].rstrip())
+            if "error" in chunk:
+                errors.append(chunk["error"].strip())
+        if errors:
+            raise BuildFailed(
+                f"building {pipeline.manifest.image_name} failed: {errors[-1]}",
+                hint="read the build log above; wheels missing from the wheelhouse show up as "
+                "'No matching distribution'",
+            )
+    image_id: str = client.images.get(pipeline.manifest.image_name).id
+    return image_id
+
+
+def build_base_image(
+    *, client: DockerClient, tag: str = "studio-base:bookworm", suite: str = "bookworm"
+) -> str:
+    """A minimal Debian + python3 image made locally (debootstrap minbase, ``docker import``),
+    for machines that cannot pull from a registry. Needs root and debootstrap."""
+    if shutil.which("debootstrap") is None:
+        raise StudioError("debootstrap is not installed", hint="apt-get install -y debootstrap")
+    with tempfile.TemporaryDirectory(prefix="studio-rootfs-") as tmp:
+        rootfs, tarball = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
+        done = subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip",
+             suite, str(rootfs)],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise StudioError(f"debootstrap failed: {done.stdout[-800:]}{done.stderr[-800:]}")
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
+        repository, _, version = tag.partition(":")
+        client.api.import_image_from_file(str(tarball), repository=repository, tag=version or None)
+    image_id: str = client.images.get(tag).id
+    return image_id

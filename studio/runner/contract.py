@@ -1,0 +1,204 @@
+"""The pipeline job contract (ARCHITECTURE.md contract 5). Pure data, no I/O.
+
+A job is a folder::
+
+    <job>/spec.json        JobSpec: pipeline id, validated inputs, quality, seed
+    <job>/inputs/...       input files (mounted read-only into a container)
+    <job>/outputs/...      written by the pipeline (the only writable place)
+    <job>/result.json      JobResult, written by the runner when the job ends
+
+The entrypoint prints one JSON object per line on stdout: ``progress``, ``log``, ``output``,
+``error`` (with an :class:`ErrorCode`). Warm workers add ``ready`` and ``done`` and tag every
+event with the ``job`` it belongs to. The same module is vendored into pipeline images
+through :mod:`studio.sdk`, which speaks the same lines with the stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from studio.errors import StudioError
+from studio.quality import Quality
+
+SPEC_FILE: Final = "spec.json"
+RESULT_FILE: Final = "result.json"
+INPUTS_DIR: Final = "inputs"
+OUTPUTS_DIR: Final = "outputs"
+
+
+class ErrorCode(StrEnum):
+    INPUT_INVALID = "INPUT_INVALID"
+    OOM = "OOM"
+    TIMEOUT = "TIMEOUT"
+    CANCELED = "CANCELED"
+    MODEL_ERROR = "MODEL_ERROR"
+    SETUP_FAILED = "SETUP_FAILED"
+
+
+# What a user can do about each failure (shown as the hint of a JobFailed).
+ADVICE: Final[dict[ErrorCode, str]] = {
+    ErrorCode.INPUT_INVALID: "fix the named input (see `studio pipeline list --json` for ranges)",
+    ErrorCode.OOM: "lower the quality (e.g. 'low') or the size/duration, or raise the "
+    "pipeline's resources.<quality>.memory_gb in its manifest",
+    ErrorCode.TIMEOUT: "lower the quality or the size/duration, or raise timeout_s in the manifest",
+    ErrorCode.CANCELED: "the job was canceled; run it again if that was not intended",
+    ErrorCode.MODEL_ERROR: "the pipeline failed; read its log lines above for the cause",
+    ErrorCode.SETUP_FAILED: "the pipeline could not start; build its image with "
+    "`studio pipeline build ID` and check its setup",
+}
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    job: str | None = None
+    """Set by warm workers, which serve many jobs over one stream."""
+
+
+class ProgressEvent(_Event):
+    type: Literal["progress"] = "progress"
+    step: int = Field(ge=0)
+    total: int | None = Field(default=None, ge=0)
+    message: str = ""
+    preview: str | None = None
+    """Path of a preview image, relative to the outputs folder."""
+
+
+class LogEvent(_Event):
+    type: Literal["log"] = "log"
+    message: str
+    stream: Literal["stdout", "stderr"] = "stdout"
+
+
+class OutputEvent(_Event):
+    type: Literal["output"] = "output"
+    name: str
+    path: str
+    """Relative to the outputs folder."""
+
+
+class ErrorEvent(_Event):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+
+
+class ReadyEvent(_Event):
+    """A warm worker finished its setup and waits for jobs."""
+
+    type: Literal["ready"] = "ready"
+    setup_s: float = 0.0
+
+
+class DoneEvent(_Event):
+    """A warm worker finished one job (its outputs/errors were sent before)."""
+
+    type: Literal["done"] = "done"
+    ok: bool
+
+
+Event = Annotated[
+    ProgressEvent | LogEvent | OutputEvent | ErrorEvent | ReadyEvent | DoneEvent,
+    Field(discriminator="type"),
+]
+_EVENT: Final[TypeAdapter[Event]] = TypeAdapter(Event)
+
+
+def parse_event_line(line: str, *, stream: Literal["stdout", "stderr"] = "stdout") -> Event:
+    """One line of pipeline output as an event. Anything that is not a valid event (a stray
+    ``print`` from a library) becomes a log event, so output is never lost or fatal."""
+    text = line.rstrip("\r\n")
+    if stream == "stdout" and text.startswith("{"):
+        try:
+            return _EVENT.validate_python(json.loads(text))
+        except (ValueError, ValidationError):
+            pass
+    return LogEvent(message=text, stream=stream)
+
+
+def event_line(event: Event) -> str:
+    return json.dumps(event.model_dump(mode="json", exclude_none=True)) + "\n"
+
+
+class JobSpec(BaseModel):
+    """``spec.json``: what to run. Inputs are already validated against the manifest; file
+    inputs are paths relative to the job folder (``inputs/source.png``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")
+    pipeline: str
+    inputs: dict[str, Any]
+    quality: Quality = "low"
+    gpus: tuple[str, ...] = ()
+    """GPU device ids given to this job (empty: CPU only)."""
+
+
+class JobFailure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    code: ErrorCode
+    message: str
+    hint: str = ""
+
+
+class JobResult(BaseModel):
+    """``result.json``: how the job ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    pipeline: str
+    ok: bool
+    outputs: dict[str, str] = {}
+    """Output name -> path relative to the job folder (``outputs/frame.png``)."""
+    error: JobFailure | None = None
+    duration_s: float = 0.0
+    runner: str = ""
+    exit_code: int | None = None
+
+    def output_path(self, job_dir: Path, name: str) -> Path:
+        return job_dir / self.outputs[name]
+
+
+class JobFailed(StudioError):
+    """A job ended with an error code (raised by ``JobResult``-returning APIs on request)."""
+
+    def __init__(self, failure: JobFailure) -> None:
+        super().__init__(f"[{failure.code}] {failure.message}", hint=failure.hint or None)
+        self.code = failure.code
+        self.failure = failure
+
+
+def failure(code: ErrorCode, message: str) -> JobFailure:
+    return JobFailure(code=code, message=message, hint=ADVICE[code])
+
+
+def classify_exit(
+    *,
+    exit_code: int | None,
+    oom_killed: bool = False,
+    canceled: bool = False,
+    timed_out: bool = False,
+    reported: ErrorEvent | None = None,
+) -> JobFailure | None:
+    """Decide how a finished job ended. The runner's own knowledge (it canceled the job, the
+    deadline passed, the kernel OOM-killed it) wins over what the pipeline printed."""
+    if timed_out:
+        return failure(ErrorCode.TIMEOUT, "the job exceeded its time limit and was stopped")
+    if canceled:
+        return failure(ErrorCode.CANCELED, "the job was canceled")
+    if oom_killed or exit_code == 137:
+        return failure(
+            ErrorCode.OOM, "the pipeline ran out of memory and was killed (exit code 137)"
+        )
+    if reported is not None:
+        return failure(reported.code, reported.message)
+    if exit_code is None:
+        return failure(ErrorCode.MODEL_ERROR, "the pipeline ended without an exit status")
+    if exit_code != 0:
+        return failure(ErrorCode.MODEL_ERROR, f"the pipeline exited with code {exit_code}")
+    return None

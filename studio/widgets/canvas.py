@@ -1,0 +1,314 @@
+"""``Canvas``: the Production Canvas as an anywidget, a live view and editor of a ``Graph``.
+
+The Python ``Graph`` is the single source of truth. The browser edits optimistically and sends
+each edit as a ``client:*`` event; the widget applies it to the Graph (validated) and the
+Graph's change notification pushes the new state back (``graph`` traitlet). A refused edit
+comes back as a ``server:notification`` plus the true graph, which undoes the optimistic
+change on screen. Edits are saved to the canvas file after a short quiet period (and at once
+on ``client:save``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import anywidget
+import traitlets
+
+from studio.errors import StudioError, VersionConflict
+from studio.events import (
+    AddNode,
+    CancelGeneration,
+    Connect,
+    MoveNodes,
+    RemoveElements,
+    RenderFinalSequence,
+    StartGeneration,
+    UpdateNodeData,
+    apply_event,
+    make_event,
+    parse_event,
+)
+from studio.graph.graph import Graph, GraphChange
+from studio.graph.registry import NodeTypeRegistry, registry
+from studio.graph.sockets import compatibility_table
+
+if TYPE_CHECKING:
+    from studio.project.project import Project
+
+STATIC: Final = Path(__file__).parent / "static"
+NO_ENGINE: Final = (
+    "No engine configured: nothing can generate yet. Connect one with "
+    "canvas.on_generate(handler), or use the studio engine (project.generate)."
+)
+NO_ASSEMBLER: Final = (
+    "No assembler configured: connect one with canvas.on_render(handler) to render the film."
+)
+GenerationHandler = Callable[[str], None]
+
+
+def _static(name: str) -> str | Path:
+    path = STATIC / name
+    if not path.exists():
+        return (
+            "export default { render({ el }) { el.textContent = "
+            '"The canvas front end is not built: run `make` in the studio checkout '
+            '(it runs npm ci && npm run build in widgets/)."; } };'
+            if name.endswith(".js")
+            else ""
+        )
+    return path
+
+
+class Canvas(anywidget.AnyWidget):
+    _esm = _static("canvas.js")
+    _css = _static("canvas.css")
+
+    graph = traitlets.Dict().tag(sync=True)
+    """The graph as the canvas file holds it (nodes, edges, version)."""
+    node_types = traitlets.Dict().tag(sync=True)
+    """The registry (palette, sockets, fields, UI hints) and the socket compatibility table."""
+    node_status = traitlets.Dict().tag(sync=True)
+    """Per node: state, progress, step, error, thumbnail, takes... (folded server events)."""
+    pipelines: traitlets.List[str] = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    save_status = traitlets.Unicode("saved").tag(sync=True)
+    history = traitlets.Dict({"can_undo": False, "can_redo": False}).tag(sync=True)
+    height = traitlets.Int(640).tag(sync=True)
+
+    def __init__(
+        self,
+        graph: Graph,
+        *,
+        project: Project | None = None,
+        node_types: NodeTypeRegistry = registry,
+        autosave_delay: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._graph = graph
+        self._project = project
+        self._node_types = node_types
+        self._autosave_delay = autosave_delay
+        self._autosave_timer: threading.Timer | asyncio.TimerHandle | None = None
+        self._generation_handler: GenerationHandler | None = None
+        self._cancel_handler: GenerationHandler | None = None
+        self._render_handler: GenerationHandler | None = None
+        self.sent: list[dict[str, Any]] = []
+        """Every event sent to the browser, in order (for notebooks and tests)."""
+        self.title = project.title if project else (graph.path.name if graph.path else "")
+        self._push_node_types()
+        self._push_graph()
+        self.node_status = self._shot_status()
+        self._unsubscribe = [
+            graph.subscribe(self._on_graph_change),
+            node_types.subscribe(self._push_node_types),
+        ]
+        self.on_msg(self._on_message)
+
+    @property
+    def graph_object(self) -> Graph:
+        return self._graph
+
+    # --- engine hooks ---------------------------------------------------------------------------
+
+    def on_generate(self, handler: GenerationHandler | None) -> None:
+        """Call ``handler(node_id)`` when a node's Generate button is clicked."""
+        self._generation_handler = handler
+
+    def on_cancel(self, handler: GenerationHandler | None) -> None:
+        """Call ``handler(node_id)`` when a running generation is cancelled from its node."""
+        self._cancel_handler = handler
+
+    def on_render(self, handler: GenerationHandler | None) -> None:
+        """Call ``handler(node_id)`` when an assembler node's Render button is clicked."""
+        self._render_handler = handler
+
+    def emit(self, name: str, **payload: Any) -> dict[str, Any]:
+        """Send a server event to the browser; node events also update ``node_status``."""
+        message = make_event(name, **payload)
+        if name != "server:full_sync":
+            self.node_status = apply_event(self.node_status, message)
+        node_id = message["payload"].get("node_id")
+        if name == "server:task_success" and node_id:
+            self._refresh_takes(node_id)
+        self.sent.append(message)
+        self.send(message)
+        return message
+
+    # --- graph -> browser -----------------------------------------------------------------------
+
+    def _push_graph(self) -> None:
+        self.graph = self._graph.to_json()
+        self.history = {"can_undo": self._graph.can_undo, "can_redo": self._graph.can_redo}
+
+    def _push_node_types(self) -> None:
+        payload = self._node_types.as_json()
+        payload["compatibility"] = compatibility_table()
+        self.node_types = payload
+        self.pipelines = sorted(
+            {t["pipeline_id"] for t in payload["node_types"] if t.get("pipeline_id")}
+        )
+
+    def _on_graph_change(self, change: GraphChange) -> None:
+        self._push_graph()
+        if change.kind == "saved":
+            self.save_status = "saved"
+        else:
+            self.save_status = "unsaved"
+            self._schedule_autosave()
+        if change.kind in ("node_updated", "node_added", "replaced"):
+            self.node_status = {**self.node_status, **self._shot_status(change.ids or None)}
+
+    def _shot_status(self, node_ids: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Takes list, active take and thumbnail of Shot nodes, read from the render folders."""
+        if self._project is None:
+            return {}
+        status = {}
+        for node in self._graph.nodes:
+            if node.type != "Shot" or (node_ids is not None and node.id not in node_ids):
+                continue
+            status[node.id] = {**self.node_status.get(node.id, {}), **self._takes_view(node.id)}
+        return status
+
+    def _takes_view(self, node_id: str) -> dict[str, Any]:
+        from studio.project.thumbnails import thumbnail_data_url
+
+        assert self._project is not None
+        data = self._graph.node(node_id).data
+        try:
+            takes = self._project.takes(scene=data["scene"], shot=data["shot"])
+            active = self._project.active_take(scene=data["scene"], shot=data["shot"])
+        except (StudioError, KeyError, TypeError):
+            return {"takes": [], "active_take": None, "thumbnail_url": None}
+        return {
+            "takes": [t.name for t in takes if t.ready],
+            "active_take": active.name if active else None,
+            "thumbnail_url": thumbnail_data_url(self._project.path, active) if active else None,
+        }
+
+    def _refresh_takes(self, node_id: str) -> None:
+        if self._project is not None and node_id in {n.id for n in self._graph.nodes}:
+            current = self.node_status.get(node_id, {})
+            self.node_status = {**self.node_status, node_id: {**current, **self._takes_view(node_id)}}
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def _schedule_autosave(self) -> None:
+        if self._autosave_delay < 0:
+            return
+        if self._autosave_timer is not None:
+            self._autosave_timer.cancel()
+        try:  # in a kernel, stay on its event loop (no threads touching the comm)
+            loop = asyncio.get_running_loop()
+            self._autosave_timer = loop.call_later(self._autosave_delay, self.save)
+        except RuntimeError:
+            timer = threading.Timer(self._autosave_delay, self.save)
+            timer.daemon = True
+            timer.start()
+            self._autosave_timer = timer
+
+    def save(self) -> bool:
+        """Save the graph now; on a version conflict tell the user and keep the edits."""
+        if self._autosave_timer is not None:
+            self._autosave_timer.cancel()
+            self._autosave_timer = None
+        if not self._graph.dirty or self._graph.path is None:
+            return False
+        self.save_status = "saving"
+        try:
+            self._graph.save()
+        except VersionConflict as exc:
+            self.save_status = "conflict"
+            self.emit("server:notification", level="error", message=str(exc))
+            return False
+        except StudioError as exc:
+            self.save_status = "error"
+            self.emit("server:notification", level="error", message=str(exc))
+            return False
+        return True
+
+    # --- browser -> graph -----------------------------------------------------------------------
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        try:
+            name, payload = parse_event(content)
+            self._dispatch(name, payload)
+        except StudioError as exc:
+            self.emit("server:notification", level="error", message=exc.message)
+            self._push_graph()  # undo the browser's optimistic change
+            self.emit("server:full_sync", graph=self.graph, node_status=self.node_status)
+
+    def _dispatch(self, name: str, payload: Any) -> None:
+        graph = self._graph
+        if isinstance(payload, UpdateNodeData):
+            graph.update_node(payload.node_id, **payload.data)
+            if "active_take" in payload.data:
+                self._activate_take(payload.node_id, payload.data["active_take"])
+        elif isinstance(payload, AddNode):
+            graph.add_node(
+                payload.type,
+                id=payload.id,
+                position=payload.position.model_dump(),
+                parent_id=payload.parent_id,
+                **payload.data,
+            )
+        elif isinstance(payload, MoveNodes):
+            graph.move_nodes({k: v.model_dump() for k, v in payload.positions.items()})
+        elif isinstance(payload, RemoveElements):
+            graph.remove_elements(node_ids=payload.node_ids, edge_ids=payload.edge_ids)
+        elif isinstance(payload, Connect):
+            graph.connect(
+                payload.source, payload.source_handle, payload.target, payload.target_handle,
+                id=payload.id,
+            )  # fmt: skip
+        elif isinstance(payload, StartGeneration):
+            graph.node(payload.node_id)
+            if self._generation_handler is None:
+                self.emit("server:task_failed", node_id=payload.node_id, error=NO_ENGINE,
+                          code="NO_ENGINE")  # fmt: skip
+            else:
+                self._generation_handler(payload.node_id)
+        elif isinstance(payload, RenderFinalSequence):
+            graph.node(payload.node_id)
+            if self._render_handler is None:
+                self.emit("server:task_failed", node_id=payload.node_id, error=NO_ASSEMBLER,
+                          code="NO_ENGINE")  # fmt: skip
+            else:
+                self._render_handler(payload.node_id)
+        elif isinstance(payload, CancelGeneration):
+            if self._cancel_handler is not None:
+                self._cancel_handler(payload.node_id)
+        elif name == "client:sync_request":
+            self._push_graph()
+            self.emit("server:full_sync", graph=self.graph, node_status=self.node_status)
+        elif name == "client:save":
+            self.save()
+        elif name == "client:undo":
+            graph.undo()
+        elif name == "client:redo":
+            graph.redo()
+        else:
+            raise StudioError(f"the canvas does not handle {name}")
+
+    def _activate_take(self, node_id: str, take_name: Any) -> None:
+        if self._project is None or not take_name:
+            return
+        data = self._graph.node(node_id).data
+        for take in self._project.takes(scene=data["scene"], shot=data["shot"]):
+            if take.name == take_name:
+                self._project.set_active_take(take)
+                self._refresh_takes(node_id)
+                return
+        raise StudioError(f"{take_name} is not a take of this shot")
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self._autosave_timer is not None:
+            self._autosave_timer.cancel()
+        super().close()

@@ -1,0 +1,96 @@
+"""The job contract: event lines, error classification, the job spec. Pure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from studio.runner.contract import (
+    ErrorCode,
+    ErrorEvent,
+    Event,
+    JobSpec,
+    LogEvent,
+    OutputEvent,
+    ProgressEvent,
+    ReadyEvent,
+    classify_exit,
+    event_line,
+    parse_event_line,
+)
+
+
+def test_event_lines_round_trip():
+    events: list[Event] = [
+        ProgressEvent(step=3, total=10, message="denoising", preview="p.png"),
+        LogEvent(message="hello"),
+        OutputEvent(name="image", path="frame.png"),
+        ErrorEvent(code=ErrorCode.OOM, message="out of memory", job="j1"),
+        ReadyEvent(setup_s=1.5),
+    ]
+    for event in events:
+        line = event_line(event)
+        assert line.endswith("\n") and "\n" not in line[:-1]
+        assert parse_event_line(line) == event
+
+
+def test_non_event_lines_become_logs_never_errors():
+    assert parse_event_line("Downloading model...\n") == LogEvent(message="Downloading model...")
+    assert parse_event_line('{"type": "progress", "step": -1}') == LogEvent(
+        message='{"type": "progress", "step": -1}'
+    )
+    assert parse_event_line('{"type": "nope"}').type == "log"
+    assert parse_event_line("{not json").type == "log"
+    # stderr is never parsed as events: a library cannot forge an output or an error there
+    forged = json.dumps({"type": "error", "code": "OOM", "message": "x"})
+    assert parse_event_line(forged, stream="stderr") == LogEvent(message=forged, stream="stderr")
+
+
+def test_unknown_error_code_is_not_an_error_event():
+    assert parse_event_line('{"type": "error", "code": "WHATEVER", "message": "m"}').type == "log"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"exit_code": 0}, None),
+        ({"exit_code": 1}, ErrorCode.MODEL_ERROR),
+        ({"exit_code": None}, ErrorCode.MODEL_ERROR),
+        ({"exit_code": 137}, ErrorCode.OOM),
+        ({"exit_code": 1, "oom_killed": True}, ErrorCode.OOM),
+        ({"exit_code": 137, "canceled": True}, ErrorCode.CANCELED),
+        ({"exit_code": 137, "timed_out": True}, ErrorCode.TIMEOUT),
+        ({"exit_code": 0, "timed_out": True}, ErrorCode.TIMEOUT),
+        (
+            {"exit_code": 1, "reported": ErrorEvent(code=ErrorCode.INPUT_INVALID, message="m")},
+            ErrorCode.INPUT_INVALID,
+        ),
+        (
+            {
+                "exit_code": 1,
+                "canceled": True,
+                "reported": ErrorEvent(code="MODEL_ERROR", message="m"),
+            },
+            ErrorCode.CANCELED,
+        ),
+    ],
+)
+def test_classify_exit(kwargs, code):
+    result = classify_exit(**kwargs)
+    assert (result.code if result else None) == code
+    if result is not None:
+        assert result.hint  # every failure tells the user what to do
+
+
+def test_oom_advice_mentions_quality():
+    result = classify_exit(exit_code=137)
+    assert result is not None and "quality" in result.hint
+
+
+def test_job_spec_rejects_unsafe_ids():
+    JobSpec(job_id="a1_b.c-d", pipeline="p", inputs={})
+    for bad in ["", "../x", "a/b", "x" * 200]:
+        with pytest.raises(ValidationError):
+            JobSpec(job_id=bad, pipeline="p", inputs={})

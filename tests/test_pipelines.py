@@ -1,0 +1,181 @@
+"""Manifests, input validation, the pipeline registry, node types and scaffolding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from studio.errors import ManifestError, StudioError
+from studio.graph.registry import NodeTypeRegistry
+from studio.graph.sockets import SocketType
+from studio.pipelines import (
+    InputInvalid,
+    Manifest,
+    builtin_pipelines_dir,
+    discover,
+    get_pipeline,
+    load_pipeline,
+    node_type_for,
+    parse_cli_inputs,
+    register_node_types,
+    scaffold,
+    validate_inputs,
+)
+
+BUILTINS = {"t2i-draft", "i2v-draft", "sr-lanczos", "restore-ffmpeg"}
+
+
+def test_builtin_pipelines_are_complete_folders():
+    found = discover([builtin_pipelines_dir()])
+    assert set(found) == BUILTINS
+    for pipeline in found.values():
+        assert pipeline.manifest.draft
+        dockerfile = (pipeline.folder / "Dockerfile").read_text()
+        assert "ARG BASE_IMAGE" in dockerfile and "FROM ${BASE_IMAGE}" in dockerfile
+        assert pipeline.entrypoint.is_file()
+        assert "serve(predict" in pipeline.entrypoint.read_text()
+
+
+def test_node_type_from_manifest():
+    manifest = get_pipeline("sr-lanczos").manifest
+    node = node_type_for(manifest)
+    assert node.name == "pipeline.sr-lanczos" and node.pipeline_id == "sr-lanczos"
+    assert node.ui.draft and node.ui.category == "Pipelines" and node.ui.component == "generic"
+    assert "draft" in node.label
+    media = node.input("media")
+    assert media is not None and media.types == (SocketType.IMAGE, SocketType.VIDEO)
+    assert media.required
+    assert node.output("result") is not None
+    scale = node.field("scale")
+    assert scale is not None and scale.kind == "slider" and scale.default == 2.0
+    assert (scale.minimum, scale.maximum) == (1.0, 8.0)
+
+
+def test_node_type_fields_follow_input_kinds():
+    node = node_type_for(get_pipeline("t2i-draft").manifest)
+    kinds = {f.name: f.kind for f in node.fields}
+    assert kinds == {
+        "prompt": "textarea",
+        "seed": "integer",
+        "shot_label": "text",
+        "aspect_ratio": "choice",
+        "width": "integer",
+    }
+    assert [s.name for s in node.inputs] == [
+        "prompt",
+        "seed",
+        "shot_label",
+        "aspect_ratio",
+        "width",
+    ]
+
+
+def test_register_node_types_in_a_registry():
+    target = NodeTypeRegistry()
+    changes = []
+    target.subscribe(lambda: changes.append(1))
+    registered = register_node_types(target, dirs=[builtin_pipelines_dir()])
+    assert {t.name for t in registered} == {f"pipeline.{p}" for p in BUILTINS}
+    assert set(target.names()) >= {f"pipeline.{p}" for p in BUILTINS}
+    register_node_types(target, dirs=[builtin_pipelines_dir()])  # idempotent (replace)
+    assert len(changes) == len(BUILTINS)
+
+
+def manifest(**inputs) -> Manifest:
+    return Manifest.model_validate(
+        {
+            "id": "m",
+            "title": "M",
+            "task": "upscale",
+            "inputs": [{"name": n, **spec} for n, spec in inputs.items()],
+            "outputs": [{"name": "out", "type": "Image"}],
+        }
+    )
+
+
+def test_validate_inputs_fills_defaults_and_reports_every_problem(tmp_path: Path):
+    m = manifest(
+        n={"type": "Integer", "default": 2, "minimum": 1, "maximum": 4},
+        x={"type": "Float", "minimum": 0, "maximum": 1, "default": 0.5},
+        mode={"type": "String", "choices": ["a", "b"], "default": "a"},
+        on={"type": "Boolean", "default": False},
+        img={"type": ["Image", "Video"], "required": True},
+    )
+    (tmp_path / "a.png").write_bytes(b"png")
+    assert validate_inputs(m, {"img": "a.png"}, files_root=tmp_path) == {
+        "n": 2, "x": 0.5, "mode": "a", "on": False, "img": "a.png",
+    }  # fmt: skip
+    with pytest.raises(InputInvalid) as caught:
+        validate_inputs(
+            m,
+            {"n": 9, "x": "high", "mode": "c", "on": 1, "img": "a.txt", "zzz": 1},
+            files_root=tmp_path,
+        )
+    problems = " | ".join(caught.value.problems)
+    for expected in [
+        "unknown input 'zzz'",
+        "n: must be at most 4",
+        "x: expects a number",
+        "mode: must be one of a, b",
+        "on: expects true or false",
+        "img: expects Image or Video",
+    ]:
+        assert expected in problems
+    with pytest.raises(InputInvalid, match="img: required"):
+        validate_inputs(m, {}, files_root=tmp_path)
+    with pytest.raises(InputInvalid, match="does not exist"):
+        validate_inputs(m, {"img": "b.png"}, files_root=tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(InputInvalid, match="is empty"):
+        validate_inputs(m, {"img": "empty.png"}, files_root=tmp_path)
+
+
+def test_manifest_rejects_inconsistent_specs():
+    with pytest.raises(ValueError, match="default"):
+        manifest(n={"type": "Integer", "default": 10, "maximum": 4})
+    with pytest.raises(ValueError, match="exactly one type"):
+        manifest(n={"type": ["Integer", "Float"]})
+    with pytest.raises(ValueError, match="duplicate"):
+        Manifest.model_validate(
+            {"id": "m", "title": "M", "task": "upscale",
+             "outputs": [{"name": "o", "type": "Image"}, {"name": "o", "type": "Video"}]}
+        )  # fmt: skip
+
+
+def test_parse_cli_inputs():
+    m = get_pipeline("t2i-draft").manifest
+    assert parse_cli_inputs(m, ["prompt=a = b", "seed=7", "width=640"]) == {
+        "prompt": "a = b", "seed": 7, "width": 640,
+    }  # fmt: skip
+    with pytest.raises(InputInvalid, match="unknown input 'colour'"):
+        parse_cli_inputs(m, ["colour=red"])
+    with pytest.raises(InputInvalid, match="seed: expects a whole number"):
+        validate_inputs(m, parse_cli_inputs(m, ["prompt=x", "seed=seven"]))
+
+
+def test_resources_fall_back_to_the_nearest_lower_quality():
+    m = get_pipeline("i2v-draft").manifest  # defines low and high
+    assert m.resources_for("standard") == m.resources["low"]
+    assert m.resources_for("high") == m.resources["high"]
+
+
+def test_bad_manifest_names_file_and_field(tmp_path: Path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"id": "bad", "title": "B", "task": "paint"}))
+    with pytest.raises(ManifestError) as caught:
+        load_pipeline(folder)
+    assert caught.value.field == "task"
+
+
+def test_scaffold_creates_a_loadable_pipeline(tmp_path: Path):
+    folder = scaffold("my-model", parent=tmp_path)
+    pipeline = load_pipeline(folder)
+    assert pipeline.id == "my-model"
+    assert {p.name for p in folder.iterdir()} >= {"manifest.json", "Dockerfile", "entrypoint.py"}
+    with pytest.raises(StudioError, match="already exists"):
+        scaffold("my-model", parent=tmp_path)
+    with pytest.raises(StudioError, match="not a valid pipeline id"):
+        scaffold("My Model", parent=tmp_path)

@@ -1,0 +1,82 @@
+// The shapes the Python side sends (studio/graph/registry.py, studio/graph/graph.py).
+
+export type SocketType = string;
+
+export interface SocketSpec {
+  name: string;
+  label: string;
+  types: SocketType[];
+  multiple: boolean;
+  required: boolean;
+}
+
+export type FieldKind =
+  | "text" | "textarea" | "integer" | "float" | "boolean" | "choice" | "slider" | "file"
+  | "take" | "pipeline";
+
+export interface FieldSpec {
+  name: string;
+  label: string;
+  kind: FieldKind;
+  default: unknown;
+  minimum: number | null;
+  maximum: number | null;
+  step: number | null;
+  choices: string[] | null;
+  help: string;
+}
+
+export interface NodeTypeSpec {
+  name: string;
+  label: string;
+  description: string;
+  inputs: SocketSpec[];
+  outputs: SocketSpec[];
+  fields: FieldSpec[];
+  ui: { component: string; color: string; icon: string; category: string; draft: boolean };
+  pipeline_id: string | null;
+}
+
+export interface NodeTypesPayload {
+  node_types: NodeTypeSpec[];
+  socket_colors: Record<string, string>;
+  compatibility: Record<string, string[]>;
+}
+
+export interface GraphNode {
+  id: string;
+  type: string;
+  position: { x: number; y: number };
+  data: Record<string, unknown>;
+  parentId?: string;
+  width?: number;
+  height?: number;
+}
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  sourceHandle: string;
+  target: string;
+  targetHandle: string;
+}
+
+export interface GraphJSON {
+  version: number;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export interface NodeStatus {
+  state?: "idle" | "queued" | "generating" | "success" | "failed" | "canceled";
+  task_id?: string;
+  progress?: number;
+  step?: string;
+  error?: string;
+  code?: string;
+  output_url?: string;
+  take?: string;
+  thumbnail_url?: string | null;
+  takes?: string[];
+  active_take?: string | null;
+}
