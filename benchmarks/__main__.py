@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["project_create", "takes_listing", "runner_overhead", "runner_warm"]
+BENCHMARKS = ["canvas", "project_create", "takes_listing", "runner_overhead", "runner_warm"]
 
 
 def main() -> None:

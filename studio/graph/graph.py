@@ -132,6 +132,7 @@ class Graph:
         self._undo: list[dict[str, Any]] = []
         self._redo: list[dict[str, Any]] = []
         self._lock = threading.RLock()
+        self._loading = False  # while building from a file: no undo snapshots, no notifications
         self.dirty = False
         """True when there are changes not yet saved."""
 
@@ -190,6 +191,9 @@ class Graph:
     def _mutation(self, change: GraphChange) -> Iterator[None]:
         """Apply an edit atomically: on error the graph is unchanged; on success it is
         recorded for undo, marked dirty and announced."""
+        if self._loading:
+            yield
+            return
         with self._lock:
             before = self._snapshot()
             try:
@@ -407,6 +411,9 @@ class Graph:
             raise GraphError("cycle", "this connection would make a cycle")
 
     def _reaches(self, start: str, goal: str) -> bool:
+        successors: dict[str, list[str]] = {}
+        for edge in self._edges.values():
+            successors.setdefault(edge.source, []).append(edge.target)
         seen, pending = set(), [start]
         while pending:
             current = pending.pop()
@@ -414,7 +421,7 @@ class Graph:
                 return True
             if current not in seen:
                 seen.add(current)
-                pending += [e.target for e in self.outgoing(current)]
+                pending += successors.get(current, [])
         return False
 
     def connect(
@@ -505,6 +512,7 @@ class Graph:
         if not isinstance(edges, list):
             raise fail("must be a list", "edges")
         graph = cls(path=path, node_types=node_types, version=version)
+        graph._loading = True
         # Parents first, so children can be validated against them.
         depths = _depths(nodes)
         ordered = sorted(enumerate(nodes), key=lambda item: depths[item[0]])
@@ -551,7 +559,7 @@ class Graph:
                 )  # fmt: skip
             except GraphError as exc:
                 raise fail(exc.message, field) from None
-        graph._undo.clear()
+        graph._loading = False
         graph.dirty = False
         return graph
 
