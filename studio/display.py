@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from typing import TYPE_CHECKING, Final
 
-from PIL import Image, UnidentifiedImageError
+from studio.project.thumbnails import data_url, jpeg_thumbnail
 
 if TYPE_CHECKING:
     from studio.project.project import Project
@@ -23,17 +22,6 @@ _VIDEO_TYPES: Final = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/q
 _STYLE: Final = "font-family:var(--jp-ui-font-family,sans-serif);font-size:13px"
 
 
-def _thumbnail_data_url(take: Take) -> str | None:
-    try:
-        with Image.open(take.path) as image:
-            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, format="JPEG", quality=85)
-    except (UnidentifiedImageError, OSError):
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def take_media_html(take: Take) -> str:
     if not take.ready:
         return "<em>reserved — not written yet</em>"
@@ -41,8 +29,9 @@ def take_media_html(take: Take) -> str:
     if mime and take.path.stat().st_size <= INLINE_VIDEO_MAX_BYTES:
         data = base64.b64encode(take.path.read_bytes()).decode()
         return f'<video controls width="{THUMBNAIL_PX}" src="data:{mime};base64,{data}"></video>'
-    url = None if mime else _thumbnail_data_url(take)
-    if url:
+    jpeg = None if mime else jpeg_thumbnail(take.path, size=THUMBNAIL_PX)
+    if jpeg:
+        url = data_url(jpeg)
         return (
             f'<img src="{url}" alt="{html.escape(take.name)}" style="max-width:{THUMBNAIL_PX}px">'
         )

@@ -22,25 +22,35 @@ def thumbnail_path(project_root: Path, take: Take) -> Path:
     return project_root / THUMBNAIL_DIR / f"{take.name}.jpg"
 
 
+def jpeg_thumbnail(source: Path, *, size: int = THUMBNAIL_PX) -> bytes | None:
+    """A JPEG at most ``size`` px on its long side; None for media Pillow cannot read."""
+    try:
+        with Image.open(source) as image:
+            image.thumbnail((size, size))
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    except (UnidentifiedImageError, OSError):
+        return None
+    return buffer.getvalue()
+
+
+def data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+
+
 def make_thumbnail(project_root: Path, take: Take) -> Path | None:
     """The take's cached thumbnail, made on first use; None for media Pillow cannot read."""
     target = thumbnail_path(project_root, take)
     if target.exists() and target.stat().st_mtime >= take.path.stat().st_mtime:
         return target
-    try:
-        with Image.open(take.path) as image:
-            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, format="JPEG", quality=80)
-    except (UnidentifiedImageError, OSError):
+    jpeg = jpeg_thumbnail(take.path)
+    if jpeg is None:
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(target, buffer.getvalue())
+    atomic_write_bytes(target, jpeg)
     return target
 
 
 def thumbnail_data_url(project_root: Path, take: Take) -> str | None:
     path = make_thumbnail(project_root, take) if take.ready else None
-    if path is None:
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
+    return data_url(path.read_bytes()) if path else None
