@@ -149,3 +149,18 @@ def test_python_edits_appear_and_generate_without_engine_says_so(lab: Lab, page:
     error = shot.locator(".status .error")
     error.wait_for(timeout=10_000)
     assert "No engine configured" in error.inner_text()
+
+    # the installed pipelines are in the palette, labelled as drafts
+    draft = page.locator(".palette [data-node-type='pipeline.t2i-draft']")
+    assert "draft" in draft.inner_text()
+    draft.click()
+    node(page, "pipeline.t2i-draft").wait_for()
+
+    # select the shot and delete it with the keyboard: the Python Graph follows
+    shot.locator("header").click()
+    page.keyboard.press("Delete")
+    page.wait_for_function("document.querySelectorAll('.svelte-flow__node').length === 1")
+    page.locator(".studio-canvas .toolbar button.save").click()
+    page.locator("[data-save-status='saved']").wait_for(timeout=10_000)
+    saved = json.loads(project.canvas_path.read_text())
+    assert [n["type"] for n in saved["nodes"]] == ["pipeline.t2i-draft"]
