@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     warm_vram_budget_gb: float = 0.0
     """GPU memory the warm workers may hold together."""
 
+    # --- Generative Engine (studio.engine) ---
+    scheduler: str | None = None
+    """Dask scheduler address (``tcp://host:8786``); unset: start a local cluster."""
+
+    dispatch_policy: Literal["queue", "fallback"] = "fallback"
+    """When no worker has the GPU memory a quality needs: wait for one, or fall back to the
+    best pipeline that fits (a project's ``project_settings.dispatch_policy`` wins)."""
+
+    autoscaler: bool = False
+    """True when the cluster can add larger workers on demand (then ``queue`` may wait)."""
+
 
 def load_settings() -> Settings:
     """Read the settings now (cheap; call it where a value is needed, so tests can set env)."""

@@ -15,7 +15,8 @@ from studio.project.takes import Take
 from studio.quality import Quality
 
 if TYPE_CHECKING:
-    from studio.graph.graph import Graph
+    from studio.engine import Job, JobState
+    from studio.graph.graph import Graph, Node
     from studio.widgets.canvas import Canvas
 
 
@@ -106,6 +107,21 @@ class Project:
 
         register_node_types()
         return Canvas(self.graph, project=self, height=height)
+
+    # --- generation (the Generative Engine) -------------------------------------------------
+
+    def generate(self, node: str | Node, quality: Quality | None = None) -> Job:
+        """Generate one take of a Shot node on the Dask cluster (``STUDIO_SCHEDULER`` or a
+        local one). Returns the Job at once; ``job.result()`` is the Take."""
+        from studio.engine import generate  # the engine imports Project
+
+        return generate(self, node, quality=quality)
+
+    def jobs(self) -> list[JobState]:
+        """Every generation job of this project with its latest state (the durable job log)."""
+        from studio.engine import project_jobs
+
+        return project_jobs(self)
 
     # --- takes ----------------------------------------------------------------------------
 

@@ -1,0 +1,24 @@
+"""The Generative Engine (issue 5): a Dask cluster with GPU-memory resources, the pure
+dispatcher, worker tasks, the durable job log and the kernel-side ``Engine``/``Job``.
+
+>>> from studio.engine import generate
+>>> job = generate(project, "shot-1")          # project.generate("shot-1") does the same
+>>> job.result(timeout=120)                      # the Take
+"""
+
+from studio.engine.dispatch import Dispatch, NoPipeline, NoWorkerFits, dispatch
+from studio.engine.engine import Engine, Job, default_engine, generate, project_jobs
+from studio.engine.jobs import JobState
+
+__all__ = [
+    "Dispatch",
+    "Engine",
+    "Job",
+    "JobState",
+    "NoPipeline",
+    "NoWorkerFits",
+    "default_engine",
+    "dispatch",
+    "generate",
+    "project_jobs",
+]

@@ -1,0 +1,364 @@
+"""The kernel side of the engine (issue 5 items 3-5): dispatch, submit, relay events, jobs.
+
+>>> engine = Engine()                        # STUDIO_SCHEDULER, or a local cluster
+>>> job = engine.generate(project, "shot-1")  # -> Job at once; the take is made on a worker
+>>> take = job.result(timeout=120)
+>>> engine.attach(canvas, project)            # Generate/Cancel buttons + live node status
+
+One subscription per project topic receives every worker event; each is handed to its
+``Job`` (``job.events``) and to the listeners of that project (the canvas). Submission writes
+a durable "queued" record first, so ``project_jobs()`` knows a job from the moment it exists.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from studio.config import load_settings
+from studio.engine import jobs as job_log
+from studio.engine.cluster import connect, worker_vram
+from studio.engine.dispatch import Dispatch, DispatchPolicy, Option, dispatch, ladder_from_map
+from studio.engine.tasks import execute_shot_node, project_topic, resolve_shot
+from studio.errors import StudioError, TakeError
+from studio.pipelines import get_pipeline
+from studio.project.takes import Take, list_takes
+from studio.quality import DEFAULT_QUALITY_MAP, QUALITIES, Quality, QualityMap
+from studio.runner.contract import ErrorCode, JobFailed, failure
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from studio.graph.graph import Node
+    from studio.project.project import Project
+    from studio.widgets.canvas import Canvas
+
+Listener = Callable[[dict[str, Any]], None]
+DEFAULT_TASK: Final = "generate-image"
+DEFAULT_RETRIES: Final = 1
+EVENT_GRACE_S: Final = 5.0
+"""After the task's result, how long to wait for its last event (events travel separately)."""
+ENGINE_ERROR: Final = "ENGINE_ERROR"
+
+
+def _is_terminal(message: dict[str, Any]) -> bool:
+    name, payload = message["event"], message["payload"]
+    if name == "server:task_success":
+        return True
+    if name == "server:task_failed":
+        # A cancel is followed by node_state_updated(canceled): wait for that one.
+        return bool(payload.get("code") != ErrorCode.CANCELED)
+    return bool(name == "server:node_state_updated" and payload.get("state") == "canceled")
+
+
+class Job:
+    """One generation: ``result()`` returns the Take, ``events`` lists its Table 6 messages
+    in arrival order, ``cancel()`` stops its pipeline (container or process)."""
+
+    def __init__(
+        self, *, job_id: str, node_id: str, project: Project, decision: Dispatch, seed: int
+    ) -> None:
+        self.id = job_id
+        self.node_id = node_id
+        self.project = project
+        self.decision = decision
+        self.seed = seed
+        self.events: list[dict[str, Any]] = []
+        self.future: Future[dict[str, Any]] | None = None
+        self._lock = threading.Lock()
+        self._terminal = threading.Event()
+
+    @property
+    def pipeline(self) -> str:
+        return self.decision.pipeline
+
+    @property
+    def quality(self) -> Quality:
+        return self.decision.quality
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            self.events.append(message)
+        if _is_terminal(message):
+            self._terminal.set()
+
+    @property
+    def state(self) -> str:
+        """The node state this job's events add up to (queued, generating, success, ...)."""
+        with self._lock:
+            events = list(self.events)
+        status = job_log.node_status({"event": m["event"], "payload": m["payload"]} for m in events)
+        return str(status.get(self.node_id, {}).get("state", "queued"))
+
+    def done(self) -> bool:
+        return self._terminal.is_set()
+
+    def result(self, timeout: float | None = None) -> Take:
+        """Wait for the take. Raises ``JobFailed`` (with the runner's error code) when the job
+        failed or was canceled, ``TimeoutError`` when ``timeout`` seconds pass first."""
+        if self.future is None:
+            raise StudioError(f"job {self.id} was never submitted")
+        started = time.monotonic()
+        outcome = self.future.result(timeout=timeout)
+        left = (
+            EVENT_GRACE_S if timeout is None else max(0.1, timeout - (time.monotonic() - started))
+        )
+        self._terminal.wait(min(left, EVENT_GRACE_S))
+        if not outcome["ok"]:
+            code = outcome["code"]
+            known = code if code in ErrorCode.__members__.values() else ErrorCode.MODEL_ERROR
+            raise JobFailed(failure(ErrorCode(known), outcome["error"]))
+        return self._take(outcome["name"])
+
+    def _take(self, name: str) -> Take:
+        shot = resolve_shot(self.project.graph.to_json(), self.node_id)
+        for take in list_takes(self.project.path, scene=shot.scene, shot=shot.shot):
+            if take.name == name:
+                return take
+        raise TakeError(f"job {self.id} made {name}, but it is not in the shot's folder")
+
+    def cancel(self) -> None:
+        """Ask the job to stop: its worker stops the pipeline (or skips it, if still queued)
+        and reports ``task_failed`` CANCELED then state ``canceled``."""
+        marker = job_log.cancel_marker(self.project.path, self.id)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def __repr__(self) -> str:
+        return f"Job({self.id!r}, node={self.node_id!r}, {self.pipeline}, {self.state})"
+
+
+class Engine:
+    """Submits generations to a Dask cluster and relays their events."""
+
+    def __init__(self, *, client: Client | None = None, retries: int = DEFAULT_RETRIES) -> None:
+        self.client = client if client is not None else connect()
+        self.retries = retries
+        self._jobs: dict[str, Job] = {}
+        self._listeners: dict[str, list[Listener]] = {}
+        self._subscribed: set[str] = set()
+        self._lock = threading.Lock()
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _subscribe(self, topic: str) -> None:
+        with self._lock:
+            if topic in self._subscribed:
+                return
+            self._subscribed.add(topic)
+        # Subscribing before the first submit matters: topics deliver only new events.
+        self.client.subscribe_topic(  # type: ignore[no-untyped-call]  # distributed is untyped
+            topic, lambda event: self._on_event(topic, event[1])
+        )
+
+    def _on_event(self, topic: str, line: dict[str, Any]) -> None:
+        message = {"event": line["event"], "payload": line["payload"]}
+        job = self._jobs.get(line.get("job_id", ""))
+        if job is not None:
+            job._deliver(message)
+        for listener in list(self._listeners.get(topic, [])):
+            listener(message)
+
+    def _local(self, topic: str, project: Project, line: dict[str, Any]) -> None:
+        """An event born in the kernel: durable log, then the same path as worker events."""
+        job_log.append(project.path, line)
+        self._on_event(topic, line)
+
+    def listen(self, project: Project, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(message)`` for every event of the project's jobs; returns an
+        unsubscribe function."""
+        topic = project_topic(str(project.uuid))
+        self._subscribe(topic)
+        self._listeners.setdefault(topic, []).append(listener)
+        return lambda: self._listeners[topic].remove(listener)
+
+    # --- generating -------------------------------------------------------------------------
+
+    def decide(self, project: Project, node_id: str, *, quality: Quality | None = None) -> Dispatch:
+        """The dispatcher's choice for a shot now (raises ``NoWorkerFits`` / ``NoPipeline``)."""
+        shot = resolve_shot(project.graph.to_json(), node_id)
+        settings = project.manifest.project_settings
+        wanted: Quality = quality or settings.quality
+        extra = settings.model_extra or {}
+        policy: DispatchPolicy = extra.get("dispatch_policy") or load_settings().dispatch_policy
+        if shot.pipeline_id is not None:
+            manifest = get_pipeline(shot.pipeline_id).manifest
+            task: str = manifest.task
+            ladder = {
+                q: Option(shot.pipeline_id, manifest.resources_for(q).vram_gb) for q in QUALITIES
+            }
+        else:
+            task = DEFAULT_TASK
+            ladder = ladder_from_map(_quality_map(project), task=task)
+        return dispatch(
+            task=task,
+            quality=wanted,
+            ladder=ladder,
+            worker_vram=worker_vram(self.client),
+            policy=policy if policy in ("queue", "fallback") else "fallback",
+            autoscaler=load_settings().autoscaler,
+        )
+
+    def generate(
+        self, project: Project, node: str | Node, *, quality: Quality | None = None
+    ) -> Job:
+        """Submit one take of a Shot node; returns its Job at once. Errors a user can fix
+        (not a shot, no pipeline, no worker can ever fit) are raised here, not later."""
+        node_id = node if isinstance(node, str) else node.id
+        snapshot = project.graph.to_json()  # unsaved edits included: the kernel's graph rules
+        shot = resolve_shot(snapshot, node_id)
+        decision = self.decide(project, node_id, quality=quality)
+        topic = project_topic(str(project.uuid))
+        self._subscribe(topic)
+        seed = shot.seed if shot.seed is not None else secrets.randbelow(2**31)
+        job = Job(
+            job_id=uuid.uuid4().hex[:16],
+            node_id=node_id,
+            project=project,
+            decision=decision,
+            seed=seed,
+        )
+        self._jobs[job.id] = job
+        info = {
+            "pipeline": decision.pipeline,
+            "quality": decision.quality,
+            "scene": shot.scene,
+            "shot": shot.shot,
+            "seed": seed,
+        }
+        if decision.notification:
+            notice = {"level": "warning", "message": decision.notification, "node_id": node_id}
+            self._local(
+                topic,
+                project,
+                job_log.record(job_id=job.id, event="server:notification", payload=notice),
+            )
+        queued = {"node_id": node_id, "state": "queued", "task_id": job.id}
+        self._local(
+            topic,
+            project,
+            job_log.record(
+                job_id=job.id, event="server:node_state_updated", payload=queued, info=info
+            ),
+        )
+        job.future = self.client.submit(
+            execute_shot_node,
+            project_path=str(project.path),
+            job_id=job.id,
+            node_id=node_id,
+            graph=snapshot,
+            pipeline_id=decision.pipeline,
+            quality=decision.quality,
+            seed=seed,
+            topic=topic,
+            key=f"execute_shot_node-{job.id}",
+            pure=False,
+            retries=self.retries,
+            # Only GPU work asks for VRAM: a CPU-only worker declares none and must still run
+            # the draft pipelines.
+            resources={"VRAM": decision.vram_gb} if decision.vram_gb > 0 else None,
+        )
+        job.future.add_done_callback(  # type: ignore[no-untyped-call]
+            lambda f: self._on_done(topic, job, f)
+        )
+        return job
+
+    def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
+        # An exception (after retries) or a cancel of the future means the worker published
+        # no outcome: report it, from a thread (this runs on the client's event loop).
+        if future.status in ("error", "cancelled"):
+            threading.Thread(
+                target=self._report_crash, args=(topic, job, future), daemon=True
+            ).start()
+
+    def _report_crash(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
+        try:
+            error = repr(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
+        except Exception as exc:  # the future itself is gone (cancelled, client closed)
+            error = repr(exc)
+        self._local(topic, job.project, job_log.record(
+            job_id=job.id, event="server:task_failed", payload={
+                "task_id": job.id, "node_id": job.node_id, "error": error,
+                "code": ENGINE_ERROR}))  # fmt: skip
+
+    # --- the canvas -----------------------------------------------------------------------
+
+    def attach(self, canvas: Canvas, project: Project) -> Callable[[], None]:
+        """Wire a canvas: Generate and Cancel buttons run here, every event of the project's
+        jobs is shown on its node, and node status is restored from the durable job log
+        (so a reopened canvas shows running and finished jobs). Returns a detach function."""
+        # Per node: the log gives state/progress/error, the canvas's fresh folder scan wins
+        # for takes and thumbnail.
+        restored = job_log.node_status(job_log.read(project.path))
+        current = dict(canvas.node_status)
+        canvas.node_status = {
+            node_id: {**restored.get(node_id, {}), **current.get(node_id, {})}
+            for node_id in {*restored, *current}
+        }
+
+        def on_generate(node_id: str) -> None:
+            try:
+                self.generate(project, node_id)
+            except StudioError as exc:
+                canvas.emit("server:task_failed", node_id=node_id, error=str(exc),
+                            code=type(exc).__name__)  # fmt: skip
+
+        def on_cancel(node_id: str) -> None:
+            for job in reversed(list(self._jobs.values())):
+                if job.node_id == node_id and job.project.path == project.path:
+                    job.cancel()
+                    return
+
+        canvas.on_generate(on_generate)
+        canvas.on_cancel(on_cancel)
+
+        def relay(message: dict[str, Any]) -> None:
+            canvas.emit(message["event"], **message["payload"])
+
+        unlisten = self.listen(project, relay)
+
+        def detach() -> None:
+            unlisten()
+            canvas.on_generate(None)
+            canvas.on_cancel(None)
+
+        return detach
+
+
+def _quality_map(project: Project) -> QualityMap:
+    """PRD Table 4 with the overrides of the workspace the project lives in (if any)."""
+    from studio.workspace import WORKSPACE_FILE, Workspace
+
+    workspace_root = project.path.parent.parent
+    if (workspace_root / WORKSPACE_FILE).is_file():
+        return Workspace(workspace_root).quality_map
+    return DEFAULT_QUALITY_MAP
+
+
+# --- the Python API (Project.generate / Project.jobs delegate here) --------------------------
+
+_default: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The kernel's engine, connected on first use (``STUDIO_SCHEDULER`` or local)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Engine()
+        return _default
+
+
+def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:
+    """``project.generate(...)``: one take of a Shot node, on the default engine."""
+    return default_engine().generate(project, node, quality=quality)
+
+
+def project_jobs(project: Project) -> list[job_log.JobState]:
+    """``project.jobs()``: every job of the project with its latest state (durable log)."""
+    return job_log.jobs(project.path)

@@ -1,0 +1,335 @@
+"""Task functions that run on Dask workers (issue 5 item 2), with the PRD's names.
+
+``execute_shot_node`` is a plain function: everything it needs arrives as arguments (the
+project folder, a snapshot of the graph, the dispatcher's choice, the seed), so a retry on
+another worker does the same thing. Order of work, chosen so no partial take is ever visible:
+run the pipeline into a private job folder first; only when it succeeded reserve the take,
+fill it atomically, record provenance and commit (``commit_paths`` is serialized per project).
+
+Events go two ways at once: ``Worker.log_event(topic, ...)`` for live relay to the kernel and
+the durable job log (:mod:`studio.engine.jobs`) for whoever asks later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from studio.engine import jobs as job_log
+from studio.errors import InvalidInput, StudioError
+from studio.pipelines import InputInvalid, Pipeline, get_pipeline
+from studio.project.project import Project
+from studio.project.takes import Take
+from studio.quality import Quality
+from studio.runner.base import create_job, default_runner
+from studio.runner.contract import ErrorCode, Event, ProgressEvent
+
+CANCEL_POLL_S: Final = 0.2
+SHOT_TYPE: Final = "Shot"
+
+
+def project_topic(project_uuid: str) -> str:
+    """The Dask event topic of one project: every job of the project publishes there."""
+    return f"studio-project-{project_uuid}"
+
+
+# --- resolving a shot's inputs from a graph snapshot (pure) ----------------------------------
+
+
+@dataclass(frozen=True)
+class ShotInputs:
+    """What a Shot node asks for, read from the canvas graph (``Graph.to_json()``)."""
+
+    node_id: str
+    scene: int
+    shot: int
+    prompt: str | None
+    negative_prompt: str | None
+    seed: int | None
+    pipeline_id: str | None
+    """From the connected Pipeline node; None: the dispatcher picks from the quality map."""
+
+
+def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
+    """Read a Shot node and what is connected to it. Raises ``InvalidInput`` with a readable
+    message when the node is missing or not a shot."""
+    nodes = {n["id"]: n for n in graph.get("nodes", [])}
+    node = nodes.get(node_id)
+    if node is None:
+        raise InvalidInput(f"no node {node_id!r} in the graph")
+    if node.get("type") != SHOT_TYPE:
+        raise InvalidInput(
+            f"node {node_id!r} is a {node.get('type')} node; only Shot nodes generate takes"
+        )
+    data = node.get("data", {})
+    prompt = data.get("prompt") or None
+    pipeline_id: str | None = None
+    for edge in graph.get("edges", []):
+        if edge.get("target") != node_id or edge.get("source") not in nodes:
+            continue
+        source = nodes[edge["source"]]
+        source_data = source.get("data", {})
+        if edge.get("targetHandle") == "pipeline" and source.get("type") == "Pipeline":
+            pipeline_id = source_data.get("pipeline_id") or None
+        elif edge.get("targetHandle") == "prompt":
+            # A connected text source wins over the field typed on the shot.
+            prompt = source_data.get("text") or source_data.get("prompt") or prompt
+    return ShotInputs(
+        node_id=node_id,
+        scene=int(data.get("scene", 1)),
+        shot=int(data.get("shot", 10)),
+        prompt=prompt,
+        negative_prompt=data.get("negative_prompt") or None,
+        seed=data.get("seed"),
+        pipeline_id=pipeline_id,
+    )
+
+
+def pipeline_inputs(
+    pipeline: Pipeline, shot: ShotInputs, *, seed: int, aspect_ratio: str | None
+) -> dict[str, Any]:
+    """Pure: the shot's values for the inputs the pipeline declares (others are left out, so
+    one shot works with any pipeline). A missing prompt stays missing: the manifest decides
+    whether that is an error (INPUT_INVALID)."""
+    manifest = pipeline.manifest
+    values: dict[str, Any] = {}
+    offered: dict[str, Any] = {
+        "prompt": shot.prompt,
+        "negative_prompt": shot.negative_prompt,
+        "seed": seed,
+        "shot_label": f"SHOT {shot.shot:03d}",
+    }
+    for name, value in offered.items():
+        if value is not None and manifest.input(name) is not None:
+            values[name] = value
+    ratio = manifest.input("aspect_ratio")
+    if (
+        aspect_ratio
+        and ratio is not None
+        and (ratio.choices is None or aspect_ratio in ratio.choices)
+    ):
+        values["aspect_ratio"] = aspect_ratio
+    return values
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+class Publisher:
+    """Sends a job's events to the Dask topic (when on a worker) and the durable log."""
+
+    def __init__(self, *, project_root: Path, topic: str, job_id: str, node_id: str) -> None:
+        self.project_root = project_root
+        self.topic = topic
+        self.job_id = job_id
+        self.node_id = node_id
+        try:
+            from distributed import get_worker
+
+            self._worker: Any = get_worker()
+        except ValueError:  # called outside a worker (a direct call): durable log only
+            self._worker = None
+
+    @property
+    def worker_address(self) -> str | None:
+        return str(self._worker.address) if self._worker is not None else None
+
+    def __call__(self, event: str, **payload: Any) -> None:
+        line = job_log.record(job_id=self.job_id, event=event, payload=payload)
+        # Durable first: a reader of the log never lags behind what the canvas showed.
+        job_log.append(self.project_root, line)
+        if self._worker is not None:
+            # Worker.log_event is safe from any thread (it hops onto the worker's loop in
+            # call order), so runner pump threads may publish progress directly.
+            self._worker.log_event(self.topic, line)
+
+
+class CancelWatch:
+    """Sets ``event`` when the job's cancel marker appears (polled on a daemon thread)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+        self.event = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True, name="cancel-watch")
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            if self.marker.exists():
+                self.event.set()
+                return
+            self._stop.wait(CANCEL_POLL_S)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+
+def _progress_payload(event: ProgressEvent) -> tuple[float, str]:
+    percent = 100.0 * event.step / event.total if event.total else 0.0
+    step = event.message or (f"step {event.step}/{event.total}" if event.total else "")
+    return min(percent, 100.0), step
+
+
+# --- the task ------------------------------------------------------------------------------
+
+
+def _fail(publish: Publisher, code: str, message: str) -> dict[str, Any]:
+    publish("server:task_failed", task_id=publish.job_id, node_id=publish.node_id,
+            error=message, code=code)  # fmt: skip
+    if code == ErrorCode.CANCELED:
+        publish("server:node_state_updated", node_id=publish.node_id, state="canceled",
+                task_id=publish.job_id)  # fmt: skip
+    return {"ok": False, "code": code, "error": message}
+
+
+def execute_shot_node(
+    *,
+    project_path: str,
+    job_id: str,
+    node_id: str,
+    graph: dict[str, Any],
+    pipeline_id: str,
+    quality: Quality,
+    seed: int,
+    topic: str,
+) -> dict[str, Any]:
+    """Generate one take of a Shot node; returns ``{"ok": True, "take": path, ...}`` or
+    ``{"ok": False, "code": ..., "error": ...}`` for a pipeline failure (a result, not an
+    exception: retrying a bad input or a cancel would only repeat it). Unexpected errors
+    (git, disk) raise, so Dask's ``retries`` apply to them."""
+    root = Path(project_path)
+    publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
+    watch = CancelWatch(job_log.cancel_marker(root, job_id))
+    try:
+        return _execute(publish, watch, root, graph, pipeline_id, quality, seed)
+    finally:
+        watch.close()
+
+
+def _execute(
+    publish: Publisher,
+    watch: CancelWatch,
+    root: Path,
+    graph: dict[str, Any],
+    pipeline_id: str,
+    quality: Quality,
+    seed: int,
+) -> dict[str, Any]:
+    job_id, node_id = publish.job_id, publish.node_id
+    if watch.marker.exists():  # canceled while queued: do nothing at all
+        return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
+    publish("server:node_state_updated", node_id=node_id, state="generating", task_id=job_id)
+    started = datetime.now(UTC)
+    project = Project(root)
+    try:
+        shot = resolve_shot(graph, node_id)
+        pipeline = get_pipeline(pipeline_id)
+    except StudioError as exc:
+        return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
+    values = pipeline_inputs(
+        pipeline, shot, seed=seed, aspect_ratio=project.manifest.project_settings.aspect_ratio
+    )
+    workdir = Path(tempfile.mkdtemp(prefix=f"studio-job-{job_id}-"))
+    try:
+        try:
+            job_dir = create_job(
+                pipeline, values, job_dir=workdir / "job", quality=quality, job_id=job_id
+            )
+        except InputInvalid as exc:
+            return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, ProgressEvent):
+                progress, step = _progress_payload(event)
+                publish("server:task_progress", task_id=job_id, node_id=node_id,
+                        progress=progress, step=step)  # fmt: skip
+
+        clock = time.monotonic()
+        with default_runner() as runner:
+            result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
+        if not result.ok:
+            problem = result.error
+            code = problem.code if problem else ErrorCode.MODEL_ERROR
+            return _fail(publish, code, problem.message if problem else "the job failed")
+        output = pipeline.manifest.outputs[0].name
+        produced = result.output_path(job_dir, output)
+        take = _store_take(
+            project,
+            shot=shot,
+            produced=produced,
+            pipeline_id=pipeline.id,
+            values=values,
+            seed=seed,
+            quality=quality,
+            provenance={
+                "worker": publish.worker_address,
+                "started_at": started,
+                "finished_at": datetime.now(UTC),
+                "job_id": job_id,
+                "runner": result.runner,
+                "duration_s": round(time.monotonic() - clock, 3),
+            },
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    from studio.project.thumbnails import thumbnail_data_url
+
+    rel = take.path.relative_to(root).as_posix()
+    publish("server:task_success", task_id=job_id, node_id=node_id,
+            result={"output_url": rel, "take": take.name,
+                    "thumbnail_url": thumbnail_data_url(root, take)})  # fmt: skip
+    return {"ok": True, "take": rel, "name": take.name}
+
+
+def _store_take(
+    project: Project,
+    *,
+    shot: ShotInputs,
+    produced: Path,
+    pipeline_id: str,
+    values: dict[str, Any],
+    seed: int,
+    quality: Quality,
+    provenance: dict[str, Any],
+) -> Take:
+    """Reserve, fill, record, commit. If anything fails between reserving and committing,
+    the reservation is removed so a retry never leaves an empty "pending" take behind."""
+    creative = {k: v for k, v in values.items() if k not in ("prompt", "seed")}
+    take = project.new_take(
+        scene=shot.scene,
+        shot=shot.shot,
+        ext=produced.suffix,
+        pipeline=pipeline_id,
+        prompt=shot.prompt,
+        inputs=creative,
+        seed=seed,
+        quality=quality,
+    )
+    try:
+        take.write_from(produced)
+        take.record(**provenance)
+        project.commit_takes([take], message=f"Generate {take.name} ({pipeline_id}, {quality})")
+    except BaseException:
+        if not _committed(project, take):
+            take.path.unlink(missing_ok=True)
+            take.sidecar_path.unlink(missing_ok=True)
+        raise
+    return take
+
+
+def _committed(project: Project, take: Take) -> bool:
+    from studio.project import repo
+
+    with contextlib.suppress(StudioError):
+        rel = take.path.relative_to(project.path).as_posix()
+        return bool(repo.git(project.path, "ls-files", "--", rel).strip())
+    return False

@@ -1,0 +1,231 @@
+"""The engine end to end on a real ``distributed.LocalCluster``: real pipeline runs (the
+built-in ``t2i-draft`` through the ProcessRunner), real takes, real git + LFS commits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+
+from studio import Project
+from studio.engine import Engine, NoWorkerFits, project_jobs
+from studio.errors import InvalidInput
+from studio.pipelines import builtin_pipelines_dir
+from studio.project import repo
+from studio.runner.contract import ErrorCode, JobFailed
+from tests.conftest import git_out
+from tests.runner.media import MISBEHAVE
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    # Threads, not processes: starts in well under a second; the pipelines still run as
+    # real subprocesses. Two single-threaded CPU workers, declaring no VRAM.
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,  # type: ignore[no-untyped-call]
+    ):
+        yield c
+
+
+@pytest.fixture
+def engine(client: Client, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("STUDIO_RUNNER", "process")  # no Docker daemon needed
+    return Engine(client=client)
+
+
+def add_shot(project: Project, *, prompt: str = "lanterns at dusk", seed: int | None = 7) -> str:
+    """A Shot node (scene 1, shot 10) fed by a Pipeline node naming t2i-draft."""
+    graph = project.graph
+    node = graph.add_node("Shot", prompt=prompt, scene=1, shot=10, seed=seed)
+    pipe = graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    return node.id
+
+
+def names(job) -> list[str]:
+    return [m["event"] for m in job.events]
+
+
+def test_one_take(engine: Engine, project: Project):
+    node_id = add_shot(project)
+    job = engine.generate(project, node_id, quality="low")
+    take = job.result(timeout=TIMEOUT)
+    assert take.ready and take.name == "SHOT-010_v01_take01.png"
+    assert take.path.read_bytes().startswith(b"\x89PNG")
+    provenance = take.provenance
+    assert provenance is not None
+    assert (provenance.pipeline, provenance.seed, provenance.quality) == ("t2i-draft", 7, "low")
+    assert provenance.prompt == "lanterns at dusk" and provenance.worker
+    assert provenance.model_extra and provenance.model_extra["job_id"] == job.id
+    assert git_out(project.path, "status", "--porcelain", "--", "03_Renders") == ""
+
+
+def test_events_arrive_in_order(engine: Engine, project: Project):
+    job = engine.generate(project, add_shot(project))
+    take = job.result(timeout=TIMEOUT)
+    sequence = names(job)
+    assert sequence[0] == "server:node_state_updated"  # queued, from the kernel
+    assert job.events[0]["payload"]["state"] == "queued"
+    assert job.events[1] == {
+        "event": "server:node_state_updated",
+        "payload": {"node_id": job.node_id, "state": "generating", "task_id": job.id},
+    }
+    middle = sequence[2:-1]
+    assert middle and set(middle) == {"server:task_progress"}
+    progress = [m["payload"]["progress"] for m in job.events[2:-1]]
+    assert progress == sorted(progress)
+    assert sequence[-1] == "server:task_success"
+    result = job.events[-1]["payload"]["result"]
+    assert result["take"] == take.name
+    assert result["output_url"] == take.path.relative_to(project.path).as_posix()
+    assert result["thumbnail_url"].startswith("data:image/jpeg;base64,")
+    assert job.state == "success"
+
+
+def test_two_generations_make_take01_and_take02_both_in_lfs(engine: Engine, project: Project):
+    node_id = add_shot(project)
+    first = engine.generate(project, node_id)
+    second = engine.generate(project, node_id)  # concurrently, on the other worker
+    takes = sorted(t.name for t in (first.result(timeout=TIMEOUT), second.result(timeout=TIMEOUT)))
+    assert takes == ["SHOT-010_v01_take01.png", "SHOT-010_v01_take02.png"]
+    lfs = repo.lfs_files(project.path)
+    for name in takes:
+        assert f"03_Renders/SCENE_01/SHOT_010/{name}" in lfs
+    listed = [t.name for t in project.takes(scene=1, shot=10)]
+    assert listed == takes  # nothing pending or partial left behind
+    assert {j.state for j in project_jobs(project)} == {"success"}
+
+
+def test_bad_input_fails_with_the_runners_code(engine: Engine, project: Project):
+    node_id = add_shot(project, prompt="")  # t2i-draft requires a prompt
+    job = engine.generate(project, node_id)
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    assert caught.value.code == ErrorCode.INPUT_INVALID
+    failed = job.events[-1]
+    assert failed["event"] == "server:task_failed"
+    assert failed["payload"]["code"] == "INPUT_INVALID"
+    assert "prompt: required" in failed["payload"]["error"]
+    assert project.takes(scene=1, shot=10) == []
+    [state] = project_jobs(project)
+    assert (state.state, state.code) == ("failed", "INPUT_INVALID")
+
+
+def test_not_a_shot_fails_at_submit(engine: Engine, project: Project):
+    pipe = project.graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    with pytest.raises(InvalidInput, match="only Shot nodes generate takes"):
+        engine.generate(project, pipe.id)
+
+
+def test_no_gpu_uses_the_draft_or_waits_for_the_autoscaler(
+    engine: Engine, project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    # No pipeline connected: the quality map's GPU pipelines, on CPU-only workers.
+    bare = project.graph.add_node("Shot", prompt="x", scene=1, shot=20)
+    decision = engine.decide(project, bare.id, quality="high")
+    assert decision.pipeline == "t2i-draft" and "no GPU worker" in (decision.notification or "")
+    monkeypatch.setenv("STUDIO_AUTOSCALER", "1")
+    monkeypatch.setenv("STUDIO_DISPATCH_POLICY", "queue")
+    waiting = engine.decide(project, bare.id, quality="high")
+    assert waiting.waits and waiting.vram_gb == 24
+
+
+def test_a_gpu_pipeline_no_worker_can_run_fails_at_once_instead_of_hanging(
+    engine: Engine, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder = tmp_path / "pipelines" / "gpu-upscale"
+    shutil.copytree(builtin_pipelines_dir() / "t2i-draft", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.update(id="gpu-upscale", task="upscale", resources={"low": {"vram_gb": 8}})
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(folder.parent)]))
+    node = project.graph.add_node("Shot", prompt="x", scene=1, shot=40)
+    pipe = project.graph.add_node("Pipeline", pipeline_id="gpu-upscale")
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    with pytest.raises(NoWorkerFits, match="Low quality needs 8 GB"):
+        engine.generate(project, node.id, quality="low")
+    assert project_jobs(project) == []  # nothing was queued
+
+
+def test_canvas_generate_button_shows_progress_and_take(engine: Engine, project: Project):
+    node_id = add_shot(project)
+    canvas = project.canvas()
+    engine.attach(canvas, project)
+    canvas._on_message(
+        None, {"event": "client:start_generation", "payload": {"node_id": node_id}}, []
+    )
+    [job] = [j for j in engine._jobs.values() if j.project.path == project.path]
+    job.result(timeout=TIMEOUT)
+    sent = [m["event"] for m in canvas.sent]
+    assert sent[0] == "server:node_state_updated" and sent[-1] == "server:task_success"
+    status = canvas.node_status[node_id]
+    assert status["state"] == "success"
+    assert status["takes"] == ["SHOT-010_v01_take01.png"]
+    # A new canvas (a reload, or another kernel) restores the state from the durable log.
+    again = project.canvas()
+    engine.attach(again, project)
+    assert again.node_status[node_id]["state"] == "success"
+
+
+def sleeper_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, mode: str) -> str:
+    """The runner tests' misbehaving pipeline, with ``mode`` as its default (a Shot cannot
+    set that input), found through STUDIO_PIPELINE_DIRS."""
+    folder = tmp_path / "pipelines" / f"misbehave-{mode}"
+    shutil.copytree(MISBEHAVE, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["id"] = folder.name
+    for spec in manifest["inputs"]:
+        spec["default"] = {"mode": mode, "seconds": 30.0}.get(spec["name"], spec.get("default"))
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(folder.parent)]))
+    return folder.name
+
+
+def test_cancel_stops_a_running_pipeline(
+    engine: Engine, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pipeline = sleeper_pipeline(tmp_path, monkeypatch, mode="sleep")
+    node = project.graph.add_node("Shot", prompt="x", scene=2, shot=10)
+    pipe = project.graph.add_node("Pipeline", pipeline_id=pipeline)
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    job = engine.generate(project, node.id)
+    deadline = time.monotonic() + TIMEOUT
+    while "server:task_progress" not in names(job):  # running: the pipeline reports progress
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    started = time.monotonic()
+    job.cancel()
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    assert caught.value.code == ErrorCode.CANCELED
+    assert time.monotonic() - started < 10  # stopped, not run to its 30 s end
+    assert names(job)[-2:] == ["server:task_failed", "server:node_state_updated"]
+    assert job.state == "canceled" and project_jobs(project)[0].state == "canceled"
+    assert project.takes(scene=2, shot=10) == []
+
+
+def test_pipeline_failure_surfaces_the_runners_code(
+    engine: Engine, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pipeline = sleeper_pipeline(tmp_path, monkeypatch, mode="fail")
+    node = project.graph.add_node("Shot", prompt="x", scene=2, shot=20)
+    pipe = project.graph.add_node("Pipeline", pipeline_id=pipeline)
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    job = engine.generate(project, node.id)
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    failed = job.events[-1]
+    assert failed["event"] == "server:task_failed"
+    assert failed["payload"]["code"] == caught.value.code == ErrorCode.MODEL_ERROR
+    assert failed["payload"]["error"]
