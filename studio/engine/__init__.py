@@ -7,7 +7,14 @@ dispatcher, worker tasks, the durable job log and the kernel-side ``Engine``/``J
 """
 
 from studio.engine.dispatch import Dispatch, NoPipeline, NoWorkerFits, dispatch
-from studio.engine.engine import Engine, Job, default_engine, generate, project_jobs
+from studio.engine.engine import (
+    Engine,
+    Job,
+    attach_on_demand,
+    default_engine,
+    generate,
+    project_jobs,
+)
 from studio.engine.jobs import JobState
 
 __all__ = [
@@ -17,6 +24,7 @@ __all__ = [
     "JobState",
     "NoPipeline",
     "NoWorkerFits",
+    "attach_on_demand",
     "default_engine",
     "dispatch",
     "generate",

@@ -287,6 +287,14 @@ class Engine:
 
     # --- the canvas -----------------------------------------------------------------------
 
+    def generate_from_canvas(self, canvas: Canvas, project: Project, node_id: str) -> None:
+        """A Generate click: submit, or show why not on the node."""
+        try:
+            self.generate(project, node_id)
+        except StudioError as exc:
+            canvas.emit("server:task_failed", node_id=node_id, error=str(exc),
+                        code=type(exc).__name__)  # fmt: skip
+
     def attach(self, canvas: Canvas, project: Project) -> Callable[[], None]:
         """Wire a canvas: Generate and Cancel buttons run here, every event of the project's
         jobs is shown on its node, and node status is restored from the durable job log
@@ -301,11 +309,7 @@ class Engine:
         }
 
         def on_generate(node_id: str) -> None:
-            try:
-                self.generate(project, node_id)
-            except StudioError as exc:
-                canvas.emit("server:task_failed", node_id=node_id, error=str(exc),
-                            code=type(exc).__name__)  # fmt: skip
+            self.generate_from_canvas(canvas, project, node_id)
 
         def on_cancel(node_id: str) -> None:
             for job in reversed(list(self._jobs.values())):
@@ -352,6 +356,30 @@ def default_engine() -> Engine:
         if _default is None:
             _default = Engine()
         return _default
+
+
+def attach_on_demand(canvas: Canvas, project: Project) -> None:
+    """Give a canvas a working Generate button without starting a cluster yet: node status
+    comes back from the durable job log now; the first click connects the default engine
+    (``STUDIO_SCHEDULER`` or a local cluster), attaches it and runs the generation."""
+    restored = job_log.node_status(job_log.read(project.path))
+    canvas.node_status = {
+        node_id: {**restored.get(node_id, {}), **canvas.node_status.get(node_id, {})}
+        for node_id in {*restored, *canvas.node_status}
+    }
+
+    def first_generate(node_id: str) -> None:
+        canvas.emit("server:notification", level="info",
+                    message="Starting the generation engine (first use)…")  # fmt: skip
+        try:
+            engine = default_engine()
+        except StudioError as exc:
+            canvas.emit("server:task_failed", node_id=node_id, error=str(exc), code="NO_ENGINE")
+            return
+        engine.attach(canvas, project)
+        engine.generate_from_canvas(canvas, project, node_id)
+
+    canvas.on_generate(first_generate)
 
 
 def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:

@@ -99,14 +99,21 @@ class Project:
             self._graph.replace_with(fresh)
         return self._graph
 
-    def canvas(self, *, height: int = 640) -> Canvas:
+    def canvas(self, *, height: int = 640, engine: bool = True) -> Canvas:
         """The canvas widget for this project's graph (display it in a notebook). The
-        installed pipelines are registered first, so each appears in the palette."""
+        installed pipelines are registered first, so each appears in the palette. With
+        ``engine`` (default) its Generate buttons run on the studio engine, started on the
+        first click; node status is restored from the project's job log."""
         from studio.pipelines import register_node_types
         from studio.widgets.canvas import Canvas
 
         register_node_types()
-        return Canvas(self.graph, project=self, height=height)
+        canvas = Canvas(self.graph, project=self, height=height)
+        if engine:
+            from studio.engine import attach_on_demand
+
+            attach_on_demand(canvas, self)
+        return canvas
 
     # --- generation (the Generative Engine) -------------------------------------------------
 

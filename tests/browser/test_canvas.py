@@ -137,7 +137,7 @@ def test_python_edits_appear_and_generate_without_engine_says_so(lab: Lab, page:
     write_notebook(
         lab.root / "python_side.ipynb",
         f"import studio\nproject = studio.Workspace({str(workspace.path)!r})"
-        f".open_project({project.name!r})\ncanvas = project.canvas()\ncanvas",
+        f".open_project({project.name!r})\ncanvas = project.canvas(engine=False)\ncanvas",
         "shot = project.graph.add_node('Shot', prompt='from python', position=(300, 100))",
     )
     open_and_run(page, lab, "python_side.ipynb")
