@@ -3,7 +3,14 @@
 import importlib
 import sys
 
-BENCHMARKS = ["canvas", "project_create", "takes_listing", "runner_overhead", "runner_warm"]
+BENCHMARKS = [
+    "canvas",
+    "project_create",
+    "takes_listing",
+    "runner_overhead",
+    "runner_warm",
+    "engine",
+]
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ def _root(
 
 def _register() -> None:
     # Imported here so each command module can import `app` from this one.
-    from studio.cli import doctor, lab, pipeline, takes, workspace  # noqa: F401
+    from studio.cli import cluster, doctor, lab, pipeline, takes, workspace  # noqa: F401
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
@@ -14,6 +16,7 @@ import typer
 from studio.cli import app, err_console
 from studio.cli.doctor import report_readiness
 from studio.cli.options import WorkspaceOption
+from studio.config import load_settings
 from studio.workspace import Workspace
 
 WELCOME = "Welcome.ipynb"
@@ -52,9 +55,13 @@ def lab(
     port: Annotated[int, typer.Option(help="Port (the next free one if taken).")] = 8888,
     browser: Annotated[bool, typer.Option(help="Open a web browser.")] = True,
     skip_checks: Annotated[bool, typer.Option(help="Start even if git-lfs is missing.")] = False,
+    cluster: Annotated[
+        bool, typer.Option(help="Start a local Dask cluster (unless STUDIO_SCHEDULER is set).")
+    ] = True,
 ) -> None:
-    """Check the machine, prepare the workspace and start JupyterLab on it. Extra arguments
-    go to JupyterLab."""
+    """Check the machine, prepare the workspace, start a local Dask cluster and JupyterLab
+    on the workspace; kernels find the cluster through STUDIO_SCHEDULER. Extra arguments go
+    to JupyterLab."""
     if not report_readiness(workspace) and not skip_checks:
         err_console.print("fix the above, or pass --skip-checks to start anyway")
         raise typer.Exit(1)
@@ -63,5 +70,25 @@ def lab(
     command = jupyter_lab_command(
         ws.path, ip=ip, port=port, open_browser=browser, extra=list(ctx.args)
     )
-    os.chdir(ws.path)
-    os.execv(command[0], command)  # noqa: S606 - JupyterLab replaces this process
+    configured = load_settings().scheduler
+    if configured or not cluster:
+        if configured:
+            typer.echo(f"kernels will use the Dask scheduler at {configured}")
+        os.chdir(ws.path)
+        os.execv(command[0], command)  # noqa: S606 - JupyterLab replaces this process
+    from studio.engine.processes import local_team_cluster
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # so the cluster below is stopped on SIGTERM too
+
+    signal.signal(signal.SIGTERM, stop)
+    with local_team_cluster() as address:
+        typer.echo(f"Dask scheduler at {address} (STUDIO_SCHEDULER for the kernels)", err=True)
+        lab_process = subprocess.Popen(
+            command, cwd=ws.path, env={**os.environ, "STUDIO_SCHEDULER": address}
+        )
+        try:
+            lab_process.wait()
+        except KeyboardInterrupt:
+            lab_process.terminate()
+            lab_process.wait(timeout=30)

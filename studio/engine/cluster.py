@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from studio.config import load_settings
@@ -114,3 +115,38 @@ def dashboard_html(client: Client) -> str:
     """An HTML link to the Dask dashboard (shown in the notebook)."""
     link = client.dashboard_link
     return f'<a href="{link}" target="_blank">Dask dashboard</a>' if link else "no dashboard"
+
+
+# --- team clusters: the commands `studio cluster` and `studio lab` start (pure) -------------
+
+
+def scheduler_command(*, host: str, port: int, dashboard_port: int | None) -> list[str]:
+    dashboard = f"{host}:{dashboard_port}" if dashboard_port is not None else ":0"
+    return [
+        sys.executable, "-m", "dask", "scheduler", "--host", host, "--port", str(port),
+        "--dashboard-address", dashboard, "--no-show",
+    ]  # fmt: skip
+
+
+def worker_command(
+    scheduler: str, *, vram_gb: float, nthreads: int = 1, name: str | None = None
+) -> list[str]:
+    """A worker declaring ``VRAM`` on its command line (the env-var route lower-cases the
+    resource name, and a task asking for ``VRAM`` would then wait forever)."""
+    command = [
+        sys.executable, "-m", "dask", "worker", scheduler, "--nthreads", str(nthreads),
+        "--no-dashboard",
+    ]  # fmt: skip
+    if vram_gb > 0:
+        command += ["--resources", f"VRAM={vram_gb:g}"]
+    if name:
+        command += ["--name", name]
+    return command
+
+
+def worker_env(gpu: int | None) -> dict[str, str]:
+    """The worker's environment: pinned to one GPU when ``gpu`` is given."""
+    env = dict(os.environ)
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    return env

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from studio.config import load_settings
 from studio.engine import jobs as job_log
-from studio.engine.cluster import connect, worker_vram
+from studio.engine.cluster import connect, dashboard_html, worker_vram
 from studio.engine.dispatch import Dispatch, DispatchPolicy, Option, dispatch, ladder_from_map
 from studio.engine.tasks import execute_shot_node, project_topic, resolve_shot
 from studio.errors import StudioError, TakeError
@@ -142,6 +142,16 @@ class Engine:
         self._listeners: dict[str, list[Listener]] = {}
         self._subscribed: set[str] = set()
         self._lock = threading.Lock()
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the scheduler, its workers' declared VRAM and the dashboard link."""
+        vram = worker_vram(self.client)
+        gpus = ", ".join(f"{gb:g} GB" for gb in vram if gb) or "none (CPU only)"
+        address = self.client.scheduler_info().get("address")
+        return (
+            f"<b>Studio engine</b> · scheduler <code>{address}</code>"
+            f" · {len(vram)} workers · GPU memory: {gpus} · {dashboard_html(self.client)}"
+        )
 
     # --- events ---------------------------------------------------------------------------
 

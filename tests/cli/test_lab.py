@@ -3,6 +3,7 @@ Welcome notebook; and the Welcome notebook really runs."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from distributed import Client
 from nbclient import NotebookClient
 
 from studio import Workspace
@@ -43,13 +45,15 @@ def jupyter_env(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_lab_serves_the_workspace_with_the_welcome_notebook(tmp_path: Path) -> None:
     port, token, ws = free_port(), "studio-test-token", tmp_path / "ws"
+    log = tmp_path / "lab.log"
+    env = {k: v for k, v in jupyter_env(tmp_path).items() if k != "STUDIO_SCHEDULER"}
     lab = subprocess.Popen(
         [
             sys.executable, "-m", "studio", "lab", "-w", str(ws), "--port", str(port),
             "--no-browser", f"--IdentityProvider.token={token}",
         ],
-        env=jupyter_env(tmp_path),
-        stdout=subprocess.PIPE,
+        env=env,
+        stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -61,7 +65,7 @@ def test_lab_serves_the_workspace_with_the_welcome_notebook(tmp_path: Path) -> N
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
                     break
             except OSError:
-                assert lab.poll() is None, lab.stdout.read().decode() if lab.stdout else ""
+                assert lab.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "JupyterLab did not start within 60 s"
                 time.sleep(0.3)
         url = f"{base}/api/contents/Welcome.ipynb?token={token}"
@@ -74,6 +78,12 @@ def test_lab_serves_the_workspace_with_the_welcome_notebook(tmp_path: Path) -> N
             urllib.request.urlopen(f"{base}/api/contents/Welcome.ipynb", timeout=10)
         assert denied.value.code in (401, 403)
         assert (ws / "Projects").is_dir()
+        # the local Dask cluster it started, with CPU workers (no GPU here)
+        [address] = re.findall(r"Dask scheduler at (tcp://[\d.:]+)", log.read_text())
+        with Client(address, timeout=10) as client:  # type: ignore[no-untyped-call]
+            workers = client.scheduler_info(n_workers=-1)["workers"]
+            assert len(workers) >= 1
+            assert client.submit(sum, [1, 2], pure=False).result(timeout=30) == 3
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)

@@ -69,6 +69,8 @@ def test_one_take(engine: Engine, project: Project):
     assert provenance.prompt == "lanterns at dusk" and provenance.worker
     assert provenance.model_extra and provenance.model_extra["job_id"] == job.id
     assert git_out(project.path, "status", "--porcelain", "--", "03_Renders") == ""
+    shown = engine._repr_html_()  # what a notebook shows: scheduler, workers, dashboard link
+    assert "Studio engine" in shown and "CPU only" in shown and "dashboard" in shown.lower()
 
 
 def test_events_arrive_in_order(engine: Engine, project: Project):

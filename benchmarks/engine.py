@@ -1,0 +1,202 @@
+"""The Generative Engine (issue 5 item 8), on a real process-based ``distributed.LocalCluster``
+with the ProcessRunner, against baselines measured in the same run:
+
+* studio overhead per take: ``Engine.generate(...).result()`` (dispatch, durable job log,
+  events, take reservation, provenance, git + LFS commit) vs a raw ``client.submit`` of a
+  function that runs the same pipeline through ``studio.runner`` and nothing else;
+* a 32-take sweep of one shot on 1 worker vs 2 workers (speed-up);
+* latency from a pipeline's progress event on a worker to the kernel-side listener
+  (``Engine.listen``, the path ``Engine.attach`` feeds a Canvas through).
+
+The pipeline is the built-in ``t2i-draft`` drawn at its minimum width (64 px): the no-op
+benchmark pipeline cannot be used, its text output is not a medium the take commit routes
+through Git LFS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from benchmarks.timing import median_seconds, report
+
+REPEAT: Final = 10
+SWEEP: Final = 32
+PROGRESS_EVENTS: Final = 40
+TIMEOUT: Final = 120.0
+TINY: Final = "t2i-bench"
+TICKING: Final = "t2i-bench-ticks"
+
+
+def _derive(folder: Path, name: str, *, ticks: int = 0) -> None:
+    """t2i-draft at 64 px as ``name``; with ``ticks``, it first reports that many progress
+    events carrying the wall-clock time they were emitted at (20 ms apart)."""
+    from studio.pipelines import builtin_pipelines_dir
+
+    target = folder / name
+    shutil.copytree(builtin_pipelines_dir() / "t2i-draft", target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["id"] = name
+    for spec in manifest["inputs"]:
+        if spec["name"] == "width":
+            spec["default"] = 64
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    if ticks:
+        entrypoint = target / "entrypoint.py"
+        first = "    w, h = frame_size(aspect_ratio, width)\n"
+        source = entrypoint.read_text()
+        assert first in source, "t2i-draft changed: update the benchmark"
+        tick = (
+            f"    for step in range({ticks}):\n"
+            "        __import__('time').sleep(0.02)\n"
+            f"        ctx.progress(step, {ticks}, f\"t={{__import__('time').time():.6f}}\")\n"
+        )
+        entrypoint.write_text(source.replace(first, tick + first))
+
+
+def run_pipeline_only(pipeline_id: str, values: dict[str, Any]) -> bool:
+    """The baseline task: the same pipeline run through the Function Runner on a worker,
+    without take reservation, provenance, commit or events."""
+    from studio.pipelines import get_pipeline
+    from studio.runner.base import create_job, default_runner
+
+    pipeline = get_pipeline(pipeline_id)
+    workdir = Path(tempfile.mkdtemp(prefix="studio-bench-raw-"))
+    try:
+        job = create_job(pipeline, values, job_dir=workdir / "job", quality="low")
+        with default_runner() as runner:
+            return runner.run(pipeline, job).ok
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def cluster(workers: int) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as local,
+        Client(local) as client,  # type: ignore[no-untyped-call]
+    ):
+        client.wait_for_workers(workers, timeout=TIMEOUT)
+        yield client
+
+
+def shot(project: Any, pipeline: str, *, shot_number: int) -> str:
+    node = project.graph.add_node("Shot", prompt="lanterns", scene=1, shot=shot_number, seed=1)
+    pipe = project.graph.add_node("Pipeline", pipeline_id=pipeline)
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    return str(node.id)
+
+
+def overhead(client: Any, project: Any) -> None:
+    from studio.engine import Engine
+
+    engine = Engine(client=client)
+    node_id = shot(project, TINY, shot_number=10)
+    values = {"prompt": "lanterns", "seed": 1, "shot_label": "SHOT 010"}
+
+    def studio_take() -> None:
+        engine.generate(project, node_id, quality="low").result(timeout=TIMEOUT)
+
+    def raw_submit() -> None:
+        future = client.submit(run_pipeline_only, TINY, values, pure=False)
+        assert future.result(timeout=TIMEOUT)
+
+    raw = median_seconds(raw_submit, repeat=REPEAT)
+    studio = median_seconds(studio_take, repeat=REPEAT)
+    report("engine take (1 worker, 64 px t2i-draft)", studio, "raw client.submit + runner", raw)
+    print(f"  studio overhead per take: {(studio - raw) * 1000:.1f} ms")
+
+
+def sweep(client: Any, project: Any, *, shot_number: int) -> float:
+    from studio.engine import Engine
+
+    engine = Engine(client=client)
+    node_id = shot(project, TINY, shot_number=shot_number)
+    engine.generate(project, node_id, quality="low").result(timeout=TIMEOUT)  # warm-up
+    start = time.perf_counter()
+    jobs = [engine.generate(project, node_id, quality="low") for _ in range(SWEEP)]
+    takes = {job.result(timeout=TIMEOUT).name for job in jobs}
+    elapsed = time.perf_counter() - start
+    assert len(takes) == SWEEP
+    return elapsed
+
+
+def latency(client: Any, project: Any) -> None:
+    from studio.engine import Engine
+
+    engine = Engine(client=client)
+    node_id = shot(project, TICKING, shot_number=30)
+    delays: list[float] = []
+    lock = threading.Lock()
+
+    def listener(message: dict[str, Any]) -> None:
+        arrived = time.time()
+        step = message["payload"].get("step", "")
+        if message["event"] == "server:task_progress" and step.startswith("t="):
+            with lock:
+                delays.append(arrived - float(step[2:]))
+
+    unlisten = engine.listen(project, listener)
+    try:
+        for _ in range(3):
+            engine.generate(project, node_id, quality="low").result(timeout=TIMEOUT)
+    finally:
+        unlisten()
+    assert len(delays) == 3 * PROGRESS_EVENTS, len(delays)
+    ms = sorted(d * 1000 for d in delays)
+    print(
+        "progress event (pipeline on a worker) -> kernel listener: "
+        f"median {statistics.median(ms):.1f} ms, "
+        f"p90 {ms[int(len(ms) * 0.9)]:.1f} ms, max {ms[-1]:.1f} ms ({len(ms)} events)"
+    )
+
+
+def main() -> None:
+    from studio import Workspace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        pipelines = root / "pipelines"
+        pipelines.mkdir()
+        _derive(pipelines, TINY)
+        _derive(pipelines, TICKING, ticks=PROGRESS_EVENTS)
+        # Before any cluster starts: worker processes inherit the environment.
+        saved = {k: os.environ.get(k) for k in ("STUDIO_RUNNER", "STUDIO_PIPELINE_DIRS")}
+        os.environ["STUDIO_RUNNER"] = "process"
+        os.environ["STUDIO_PIPELINE_DIRS"] = json.dumps([str(pipelines)])
+        try:
+            project = Workspace(root / "ws").create_project("Bench")
+            with cluster(1) as client:
+                overhead(client, project)
+                one = sweep(client, project, shot_number=20)
+            with cluster(2) as client:
+                two = sweep(client, project, shot_number=21)
+                latency(client, project)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        print(
+            f"{SWEEP}-take sweep: 1 worker {one:.2f} s ({one / SWEEP * 1000:.0f} ms/take), "
+            f"2 workers {two:.2f} s ({two / SWEEP * 1000:.0f} ms/take) -> speed-up {one / two:.2f}x"
+            f" ({os.cpu_count()} cores)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""Reliability of the engine (issue 5 item 7) on a real process-based ``distributed.LocalCluster``:
+many concurrent takes of one shot, a worker SIGKILLed mid-job, runner failure codes. Real
+pipeline processes (ProcessRunner), real takes, real git + LFS commits."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from distributed import Client, LocalCluster
+
+from studio import Project
+from studio.engine import Engine, Job, project_jobs
+from studio.pipelines import builtin_pipelines_dir
+from studio.project import repo
+from studio.runner.contract import ErrorCode, JobFailed
+from tests.conftest import git_out
+from tests.runner.media import MISBEHAVE
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 90
+SHOT_DIR = "03_Renders/SCENE_01/SHOT_010"
+
+
+@pytest.fixture
+def pipeline_dirs(tmp_path: Path) -> Iterator[Path]:
+    """Pipelines the tests derive from built-in/test ones (a Shot cannot set their extra
+    inputs, so the tests change the defaults). The environment is set before the cluster
+    starts: worker processes (and the nanny's restarts) inherit it."""
+    folder = tmp_path / "pipelines"
+    folder.mkdir()
+    scratch = tmp_path / "tmp"  # workers' temp files (a killed job's work folder) land here
+    scratch.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(scratch))
+        patch.setenv("STUDIO_RUNNER", "process")  # no Docker daemon needed
+        patch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(folder)]))
+        yield folder
+
+
+@pytest.fixture
+def client(pipeline_dirs: Path) -> Iterator[Client]:
+    # Processes, so a worker can be SIGKILLed: two single-threaded CPU workers (no VRAM).
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,  # type: ignore[no-untyped-call]
+    ):
+        c.wait_for_workers(2, timeout=TIMEOUT)
+        yield c
+
+
+@pytest.fixture
+def engine(client: Client) -> Engine:
+    return Engine(client=client)
+
+
+def derive(base: Path, folder: Path, name: str, **changes: Any) -> str:
+    """Copy a pipeline as ``name`` with input defaults (and manifest fields) changed."""
+    target = folder / name
+    shutil.copytree(base, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["id"] = name
+    for spec in manifest["inputs"]:
+        if spec["name"] in changes:
+            spec["default"] = changes.pop(spec["name"])
+    manifest.update(changes)
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return name
+
+
+def slow_t2i(folder: Path, *, seconds: float) -> str:
+    """t2i-draft (tiny) that first waits ``seconds`` while reporting progress: a real image
+    take (routed through LFS) from a job that runs long enough to be killed mid-way."""
+    name = derive(builtin_pipelines_dir() / "t2i-draft", folder, "t2i-slow", width=128)
+    entrypoint = folder / name / "entrypoint.py"
+    first_line = "    w, h = frame_size(aspect_ratio, width)\n"
+    source = entrypoint.read_text()
+    assert first_line in source
+    steps = int(seconds * 10)
+    wait = (
+        f"    for step in range({steps}):\n"
+        f"        ctx.progress(step, {steps * 2}, 'waiting')\n"
+        "        __import__('time').sleep(0.1)\n"
+    )
+    entrypoint.write_text(source.replace(first_line, wait + first_line))
+    return name
+
+
+def add_shot(project: Project, pipeline: str, *, scene: int = 1, shot: int = 10) -> str:
+    node = project.graph.add_node("Shot", prompt="lanterns at dusk", scene=scene, shot=shot)
+    pipe = project.graph.add_node("Pipeline", pipeline_id=pipeline)
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    return node.id
+
+
+def wait_for(job: Job, event: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while event not in [m["event"] for m in job.events]:
+        assert time.monotonic() < deadline, f"no {event} from {job}: {job.events}"
+        time.sleep(0.05)
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of the live processes whose command line contains ``text`` (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:  # ended while we looked
+            continue
+    return found
+
+
+def folder_entries(project: Project) -> list[str]:
+    return sorted(p.name for p in (project.path / SHOT_DIR).iterdir())
+
+
+def assert_only_complete_takes(project: Project, count: int) -> None:
+    """The shot folder holds exactly ``count`` takes, each non-empty with its sidecar, and
+    nothing else (no reservation, no temp file)."""
+    takes = project.takes(scene=1, shot=10)
+    assert len(takes) == count
+    expected = sorted([t.name for t in takes] + [t.sidecar_path.name for t in takes])
+    assert folder_entries(project) == expected
+    for take in takes:
+        assert take.ready and take.path.stat().st_size > 0
+        assert take.provenance is not None and take.provenance.take == take.name
+
+
+def test_32_concurrent_takes_of_one_shot_on_2_workers(
+    engine: Engine, project: Project, pipeline_dirs: Path
+):
+    pipeline = derive(builtin_pipelines_dir() / "t2i-draft", pipeline_dirs, "t2i-tiny", width=128)
+    node_id = add_shot(project, pipeline)
+    jobs = [engine.generate(project, node_id, quality="low") for _ in range(32)]
+    takes = [job.result(timeout=TIMEOUT) for job in jobs]
+
+    names = {t.name for t in takes}
+    assert len(names) == 32  # distinct takes, one per job
+    assert {t.provenance.worker for t in takes if t.provenance} == set(
+        engine.client.scheduler_info()["workers"]
+    )  # both workers took part
+    assert_only_complete_takes(project, 32)
+    fsck = subprocess.run(
+        ["git", "fsck", "--full"], cwd=project.path, capture_output=True, text=True, check=False
+    )
+    report = (fsck.stdout + fsck.stderr).lower()
+    assert fsck.returncode == 0 and "error" not in report and "missing" not in report, report
+    lfs = set(repo.lfs_files(project.path))
+    assert {f"{SHOT_DIR}/{name}" for name in names} <= lfs
+    assert git_out(project.path, "status", "--porcelain") == ""
+    committed = git_out(project.path, "ls-files", "--", SHOT_DIR).split()
+    assert len(committed) == 64  # every take and its sidecar
+    states = {j.job_id: j.state for j in project_jobs(project)}
+    assert states == {job.id: "success" for job in jobs}
+
+
+def test_a_worker_killed_mid_job_is_retried_on_the_other_worker(
+    engine: Engine, project: Project, pipeline_dirs: Path
+):
+    pipeline = slow_t2i(pipeline_dirs, seconds=3.0)
+    node_id = add_shot(project, pipeline)
+    client = engine.client
+    pids: dict[str, int] = client.run(os.getpid)
+    job = engine.generate(project, node_id, quality="low")
+    wait_for(job, "server:task_progress")  # the pipeline is running on a worker
+    key = f"execute_shot_node-{job.id}"
+    [victim] = [w for w, keys in client.processing().items() if key in keys]  # type: ignore[no-untyped-call]
+    [survivor] = set(pids) - {victim}
+    os.kill(pids[victim], signal.SIGKILL)
+
+    take = job.result(timeout=TIMEOUT)
+    assert take.provenance is not None and take.provenance.worker == survivor
+    assert_only_complete_takes(project, 1)
+    assert git_out(project.path, "status", "--porcelain") == ""
+    # The killed attempt's pipeline process saw its stdin close and stopped: no orphan.
+    deadline = time.monotonic() + 10
+    while orphans := processes_mentioning(f"studio-job-{job.id}-"):
+        assert time.monotonic() < deadline, f"orphan pipeline processes {orphans}"
+        time.sleep(0.2)
+    sequence = [m["event"] for m in job.events]
+    assert sequence.count("server:task_success") == 1 and "server:task_failed" not in sequence
+    assert sequence.count("server:node_state_updated") == 3  # queued, generating, generating
+    [state] = project_jobs(project)
+    assert (state.job_id, state.state, state.take) == (job.id, "success", take.name)
+
+
+@pytest.mark.parametrize(
+    ("mode", "changes", "code", "words"),
+    [
+        ("sleep", {"seconds": 30.0, "timeout_s": 1}, ErrorCode.TIMEOUT, "time limit"),
+        ("exit", {}, ErrorCode.MODEL_ERROR, "exited with code 3"),
+    ],
+    ids=["timeout", "crash"],
+)
+def test_runner_failure_codes_surface_as_task_failed(
+    engine: Engine,
+    project: Project,
+    pipeline_dirs: Path,
+    mode: str,
+    changes: dict[str, Any],
+    code: ErrorCode,
+    words: str,
+):
+    # INPUT_INVALID and MODEL_ERROR from an exception are covered in test_engine_dask.py.
+    pipeline = derive(MISBEHAVE, pipeline_dirs, f"misbehave-{mode}", mode=mode, **changes)
+    job = engine.generate(project, add_shot(project, pipeline), quality="low")
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    assert caught.value.code == code
+    failed = job.events[-1]
+    assert failed["event"] == "server:task_failed"
+    assert failed["payload"]["code"] == code
+    message = failed["payload"]["error"]
+    assert isinstance(message, str) and words in message and "Traceback" not in message
+    assert not (project.path / SHOT_DIR).exists() or folder_entries(project) == []
+    [state] = project_jobs(project)
+    assert (state.state, state.code, state.error) == ("failed", code, message)
