@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,27 +18,12 @@ from nbclient import NotebookClient
 
 from studio import Workspace
 from studio.cli.lab import install_welcome_notebook
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.browser.jupyter import free_port, isolated_jupyter_env
 
 
 def jupyter_env(tmp_path: Path) -> dict[str, str]:
     """Keep Jupyter's config, data and runtime files out of $HOME."""
-    dirs = {
-        "JUPYTER_CONFIG_DIR": "config",
-        "JUPYTER_RUNTIME_DIR": "runtime",
-        "JUPYTERLAB_SETTINGS_DIR": "settings",
-        "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
-        "IPYTHONDIR": "ipython",
-    }
-    env = {k: tmp_path / "jupyter" / v for k, v in dirs.items()}
-    for path in env.values():
-        path.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, **{k: str(v) for k, v in env.items()}}
+    return isolated_jupyter_env(tmp_path / "jupyter")
 
 
 @pytest.mark.slow
