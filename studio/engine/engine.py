@@ -71,6 +71,7 @@ class Job:
         self.future: Future[dict[str, Any]] | None = None
         self._lock = threading.Lock()
         self._terminal = threading.Event()
+        self._watchers: list[Callable[[dict[str, Any]], None]] = []
 
     @property
     def pipeline(self) -> str:
@@ -83,16 +84,45 @@ class Job:
     def _deliver(self, message: dict[str, Any]) -> None:
         with self._lock:
             self.events.append(message)
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher(self._status())
         if _is_terminal(message):
             self._terminal.set()
+
+    def _status(self) -> dict[str, Any]:
+        with self._lock:
+            events = list(self.events)
+        status = job_log.node_status({"event": m["event"], "payload": m["payload"]} for m in events)
+        return dict(status.get(self.node_id, {}))
+
+    def progress(self) -> Any:
+        """A live progress bar for notebooks (ipywidgets) when not using the canvas: it
+        follows the job's events (state, percent, step, then the take or the error)."""
+        import ipywidgets as widgets
+
+        bar = widgets.FloatProgress(min=0, max=100, description=self.pipeline)
+        label = widgets.Label("queued")
+
+        def show(status: dict[str, Any]) -> None:
+            state = status.get("state", "queued")
+            bar.value = float(status.get("progress", 100 if state == "success" else 0))
+            bar.bar_style = {"success": "success", "failed": "danger"}.get(state, "info")
+            detail = status.get("take") or status.get("error") or status.get("step") or ""
+            label.value = f"{state} {detail}".strip()
+
+        with self._lock:
+            self._watchers.append(show)
+        show(self._status())
+        return widgets.HBox([bar, label])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.progress()._repr_mimebundle_(**kwargs)
 
     @property
     def state(self) -> str:
         """The node state this job's events add up to (queued, generating, success, ...)."""
-        with self._lock:
-            events = list(self.events)
-        status = job_log.node_status({"event": m["event"], "payload": m["payload"]} for m in events)
-        return str(status.get(self.node_id, {}).get("state", "queued"))
+        return str(self._status().get("state", "queued"))
 
     def done(self) -> bool:
         return self._terminal.is_set()

@@ -60,7 +60,10 @@ def names(job) -> list[str]:
 def test_one_take(engine: Engine, project: Project):
     node_id = add_shot(project)
     job = engine.generate(project, node_id, quality="low")
+    bar, label = job.progress().children  # what a notebook shows without the canvas
     take = job.result(timeout=TIMEOUT)
+    assert (bar.value, bar.bar_style) == (100, "success")
+    assert label.value == f"success {take.name}"
     assert take.ready and take.name == "SHOT-010_v01_take01.png"
     assert take.path.read_bytes().startswith(b"\x89PNG")
     provenance = take.provenance
