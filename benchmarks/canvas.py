@@ -13,7 +13,6 @@ import statistics
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +266,6 @@ def main() -> None:
         raw = statistics.median(latency[f"bare anywidget ({label})"])
         print(f"  Python update -> browser, {label}: {ours:.0f} ms vs bare anywidget trait "
               f"{raw:.0f} ms -> ratio {ours / raw:.2f}x")  # fmt: skip
-    time.sleep(0)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -49,6 +50,7 @@ NO_ASSEMBLER: Final = (
     "No assembler configured: connect one with canvas.on_render(handler) to render the film."
 )
 GenerationHandler = Callable[[str], None]
+SENT_HISTORY: Final = 1000
 
 
 def _static(name: str) -> str | Path:
@@ -98,8 +100,9 @@ class Canvas(anywidget.AnyWidget):
         self._generation_handler: GenerationHandler | None = None
         self._cancel_handler: GenerationHandler | None = None
         self._render_handler: GenerationHandler | None = None
-        self.sent: list[dict[str, Any]] = []
-        """Every event sent to the browser, in order (for notebooks and tests)."""
+        self.sent: deque[dict[str, Any]] = deque(maxlen=SENT_HISTORY)
+        """The latest events sent to the browser, in order (for notebooks and tests); bounded
+        so a long session's progress events do not pile up in the kernel."""
         self.title = project.title if project else (graph.path.name if graph.path else "")
         self._push_node_types()
         self._push_graph()

@@ -63,6 +63,22 @@ class Lab:
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 
 
+def wait_until_serving(
+    url: str, token: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
+    """Poll JupyterLab's status route until it answers; fail with its log if it exits or
+    does not answer within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()}") from None
+            time.sleep(0.3)
+
+
 @contextmanager
 def running_lab(root: Path, home: Path) -> Iterator[Lab]:
     port, token = free_port(), "studio-browser-test"
@@ -81,17 +97,7 @@ def running_lab(root: Path, home: Path) -> Iterator[Lab]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "JupyterLab did not start:\n" + (home / "jupyter.log").read_text()
-                    ) from None
-                time.sleep(0.3)
+        wait_until_serving(url, token, process, home / "jupyter.log")
         yield Lab(url, token, root, process)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from nbclient import NotebookClient
 
 from studio import Workspace
 from studio.cli.lab import install_welcome_notebook
-from tests.browser.jupyter import free_port, isolated_jupyter_env
+from tests.browser.jupyter import free_port, isolated_jupyter_env, wait_until_serving
 
 
 def jupyter_env(tmp_path: Path) -> dict[str, str]:
@@ -43,15 +42,7 @@ def test_lab_serves_the_workspace_with_the_welcome_notebook(tmp_path: Path) -> N
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                assert lab.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "JupyterLab did not start within 60 s"
-                time.sleep(0.3)
+        wait_until_serving(base, token, lab, log)
         url = f"{base}/api/contents/Welcome.ipynb?token={token}"
         with urllib.request.urlopen(url, timeout=10) as response:
             model = json.load(response)
