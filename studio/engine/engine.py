@@ -23,7 +23,8 @@ from studio.config import load_settings
 from studio.engine import jobs as job_log
 from studio.engine.cluster import connect, dashboard_html, worker_vram
 from studio.engine.dispatch import Dispatch, DispatchPolicy, Option, dispatch, ladder_from_map
-from studio.engine.tasks import execute_shot_node, project_topic, resolve_shot
+from studio.engine.inputs import resolve_shot
+from studio.engine.tasks import execute_shot_node, project_topic
 from studio.errors import StudioError, TakeError
 from studio.pipelines import get_pipeline
 from studio.project.takes import Take, list_takes

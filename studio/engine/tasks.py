@@ -17,14 +17,20 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from studio.engine import jobs as job_log
-from studio.errors import InvalidInput, StudioError
-from studio.pipelines import InputInvalid, Pipeline, get_pipeline
+from studio.engine.inputs import (
+    ShotInputs,
+    assign_media,
+    locate_media,
+    pipeline_inputs,
+    resolve_shot,
+)
+from studio.errors import StudioError
+from studio.pipelines import InputInvalid, get_pipeline
 from studio.project.project import Project
 from studio.project.takes import Take
 from studio.quality import Quality
@@ -32,91 +38,11 @@ from studio.runner.base import create_job, default_runner
 from studio.runner.contract import ErrorCode, Event, ProgressEvent
 
 CANCEL_POLL_S: Final = 0.2
-SHOT_TYPE: Final = "Shot"
 
 
 def project_topic(project_uuid: str) -> str:
     """The Dask event topic of one project: every job of the project publishes there."""
     return f"studio-project-{project_uuid}"
-
-
-# --- resolving a shot's inputs from a graph snapshot (pure) ----------------------------------
-
-
-@dataclass(frozen=True)
-class ShotInputs:
-    """What a Shot node asks for, read from the canvas graph (``Graph.to_json()``)."""
-
-    node_id: str
-    scene: int
-    shot: int
-    prompt: str | None
-    negative_prompt: str | None
-    seed: int | None
-    pipeline_id: str | None
-    """From the connected Pipeline node; None: the dispatcher picks from the quality map."""
-
-
-def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
-    """Read a Shot node and what is connected to it. Raises ``InvalidInput`` with a readable
-    message when the node is missing or not a shot."""
-    nodes = {n["id"]: n for n in graph.get("nodes", [])}
-    node = nodes.get(node_id)
-    if node is None:
-        raise InvalidInput(f"no node {node_id!r} in the graph")
-    if node.get("type") != SHOT_TYPE:
-        raise InvalidInput(
-            f"node {node_id!r} is a {node.get('type')} node; only Shot nodes generate takes"
-        )
-    data = node.get("data", {})
-    prompt = data.get("prompt") or None
-    pipeline_id: str | None = None
-    for edge in graph.get("edges", []):
-        if edge.get("target") != node_id or edge.get("source") not in nodes:
-            continue
-        source = nodes[edge["source"]]
-        source_data = source.get("data", {})
-        if edge.get("targetHandle") == "pipeline" and source.get("type") == "Pipeline":
-            pipeline_id = source_data.get("pipeline_id") or None
-        elif edge.get("targetHandle") == "prompt":
-            # A connected text source wins over the field typed on the shot.
-            prompt = source_data.get("text") or source_data.get("prompt") or prompt
-    return ShotInputs(
-        node_id=node_id,
-        scene=int(data.get("scene", 1)),
-        shot=int(data.get("shot", 10)),
-        prompt=prompt,
-        negative_prompt=data.get("negative_prompt") or None,
-        seed=data.get("seed"),
-        pipeline_id=pipeline_id,
-    )
-
-
-def pipeline_inputs(
-    pipeline: Pipeline, shot: ShotInputs, *, seed: int, aspect_ratio: str | None
-) -> dict[str, Any]:
-    """Pure: the shot's values for the inputs the pipeline declares (others are left out, so
-    one shot works with any pipeline). A missing prompt stays missing: the manifest decides
-    whether that is an error (INPUT_INVALID)."""
-    manifest = pipeline.manifest
-    values: dict[str, Any] = {}
-    offered: dict[str, Any] = {
-        "prompt": shot.prompt,
-        "negative_prompt": shot.negative_prompt,
-        "seed": seed,
-        "shot_label": f"SHOT {shot.shot:03d}",
-    }
-    for name, value in offered.items():
-        if value is not None and manifest.input(name) is not None:
-            values[name] = value
-    ratio = manifest.input("aspect_ratio")
-    if (
-        aspect_ratio
-        and ratio is not None
-        and (ratio.choices is None or aspect_ratio in ratio.choices)
-    ):
-        values["aspect_ratio"] = aspect_ratio
-    return values
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -233,11 +159,16 @@ def _execute(
     try:
         shot = resolve_shot(graph, node_id)
         pipeline = get_pipeline(pipeline_id)
+        media = assign_media(pipeline, [locate_media(root, m) for m in shot.media])
     except StudioError as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
+    settings = project.manifest.project_settings
     values = pipeline_inputs(
-        pipeline, shot, seed=seed, aspect_ratio=project.manifest.project_settings.aspect_ratio
+        pipeline, shot, seed=seed, aspect_ratio=settings.aspect_ratio, media=media
     )
+    # Provenance and the creative fingerprint name media by take or project path, not by
+    # where this worker happened to read them.
+    recorded = {**values, **{name: item.reference for name, item in media.items()}}
     workdir = Path(tempfile.mkdtemp(prefix=f"studio-job-{job_id}-"))
     try:
         try:
@@ -267,7 +198,7 @@ def _execute(
             shot=shot,
             produced=produced,
             pipeline_id=pipeline.id,
-            values=values,
+            values=recorded,
             seed=seed,
             quality=quality,
             provenance={

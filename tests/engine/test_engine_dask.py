@@ -19,7 +19,7 @@ from studio.pipelines import builtin_pipelines_dir
 from studio.project import repo
 from studio.runner.contract import ErrorCode, JobFailed
 from tests.conftest import git_out
-from tests.runner.media import MISBEHAVE
+from tests.runner.media import MISBEHAVE, video_facts
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 60
@@ -234,3 +234,31 @@ def test_pipeline_failure_surfaces_the_runners_code(
     assert failed["event"] == "server:task_failed"
     assert failed["payload"]["code"] == caught.value.code == ErrorCode.MODEL_ERROR
     assert failed["payload"]["error"]
+
+
+def test_an_upstream_shots_active_take_feeds_the_next_shot(engine: Engine, project: Project):
+    """"Generate the still, then animate it": Shot 20 (t2i-draft) → image → Shot 30
+    (i2v-draft). The video take records which take it was made from."""
+    graph = project.graph
+    still = graph.add_node("Shot", prompt="harbour at dawn", scene=1, shot=20, seed=3)
+    t2i = graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    graph.connect(t2i.id, "pipeline", still.id, "pipeline")
+    clip = graph.add_node("Shot", scene=1, shot=30)
+    i2v = graph.add_node("Pipeline", pipeline_id="i2v-draft")
+    graph.connect(i2v.id, "pipeline", clip.id, "pipeline")
+    graph.connect(still.id, "output", clip.id, "image")
+
+    early = engine.generate(project, clip.id)  # nothing to animate yet
+    with pytest.raises(JobFailed, match="SHOT-020 .* has no take yet: generate it first") as err:
+        early.result(timeout=TIMEOUT)
+    assert err.value.code == ErrorCode.INPUT_INVALID
+
+    source = engine.generate(project, still.id).result(timeout=TIMEOUT)
+    take = engine.generate(project, clip.id).result(timeout=TIMEOUT)
+    assert take.name == "SHOT-030_v01_take01.mp4"
+    codec, width, _height, fps, duration = video_facts(take.path)
+    assert (codec, width, fps, round(duration, 1)) == ("h264", 1280, 24, 3.0)
+    provenance = take.provenance
+    assert provenance is not None and provenance.pipeline == "i2v-draft"
+    assert provenance.inputs["image"] == source.name  # the take, not a worker's temp path
+    assert f"03_Renders/SCENE_01/SHOT_030/{take.name}" in repo.lfs_files(project.path)

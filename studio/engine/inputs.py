@@ -1,0 +1,250 @@
+"""What a Shot node feeds its pipeline: read from a graph snapshot (pure), then located on
+disk (the one I/O step), then matched to the pipeline's declared inputs (pure).
+
+Media reach a shot through its input sockets:
+
+- from an upstream **Shot** — that shot's active take (the one chosen in its dropdown, else its
+  newest ready take), so "generate the still, then animate it" is two connected shots;
+- from an **Asset** node — its ``preview`` file; a **MotionSource** or **Audio** node — its
+  ``file``. Such paths are relative to the project folder (absolute paths are accepted when
+  they stay inside the project or the workspace's ``Library/``).
+
+A source that cannot be found fails the job with ``INPUT_INVALID`` and a sentence that names
+the node and what to do, before any pipeline runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from studio.errors import InvalidInput
+from studio.graph.sockets import SocketType, can_feed
+from studio.pipelines import MEDIA_EXTENSIONS, Pipeline
+
+SHOT_TYPE: Final = "Shot"
+MEDIA_SOCKETS: Final = ("image", "control", "audio", "character", "style")
+"""The Shot's input sockets that carry files (``pipeline`` and ``prompt`` are not media)."""
+FILE_FIELDS: Final[dict[str, str]] = {"Asset": "preview", "MotionSource": "file", "Audio": "file"}
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where one media input of a shot comes from, as the graph says (nothing read yet)."""
+
+    socket: str
+    """The shot's input socket (``image``, ``control``, ...)."""
+    node_id: str
+    description: str
+    """How a message names the source: "Shot SHOT-020 (scene 1)", "Asset 'Hero'"."""
+    origin: Literal["take", "file"]
+    scene: int = 0
+    shot: int = 0
+    """The upstream shot (origin "take")."""
+    path: str = ""
+    """The file as the node's field gives it (origin "file")."""
+
+
+@dataclass(frozen=True)
+class ShotInputs:
+    """What a Shot node asks for, read from the canvas graph (``Graph.to_json()``)."""
+
+    node_id: str
+    scene: int
+    shot: int
+    prompt: str | None
+    negative_prompt: str | None
+    seed: int | None
+    pipeline_id: str | None
+    """From the connected Pipeline node; None: the dispatcher picks from the quality map."""
+    media: tuple[MediaSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocatedMedia:
+    """A media source found on disk."""
+
+    source: MediaSource
+    path: Path
+    reference: str
+    """What provenance records: the take's name or the project-relative path."""
+
+
+def _scene_shot(data: dict[str, Any]) -> tuple[int, int]:
+    return int(data.get("scene", 1)), int(data.get("shot", 10))
+
+
+def _media_source(socket: str, node: dict[str, Any]) -> MediaSource:
+    kind, data = node.get("type"), node.get("data", {})
+    node_id = str(node["id"])
+    if kind == SHOT_TYPE:
+        scene, shot = _scene_shot(data)
+        return MediaSource(
+            socket=socket, node_id=node_id, origin="take", scene=scene, shot=shot,
+            description=f"Shot SHOT-{shot:03d} (scene {scene})",
+        )  # fmt: skip
+    field = FILE_FIELDS.get(str(kind))
+    name = data.get("name") or node_id
+    if field is None:
+        raise InvalidInput(
+            f"the {socket!r} input comes from a {kind} node ({node_id}), which has no file of "
+            "its own yet; connect a Shot, Asset, Motion source or Audio node instead"
+        )
+    path = data.get(field)
+    if not path:
+        raise InvalidInput(
+            f"{kind} {name!r} ({node_id}) feeds the shot's {socket!r} input but has no file: "
+            f"choose one in its {field!r} field"
+        )
+    return MediaSource(
+        socket=socket, node_id=node_id, origin="file", path=str(path),
+        description=f"{kind} {name!r}",
+    )  # fmt: skip
+
+
+def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
+    """Read a Shot node and what is connected to it. Raises ``InvalidInput`` with a readable
+    message when the node is missing, not a shot, or fed by something without a file."""
+    nodes = {n["id"]: n for n in graph.get("nodes", [])}
+    node = nodes.get(node_id)
+    if node is None:
+        raise InvalidInput(f"no node {node_id!r} in the graph")
+    if node.get("type") != SHOT_TYPE:
+        raise InvalidInput(
+            f"node {node_id!r} is a {node.get('type')} node; only Shot nodes generate takes"
+        )
+    data = node.get("data", {})
+    prompt = data.get("prompt") or None
+    pipeline_id: str | None = None
+    media: list[MediaSource] = []
+    for edge in graph.get("edges", []):
+        if edge.get("target") != node_id or edge.get("source") not in nodes:
+            continue
+        source = nodes[edge["source"]]
+        source_data = source.get("data", {})
+        socket = edge.get("targetHandle")
+        if socket == "pipeline" and source.get("type") == "Pipeline":
+            pipeline_id = source_data.get("pipeline_id") or None
+        elif socket == "prompt":
+            # A connected text source wins over the field typed on the shot.
+            prompt = source_data.get("text") or source_data.get("prompt") or prompt
+        elif socket in MEDIA_SOCKETS:
+            media.append(_media_source(socket, source))
+    scene, shot = _scene_shot(data)
+    return ShotInputs(
+        node_id=node_id,
+        scene=scene,
+        shot=shot,
+        prompt=prompt,
+        negative_prompt=data.get("negative_prompt") or None,
+        seed=data.get("seed"),
+        pipeline_id=pipeline_id,
+        media=tuple(media),
+    )
+
+
+# --- on disk ---------------------------------------------------------------------------------
+
+
+def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
+
+
+def locate_media(project_root: Path, source: MediaSource) -> LocatedMedia:
+    """Find ``source`` on disk: an upstream shot's active take, or a file inside the project
+    (or the workspace's Library). Raises ``InvalidInput`` saying what is missing."""
+    from studio.project.project import Project
+
+    if source.origin == "take":
+        take = Project(project_root).active_take(scene=source.scene, shot=source.shot)
+        if take is None:
+            raise InvalidInput(
+                f"{source.description} feeds this shot's {source.socket!r} input but has no "
+                "take yet: generate it first"
+            )
+        return LocatedMedia(source=source, path=take.path, reference=take.name)
+    root = project_root.resolve()
+    roots = (root, (root.parent.parent / "Library").resolve())
+    given = Path(source.path).expanduser()
+    full = (given if given.is_absolute() else root / given).resolve()
+    if not _inside(full, roots):
+        raise InvalidInput(
+            f"{source.description}: {source.path!r} is outside the project and the workspace "
+            "Library; copy the file into the project's 01_Assets folder and choose it there"
+        )
+    if not full.is_file():
+        raise InvalidInput(f"{source.description}: no file {source.path!r} in the project")
+    reference = full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
+    return LocatedMedia(source=source, path=full, reference=reference)
+
+
+# --- matching the pipeline's inputs (pure) ---------------------------------------------------
+
+
+def media_type(path: Path) -> SocketType | None:
+    """The media socket type a file's extension says (``.png`` → Image), None if unknown."""
+    suffix = path.suffix.lower()
+    for kind in (SocketType.IMAGE, SocketType.VIDEO, SocketType.AUDIO, SocketType.EDL):
+        if suffix in MEDIA_EXTENSIONS[kind]:
+            return kind
+    return None
+
+
+def assign_media(pipeline: Pipeline, media: list[LocatedMedia]) -> dict[str, LocatedMedia]:
+    """Pipeline input name → the media that fills it: an input named like the shot's socket
+    first, then the first free file input whose type the file can feed. Raises
+    ``InvalidInput`` when a connected source fits no input of the pipeline (it would be
+    silently ignored otherwise)."""
+    files = [spec for spec in pipeline.manifest.inputs if spec.is_file]
+    assigned: dict[str, LocatedMedia] = {}
+    for item in media:
+        kind = media_type(item.path)
+        free = [s for s in files if s.name not in assigned]
+        fits = [s for s in free if kind is not None and any(can_feed(kind, t) for t in s.type)]
+        by_name = next((s for s in fits if s.name == item.source.socket), None)
+        by_type = next(iter(fits), None)
+        spec = by_name or by_type
+        if spec is None:
+            accepted = ", ".join(f"{s.name} ({'/'.join(s.type)})" for s in files) or "none"
+            raise InvalidInput(
+                f"{item.source.description} is connected to the {item.source.socket!r} input, "
+                f"but pipeline {pipeline.id!r} has no free input for a {kind or 'file'} "
+                f"(its file inputs: {accepted})"
+            )
+        assigned[spec.name] = item
+    return assigned
+
+
+def pipeline_inputs(
+    pipeline: Pipeline,
+    shot: ShotInputs,
+    *,
+    seed: int,
+    aspect_ratio: str | None,
+    media: dict[str, LocatedMedia] | None = None,
+) -> dict[str, Any]:
+    """Pure: the shot's values for the inputs the pipeline declares (others are left out, so
+    one shot works with any pipeline); media files as absolute paths. A missing prompt stays
+    missing: the manifest decides whether that is an error (INPUT_INVALID)."""
+    manifest = pipeline.manifest
+    values: dict[str, Any] = {}
+    offered: dict[str, Any] = {
+        "prompt": shot.prompt,
+        "negative_prompt": shot.negative_prompt,
+        "seed": seed,
+        "shot_label": f"SHOT {shot.shot:03d}",
+    }
+    for name, value in offered.items():
+        if value is not None and manifest.input(name) is not None:
+            values[name] = value
+    ratio = manifest.input("aspect_ratio")
+    if (
+        aspect_ratio
+        and ratio is not None
+        and (ratio.choices is None or aspect_ratio in ratio.choices)
+    ):
+        values["aspect_ratio"] = aspect_ratio
+    for name, item in (media or {}).items():
+        values[name] = str(item.path)
+    return values

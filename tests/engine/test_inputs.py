@@ -1,0 +1,128 @@
+"""Resolving a shot's media inputs: from the graph (pure), on disk, onto a pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio import Project
+from studio.engine.inputs import (
+    LocatedMedia,
+    MediaSource,
+    assign_media,
+    locate_media,
+    pipeline_inputs,
+    resolve_shot,
+)
+from studio.errors import InvalidInput
+from studio.pipelines import get_pipeline
+
+
+def graph_with(*sources: tuple[str, dict[str, object], str]) -> dict[str, object]:
+    """A Shot ``s`` (scene 1, shot 30) fed by each (type, data, socket)."""
+    nodes: list[dict[str, object]] = [
+        {"id": "s", "type": "Shot", "data": {"scene": 1, "shot": 30, "prompt": "rain"}}
+    ]
+    edges = []
+    for i, (kind, data, socket) in enumerate(sources):
+        nodes.append({"id": f"n{i}", "type": kind, "data": data})
+        edges.append({"source": f"n{i}", "sourceHandle": "x", "target": "s", "targetHandle": socket})
+    return {"nodes": nodes, "edges": edges}
+
+
+def test_media_sources_are_read_from_the_graph():
+    graph = graph_with(
+        ("Shot", {"scene": 1, "shot": 20}, "image"),
+        ("Asset", {"name": "Hero", "preview": "01_Assets/hero.png"}, "character"),
+        ("Audio", {"file": "01_Assets/Source_Media/line.wav"}, "audio"),
+        ("Pipeline", {"pipeline_id": "i2v-draft"}, "pipeline"),
+    )
+    shot = resolve_shot(graph, "s")
+    assert shot.pipeline_id == "i2v-draft"
+    upstream, asset, audio = shot.media
+    assert (upstream.origin, upstream.scene, upstream.shot) == ("take", 1, 20)
+    assert upstream.description == "Shot SHOT-020 (scene 1)"
+    assert (asset.origin, asset.path, asset.socket) == ("file", "01_Assets/hero.png", "character")
+    assert (audio.socket, audio.path) == ("audio", "01_Assets/Source_Media/line.wav")
+
+
+def test_a_source_without_a_file_is_refused_with_what_to_do():
+    with pytest.raises(InvalidInput, match=r"Asset 'Hero' \(n0\).*no file: choose one"):
+        resolve_shot(graph_with(("Asset", {"name": "Hero"}, "style")), "s")
+    with pytest.raises(InvalidInput, match="SuperResolution node .* no file of its own"):
+        resolve_shot(graph_with(("SuperResolution", {"scale": 2}, "image")), "s")
+
+
+def test_an_upstream_shot_without_a_take_says_generate_it_first(project: Project):
+    source = MediaSource(socket="image", node_id="a", description="Shot SHOT-020 (scene 1)",
+                         origin="take", scene=1, shot=20)  # fmt: skip
+    with pytest.raises(InvalidInput, match="SHOT-020.*has no take yet: generate it first"):
+        locate_media(project.path, source)
+
+
+def test_the_upstream_active_take_is_used(project: Project, make_png):
+    first = project.new_take(scene=1, shot=20, ext="png", prompt="a", seed=1)
+    first.write_bytes(make_png(color=(1, 2, 3)))
+    second = project.new_take(scene=1, shot=20, ext="png", prompt="a", seed=2)
+    second.write_bytes(make_png(color=(4, 5, 6)))
+    source = MediaSource(socket="image", node_id="a", description="Shot", origin="take",
+                         scene=1, shot=20)  # fmt: skip
+    assert locate_media(project.path, source).path == second.path  # newest without a choice
+    project.set_active_take(first)
+    located = locate_media(project.path, source)
+    assert (located.path, located.reference) == (first.path, first.name)
+
+
+@pytest.mark.parametrize("path", ["../../outside.png", "/etc/passwd", "01_Assets/../../x.png"])
+def test_files_outside_the_project_and_library_are_refused(project: Project, path: str):
+    (project.path.parent.parent / "outside.png").write_bytes(b"x")
+    source = MediaSource(socket="image", node_id="a", description="Asset 'A'", origin="file",
+                         path=path)  # fmt: skip
+    with pytest.raises(InvalidInput, match="outside the project and the workspace Library"):
+        locate_media(project.path, source)
+
+
+def test_project_and_library_files_are_found(project: Project, make_png):
+    inside = project.path / "01_Assets/Source_Media/still.png"
+    inside.write_bytes(make_png())
+    library = project.path.parent.parent / "Library/Stock_Media/logo.png"
+    library.write_bytes(make_png())
+    found = locate_media(project.path, MediaSource(
+        socket="image", node_id="a", description="Asset", origin="file",
+        path="01_Assets/Source_Media/still.png"))  # fmt: skip
+    assert (found.path, found.reference) == (inside.resolve(), "01_Assets/Source_Media/still.png")
+    found = locate_media(project.path, MediaSource(
+        socket="image", node_id="a", description="Asset", origin="file", path=str(library)))  # fmt: skip
+    assert found.path == library.resolve()
+    missing = MediaSource(socket="image", node_id="a", description="Asset 'A'", origin="file",
+                          path="01_Assets/nope.png")  # fmt: skip
+    with pytest.raises(InvalidInput, match="no file '01_Assets/nope.png' in the project"):
+        locate_media(project.path, missing)
+
+
+def located(socket: str, name: str) -> LocatedMedia:
+    source = MediaSource(socket=socket, node_id="a", description=f"Asset {name!r}", origin="file",
+                         path=name)  # fmt: skip
+    return LocatedMedia(source=source, path=Path("/p") / name, reference=name)
+
+
+def test_media_fill_inputs_by_name_then_by_type():
+    i2v = get_pipeline("i2v-draft")  # one file input: image (Image)
+    assert set(assign_media(i2v, [located("image", "a.png")])) == {"image"}
+    assert set(assign_media(i2v, [located("character", "hero.png")])) == {"image"}  # by type
+    with pytest.raises(InvalidInput, match=r"no free input for a Video.*image \(Image\)"):
+        assign_media(i2v, [located("image", "clip.mp4")])  # an Image input takes no video
+    with pytest.raises(InvalidInput, match="no free input"):
+        assign_media(i2v, [located("image", "a.png"), located("style", "b.png")])
+    t2i = get_pipeline("t2i-draft")  # no file inputs at all
+    with pytest.raises(InvalidInput, match=r"file inputs: none"):
+        assign_media(t2i, [located("image", "a.png")])
+
+
+def test_media_become_absolute_paths_among_the_pipeline_values():
+    i2v = get_pipeline("i2v-draft")
+    shot = resolve_shot(graph_with(("Shot", {"scene": 1, "shot": 20}, "image")), "s")
+    media = assign_media(i2v, [located("image", "still.png")])
+    values = pipeline_inputs(i2v, shot, seed=3, aspect_ratio="16:9", media=media)
+    assert values == {"image": "/p/still.png"}  # i2v-draft takes neither prompt nor seed
