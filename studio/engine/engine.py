@@ -12,11 +12,13 @@ a durable "queued" record first, so ``project_jobs()`` knows a job from the mome
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Final
 
 from studio.config import load_settings
@@ -43,7 +45,6 @@ DEFAULT_TASK: Final = "generate-image"
 DEFAULT_RETRIES: Final = 1
 EVENT_GRACE_S: Final = 5.0
 """After the task's result, how long to wait for its last event (events travel separately)."""
-ENGINE_ERROR: Final = "ENGINE_ERROR"
 
 
 def _is_terminal(message: dict[str, Any]) -> bool:
@@ -141,7 +142,7 @@ class Job:
         self._terminal.wait(min(left, EVENT_GRACE_S))
         if not outcome["ok"]:
             code = outcome["code"]
-            known = code if code in ErrorCode.__members__.values() else ErrorCode.MODEL_ERROR
+            known = code if code in ErrorCode.__members__.values() else ErrorCode.ENGINE_ERROR
             raise JobFailed(failure(ErrorCode(known), outcome["error"]))
         return self._take(outcome["name"])
 
@@ -318,13 +319,13 @@ class Engine:
 
     def _report_crash(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
         try:
-            error = repr(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
+            error = crash_message(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
         except Exception as exc:  # the future itself is gone (cancelled, client closed)
-            error = repr(exc)
+            error = crash_message(exc)
         self._local(topic, job.project, job_log.record(
             job_id=job.id, event="server:task_failed", payload={
                 "task_id": job.id, "node_id": job.node_id, "error": error,
-                "code": ENGINE_ERROR}))  # fmt: skip
+                "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
 
     # --- the canvas -----------------------------------------------------------------------
 
@@ -372,6 +373,23 @@ class Engine:
             canvas.on_cancel(None)
 
         return detach
+
+
+def crash_message(exc: BaseException | None) -> str:
+    """A sentence for a job that ended without an outcome of its own (its worker died on
+    every attempt, the cluster went away, an unexpected exception after the retries)."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return (
+            "the worker running this job died on every attempt (killed, or out of memory); "
+            "check the workers' memory in the Dask dashboard, then generate again"
+        )
+    if isinstance(exc, CancelledError | asyncio.CancelledError):
+        return "the job was dropped by the cluster (the client or scheduler went away)"
+    if isinstance(exc, StudioError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "the job ended without a result"
 
 
 def _quality_map(project: Project) -> QualityMap:

@@ -47,6 +47,12 @@ def cancel_marker(project_root: Path, job_id: str) -> Path:
     return project_root / LOG_DIR / "cancel" / job_id
 
 
+def attempt_marker(project_root: Path, job_id: str) -> Path:
+    """A file that exists while an attempt of the job runs: found at the start of an attempt,
+    it says an earlier one died (a killed worker) and may have left a take behind."""
+    return project_root / LOG_DIR / "attempts" / job_id
+
+
 def record(
     *, job_id: str, event: str, payload: dict[str, Any], info: dict[str, Any] | None = None
 ) -> dict[str, Any]:

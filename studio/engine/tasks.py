@@ -117,6 +117,15 @@ def _fail(publish: Publisher, code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "code": code, "error": message}
 
 
+def job_workdir(job_id: str) -> Path:
+    """The job's private scratch folder on this machine, emptied first: an attempt killed
+    with its worker leaves its folder behind, and the retry clears it."""
+    workdir = Path(tempfile.gettempdir()) / "studio-jobs" / job_id
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    return workdir
+
+
 def execute_shot_node(
     *,
     project_path: str,
@@ -129,22 +138,62 @@ def execute_shot_node(
     topic: str,
 ) -> dict[str, Any]:
     """Generate one take of a Shot node; returns ``{"ok": True, "take": path, ...}`` or
-    ``{"ok": False, "code": ..., "error": ...}`` for a pipeline failure (a result, not an
-    exception: retrying a bad input or a cancel would only repeat it). Unexpected errors
-    (git, disk) raise, so Dask's ``retries`` apply to them."""
+    ``{"ok": False, "code": ..., "error": ...}`` for a failure that would only repeat (a bad
+    input, a cancel, a pipeline error, a commit refused). Unexpected errors (disk, a crash)
+    raise, so Dask's ``retries`` apply; a retry first settles what the dead attempt left."""
     root = Path(project_path)
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
+    attempt = job_log.attempt_marker(root, job_id)
+    workdir = job_workdir(job_id)
     try:
-        return _execute(publish, watch, root, graph, pipeline_id, quality, seed)
+        if attempt.exists() and (done := _recover(Project(root), graph, node_id, job_id)):
+            return _succeed(publish, root, done)
+        attempt.parent.mkdir(parents=True, exist_ok=True)
+        attempt.touch()
+        return _execute(publish, watch, root, workdir, graph, pipeline_id, quality, seed)
+    except StudioError as exc:  # deterministic: a retry would fail the same way
+        return _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
     finally:
         watch.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+        attempt.unlink(missing_ok=True)
+
+
+def _recover(project: Project, graph: dict[str, Any], node_id: str, job_id: str) -> Take | None:
+    """An earlier attempt of this job died. Its take, if complete, is the result (committed
+    now if it was not yet); an empty or unfinished one is removed, so exactly one take
+    results and no partial file stays visible."""
+    shot = resolve_shot(graph, node_id)
+    for take in project.takes(scene=shot.scene, shot=shot.shot):
+        provenance = take.provenance
+        if provenance is None or provenance.job_id != job_id:
+            continue
+        if _committed(project, take):
+            return take
+        if take.ready and provenance.finished_at is not None:
+            project.commit_takes([take], message=f"Generate {take.name} (recovered {job_id})")
+            return take
+        take.path.unlink(missing_ok=True)
+        take.sidecar_path.unlink(missing_ok=True)
+    return None
+
+
+def _succeed(publish: Publisher, root: Path, take: Take) -> dict[str, Any]:
+    from studio.project.thumbnails import thumbnail_data_url
+
+    rel = take.path.relative_to(root).as_posix()
+    publish("server:task_success", task_id=publish.job_id, node_id=publish.node_id,
+            result={"output_url": rel, "take": take.name,
+                    "thumbnail_url": thumbnail_data_url(root, take)})  # fmt: skip
+    return {"ok": True, "take": rel, "name": take.name}
 
 
 def _execute(
     publish: Publisher,
     watch: CancelWatch,
     root: Path,
+    workdir: Path,
     graph: dict[str, Any],
     pipeline_id: str,
     quality: Quality,
@@ -169,56 +218,46 @@ def _execute(
     # Provenance and the creative fingerprint name media by take or project path, not by
     # where this worker happened to read them.
     recorded = {**values, **{name: item.reference for name, item in media.items()}}
-    workdir = Path(tempfile.mkdtemp(prefix=f"studio-job-{job_id}-"))
     try:
-        try:
-            job_dir = create_job(
-                pipeline, values, job_dir=workdir / "job", quality=quality, job_id=job_id
-            )
-        except InputInvalid as exc:
-            return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
-
-        def on_event(event: Event) -> None:
-            if isinstance(event, ProgressEvent):
-                progress, step = _progress_payload(event)
-                publish("server:task_progress", task_id=job_id, node_id=node_id,
-                        progress=progress, step=step)  # fmt: skip
-
-        clock = time.monotonic()
-        with default_runner() as runner:
-            result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
-        if not result.ok:
-            problem = result.error
-            code = problem.code if problem else ErrorCode.MODEL_ERROR
-            return _fail(publish, code, problem.message if problem else "the job failed")
-        output = pipeline.manifest.outputs[0].name
-        produced = result.output_path(job_dir, output)
-        take = _store_take(
-            project,
-            shot=shot,
-            produced=produced,
-            pipeline_id=pipeline.id,
-            values=recorded,
-            seed=seed,
-            quality=quality,
-            provenance={
-                "worker": publish.worker_address,
-                "started_at": started,
-                "finished_at": datetime.now(UTC),
-                "job_id": job_id,
-                "runner": result.runner,
-                "duration_s": round(time.monotonic() - clock, 3),
-            },
+        job_dir = create_job(
+            pipeline, values, job_dir=workdir / "job", quality=quality, job_id=job_id
         )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    from studio.project.thumbnails import thumbnail_data_url
+    except InputInvalid as exc:
+        return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
 
-    rel = take.path.relative_to(root).as_posix()
-    publish("server:task_success", task_id=job_id, node_id=node_id,
-            result={"output_url": rel, "take": take.name,
-                    "thumbnail_url": thumbnail_data_url(root, take)})  # fmt: skip
-    return {"ok": True, "take": rel, "name": take.name}
+    def on_event(event: Event) -> None:
+        if isinstance(event, ProgressEvent):
+            progress, step = _progress_payload(event)
+            publish("server:task_progress", task_id=job_id, node_id=node_id,
+                    progress=progress, step=step)  # fmt: skip
+
+    clock = time.monotonic()
+    with default_runner() as runner:
+        result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
+    if not result.ok:
+        problem = result.error
+        code = problem.code if problem else ErrorCode.MODEL_ERROR
+        return _fail(publish, code, problem.message if problem else "the job failed")
+    output = pipeline.manifest.outputs[0].name
+    produced = result.output_path(job_dir, output)
+    take = _store_take(
+        project,
+        shot=shot,
+        produced=produced,
+        pipeline_id=pipeline.id,
+        values=recorded,
+        seed=seed,
+        quality=quality,
+        job_id=job_id,
+        provenance={
+            "worker": publish.worker_address,
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "runner": result.runner,
+            "duration_s": round(time.monotonic() - clock, 3),
+        },
+    )
+    return _succeed(publish, root, take)
 
 
 def _store_take(
@@ -230,12 +269,14 @@ def _store_take(
     values: dict[str, Any],
     seed: int,
     quality: Quality,
+    job_id: str,
     provenance: dict[str, Any],
 ) -> Take:
     """Reserve, fill, record, commit. If anything fails between reserving and committing,
     the reservation is removed so a retry never leaves an empty "pending" take behind."""
     creative = {k: v for k, v in values.items() if k not in ("prompt", "seed")}
     take = project.new_take(
+        job_id=job_id,
         scene=shot.scene,
         shot=shot.shot,
         ext=produced.suffix,

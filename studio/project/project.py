@@ -144,6 +144,7 @@ class Project:
         seed: int | None = None,
         quality: Quality | None = None,
         version: int | None = None,
+        job_id: str | None = None,
     ) -> Take:
         """Reserve the shot's next take file atomically (see :mod:`studio.project.takes`)."""
         repo.require_git_and_lfs()
@@ -158,6 +159,7 @@ class Project:
             seed=seed,
             quality=quality,
             version=version,
+            job_id=job_id,
         )
 
     def takes(self, *, scene: int, shot: int) -> list[Take]:

@@ -52,6 +52,8 @@ class Provenance(BaseModel):
     seed: int | None = None
     quality: Quality | None = None
     worker: str | None = None
+    job_id: str | None = None
+    """The engine job that reserved the take: a retried job recognises its own leftovers."""
     reserved_at: datetime = Field(default_factory=utc_now)
     started_at: datetime | None = None
     finished_at: datetime | None = None

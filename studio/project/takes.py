@@ -243,6 +243,7 @@ def reserve_take(
     seed: int | None = None,
     quality: Quality | None = None,
     version: int | None = None,
+    job_id: str | None = None,
 ) -> Take:
     """Reserve the next take of a shot (see the module doc for the rules) and return it.
 
@@ -274,6 +275,7 @@ def reserve_take(
             inputs=inputs or {},
             seed=seed,
             quality=quality,
+            job_id=job_id,
         )
         if create_model(take.sidecar_path, sidecar):
             try:

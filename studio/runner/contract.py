@@ -38,6 +38,8 @@ class ErrorCode(StrEnum):
     CANCELED = "CANCELED"
     MODEL_ERROR = "MODEL_ERROR"
     SETUP_FAILED = "SETUP_FAILED"
+    ENGINE_ERROR = "ENGINE_ERROR"
+    """Outside the pipeline: git, LFS, the take store, a lost worker (pipelines never emit it)."""
 
 
 # What a user can do about each failure (shown as the hint of a JobFailed).
@@ -50,6 +52,8 @@ ADVICE: Final[dict[ErrorCode, str]] = {
     ErrorCode.MODEL_ERROR: "the pipeline failed; read its log lines above for the cause",
     ErrorCode.SETUP_FAILED: "the pipeline could not start; build its image with "
     "`studio pipeline build ID` and check its setup",
+    ErrorCode.ENGINE_ERROR: "the studio failed around the pipeline; the message says what to "
+    "fix (the project's git/LFS setup, disk space, a worker that died), then generate again",
 }
 
 

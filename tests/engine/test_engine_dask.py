@@ -70,7 +70,7 @@ def test_one_take(engine: Engine, project: Project):
     assert provenance is not None
     assert (provenance.pipeline, provenance.seed, provenance.quality) == ("t2i-draft", 7, "low")
     assert provenance.prompt == "lanterns at dusk" and provenance.worker
-    assert provenance.model_extra and provenance.model_extra["job_id"] == job.id
+    assert provenance.job_id == job.id
     assert git_out(project.path, "status", "--porcelain", "--", "03_Renders") == ""
     shown = engine._repr_html_()  # what a notebook shows: scheduler, workers, dashboard link
     assert "Studio engine" in shown and "CPU only" in shown and "dashboard" in shown.lower()
@@ -237,7 +237,7 @@ def test_pipeline_failure_surfaces_the_runners_code(
 
 
 def test_an_upstream_shots_active_take_feeds_the_next_shot(engine: Engine, project: Project):
-    """"Generate the still, then animate it": Shot 20 (t2i-draft) → image → Shot 30
+    """ "Generate the still, then animate it": Shot 20 (t2i-draft) → image → Shot 30
     (i2v-draft). The video take records which take it was made from."""
     graph = project.graph
     still = graph.add_node("Shot", prompt="harbour at dawn", scene=1, shot=20, seed=3)
@@ -249,7 +249,7 @@ def test_an_upstream_shots_active_take_feeds_the_next_shot(engine: Engine, proje
     graph.connect(still.id, "output", clip.id, "image")
 
     early = engine.generate(project, clip.id)  # nothing to animate yet
-    with pytest.raises(JobFailed, match="SHOT-020 .* has no take yet: generate it first") as err:
+    with pytest.raises(JobFailed, match=r"SHOT-020 .* has no take yet: generate it first") as err:
         early.result(timeout=TIMEOUT)
     assert err.value.code == ErrorCode.INPUT_INVALID
 
@@ -257,8 +257,25 @@ def test_an_upstream_shots_active_take_feeds_the_next_shot(engine: Engine, proje
     take = engine.generate(project, clip.id).result(timeout=TIMEOUT)
     assert take.name == "SHOT-030_v01_take01.mp4"
     codec, width, _height, fps, duration = video_facts(take.path)
-    assert (codec, width, fps, round(duration, 1)) == ("h264", 1280, 24, 3.0)
+    assert (codec, width, float(fps), round(duration, 1)) == ("h264", 1280, 24.0, 3.0)
     provenance = take.provenance
     assert provenance is not None and provenance.pipeline == "i2v-draft"
     assert provenance.inputs["image"] == source.name  # the take, not a worker's temp path
     assert f"03_Renders/SCENE_01/SHOT_030/{take.name}" in repo.lfs_files(project.path)
+
+
+def test_a_refused_commit_fails_once_with_a_readable_error(engine: Engine, project: Project):
+    """A deterministic failure (here: .png no longer routed to LFS) is not retried and
+    reaches the user as a sentence with its hint, not a Python repr; no take is left."""
+    attributes = project.path / ".gitattributes"
+    attributes.write_text(
+        "".join(line + "\n" for line in attributes.read_text().splitlines() if "png" not in line)
+    )
+    job = engine.generate(project, add_shot(project))
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    assert caught.value.code == "ENGINE_ERROR"
+    message = job.events[-1]["payload"]["error"]
+    assert "LFS" in message and "hint:" in message and "Error(" not in message
+    assert names(job).count("server:node_state_updated") == 2  # queued, generating: no retry
+    assert project.takes(scene=1, shot=10) == []

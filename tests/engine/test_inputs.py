@@ -27,7 +27,9 @@ def graph_with(*sources: tuple[str, dict[str, object], str]) -> dict[str, object
     edges = []
     for i, (kind, data, socket) in enumerate(sources):
         nodes.append({"id": f"n{i}", "type": kind, "data": data})
-        edges.append({"source": f"n{i}", "sourceHandle": "x", "target": "s", "targetHandle": socket})
+        edges.append(
+            {"source": f"n{i}", "sourceHandle": "x", "target": "s", "targetHandle": socket}
+        )
     return {"nodes": nodes, "edges": edges}
 
 
@@ -50,14 +52,14 @@ def test_media_sources_are_read_from_the_graph():
 def test_a_source_without_a_file_is_refused_with_what_to_do():
     with pytest.raises(InvalidInput, match=r"Asset 'Hero' \(n0\).*no file: choose one"):
         resolve_shot(graph_with(("Asset", {"name": "Hero"}, "style")), "s")
-    with pytest.raises(InvalidInput, match="SuperResolution node .* no file of its own"):
+    with pytest.raises(InvalidInput, match=r"SuperResolution node .* no file of its own"):
         resolve_shot(graph_with(("SuperResolution", {"scale": 2}, "image")), "s")
 
 
 def test_an_upstream_shot_without_a_take_says_generate_it_first(project: Project):
     source = MediaSource(socket="image", node_id="a", description="Shot SHOT-020 (scene 1)",
                          origin="take", scene=1, shot=20)  # fmt: skip
-    with pytest.raises(InvalidInput, match="SHOT-020.*has no take yet: generate it first"):
+    with pytest.raises(InvalidInput, match=r"SHOT-020.*has no take yet: generate it first"):
         locate_media(project.path, source)
 
 
@@ -92,12 +94,14 @@ def test_project_and_library_files_are_found(project: Project, make_png):
         socket="image", node_id="a", description="Asset", origin="file",
         path="01_Assets/Source_Media/still.png"))  # fmt: skip
     assert (found.path, found.reference) == (inside.resolve(), "01_Assets/Source_Media/still.png")
-    found = locate_media(project.path, MediaSource(
-        socket="image", node_id="a", description="Asset", origin="file", path=str(library)))  # fmt: skip
+    in_library = MediaSource(
+        socket="image", node_id="a", description="Asset", origin="file", path=str(library)
+    )
+    found = locate_media(project.path, in_library)
     assert found.path == library.resolve()
     missing = MediaSource(socket="image", node_id="a", description="Asset 'A'", origin="file",
                           path="01_Assets/nope.png")  # fmt: skip
-    with pytest.raises(InvalidInput, match="no file '01_Assets/nope.png' in the project"):
+    with pytest.raises(InvalidInput, match=r"no file '01_Assets/nope\.png' in the project"):
         locate_media(project.path, missing)
 
 

@@ -19,6 +19,8 @@ from distributed import Client, LocalCluster
 
 from studio import Project
 from studio.engine import Engine, Job, project_jobs
+from studio.engine import jobs as job_log
+from studio.engine.tasks import execute_shot_node, project_topic
 from studio.pipelines import builtin_pipelines_dir
 from studio.project import repo
 from studio.runner.contract import ErrorCode, JobFailed
@@ -186,9 +188,12 @@ def test_a_worker_killed_mid_job_is_retried_on_the_other_worker(
     assert git_out(project.path, "status", "--porcelain") == ""
     # The killed attempt's pipeline process saw its stdin close and stopped: no orphan.
     deadline = time.monotonic() + 10
-    while orphans := processes_mentioning(f"studio-job-{job.id}-"):
+    while orphans := processes_mentioning(f"studio-jobs/{job.id}/"):
         assert time.monotonic() < deadline, f"orphan pipeline processes {orphans}"
         time.sleep(0.2)
+    # The retry cleared the killed attempt's scratch folder, and its own.
+    assert not (pipeline_dirs.parent / "tmp/studio-jobs" / job.id).exists()
+    assert not job_log.attempt_marker(project.path, job.id).exists()
     sequence = [m["event"] for m in job.events]
     assert sequence.count("server:task_success") == 1 and "server:task_failed" not in sequence
     assert sequence.count("server:node_state_updated") == 3  # queued, generating, generating
@@ -227,3 +232,61 @@ def test_runner_failure_codes_surface_as_task_failed(
     assert not (project.path / SHOT_DIR).exists() or folder_entries(project) == []
     [state] = project_jobs(project)
     assert (state.state, state.code, state.error) == ("failed", code, message)
+
+
+# --- what a worker killed between "take reserved" and "commit" leaves behind ----------------
+
+
+def run_again(project: Project, node_id: str, pipeline: str, job_id: str) -> dict[str, Any]:
+    """The retry of job ``job_id``, as Dask runs it on the next worker (called directly: the
+    leftovers below are exactly what a SIGKILL at that point leaves on disk)."""
+    return execute_shot_node(
+        project_path=str(project.path), job_id=job_id, node_id=node_id,
+        graph=project.graph.to_json(), pipeline_id=pipeline, quality="low", seed=5,
+        topic=project_topic(str(project.uuid)),
+    )  # fmt: skip
+
+
+def dead_attempt(project: Project, job_id: str, *, written: bytes | None) -> Any:
+    """The attempt marker and a take reserved by ``job_id``: empty (killed right after the
+    reservation) or written and recorded (killed just before the commit)."""
+    marker = job_log.attempt_marker(project.path, job_id)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    take = project.new_take(scene=1, shot=10, ext="png", pipeline="t2i-tiny", prompt="x",
+                            seed=5, quality="low", job_id=job_id)  # fmt: skip
+    if written is not None:
+        take.write_bytes(written)
+        take.record(finished_at="2026-11-24T00:00:00Z", worker="tcp://dead:1")
+    return take
+
+
+def test_a_retry_removes_the_empty_take_its_dead_attempt_reserved(
+    project: Project, pipeline_dirs: Path
+):
+    pipeline = derive(builtin_pipelines_dir() / "t2i-draft", pipeline_dirs, "t2i-tiny", width=128)
+    node_id = add_shot(project, pipeline)
+    dead_attempt(project, "job-a", written=None)
+    result = run_again(project, node_id, pipeline, "job-a")
+    # The empty reservation is gone (its number, never committed, is free again).
+    assert result["ok"] and result["name"] == "SHOT-010_v01_take01.png"
+    assert_only_complete_takes(project, 1)
+    assert git_out(project.path, "status", "--porcelain") == ""
+    assert not job_log.attempt_marker(project.path, "job-a").exists()
+
+
+def test_a_retry_commits_the_complete_take_its_dead_attempt_wrote(
+    project: Project, pipeline_dirs: Path, make_png
+):
+    pipeline = derive(builtin_pipelines_dir() / "t2i-draft", pipeline_dirs, "t2i-tiny", width=128)
+    node_id = add_shot(project, pipeline)
+    take = dead_attempt(project, "job-b", written=make_png())
+    in_flight = dead_attempt(project, "job-c", written=None)  # another job's reservation
+    result = run_again(project, node_id, pipeline, "job-b")
+    assert result == {"ok": True, "take": f"{SHOT_DIR}/{take.name}", "name": take.name}
+    # No second take (the pipeline did not run again); the other job's reservation is intact.
+    assert [t.name for t in project.takes(scene=1, shot=10)] == [take.name, in_flight.name]
+    assert in_flight.path.exists() and not in_flight.ready
+    assert f"{SHOT_DIR}/{take.name}" in repo.lfs_files(project.path)
+    [success] = [e for e in job_log.read(project.path) if e["job_id"] == "job-b"]
+    assert success["event"] == "server:task_success"
