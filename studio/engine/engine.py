@@ -130,12 +130,18 @@ class Job:
         return self._terminal.is_set()
 
     def result(self, timeout: float | None = None) -> Take:
-        """Wait for the take. Raises ``JobFailed`` (with the runner's error code) when the job
-        failed or was canceled, ``TimeoutError`` when ``timeout`` seconds pass first."""
+        """Wait for the take. Raises ``JobFailed`` (with the runner's error code, or
+        ENGINE_ERROR when no worker could finish it) when the job failed or was canceled,
+        ``TimeoutError`` when ``timeout`` seconds pass first."""
         if self.future is None:
             raise StudioError(f"job {self.id} was never submitted")
         started = time.monotonic()
-        outcome = self.future.result(timeout=timeout)
+        try:
+            outcome = self.future.result(timeout=timeout)
+        except TimeoutError:
+            raise
+        except Exception as exc:  # no outcome of its own: the task raised or its workers died
+            raise JobFailed(failure(ErrorCode.ENGINE_ERROR, crash_message(exc))) from exc
         left = (
             EVENT_GRACE_S if timeout is None else max(0.1, timeout - (time.monotonic() - started))
         )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dask
 import pytest
 from distributed import Client, LocalCluster
 
@@ -199,6 +200,36 @@ def test_a_worker_killed_mid_job_is_retried_on_the_other_worker(
     assert sequence.count("server:node_state_updated") == 3  # queued, generating, generating
     [state] = project_jobs(project)
     assert (state.job_id, state.state, state.take) == (job.id, "success", take.name)
+
+
+def test_a_job_whose_workers_all_die_fails_with_a_sentence(project: Project, pipeline_dirs: Path):
+    """No retry left (allowed-failures 0): the engine reports the death as ENGINE_ERROR in
+    words, and the job log says failed, not running forever."""
+    pipeline = slow_t2i(pipeline_dirs, seconds=3.0)
+    node_id = add_shot(project, pipeline)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        engine = Engine(client=client)
+        job = engine.generate(project, node_id, quality="low")
+        wait_for(job, "server:task_progress")
+        [pid] = client.run(os.getpid).values()
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(JobFailed) as caught:
+            job.result(timeout=TIMEOUT)
+        deadline = time.monotonic() + 10
+        while job.events[-1]["event"] != "server:task_failed":
+            assert time.monotonic() < deadline, job.events
+            time.sleep(0.05)
+    assert caught.value.code == ErrorCode.ENGINE_ERROR
+    message = job.events[-1]["payload"]["error"]
+    assert message.startswith("the worker running this job died on every attempt")
+    [state] = project_jobs(project)
+    assert (state.state, state.code) == ("failed", "ENGINE_ERROR")
 
 
 @pytest.mark.parametrize(
