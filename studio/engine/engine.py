@@ -26,7 +26,7 @@ from studio.engine import jobs as job_log
 from studio.engine.cluster import connect, dashboard_html, worker_vram
 from studio.engine.dispatch import Dispatch, DispatchPolicy, Option, dispatch, ladder_from_map
 from studio.engine.inputs import resolve_shot
-from studio.engine.tasks import execute_shot_node, project_topic
+from studio.engine.tasks import execute_shot_node, project_topic, task_key
 from studio.errors import StudioError, TakeError
 from studio.pipelines import get_pipeline
 from studio.project.takes import Take, list_takes
@@ -43,6 +43,12 @@ if TYPE_CHECKING:
 Listener = Callable[[dict[str, Any]], None]
 DEFAULT_TASK: Final = "generate-image"
 DEFAULT_RETRIES: Final = 1
+LOST_JOB: Final = (
+    "the job was lost: the cluster that ran it stopped (for instance with the kernel that "
+    "started it); generate again"
+)
+FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
+"""Node status keys the canvas reads from the render folder rather than the job log."""
 EVENT_GRACE_S: Final = 5.0
 """After the task's result, how long to wait for its last event (events travel separately)."""
 
@@ -181,6 +187,11 @@ class Engine:
         self._subscribed: set[str] = set()
         self._lock = threading.Lock()
 
+    @property
+    def address(self) -> str:
+        # The address this client reached the scheduler at (how the job log names it).
+        return str(getattr(self.client.scheduler, "address", ""))
+
     def _repr_html_(self) -> str:
         """In a notebook: the scheduler, its workers' declared VRAM and the dashboard link."""
         vram = worker_vram(self.client)
@@ -223,6 +234,37 @@ class Engine:
         self._subscribe(topic)
         self._listeners.setdefault(topic, []).append(listener)
         return lambda: self._listeners[topic].remove(listener)
+
+    def reconcile(self, project: Project) -> list[str]:
+        """Jobs the log calls queued or generating that no cluster holds any more (the local
+        cluster of a kernel that was restarted, a scheduler that stopped) are recorded as
+        failed, so neither ``project.jobs()`` nor the canvas shows a dead job as running.
+        Returns their ids."""
+        topic = project_topic(str(project.uuid))
+        lost = []
+        for state in job_log.jobs(project.path):
+            if state.finished or self._still_held(state):
+                continue
+            payload = {"task_id": state.job_id, "node_id": state.node_id, "error": LOST_JOB,
+                       "code": ErrorCode.ENGINE_ERROR}  # fmt: skip
+            line = job_log.record(job_id=state.job_id, event="server:task_failed", payload=payload)
+            self._local(topic, project, line)
+            lost.append(state.job_id)
+        return lost
+
+    def _still_held(self, state: job_log.JobState) -> bool:
+        if state.job_id in self._jobs:  # submitted here: its future says so, not the scheduler
+            return True
+        scheduler = state.info.get("scheduler")
+        if scheduler != self.address:
+            # Another cluster's job: while its scheduler answers, it may still be running.
+            return isinstance(scheduler, str) and scheduler_reachable(scheduler)
+        key = task_key(state.job_id)
+        return bool(
+            self.client.run_on_scheduler(  # type: ignore[no-untyped-call]
+                lambda dask_scheduler: key in dask_scheduler.tasks
+            )
+        )
 
     # --- generating -------------------------------------------------------------------------
 
@@ -277,6 +319,7 @@ class Engine:
             "scene": shot.scene,
             "shot": shot.shot,
             "seed": seed,
+            "scheduler": self.address,
         }
         if decision.notification:
             notice = {"level": "warning", "message": decision.notification, "node_id": node_id}
@@ -303,13 +346,18 @@ class Engine:
             quality=decision.quality,
             seed=seed,
             topic=topic,
-            key=f"execute_shot_node-{job.id}",
+            key=task_key(job.id),
             pure=False,
             retries=self.retries,
             # Only GPU work asks for VRAM: a CPU-only worker declares none and must still run
             # the draft pipelines.
             resources={"VRAM": decision.vram_gb} if decision.vram_gb > 0 else None,
         )
+        # The job belongs to the cluster, not to this kernel: a kernel restart must not drop
+        # it (the next kernel finds it through the job log and the scheduler).
+        from distributed import fire_and_forget
+
+        fire_and_forget(job.future)  # type: ignore[no-untyped-call]
         job.future.add_done_callback(  # type: ignore[no-untyped-call]
             lambda f: self._on_done(topic, job, f)
         )
@@ -347,14 +395,15 @@ class Engine:
         """Wire a canvas: Generate and Cancel buttons run here, every event of the project's
         jobs is shown on its node, and node status is restored from the durable job log
         (so a reopened canvas shows running and finished jobs). Returns a detach function."""
-        # Per node: the log gives state/progress/error, the canvas's fresh folder scan wins
-        # for takes and thumbnail.
-        restored = job_log.node_status(job_log.read(project.path))
-        current = dict(canvas.node_status)
-        canvas.node_status = {
-            node_id: {**restored.get(node_id, {}), **current.get(node_id, {})}
-            for node_id in {*restored, *current}
-        }
+
+        # Listen first: events of jobs still running (submitted by an earlier kernel) arrive
+        # from now on; then settle jobs no cluster holds; then replay the log.
+        def relay(message: dict[str, Any]) -> None:
+            canvas.emit(message["event"], **message["payload"])
+
+        unlisten = self.listen(project, relay)
+        self.reconcile(project)
+        restore_status(canvas, project)
 
         def on_generate(node_id: str) -> None:
             self.generate_from_canvas(canvas, project, node_id)
@@ -368,17 +417,43 @@ class Engine:
         canvas.on_generate(on_generate)
         canvas.on_cancel(on_cancel)
 
-        def relay(message: dict[str, Any]) -> None:
-            canvas.emit(message["event"], **message["payload"])
-
-        unlisten = self.listen(project, relay)
-
         def detach() -> None:
             unlisten()
             canvas.on_generate(None)
             canvas.on_cancel(None)
 
         return detach
+
+
+def restore_status(canvas: Canvas, project: Project) -> None:
+    """Node status from the durable job log (the truth about jobs), except takes and
+    thumbnail, where the canvas's fresh scan of the render folders wins."""
+    restored = job_log.node_status(job_log.read(project.path))
+    current = dict(canvas.node_status)
+    canvas.node_status = {
+        node_id: {
+            **current.get(node_id, {}),
+            **restored.get(node_id, {}),
+            **{k: v for k, v in current.get(node_id, {}).items() if k in FOLDER_KEYS},
+        }
+        for node_id in {*restored, *current}
+    }
+
+
+def scheduler_reachable(address: str, *, timeout: float = 1.0) -> bool:
+    """Does a Dask scheduler answer at ``tcp://host:port``? (``inproc://`` schedulers live in
+    another process's memory: never reachable from here.)"""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
+        return False
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def crash_message(exc: BaseException | None) -> str:
@@ -427,11 +502,7 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
     """Give a canvas a working Generate button without starting a cluster yet: node status
     comes back from the durable job log now; the first click connects the default engine
     (``STUDIO_SCHEDULER`` or a local cluster), attaches it and runs the generation."""
-    restored = job_log.node_status(job_log.read(project.path))
-    canvas.node_status = {
-        node_id: {**restored.get(node_id, {}), **canvas.node_status.get(node_id, {})}
-        for node_id in {*restored, *canvas.node_status}
-    }
+    restore_status(canvas, project)
 
     def first_generate(node_id: str) -> None:
         canvas.emit("server:notification", level="info",
@@ -445,6 +516,14 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
         engine.generate_from_canvas(canvas, project, node_id)
 
     canvas.on_generate(first_generate)
+    if any(not state.finished for state in job_log.jobs(project.path)):
+        # The log says something is running: connect now, to follow it live or learn it
+        # is lost (rather than showing "generating" forever).
+        try:
+            default_engine().attach(canvas, project)
+        except StudioError as exc:
+            canvas.emit("server:notification", level="warning",
+                        message=f"Running jobs cannot be followed: {exc}")  # fmt: skip
 
 
 def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:

@@ -40,6 +40,11 @@ from studio.runner.contract import ErrorCode, Event, ProgressEvent
 CANCEL_POLL_S: Final = 0.2
 
 
+def task_key(job_id: str) -> str:
+    """The Dask key of a job's task (the scheduler knows a live job by it)."""
+    return f"execute_shot_node-{job_id}"
+
+
 def project_topic(project_uuid: str) -> str:
     """The Dask event topic of one project: every job of the project publishes there."""
     return f"studio-project-{project_uuid}"

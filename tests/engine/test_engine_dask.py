@@ -14,6 +14,7 @@ from distributed import Client, LocalCluster
 
 from studio import Project
 from studio.engine import Engine, NoWorkerFits, project_jobs
+from studio.engine import jobs as job_log
 from studio.errors import InvalidInput
 from studio.pipelines import builtin_pipelines_dir
 from studio.project import repo
@@ -279,3 +280,20 @@ def test_a_refused_commit_fails_once_with_a_readable_error(engine: Engine, proje
     assert "LFS" in message and "hint:" in message and "Error(" not in message
     assert names(job).count("server:node_state_updated") == 2  # queued, generating: no retry
     assert project.takes(scene=1, shot=10) == []
+
+
+def test_jobs_no_cluster_holds_are_recorded_as_lost(engine: Engine, project: Project):
+    """What a restarted kernel finds in the log: a job of a cluster that is gone, a job its
+    own scheduler no longer knows, and a running one. Only the first two are dead."""
+    node_id = add_shot(project)
+    for job_id, scheduler in (("gone", "tcp://127.0.0.1:9"), ("forgotten", engine.address)):
+        job_log.append(project.path, job_log.record(
+            job_id=job_id, event="server:node_state_updated", info={"scheduler": scheduler},
+            payload={"node_id": node_id, "state": "generating", "task_id": job_id}))  # fmt: skip
+    running = engine.generate(project, node_id)
+    assert sorted(engine.reconcile(project)) == ["forgotten", "gone"]
+    states = {j.job_id: (j.state, j.code) for j in project_jobs(project)}
+    assert states["gone"] == states["forgotten"] == ("failed", "ENGINE_ERROR")
+    running.result(timeout=TIMEOUT)
+    assert project_jobs(project)[-1].state == "success"
+    assert engine.reconcile(project) == []
