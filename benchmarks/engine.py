@@ -6,7 +6,8 @@ with the ProcessRunner, against baselines measured in the same run:
   function that runs the same pipeline through ``studio.runner`` and nothing else;
 * a 32-take sweep of one shot on 1 worker vs 2 workers (speed-up);
 * latency from a pipeline's progress event on a worker to the kernel-side listener
-  (``Engine.listen``, the path ``Engine.attach`` feeds a Canvas through).
+  (``Engine.listen``) and to the canvas widget's model (its synced ``node_status``), against
+  a bare Dask ``log_event`` -> ``subscribe_topic`` round on the same cluster.
 
 The pipeline is the built-in ``t2i-draft`` drawn at its minimum width (64 px): the no-op
 benchmark pipeline cannot be used, its text output is not a medium the take commit routes
@@ -134,12 +135,43 @@ def sweep(client: Any, project: Any, *, shot_number: int) -> float:
     return elapsed
 
 
+def _emit_ticks(topic: str, count: int) -> None:
+    """Runs on a worker: the bare Dask path (``log_event``), stamped like the pipeline's."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    for _ in range(count):
+        worker.log_event(topic, {"step": f"t={time.time()}"})
+        time.sleep(0.02)
+
+
+def raw_topic_latency(client: Any) -> list[float]:
+    """Baseline: worker ``log_event`` -> client ``subscribe_topic`` handler, nothing else."""
+    delays: list[float] = []
+    lock = threading.Lock()
+
+    def handler(event: Any) -> None:
+        arrived = time.time()
+        with lock:
+            delays.append(arrived - float(event[1]["step"][2:]))
+
+    client.subscribe_topic("bench-raw", handler)
+    for _ in range(3):
+        client.submit(_emit_ticks, "bench-raw", PROGRESS_EVENTS, pure=False).result(TIMEOUT)
+    deadline = time.monotonic() + 5
+    while len(delays) < 3 * PROGRESS_EVENTS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.unsubscribe_topic("bench-raw")
+    return delays
+
+
 def latency(client: Any, project: Any) -> None:
     from studio.engine import Engine
 
     engine = Engine(client=client)
     node_id = shot(project, TICKING, shot_number=30)
-    delays: list[float] = []
+    to_listener: list[float] = []
+    to_model: list[float] = []
     lock = threading.Lock()
 
     def listener(message: dict[str, Any]) -> None:
@@ -147,21 +179,40 @@ def latency(client: Any, project: Any) -> None:
         step = message["payload"].get("step", "")
         if message["event"] == "server:task_progress" and step.startswith("t="):
             with lock:
-                delays.append(arrived - float(step[2:]))
+                to_listener.append(arrived - float(step[2:]))
 
+    # The widget model: a real Canvas attached to the engine (what a notebook displays);
+    # the delay ends when its synced ``node_status`` trait holds the event.
+    canvas = project.canvas(engine=False)
+    engine.attach(canvas, project)
+
+    def on_status(change: dict[str, Any]) -> None:
+        arrived = time.time()
+        step = change["new"].get(node_id, {}).get("step", "")
+        if step.startswith("t=") and step != change["old"].get(node_id, {}).get("step"):
+            with lock:
+                to_model.append(arrived - float(step[2:]))
+
+    canvas.observe(on_status, names="node_status")
     unlisten = engine.listen(project, listener)
     try:
         for _ in range(3):
             engine.generate(project, node_id, quality="low").result(timeout=TIMEOUT)
     finally:
         unlisten()
-    assert len(delays) == 3 * PROGRESS_EVENTS, len(delays)
-    ms = sorted(d * 1000 for d in delays)
-    print(
-        "progress event (pipeline on a worker) -> kernel listener: "
-        f"median {statistics.median(ms):.1f} ms, "
-        f"p90 {ms[int(len(ms) * 0.9)]:.1f} ms, max {ms[-1]:.1f} ms ({len(ms)} events)"
-    )
+        canvas.close()
+    raw = raw_topic_latency(client)
+    for name, delays in (("kernel listener", to_listener), ("widget model", to_model)):
+        assert len(delays) == 3 * PROGRESS_EVENTS, (name, len(delays))
+    base = statistics.median(raw) * 1000
+    print(f"raw Dask log_event -> subscribe_topic (baseline): median {base:.1f} ms")
+    for name, delays in (("kernel listener", to_listener), ("widget model", to_model)):
+        ms = sorted(d * 1000 for d in delays)
+        print(
+            f"progress event (pipeline on a worker) -> {name}: "
+            f"median {statistics.median(ms):.1f} ms ({statistics.median(ms) / base:.2f}x raw), "
+            f"p90 {ms[int(len(ms) * 0.9)]:.1f} ms, max {ms[-1]:.1f} ms ({len(ms)} events)"
+        )
 
 
 def main() -> None:
