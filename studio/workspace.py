@@ -34,6 +34,29 @@ class WorkspaceConfig(BaseModel):
         default_factory=dict,
         description="cells that override PRD Table 4: {task: {quality: {pipeline, min_vram_gb}}}",
     )
+    scheduler: str | None = Field(
+        default=None,
+        description="the team's Dask scheduler (tcp://host:8786) for this workspace's kernels; "
+        "STUDIO_SCHEDULER, when set, wins",
+    )
+    dispatch_policy: Literal["queue", "fallback"] | None = Field(
+        default=None,
+        description="when no worker fits a quality: wait for one, or fall back to what fits; "
+        "STUDIO_DISPATCH_POLICY, when set, wins, a project's own setting over both",
+    )
+
+
+def workspace_of(path: Path) -> Path | None:
+    """The workspace folder a project folder lives in (``<ws>/Projects/<name>``), if any."""
+    root = path.parent.parent
+    return root if (root / WORKSPACE_FILE).is_file() else None
+
+
+def read_workspace_config(root: Path | None) -> WorkspaceConfig:
+    """``workspace.json`` of ``root`` (defaults when there is none)."""
+    if root is None or not (root / WORKSPACE_FILE).is_file():
+        return WorkspaceConfig()
+    return load_model(root / WORKSPACE_FILE, WorkspaceConfig)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def lab(
     command = jupyter_lab_command(
         ws.path, ip=ip, port=port, open_browser=browser, extra=list(ctx.args)
     )
-    configured = load_settings().scheduler
+    configured = load_settings().scheduler or ws.config.scheduler
     if configured or not cluster:
         if configured:
             typer.echo(f"kernels will use the Dask scheduler at {configured}")

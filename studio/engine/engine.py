@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from studio.config import load_settings
 from studio.engine import jobs as job_log
@@ -273,8 +273,8 @@ class Engine:
         shot = resolve_shot(project.graph.to_json(), node_id)
         settings = project.manifest.project_settings
         wanted: Quality = quality or settings.quality
-        extra = settings.model_extra or {}
-        policy: DispatchPolicy = extra.get("dispatch_policy") or load_settings().dispatch_policy
+        own_policy = (settings.model_extra or {}).get("dispatch_policy")
+        policy: DispatchPolicy = own_policy or _setting(project, "dispatch_policy")
         if shot.pipeline_id is not None:
             manifest = get_pipeline(shot.pipeline_id).manifest
             task: str = manifest.task
@@ -475,12 +475,23 @@ def crash_message(exc: BaseException | None) -> str:
 
 def _quality_map(project: Project) -> QualityMap:
     """PRD Table 4 with the overrides of the workspace the project lives in (if any)."""
-    from studio.workspace import WORKSPACE_FILE, Workspace
+    from studio.quality import merge_quality_map
+    from studio.workspace import read_workspace_config, workspace_of
 
-    workspace_root = project.path.parent.parent
-    if (workspace_root / WORKSPACE_FILE).is_file():
-        return Workspace(workspace_root).quality_map
-    return DEFAULT_QUALITY_MAP
+    overrides = read_workspace_config(workspace_of(project.path)).quality_map
+    return merge_quality_map(DEFAULT_QUALITY_MAP, overrides)
+
+
+def _setting(project: Project | None, name: Literal["scheduler", "dispatch_policy"]) -> Any:
+    """An engine setting: ``STUDIO_*`` when set, else the project's workspace.json, else the
+    default (environment over configuration file, as usual)."""
+    from studio.workspace import read_workspace_config, workspace_of
+
+    settings = load_settings()
+    if name in settings.model_fields_set or project is None:
+        return getattr(settings, name)
+    configured = getattr(read_workspace_config(workspace_of(project.path)), name)
+    return configured if configured is not None else getattr(settings, name)
 
 
 # --- the Python API (Project.generate / Project.jobs delegate here) --------------------------
@@ -489,12 +500,13 @@ _default: Engine | None = None
 _default_lock = threading.Lock()
 
 
-def default_engine() -> Engine:
-    """The kernel's engine, connected on first use (``STUDIO_SCHEDULER`` or local)."""
+def default_engine(project: Project | None = None) -> Engine:
+    """The kernel's engine, connected on first use: to ``STUDIO_SCHEDULER``, else the
+    ``scheduler`` of the project's workspace.json, else a new local cluster."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = Engine()
+            _default = Engine(client=connect(scheduler=_setting(project, "scheduler")))
         return _default
 
 
@@ -508,7 +520,7 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
         canvas.emit("server:notification", level="info",
                     message="Starting the generation engine (first use)…")  # fmt: skip
         try:
-            engine = default_engine()
+            engine = default_engine(project)
         except StudioError as exc:
             canvas.emit("server:task_failed", node_id=node_id, error=str(exc), code="NO_ENGINE")
             return
@@ -520,7 +532,7 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
         # The log says something is running: connect now, to follow it live or learn it
         # is lost (rather than showing "generating" forever).
         try:
-            default_engine().attach(canvas, project)
+            default_engine(project).attach(canvas, project)
         except StudioError as exc:
             canvas.emit("server:notification", level="warning",
                         message=f"Running jobs cannot be followed: {exc}")  # fmt: skip
@@ -528,7 +540,7 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
 
 def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:
     """``project.generate(...)``: one take of a Shot node, on the default engine."""
-    return default_engine().generate(project, node, quality=quality)
+    return default_engine(project).generate(project, node, quality=quality)
 
 
 def project_jobs(project: Project) -> list[job_log.JobState]:

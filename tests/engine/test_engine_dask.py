@@ -297,3 +297,21 @@ def test_jobs_no_cluster_holds_are_recorded_as_lost(engine: Engine, project: Pro
     running.result(timeout=TIMEOUT)
     assert project_jobs(project)[-1].state == "success"
     assert engine.reconcile(project) == []
+
+
+def test_the_dispatch_policy_comes_from_the_project_the_workspace_or_the_environment(
+    engine: Engine, project: Project, workspace, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("STUDIO_AUTOSCALER", "1")
+    monkeypatch.delenv("STUDIO_DISPATCH_POLICY", raising=False)
+    bare = project.graph.add_node("Shot", prompt="x", scene=1, shot=20).id
+    assert not engine.decide(project, bare, quality="high").waits  # default: fallback
+    config = workspace.path / "workspace.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "dispatch_policy": "queue"}))
+    assert engine.decide(project, bare, quality="high").waits  # the workspace says queue
+    monkeypatch.setenv("STUDIO_DISPATCH_POLICY", "fallback")
+    assert not engine.decide(project, bare, quality="high").waits  # the environment wins
+    manifest = project.manifest
+    settings = manifest.project_settings.model_copy(update={"dispatch_policy": "queue"})
+    project.save_manifest(manifest.model_copy(update={"project_settings": settings}))
+    assert engine.decide(project, bare, quality="high").waits  # the project's own, over both
