@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from tornado.httpclient import HTTPClientError
-
 from studio_jupyter.routes import ROUTES
+from tornado.httpclient import HTTPClientError
 
 EXAMPLE = {"project_id": "Night_Market", "scene": "1", "shot": "10",
            "path": "03_Renders/SCENE_01/SHOT_010/SHOT-010_v01_take01.png"}  # fmt: skip

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
@@ -28,15 +29,16 @@ EXAMPLES = 30
 well under a minute on a small machine."""
 
 
-def fuzz(
-    schema_url: str, api_url: str, headers: dict[str, str]
-) -> tuple[list[str], Counter[int]]:
+def fuzz(schema_url: str, api_url: str, headers: dict[str, str]) -> tuple[list[str], Counter[int]]:
     schema = schemathesis.openapi.from_url(schema_url, headers=headers, timeout=30)
     problems: list[str] = []
     statuses: Counter[int] = Counter()
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            problems.append(f"the description does not load: {result.err()}")
+            continue
         operation = result.ok()
         fixed: list[dict[str, Any] | None] = [None]
         if "{project_id}" in operation.path:
@@ -47,10 +49,15 @@ def fuzz(
                     generation_mode=mode, path_parameters=path_parameters, headers=headers
                 )
 
-                @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                          phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
+                @settings(
+                    max_examples=EXAMPLES,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
                 @given(case=strategy)
-                def run(case: schemathesis.Case) -> None:
+                def run(case: Any) -> None:
                     response = case.call(base_url=api_url, headers=headers, timeout=30)
                     statuses[response.status_code] += 1
                     label = f"{case.method} {case.formatted_path} -> {response.status_code}"

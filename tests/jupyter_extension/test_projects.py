@@ -163,9 +163,7 @@ async def test_shots_and_takes(api, film: Project, make_png):
         "/studio/api/v1/projects/Night_Market/media/03_Renders/SCENE_01/SHOT_010/"
         "SHOT-010_v01_take01.png"
     )
-    assert first["thumbnail_url"].endswith(
-        "/media/05_Cache/thumbnails/SHOT-010_v01_take01.png.jpg"
-    )
+    assert first["thumbnail_url"].endswith("/media/05_Cache/thumbnails/SHOT-010_v01_take01.png.jpg")
     assert (first["prompt"], first["seed"]) == ("lanterns", 7)
 
     status, body = await api("GET", "projects", "Night_Market", "takes", "3", "30")

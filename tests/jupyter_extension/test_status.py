@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from typing import Any
 
-from studio import __version__
 from studio_jupyter.openapi import openapi_document
 from studio_jupyter.routes import ROUTES, handlers
+from tornado.routing import PathMatches
+
+from studio import __version__
 
 
 async def test_status_reports_git_and_lfs(api, jp_root_dir):
@@ -31,6 +35,15 @@ async def test_status_says_how_to_install_git_lfs(api, path_without_git_lfs, mon
     assert "git lfs install" in body["git_lfs"]["message"]
 
 
+def registered_patterns(router: Any) -> Iterator[str]:
+    """The path regexes of every rule of Tornado's routers (nested per host)."""
+    for rule in getattr(router, "rules", []):
+        regex = getattr(rule.matcher, "regex", None)
+        if isinstance(rule.matcher, PathMatches) and regex is not None:
+            yield regex.pattern
+        yield from registered_patterns(rule.target)
+
+
 async def test_openapi_matches_the_registered_routes(api, jp_serverapp, jp_base_url):
     status, spec = await api("GET", "openapi.json")
     assert status == 200
@@ -41,16 +54,13 @@ async def test_openapi_matches_the_registered_routes(api, jp_serverapp, jp_base_
     assert documented == declared
 
     # Every REST handler registered on the server is in the description, and vice versa.
-    prefix = re.escape(f"{jp_base_url}studio/api/v1")
-    registered = {
-        pattern
-        for rules in jp_serverapp.web_app.wildcard_router.rules
-        for pattern in [getattr(rules.matcher, "regex", None)]
-        if pattern is not None and re.match(prefix, pattern.pattern)
+    prefix = f"{jp_base_url}studio/api/v1"
+    served = {
+        re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern.removesuffix("$"))
+        for pattern in registered_patterns(jp_serverapp.web_app.default_router)
+        if pattern.startswith(prefix)
     }
-    served = {re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", p.pattern.removesuffix("$"))
-              for p in registered}  # fmt: skip
-    assert served == {f"{jp_base_url}studio/api/v1{path}" for path in spec["paths"]}
+    assert served == {f"{prefix}{path}" for path in spec["paths"]}
     # And the handlers that serve them are the table's.
     for route in ROUTES:
         for method in spec["paths"][route.path]:

@@ -70,9 +70,7 @@ async def until_done(ws, task_id: str) -> list[dict[str, Any]]:
             return events
 
 
-async def test_rest_generation_reaches_every_client(
-    engine_env, api, connect, shot_film: Project
-):
+async def test_rest_generation_reaches_every_client(engine_env, api, connect, shot_film: Project):
     first, second = await connect(), await connect()
     status, body = await api("POST", "tasks", "generate_shot",
                              body={"project_id": "Night_Market", "node_id": "shot-1",

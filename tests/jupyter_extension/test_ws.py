@@ -18,7 +18,7 @@ TIMEOUT = 10
 async def receive(ws, *, timeout: float = TIMEOUT) -> dict[str, Any]:
     raw = await asyncio.wait_for(ws.read_message(), timeout)
     assert raw is not None, "the server closed the connection"
-    message = json.loads(raw)
+    message: dict[str, Any] = json.loads(raw)
     parse_event(message)  # every message is valid Table 6
     return message
 
@@ -143,8 +143,8 @@ async def test_a_rest_save_is_pushed_to_connected_clients(connect, api, shot_fil
     ws = await connect()
     _, loaded = await api("GET", "projects", "Night_Market")
     loaded["graph"]["nodes"][0]["data"]["prompt"] = "from REST"
-    status, _ = await api("PUT", "projects", "Night_Market",
-                          body={"graph": loaded["graph"], "version": loaded["version"]})  # fmt: skip
+    body = {"graph": loaded["graph"], "version": loaded["version"]}
+    status, _ = await api("PUT", "projects", "Night_Market", body=body)
     assert status == 200
     message = await receive(ws)
     assert message["payload"]["graph"]["nodes"][0]["data"]["prompt"] == "from REST"
