@@ -23,6 +23,7 @@ from studio_jupyter.state import StudioState
 
 MEDIA_ROOTS = (RENDERS_DIR, THUMBNAIL_DIR)
 """The only folders of a project the media route serves from."""
+MAX_FINISHED_JOBS = 100
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -174,6 +175,9 @@ def generate_shot(
             graph.save()
         state.listen(project_id)
         job = state.engine().generate(state.project(project_id), node_id)
+    # Keep the jobs that may still be canceled (and a few finished ones), not every job ever.
+    for old in [j for j in state.jobs.values() if j.done()][:-MAX_FINISHED_JOBS]:
+        state.jobs.pop(old.id, None)
     state.jobs[job.id] = job
     return job.id
 

@@ -139,8 +139,10 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             await self._dispatch(name, payload)
         except Exception as exc:
             problem = to_problem(exc)
-            if problem is None:
-                raise
+            if problem is None:  # a bug: log it, tell the client, keep the connection
+                self.log.exception("studio: %s failed", name)
+                self._error(f"{name} failed on the server: {exc!r}")
+                return
             node_id = getattr(payload, "node_id", None)
             if isinstance(payload, StartGeneration):
                 failed = make_event("server:task_failed", node_id=payload.node_id,
