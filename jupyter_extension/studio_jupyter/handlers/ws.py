@@ -22,6 +22,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from studio.config import load_settings
 from studio.errors import StudioError
 from studio.events import (
     CLIENT_EVENTS,
@@ -99,9 +100,15 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     async def open(self, project_id: str) -> None:
         super().open()  # WebSocketMixin: keep-alive pings
         self.studio.hub(project_id).clients.add(self)
-        if self.studio.engine_started:
-            # Jobs started elsewhere on the same cluster (a kernel's canvas) show up too.
-            await self.studio.run(self.studio.listen, project_id)
+        # Jobs started elsewhere on the same cluster (a kernel's canvas under `studio lab`)
+        # show up too: listen now when that costs no cluster start (a shared scheduler, or
+        # the engine already running); else from the first generation on.
+        if self.studio.engine_started or load_settings().scheduler:
+            try:
+                await self.studio.run(self.studio.listen, project_id)
+            except StudioError as exc:
+                self.send_event(make_event("server:notification", level="warning",
+                                           message=exc.message))  # fmt: skip
 
     def on_close(self) -> None:
         hub = self.studio.hubs.get(self.project_id)
