@@ -180,7 +180,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             )  # fmt: skip
             await self._sync()
         elif isinstance(payload, AddNode | MoveNodes | RemoveElements | Connect):
-            await studio.run(service.apply_edit, studio, project_id, _structural_edit(payload))
+            await studio.run(service.apply_edit, studio, project_id, edit=_structural_edit(payload))
             await self._sync()
         elif isinstance(payload, StartGeneration):
             await studio.run(
