@@ -87,8 +87,9 @@ ROUTES: Final[tuple[Route, ...]] = (
                   {200: schemas.TakeList}, errors=(404, 422)),
     )),
     Route("/projects/{project_id}/media/{path}", MediaHandler, (
-        Operation("get", "A take file or thumbnail of the project", {200: None},
-                  media_type="application/octet-stream", errors=(404,)),
+        Operation("get", "A take file or thumbnail of the project (single byte ranges)",
+                  {200: None, 206: None}, media_type="application/octet-stream",
+                  errors=(404, 416)),
     )),
     Route("/projects/{project_id}/canvas_notebook", CanvasNotebookHandler, (
         Operation("post", "Ensure the project notebook (first cell: the canvas) exists",

@@ -43,6 +43,14 @@ class EventClient(Protocol):
     def send_event(self, message: dict[str, Any]) -> None: ...
 
 
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that also says False for names the OS refuses (too long, ...)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def choose_workspace(*, root_dir: Path) -> Path:
     """``STUDIO_WORKSPACE`` when it was set explicitly, else Jupyter's root_dir: in JupyterLab
     the files a user sees are the workspace's."""
@@ -105,7 +113,7 @@ class StudioState:
         """The project in ``Projects/<project_id>``; ``ProjectNotFound`` for anything else
         (no path separators, no hidden or reserved names, so no traversal)."""
         folder = self.workspace.projects_path / project_id
-        if not is_safe_folder_name(project_id) or not (folder / MANIFEST_FILE).is_file():
+        if not is_safe_folder_name(project_id) or not _is_file(folder / MANIFEST_FILE):
             raise ProjectNotFound(
                 f"no project {project_id!r} in this workspace",
                 hint="GET studio/api/v1/projects lists the projects (their id is the folder)",

@@ -192,3 +192,13 @@ async def test_canvas_notebook_is_created_once_and_never_overwritten(
     assert (jp_root_dir / body["path"]).read_text() == "{}"
     status, _ = await api("POST", "projects", "Nope", "canvas_notebook")
     assert status == 404
+
+
+async def test_names_the_os_refuses_are_404_not_500(api, film: Project):
+    """Found by the fuzzer: a project id longer than a file name may be (ENAMETOOLONG)."""
+    long_id = "x" * 300
+    for parts in (("projects", long_id), ("projects", long_id, "shots"),
+                  ("projects", "Night_Market", "media", "03_Renders", "y" * 300)):  # fmt: skip
+        status, body = await api("GET", *parts)
+        assert status == 404, parts
+        assert body["message"]
