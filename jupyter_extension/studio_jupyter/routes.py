@@ -12,7 +12,6 @@ from typing import Any, Final
 
 from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
-from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
 from studio_jupyter import schemas
@@ -134,7 +133,6 @@ def setup_routes(serverapp: Any) -> None:
         root_dir=root_dir,
         base_url=base_url,
         log=serverapp.log,
-        loop=IOLoop.current(),
     )
     web_app.settings["studio"] = state
     web_app.add_handlers(".*$", handlers(base_url))
