@@ -1,0 +1,134 @@
+"""REST: the media route serves a project's takes and thumbnails, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from studio_jupyter.errors import HTTPProblem
+from studio_jupyter.handlers.media import byte_range
+from tornado.httpclient import HTTPClientError
+
+from studio import Project
+
+TAKE = "03_Renders/SCENE_01/SHOT_010/SHOT-010_v01_take01.png"
+
+
+@pytest.fixture
+def with_take(film: Project, make_png) -> Project:
+    take = film.new_take(scene=1, shot=10, ext="png", prompt="x")
+    take.write_bytes(make_png())
+    return film
+
+
+@pytest.fixture
+def raw_get(http_server_client, jp_base_url, jp_auth_header, studio_server):
+    """A GET with the path exactly as given (jp_fetch would re-escape ``%2e`` as ``%252e``)."""
+
+    async def get(path: str) -> tuple[int, bytes, str]:
+        return await _fetch(http_server_client, jp_base_url + path, jp_auth_header)
+
+    return get
+
+
+async def _fetch(client, url: str, headers) -> tuple[int, bytes, str]:
+    try:
+        response = await client.fetch(url, headers=headers)
+    except HTTPClientError as exc:
+        assert exc.response is not None
+        return exc.code, exc.response.body, exc.response.headers.get("Content-Type", "")
+    return response.code, response.body, response.headers.get("Content-Type", "")
+
+
+def media(path: str) -> str:
+    return f"studio/api/v1/projects/Night_Market/media/{path}"
+
+
+async def test_serves_a_take_and_its_thumbnail(api, jp_fetch, with_take: Project):
+    status, body = await api("GET", "projects", "Night_Market", "media", *TAKE.split("/"))
+    assert status == 200 and body == (with_take.path / TAKE).read_bytes()
+    _, takes = await api("GET", "projects", "Night_Market", "takes", "1", "10")
+    thumbnail = takes["takes"][0]["thumbnail_url"].split("/media/", 1)[1]
+    status, body = await api("GET", "projects", "Night_Market", "media", *thumbnail.split("/"))
+    assert status == 200 and body.startswith(b"\xff\xd8")  # a JPEG
+    response = await jp_fetch(media(TAKE))
+    assert response.headers["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("project.json", 403),  # in the project, but not media
+        ("02_Source_Creative/Canvases/main_canvas.json", 403),
+        ("03_Renders/SCENE_01/SHOT_010/missing.png", 404),
+        ("03_Renders", 403),
+        ("03_Renders/../project.json", 403),
+        ("03_Renders/%2e%2e/project.json", 403),
+        ("03_Renders/%2E%2E/%2E%2E/%2E%2E/etc/passwd", 403),
+        ("%2e%2e/%2e%2e/workspace.json", 403),
+        ("03_Renders/SCENE_01/./SHOT_010/x.png", 403),
+        ("03_Renders%2F..%2Fproject.json", 403),
+        ("%2Fetc%2Fpasswd", 403),
+        ("03_Renders/SCENE_01/SHOT_010/..%5C..%5Cproject.json", 403),
+    ],
+)
+async def test_refuses_everything_else(raw_get, with_take: Project, path, expected):
+    status, body, content_type = await raw_get(media(path))
+    assert status == expected, (status, body)
+    assert content_type.startswith("application/json")
+    assert b"root:" not in body and b"uuid" not in body
+
+
+async def test_symlinks_out_of_the_project_are_refused(raw_get, with_take: Project, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"secret")
+    link = with_take.path / "03_Renders" / "SCENE_01" / "SHOT_010" / "link.png"
+    link.symlink_to(secret)
+    status, body, _ = await raw_get(media("03_Renders/SCENE_01/SHOT_010/link.png"))
+    assert status == 403 and b"secret" not in body
+    inside = with_take.path / "03_Renders" / "manifest.png"
+    inside.symlink_to(with_take.path / "project.json")
+    status, body, _ = await raw_get(media("03_Renders/manifest.png"))
+    assert status == 403 and b"uuid" not in body
+
+
+async def test_other_projects_media_is_not_reachable(raw_get, with_take, ws_root):
+    ws_root.create_project("Other")
+    status, _, _ = await raw_get(f"studio/api/v1/projects/Other/media/{TAKE}")
+    assert status == 404
+    status, _, _ = await raw_get(f"studio/api/v1/projects/Other/media/..%2FNight_Market%2F{TAKE}")
+    assert status == 403
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-3", (0, 3)),
+        ("bytes=4-", (4, 9)),
+        ("bytes=-3", (7, 9)),
+        ("bytes=5-100", (5, 9)),
+        ("bytes=-100", (0, 9)),
+        ("bytes=1-2,5-6", None),  # multi-range: the whole file (allowed by RFC 9110)
+        ("items=0-3", None),
+    ],
+)
+def test_byte_range(header, expected):
+    assert byte_range(header, 10) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=10-", "bytes=4-2", "bytes=99-100"])
+def test_byte_range_outside_the_file(header):
+    with pytest.raises(HTTPProblem) as caught:
+        byte_range(header, 10)
+    assert caught.value.status == 416
+
+
+async def test_serves_byte_ranges(jp_fetch, with_take: Project):
+    data = (with_take.path / TAKE).read_bytes()
+    response = await jp_fetch(media(TAKE), headers={"Range": "bytes=1-3"})
+    assert response.code == 206 and response.body == data[1:4]
+    assert response.headers["Content-Range"] == f"bytes 1-3/{len(data)}"
+    response = await jp_fetch(media(TAKE), headers={"Range": "bytes=-4"})
+    assert response.body == data[-4:]
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(media(TAKE), headers={"Range": f"bytes={len(data)}-"})
+    assert caught.value.code == 416
