@@ -150,17 +150,24 @@ class StudioState:
     # --- engine and hubs ------------------------------------------------------------------------
 
     @property
+    def shared_scheduler(self) -> bool:
+        """Is a scheduler configured (so connecting costs no cluster start)?"""
+        from studio.engine.engine import engine_setting
+
+        return bool(engine_setting(self.workspace.path, "scheduler"))
+
+    @property
     def engine_started(self) -> bool:
         return self._engine is not None
 
     def engine(self) -> Engine:
-        """The engine, connected on first use (``STUDIO_SCHEDULER`` or a local cluster).
-        Blocking: call it through :meth:`run`."""
+        """The engine, connected on first use (``STUDIO_SCHEDULER``, the workspace.json's
+        scheduler, or a local cluster). Blocking: call it through :meth:`run`."""
         from studio.engine import Engine
 
         with self._guard:
             if self._engine is None:
-                self._engine = Engine()
+                self._engine = Engine.for_workspace(self.workspace.path)
             return self._engine
 
     def hub(self, project_id: str) -> ProjectHub:

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from studio.config import load_settings
@@ -186,6 +187,12 @@ class Engine:
         self._listeners: dict[str, list[Listener]] = {}
         self._subscribed: set[str] = set()
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_workspace(cls, root: Path | None) -> Engine:
+        """Connected to ``STUDIO_SCHEDULER``, else the ``scheduler`` of ``root``'s
+        workspace.json, else a new local cluster."""
+        return cls(client=connect(scheduler=engine_setting(root, "scheduler")))
 
     @property
     def address(self) -> str:
@@ -482,16 +489,24 @@ def _quality_map(project: Project) -> QualityMap:
     return merge_quality_map(DEFAULT_QUALITY_MAP, overrides)
 
 
-def _setting(project: Project | None, name: Literal["scheduler", "dispatch_policy"]) -> Any:
-    """An engine setting: ``STUDIO_*`` when set, else the project's workspace.json, else the
+def engine_setting(
+    workspace_root: Path | None, name: Literal["scheduler", "dispatch_policy"]
+) -> Any:
+    """An engine setting: ``STUDIO_*`` when set, else the workspace's workspace.json, else the
     default (environment over configuration file, as usual)."""
-    from studio.workspace import read_workspace_config, workspace_of
+    from studio.workspace import read_workspace_config
 
     settings = load_settings()
-    if name in settings.model_fields_set or project is None:
+    if name in settings.model_fields_set or workspace_root is None:
         return getattr(settings, name)
-    configured = getattr(read_workspace_config(workspace_of(project.path)), name)
+    configured = getattr(read_workspace_config(workspace_root), name)
     return configured if configured is not None else getattr(settings, name)
+
+
+def _setting(project: Project | None, name: Literal["scheduler", "dispatch_policy"]) -> Any:
+    from studio.workspace import workspace_of
+
+    return engine_setting(workspace_of(project.path) if project else None, name)
 
 
 # --- the Python API (Project.generate / Project.jobs delegate here) --------------------------
@@ -503,10 +518,12 @@ _default_lock = threading.Lock()
 def default_engine(project: Project | None = None) -> Engine:
     """The kernel's engine, connected on first use: to ``STUDIO_SCHEDULER``, else the
     ``scheduler`` of the project's workspace.json, else a new local cluster."""
+    from studio.workspace import workspace_of
+
     global _default
     with _default_lock:
         if _default is None:
-            _default = Engine(client=connect(scheduler=_setting(project, "scheduler")))
+            _default = Engine.for_workspace(workspace_of(project.path) if project else None)
         return _default
 
 

@@ -22,7 +22,6 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from studio.config import load_settings
 from studio.errors import StudioError
 from studio.events import (
     CLIENT_EVENTS,
@@ -103,7 +102,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         # Jobs started elsewhere on the same cluster (a kernel's canvas under `studio lab`)
         # show up too: listen now when that costs no cluster start (a shared scheduler, or
         # the engine already running); else from the first generation on.
-        if self.studio.engine_started or load_settings().scheduler:
+        if self.studio.engine_started or self.studio.shared_scheduler:
             try:
                 await self.studio.run(self.studio.listen, project_id)
             except StudioError as exc:
