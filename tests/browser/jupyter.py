@@ -80,7 +80,8 @@ def wait_until_serving(
 
 
 @contextmanager
-def running_lab(root: Path, home: Path) -> Iterator[Lab]:
+def running_lab(root: Path, home: Path, env: dict[str, str] | None = None) -> Iterator[Lab]:
+    """JupyterLab serving ``root``; ``env`` overrides variables (e.g. a PATH without git-lfs)."""
     port, token = free_port(), "studio-browser-test"
     log = (home / "jupyter.log").open("wb")
     process = subprocess.Popen(
@@ -90,7 +91,7 @@ def running_lab(root: Path, home: Path) -> Iterator[Lab]:
             f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
             "--allow-root",
         ],
-        env=isolated_jupyter_env(home),
+        env={**isolated_jupyter_env(home), **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
