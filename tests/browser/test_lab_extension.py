@@ -63,7 +63,8 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     tile = launcher_tile(page)
     tile.wait_for(timeout=10_000)
     # the tile sits in the launcher's "Studio" section
-    assert page.locator(".jp-Launcher-section:has(.jp-Launcher-sectionTitle:text-is('Studio'))").count()
+    section = ".jp-Launcher-section:has(.jp-Launcher-sectionTitle:text-is('Studio'))"
+    assert page.locator(section).locator(".jp-LauncherCard:has-text('Studio Project')").count()
     tile.click()
 
     dialog = page.locator(".jp-Dialog:has(.studio-project-form)")
