@@ -15,6 +15,10 @@ from PIL import Image
 
 from studio import Project, Workspace
 
+# Jupyter Server fixtures (jp_fetch, jp_ws_fetch, jp_serverapp...) for tests/jupyter_extension;
+# pytest only accepts pytest_plugins in the root conftest.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:

@@ -1,0 +1,1 @@
+"""Request handlers, one module per role: projects, tasks, media, status (+ OpenAPI), ws."""

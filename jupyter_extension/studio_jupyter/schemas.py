@@ -1,0 +1,133 @@
+"""Request and response bodies of the REST API (PRD Table 5, adapted). The OpenAPI
+description is generated from these models, so what is validated is what is documented."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from studio.project.manifest import AspectRatio, Title
+from studio.quality import Quality
+
+
+class _Request(BaseModel):
+    # Unknown keys are refused: a typo in a field name must not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class ProjectCreate(_Request):
+    name: Title = Field(description="the project's title; its folder name is derived from it")
+    description: str = Field(default="", max_length=10_000)
+    quality: Quality = "standard"
+    aspect_ratio: AspectRatio = "16:9"
+
+
+class GraphSave(_Request):
+    graph: dict[str, Any] = Field(description="the canvas: Svelte Flow nodes and edges")
+    version: int = Field(ge=1, strict=True, description="the version the client loaded")
+
+
+class GenerateShot(_Request):
+    project_id: str = Field(min_length=1, description="the project's folder name")
+    node_id: str = Field(min_length=1, description="a Shot node of the project's graph")
+    node_data: dict[str, Any] | None = Field(
+        default=None, description="fields to set on the node (saved) before generating"
+    )
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class Error(_Response):
+    message: str
+    hint: str | None = None
+
+
+class Conflict(Error):
+    current_version: int
+
+
+class ProjectSummary(_Response):
+    id: str = Field(description="the project's folder name under Projects/")
+    name: str = Field(description="the project's title")
+    description: str
+    quality: Quality
+    aspect_ratio: str
+    version: int | None = Field(description="the canvas graph's version (for PUT)")
+    path: str | None = Field(
+        description="the project folder relative to Jupyter's root_dir (null: outside it)"
+    )
+
+
+class ProjectList(RootModel[list[ProjectSummary]]):
+    pass
+
+
+class ProjectDetail(ProjectSummary):
+    manifest: dict[str, Any]
+    graph: dict[str, Any]
+
+
+class SaveResult(_Response):
+    status: Literal["success"] = "success"
+    version: int
+
+
+class TaskAccepted(_Response):
+    task_id: str
+
+
+class ShotSummary(_Response):
+    scene: int
+    shot: int
+    node_id: str | None = Field(default=None, description="the Shot node for this shot")
+    takes: int
+    active: str | None
+
+
+class ShotList(RootModel[list[ShotSummary]]):
+    pass
+
+
+class TakeInfo(_Response):
+    name: str
+    version: int
+    take: int
+    ext: str
+    ready: bool
+    active: bool
+    url: str = Field(description="the take file, served by the media route")
+    thumbnail_url: str | None = Field(description="a small JPEG (null: not an image)")
+    pipeline: str | None = None
+    seed: int | None = None
+    prompt: str | None = None
+
+
+class TakeList(_Response):
+    takes: list[TakeInfo]
+    active: str | None
+
+
+class NotebookPath(_Response):
+    path: str = Field(description="the project notebook, relative to Jupyter's root_dir")
+
+
+class ToolCheck(_Response):
+    ok: bool
+    version: str | None = None
+    message: str | None = Field(default=None, description="what is wrong and how to fix it")
+
+
+class Status(_Response):
+    version: str
+    workspace: str
+    git: ToolCheck
+    git_lfs: ToolCheck

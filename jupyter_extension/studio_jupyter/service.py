@@ -1,0 +1,320 @@
+"""What the REST routes and the WebSocket do, as plain blocking functions over the studio
+core (the handlers run them on the state's thread pool). No Tornado here: these functions
+take validated inputs and return response models, or raise the core's errors."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from studio.__about__ import __version__
+from studio.documents import read_json
+from studio.engine import jobs as job_log
+from studio.errors import InvalidInput, ManifestError, StudioError
+from studio.graph.graph import Graph
+from studio.project import repo
+from studio.project.layout import RENDERS_DIR
+from studio.project.notebook import ensure_canvas_notebook
+from studio.project.project import Project
+from studio.project.thumbnails import THUMBNAIL_DIR, make_thumbnail
+from studio_jupyter import schemas
+from studio_jupyter.errors import HTTPProblem
+from studio_jupyter.state import StudioState
+
+MEDIA_ROOTS = (RENDERS_DIR, THUMBNAIL_DIR)
+"""The only folders of a project the media route serves from."""
+
+
+# --- projects --------------------------------------------------------------------------------
+
+
+def _graph_version(project: Project) -> int | None:
+    try:
+        content = read_json(project.canvas_path)
+    except ManifestError:
+        return None
+    version = content.get("version") if isinstance(content, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def summary(state: StudioState, project: Project) -> schemas.ProjectSummary:
+    manifest = project.manifest
+    return schemas.ProjectSummary(
+        id=project.name,
+        name=manifest.title,
+        description=manifest.description,
+        quality=manifest.project_settings.quality,
+        aspect_ratio=manifest.project_settings.aspect_ratio,
+        version=_graph_version(project),
+        path=state.relative_to_root(project.path),
+    )
+
+
+def list_projects(state: StudioState) -> schemas.ProjectList:
+    return schemas.ProjectList([summary(state, p) for p in state.workspace.projects()])
+
+
+def create_project(state: StudioState, body: schemas.ProjectCreate) -> schemas.ProjectSummary:
+    project = state.workspace.create_project(
+        body.name,
+        description=body.description,
+        quality=body.quality,
+        aspect_ratio=body.aspect_ratio,
+    )
+    return summary(state, project)
+
+
+def fresh_graph(state: StudioState, project_id: str) -> Graph:
+    """The project's shared graph, re-read from disk: a kernel's canvas may have saved it
+    since (the file, under its version lock, is the truth between processes)."""
+    return state.project(project_id).reload_graph()
+
+
+def get_project(state: StudioState, project_id: str) -> schemas.ProjectDetail:
+    with state.lock(project_id):
+        project = state.project(project_id)
+        graph = fresh_graph(state, project_id).to_json()
+        base = summary(state, project).model_dump()
+        base["version"] = graph["version"]
+        return schemas.ProjectDetail(
+            **base, manifest=project.manifest.model_dump(mode="json"), graph=graph
+        )
+
+
+def save_graph(state: StudioState, project_id: str, body: schemas.GraphSave) -> schemas.SaveResult:
+    """Save a whole graph under the optimistic lock: ``VersionConflict`` (409) and nothing
+    written when the file is no longer at ``body.version``."""
+    with state.lock(project_id):
+        project = state.project(project_id)
+        try:
+            graph = Graph.from_json(
+                {**body.graph, "version": body.version}, path=project.canvas_path
+            )
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # Shapes the loader does not expect (a list where an id belongs...): the client's
+            # graph is malformed, not the server.
+            raise HTTPProblem(422, f"graph: malformed canvas content ({exc})") from None
+        version = graph.save()
+        project.reload_graph()
+    return schemas.SaveResult(version=version)
+
+
+def update_node(
+    state: StudioState, project_id: str, *, node_id: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Set a node's fields and save; returns the saved graph."""
+    with state.lock(project_id):
+        graph = fresh_graph(state, project_id)
+        _set_fields(graph, node_id, data)
+        graph.save()
+        return graph.to_json()
+
+
+def _set_fields(graph: Graph, node_id: str, data: dict[str, Any]) -> None:
+    try:
+        graph.update_node(node_id, **data)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
+
+
+def apply_edit(state: StudioState, project_id: str, edit: Any) -> dict[str, Any]:
+    """Apply a structural edit (``edit(graph)``) and save; returns the saved graph."""
+    with state.lock(project_id):
+        graph = fresh_graph(state, project_id)
+        edit(graph)
+        graph.save()
+        return graph.to_json()
+
+
+def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:
+    """``server:full_sync``'s payload: the graph, and each node's status replayed from the
+    durable job log (as the canvas widget restores it) plus its shot's takes."""
+    with state.lock(project_id):
+        project = state.project(project_id)
+        graph = fresh_graph(state, project_id)
+        status = job_log.node_status(job_log.read(project.path))
+        for node in graph.nodes:
+            if node.type == "Shot":
+                status[node.id] = {**status.get(node.id, {}), **_takes_view(state, project, node)}
+        return {"graph": graph.to_json(), "node_status": status}
+
+
+def _takes_view(state: StudioState, project: Project, node: Any) -> dict[str, Any]:
+    try:
+        scene, shot = int(node.data["scene"]), int(node.data["shot"])
+        takes = project.takes(scene=scene, shot=shot)
+        active = project.active_take(scene=scene, shot=shot)
+    except (StudioError, KeyError, TypeError, ValueError):
+        return {"takes": [], "active_take": None}
+    thumbnail = make_thumbnail(project.path, active) if active else None
+    return {
+        "takes": [t.name for t in takes if t.ready],
+        "active_take": active.name if active else None,
+        "thumbnail_url": _url(state, project, thumbnail) if thumbnail else None,
+    }
+
+
+def _url(state: StudioState, project: Project, path: Path) -> str:
+    return state.media_url(project.name, path.relative_to(project.path).as_posix())
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+
+def generate_shot(
+    state: StudioState, project_id: str, *, node_id: str, node_data: dict[str, Any] | None
+) -> str:
+    """Submit one take of a Shot node on the engine (started on first use); returns the task
+    id at once. The project's hub listens first, so connected clients see every event."""
+    with state.lock(project_id):
+        graph = fresh_graph(state, project_id)
+        graph.node(node_id)
+        if node_data:
+            _set_fields(graph, node_id, node_data)
+            graph.save()
+        state.listen(project_id)
+        job = state.engine().generate(state.project(project_id), node_id)
+    state.jobs[job.id] = job
+    return job.id
+
+
+def cancel_node(state: StudioState, project_id: str, *, node_id: str) -> bool:
+    """Ask the newest running job of the node to stop; False when there is none."""
+    project = state.project(project_id)
+    for job in reversed(list(state.jobs.values())):
+        if job.node_id == node_id and job.project.path == project.path and not job.done():
+            job.cancel()
+            return True
+    return False
+
+
+# --- shots, takes and media ------------------------------------------------------------------
+
+
+def _number(value: str, *, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, not {value!r}") from None
+
+
+def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
+    with state.lock(project_id):
+        project = state.project(project_id)
+        graph = fresh_graph(state, project_id)
+    nodes: dict[tuple[int, int], str] = {}
+    for node in graph.nodes:
+        scene, shot = node.data.get("scene"), node.data.get("shot")
+        if node.type == "Shot" and isinstance(scene, int) and isinstance(shot, int):
+            nodes.setdefault((scene, shot), node.id)
+    shots = []
+    for scene, shot in sorted({*project.shots(), *nodes}):
+        try:
+            takes = [t for t in project.takes(scene=scene, shot=shot) if t.ready]
+            active = project.active_take(scene=scene, shot=shot)
+        except StudioError:  # a node with an out-of-range number: no folder can exist
+            takes, active = [], None
+        shots.append(
+            schemas.ShotSummary(
+                scene=scene,
+                shot=shot,
+                node_id=nodes.get((scene, shot)),
+                takes=len(takes),
+                active=active.name if active else None,
+            )
+        )
+    return schemas.ShotList(shots)
+
+
+def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) -> schemas.TakeList:
+    project = state.project(project_id)
+    scene_no, shot_no = _number(scene, name="scene"), _number(shot, name="shot")
+    takes = project.takes(scene=scene_no, shot=shot_no)
+    active = project.active_take(scene=scene_no, shot=shot_no)
+    infos = []
+    for take in takes:
+        provenance = take.provenance
+        thumbnail = make_thumbnail(project.path, take) if take.ready else None
+        infos.append(
+            schemas.TakeInfo(
+                name=take.name,
+                version=take.version,
+                take=take.number,
+                ext=take.ext,
+                ready=take.ready,
+                active=active is not None and take.name == active.name,
+                url=_url(state, project, take.path),
+                thumbnail_url=_url(state, project, thumbnail) if thumbnail else None,
+                pipeline=provenance.pipeline if provenance else None,
+                seed=provenance.seed if provenance else None,
+                prompt=provenance.prompt if provenance else None,
+            )
+        )
+    return schemas.TakeList(takes=infos, active=active.name if active else None)
+
+
+def media_file(state: StudioState, project_id: str, relative: str) -> Path:
+    """The file ``relative`` names inside the project's renders or thumbnails, checked: no
+    ``..``, not absolute, no symlink leading out (404 for what is not there, 403 for what is
+    outside what this route serves)."""
+    project = state.project(project_id)
+    pure = PurePosixPath(relative)
+    if (
+        not relative
+        or "\\" in relative
+        or "\0" in relative
+        or pure.is_absolute()
+        or any(part in ("..", ".", "") for part in relative.split("/"))
+    ):
+        raise HTTPProblem(403, f"media path {relative!r} is not a plain path inside the project")
+    roots = [(project.path / root).resolve() for root in MEDIA_ROOTS]
+    candidate = (project.path / pure).resolve()
+    if not any(candidate.is_relative_to(root) and candidate != root for root in roots):
+        raise HTTPProblem(
+            403, f"media path {relative!r} is outside {' and '.join(MEDIA_ROOTS)} of the project"
+        )
+    if not candidate.is_file():
+        raise HTTPProblem(404, f"no media file {relative!r} in project {project_id!r}")
+    return candidate
+
+
+# --- notebook and status ---------------------------------------------------------------------
+
+
+def canvas_notebook(state: StudioState, project_id: str) -> schemas.NotebookPath:
+    project = state.project(project_id)
+    if state.relative_to_root(project.path) is None:
+        raise HTTPProblem(
+            409,
+            f"the workspace {state.workspace.path} is outside Jupyter's root folder "
+            f"{state.root_dir}, so JupyterLab cannot open a notebook in it",
+            hint="start Jupyter with --ServerApp.root_dir at or above the workspace, or unset "
+            "STUDIO_WORKSPACE",
+        )
+    path = ensure_canvas_notebook(
+        workspace=state.workspace.path, project_root=project.path, title=project.title
+    )
+    relative = state.relative_to_root(path)
+    if relative is None:  # the notebook is a symlink out of root_dir
+        raise HTTPProblem(409, f"{path} is outside Jupyter's root folder")
+    return schemas.NotebookPath(path=relative)
+
+
+def status(state: StudioState) -> schemas.Status:
+    """PRD §3.2's startup check for the lab: git and git-lfs, with install advice."""
+    git, lfs = repo.probe_tools()
+    git_check = schemas.ToolCheck(
+        ok=git.found,
+        version=git.version,
+        message=None if git.found else f"git is not installed.\n{repo.install_hint('git')}",
+    )
+    lfs_message = (
+        "git-lfs is not installed: the studio stores renders through Git LFS and will not "
+        f"write into a project without it.\n{repo.install_hint('git-lfs')}"
+    )
+    lfs_check = schemas.ToolCheck(
+        ok=lfs.found, version=lfs.version, message=None if lfs.found else lfs_message
+    )
+    return schemas.Status(
+        version=__version__, workspace=str(state.workspace.path), git=git_check, git_lfs=lfs_check
+    )

@@ -1,0 +1,180 @@
+"""The studio's per-server state: which workspace, the engine (started on the first
+generation), one lock per project, and one WebSocket hub per project.
+
+The studio core is blocking (disk, git, Dask client calls), so every core call runs on a
+small thread pool (:meth:`StudioState.run`); events produced on other threads (the engine's
+listeners) hop back onto the Tornado loop with ``IOLoop.add_callback`` before they touch a
+WebSocket.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from urllib.parse import quote
+
+from tornado.ioloop import IOLoop
+
+from studio.config import load_settings
+from studio.errors import ProjectNotFound
+from studio.project.layout import MANIFEST_FILE
+from studio.project.naming import is_safe_folder_name
+from studio.project.project import Project
+from studio.workspace import Workspace
+
+if TYPE_CHECKING:
+    from studio.engine import Engine, Job
+
+T = TypeVar("T")
+API_PREFIX: Final = "studio/api/v1"
+WS_PREFIX: Final = "studio/ws"
+EXECUTOR_THREADS: Final = 4
+
+
+class EventClient(Protocol):
+    """A connected WebSocket, as the hub sees it."""
+
+    def send_event(self, message: dict[str, Any]) -> None: ...
+
+
+def choose_workspace(*, root_dir: Path) -> Path:
+    """``STUDIO_WORKSPACE`` when it was set explicitly, else Jupyter's root_dir: in JupyterLab
+    the files a user sees are the workspace's."""
+    settings = load_settings()
+    if "workspace" in settings.model_fields_set:
+        return settings.workspace.expanduser().resolve()
+    return root_dir.expanduser().resolve()
+
+
+class ProjectHub:
+    """The WebSocket clients of one project, and its one engine subscription."""
+
+    def __init__(self, *, loop: IOLoop) -> None:
+        self.loop = loop
+        self.clients: set[EventClient] = set()
+        self.unlisten: Callable[[], None] | None = None
+
+    def broadcast(self, message: dict[str, Any], *, exclude: EventClient | None = None) -> None:
+        """Send to every client (on the loop's thread only)."""
+        for client in list(self.clients):
+            if client is not exclude:
+                client.send_event(message)
+
+    def broadcast_threadsafe(self, message: dict[str, Any]) -> None:
+        """From any thread (the engine calls listeners on its own threads)."""
+        self.loop.add_callback(self.broadcast, message)
+
+
+class StudioState:
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        root_dir: Path,
+        base_url: str,
+        log: logging.Logger,
+        loop: IOLoop,
+    ) -> None:
+        self.workspace = workspace
+        self.root_dir = root_dir.expanduser().resolve()
+        self.base_url = base_url
+        self.log = log
+        self.loop = loop
+        self.executor = ThreadPoolExecutor(EXECUTOR_THREADS, thread_name_prefix="studio")
+        self.hubs: dict[str, ProjectHub] = {}
+        self.jobs: dict[str, Job] = {}
+        self._projects: dict[str, Project] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._engine: Engine | None = None
+        self._guard = threading.Lock()
+
+    # --- running core calls off the loop ------------------------------------------------------
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        return await self.loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+
+    # --- projects -----------------------------------------------------------------------------
+
+    def project(self, project_id: str) -> Project:
+        """The project in ``Projects/<project_id>``; ``ProjectNotFound`` for anything else
+        (no path separators, no hidden or reserved names, so no traversal)."""
+        folder = self.workspace.projects_path / project_id
+        if not is_safe_folder_name(project_id) or not (folder / MANIFEST_FILE).is_file():
+            raise ProjectNotFound(
+                f"no project {project_id!r} in this workspace",
+                hint="GET studio/api/v1/projects lists the projects (their id is the folder)",
+            )
+        with self._guard:
+            cached = self._projects.get(project_id)
+            if cached is None:
+                cached = self._projects[project_id] = Project(folder)
+            return cached
+
+    def lock(self, project_id: str) -> threading.RLock:
+        """Serializes the server's edits of one project (REST and WebSocket alike)."""
+        with self._guard:
+            return self._locks.setdefault(project_id, threading.RLock())
+
+    def relative_to_root(self, path: Path) -> str | None:
+        """``path`` relative to Jupyter's root_dir (POSIX), or None when it is outside."""
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root_dir):
+            return None
+        return resolved.relative_to(self.root_dir).as_posix()
+
+    def media_url(self, project_id: str, relative: str) -> str:
+        return f"{self.base_url}{API_PREFIX}/projects/{quote(project_id)}/media/{quote(relative)}"
+
+    # --- engine and hubs ------------------------------------------------------------------------
+
+    @property
+    def engine_started(self) -> bool:
+        return self._engine is not None
+
+    def engine(self) -> Engine:
+        """The engine, connected on first use (``STUDIO_SCHEDULER`` or a local cluster).
+        Blocking: call it through :meth:`run`."""
+        from studio.engine import Engine
+
+        with self._guard:
+            if self._engine is None:
+                self._engine = Engine()
+            return self._engine
+
+    def hub(self, project_id: str) -> ProjectHub:
+        with self._guard:
+            return self.hubs.setdefault(project_id, ProjectHub(loop=self.loop))
+
+    def listen(self, project_id: str) -> None:
+        """Relay the engine's events of this project to its hub, once (blocking if the engine
+        is not started yet: only call it when generating or when it is)."""
+        hub = self.hub(project_id)
+        with self._guard:
+            if hub.unlisten is not None:
+                return
+            hub.unlisten = lambda: None  # claimed; replaced below
+        project = self.project(project_id)
+        hub.unlisten = self.engine().listen(project, hub.broadcast_threadsafe)
+
+    def close(self) -> None:
+        """Stop relaying and close the engine's Dask client (and a local cluster it started)."""
+        for hub in self.hubs.values():
+            if hub.unlisten is not None:
+                hub.unlisten()
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            cluster = getattr(engine.client, "cluster", None)
+            engine.client.close()  # type: ignore[no-untyped-call]  # distributed is untyped
+            if cluster is not None:
+                cluster.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
