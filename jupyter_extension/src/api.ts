@@ -20,7 +20,8 @@ export const DEFAULT_ASPECT_RATIO = '16:9';
 
 export interface ToolCheck {
   ok: boolean;
-  message?: string;
+  version?: string | null;
+  message?: string | null;
   [key: string]: unknown;
 }
 
@@ -37,7 +38,8 @@ export interface Project {
   description: string;
   quality: Quality;
   aspect_ratio: string;
-  version: number;
+  /** The canvas graph's version (for PUT projects/{id}). */
+  version: number | null;
   /** Relative to Jupyter's root_dir, or null when the project lives outside it. */
   path: string | null;
 }
@@ -50,8 +52,8 @@ export interface NewProject {
 }
 
 export interface Shot {
-  scene: string | number;
-  shot: string | number;
+  scene: number;
+  shot: number;
   node_id?: string | null;
   takes: number;
   active: string | null;
@@ -176,10 +178,14 @@ export class StudioAPI {
       }
     }
     if (!response.ok) {
-      const message =
-        data && typeof data === 'object' && 'message' in data
-          ? String((data as { message: unknown }).message)
-          : `${response.status} ${response.statusText}: ${typeof data === 'string' ? data.slice(0, 200) : ''}`;
+      let message = `${response.status} ${response.statusText}`;
+      if (data && typeof data === 'object' && 'message' in data) {
+        // The server's errors: {"message", "hint"?} (studio_jupyter.schemas.Error).
+        const { message: text, hint } = data as { message: unknown; hint?: unknown };
+        message = String(text) + (hint ? ` ${String(hint)}` : '');
+      } else if (typeof data === 'string' && data) {
+        message += `: ${data.slice(0, 200)}`;
+      }
       throw new StudioApiError(response.status, message);
     }
     return data as T;
