@@ -46,7 +46,7 @@ export function addCommands(app: JupyterFrontEnd, options: CommandOptions): void
   const { api, docManager, launcher, palette, onCreated } = options;
 
   app.commands.addCommand(CommandIDs.newProject, {
-    label: args => (args.isLauncher ? 'Studio Project' : 'New Studio Project…'),
+    label: args => (args.isPalette ? 'New Studio Project…' : 'Studio Project'),
     caption: 'Create a studio project (a git + LFS repository) and open its canvas',
     icon: args => (args.isPalette ? undefined : studioIcon),
     execute: async () => {

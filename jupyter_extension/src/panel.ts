@@ -39,7 +39,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 function button(label: string, className: string, onClick: () => void): HTMLButtonElement {
-  const node = el('button', `jp-Button jp-mod-styled jp-mod-reject studio-button ${className}`, label);
+  const node = el('button', `studio-button ${className}`, label);
   node.type = 'button';
   node.addEventListener('click', event => {
     event.stopPropagation();
@@ -263,10 +263,12 @@ export class StudioPanel extends Widget {
       img.alt = take.name;
       const caption = el('figcaption', '', take.name);
       if (isActive) {
-        caption.append(el('span', 'studio-active-badge', 'active'));
         item.setAttribute('aria-current', 'true');
       }
       figure.append(img, caption);
+      if (isActive) {
+        figure.append(el('span', 'studio-active-marker', '★ active'));
+      }
       item.append(figure);
       grid.append(item);
       const source = take.thumbnail_url ?? take.url;

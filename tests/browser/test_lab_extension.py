@@ -38,8 +38,11 @@ def open_lab(page: Any, lab: Lab) -> None:
     page.locator(".jp-LauncherCard").first.wait_for(timeout=60_000)
 
 
+TILE = ".jp-LauncherCard[data-category='Studio']:has(p:text-is('Studio Project'))"
+
+
 def launcher_tile(page: Any) -> Any:
-    return page.locator(".jp-LauncherCard:has-text('Studio Project')")
+    return page.locator(TILE)
 
 
 def studio_panel(page: Any) -> Any:
@@ -63,8 +66,10 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     tile = launcher_tile(page)
     tile.wait_for(timeout=10_000)
     # the tile sits in the launcher's "Studio" section
-    section = ".jp-Launcher-section:has(.jp-Launcher-sectionTitle:text-is('Studio'))"
-    assert page.locator(section).locator(".jp-LauncherCard:has-text('Studio Project')").count()
+    section = page.locator(".jp-Launcher-section").filter(
+        has=page.locator(".jp-Launcher-sectionTitle", has_text="Studio")
+    )
+    assert section.locator(".jp-LauncherCard-label", has_text="Studio Project").count() == 1
     tile.click()
 
     dialog = page.locator(".jp-Dialog:has(.studio-project-form)")
@@ -165,3 +170,39 @@ def test_no_notification_when_git_lfs_is_installed(lab: Lab, page: Any) -> None:
     open_lab(page, lab)
     page.wait_for_timeout(3_000)  # the startup check has answered by now
     assert page.locator(".Toastify__toast:has-text('Git LFS')").count() == 0
+
+
+def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_png: Any) -> None:
+    film = Workspace(lab.root).create_project("Takes Film")
+    film.graph.add_node("Shot", id="shot-1", prompt="lanterns", scene=1, shot=10)
+    film.graph.save()
+    takes = []
+    for color in ((200, 0, 0), (0, 200, 0)):
+        take = film.new_take(scene=1, shot=10, ext="png", prompt="lanterns", seed=7)
+        take.write_bytes(make_png(width=64, height=36, color=color))
+        takes.append(take)
+    film.set_active_take(takes[1])
+
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    item = panel.locator(".studio-project[data-project-name='Takes Film']")
+    item.click()
+    shot = panel.locator(".studio-shot[data-scene='1'][data-shot='10']")
+    shot.wait_for(timeout=10_000)
+    assert "2 takes" in shot.inner_text()
+    shot.click()
+
+    grid = panel.locator(".studio-take-grid")
+    grid.wait_for(timeout=10_000)
+    assert grid.locator(".studio-take").count() == 2
+    active = grid.locator(".studio-take.studio-mod-active")
+    assert active.count() == 1
+    assert active.get_attribute("data-take") == takes[1].name
+    assert "active" in active.inner_text()
+    # thumbnails come through the authenticated media route (fetched as blobs)
+    for thumb in grid.locator("img.studio-take-thumbnail").all():
+        thumb.wait_for(timeout=10_000)
+        loaded = "img => img.complete && img.naturalWidth > 0"
+        page.wait_for_function(loaded, arg=thumb.element_handle(), timeout=10_000)
+        assert (thumb.get_attribute("src") or "").startswith("blob:")

@@ -27,6 +27,7 @@ import pytest
 
 from studio import Workspace
 from tests.browser.jupyter import Lab, chromium_problem, isolated_jupyter_env, running_lab
+from tests.browser.test_lab_extension import TILE
 from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.slow
@@ -144,7 +145,7 @@ def test_the_installed_lab_shows_the_launcher_tile_and_the_studio_panel(
     lab: Lab, page: Any
 ) -> None:
     page.goto(f"{lab.url}/lab?reset&token={lab.token}")
-    page.locator(".jp-LauncherCard:has-text('Studio Project')").wait_for(timeout=60_000)
+    page.locator(TILE).wait_for(timeout=60_000)
     page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='studio-panel']").click()
     panel = page.locator("#studio-panel")
     panel.wait_for(timeout=10_000)
