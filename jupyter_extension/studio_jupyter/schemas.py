@@ -47,6 +47,9 @@ class GenerateShot(_Request):
 
 
 class Error(_Response):
+    # Jupyter's own errors (403 before the studio handler runs) add "reason".
+    model_config = ConfigDict(extra="allow")
+
     message: str
     hint: str | None = None
 

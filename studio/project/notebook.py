@@ -51,11 +51,14 @@ def canvas_notebook(*, workspace: Path, project_name: str, title: str) -> dict[s
             {"cell_type": "markdown", "id": "studio-about", "metadata": {}, "source": intro},
         ],
         "metadata": {
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                           "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
             "studio": {"project": project_name},
-        },  # fmt: skip
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }

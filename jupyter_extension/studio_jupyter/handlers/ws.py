@@ -67,7 +67,7 @@ def _structural_edit(payload: Any) -> Any:
     return edit
 
 
-class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
+class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = AUTH_RESOURCE
     project_id: str = ""
 
@@ -91,12 +91,12 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):  # typ
             raise web.HTTPError(404, exc.message) from None
 
     @ws_authenticated
-    async def get(self, project_id: str) -> None:  # type: ignore[override]
+    async def get(self, project_id: str) -> None:
         await self.pre_get(project_id)
         self.project_id = project_id
         await super().get(project_id=project_id)
 
-    async def open(self, project_id: str) -> None:  # type: ignore[override]
+    async def open(self, project_id: str) -> None:
         super().open()  # WebSocketMixin: keep-alive pings
         self.studio.hub(project_id).clients.add(self)
         if self.studio.engine_started:
