@@ -157,6 +157,17 @@ def test_missing_git_lfs_shows_an_actionable_notification(
             assert toast.locator("button:has-text('Check again')").count() == 1
             page.wait_for_timeout(6_000)
             assert toast.is_visible()
+
+            # creating a project there fails with the server's message, shown as an error
+            page.locator(".jp-LauncherCard").first.wait_for(timeout=10_000)
+            launcher_tile(page).click()
+            form = page.locator(".jp-Dialog .studio-project-form")
+            form.locator("input[name='name']").fill("No LFS Film")
+            page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+            failure = page.locator(".Toastify__toast:has-text('Could not create the project')")
+            failure.wait_for(timeout=30_000)
+            assert "git-lfs is not installed" in failure.inner_text()
+            assert Workspace(root).projects() == []
         finally:
             context.close()
 
