@@ -81,6 +81,11 @@ export class ProjectForm extends Widget implements Dialog.IBodyWidget<ProjectFor
     message.setAttribute('role', 'alert');
     message.textContent = error;
     message.hidden = !error;
+    if (error) {
+      this.title_.setAttribute('aria-invalid', 'true');
+      message.id = 'studio-project-form-error';
+      this.title_.setAttribute('aria-describedby', message.id);
+    }
     this.node.append(
       field('Title', this.title_),
       field('Description', this.description_),

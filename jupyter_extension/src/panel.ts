@@ -129,6 +129,11 @@ export class StudioPanel extends Widget {
     void this.refresh();
   }
 
+  /** Projects made from Python or the CLI meanwhile show up when the panel is shown again. */
+  protected onAfterShow(): void {
+    void this.refresh();
+  }
+
   dispose(): void {
     this.revokeObjectUrls();
     super.dispose();
