@@ -7,8 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -18,6 +19,43 @@ from studio import Project, Workspace
 # Jupyter Server fixtures (jp_fetch, jp_ws_fetch, jp_serverapp...) for tests/jupyter_extension;
 # pytest only accepts pytest_plugins in the root conftest.
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+def _uses_jupyter_server(request: pytest.FixtureRequest) -> bool:
+    return "jp_serverapp" in request.fixturenames
+
+
+# The plugin's two autouse fixtures would run for EVERY test of the suite: a fresh event loop
+# closed after each test (which breaks tests whose libraries keep a loop running, like
+# Playwright's) and a ServerApp instance created just to clean it up. These overrides keep
+# the plugin's behavior for the tests that start a Jupyter Server, and do nothing elsewhere.
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if not _uses_jupyter_server(request):
+        yield None
+        return
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop(prefer_selector_loop=True)
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(request: pytest.FixtureRequest, jp_asyncio_loop: Any) -> Iterator[None]:
+    yield
+    if not _uses_jupyter_server(request):
+        return
+    from jupyter_server.serverapp import ServerApp
+
+    app = ServerApp.instance()
+    try:
+        jp_asyncio_loop.run_until_complete(app._cleanup())
+    except (RuntimeError, SystemExit) as exc:
+        print("ignoring cleanup error", exc)
+    if hasattr(app, "kernel_manager"):
+        app.kernel_manager.context.destroy()
+    ServerApp.clear_instance()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from studio_jupyter.state import StudioState
 
 MEDIA_ROOTS = (RENDERS_DIR, THUMBNAIL_DIR)
 """The only folders of a project the media route serves from."""
+MAX_FINISHED_JOBS = 100
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def list_projects(state: StudioState) -> schemas.ProjectList:
     return schemas.ProjectList([summary(state, p) for p in state.workspace.projects()])
 
 
-def create_project(state: StudioState, body: schemas.ProjectCreate) -> schemas.ProjectSummary:
+def create_project(state: StudioState, *, body: schemas.ProjectCreate) -> schemas.ProjectSummary:
     project = state.workspace.create_project(
         body.name,
         description=body.description,
@@ -81,7 +82,9 @@ def get_project(state: StudioState, project_id: str) -> schemas.ProjectDetail:
         )
 
 
-def save_graph(state: StudioState, project_id: str, body: schemas.GraphSave) -> schemas.SaveResult:
+def save_graph(
+    state: StudioState, project_id: str, *, body: schemas.GraphSave
+) -> schemas.SaveResult:
     """Save a whole graph under the optimistic lock: ``VersionConflict`` (409) and nothing
     written when the file is no longer at ``body.version``."""
     with state.lock(project_id):
@@ -117,7 +120,7 @@ def _set_fields(graph: Graph, node_id: str, data: dict[str, Any]) -> None:
         raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
 
 
-def apply_edit(state: StudioState, project_id: str, edit: Any) -> dict[str, Any]:
+def apply_edit(state: StudioState, project_id: str, *, edit: Any) -> dict[str, Any]:
     """Apply a structural edit (``edit(graph)``) and save; returns the saved graph."""
     with state.lock(project_id):
         graph = fresh_graph(state, project_id)
@@ -174,6 +177,9 @@ def generate_shot(
             graph.save()
         state.listen(project_id)
         job = state.engine().generate(state.project(project_id), node_id)
+    # Keep the jobs that may still be canceled (and a few finished ones), not every job ever.
+    for old in [j for j in state.jobs.values() if j.done()][:-MAX_FINISHED_JOBS]:
+        state.jobs.pop(old.id, None)
     state.jobs[job.id] = job
     return job.id
 
@@ -281,7 +287,7 @@ def media_file(state: StudioState, project_id: str, relative: str) -> Path:
 # --- notebook and status ---------------------------------------------------------------------
 
 
-def canvas_notebook(state: StudioState, project_id: str) -> schemas.NotebookPath:
+def canvas_notebook(state: StudioState, *, project_id: str) -> schemas.NotebookPath:
     project = state.project(project_id)
     if state.relative_to_root(project.path) is None:
         raise HTTPProblem(

@@ -4,14 +4,16 @@ the ProcessRunner); every WebSocket client of the project receives the same task
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from distributed import LocalCluster
+from distributed import Client, LocalCluster
 
 from studio import Project
+from studio.engine import Engine
 from tests.jupyter_extension.test_ws import receive, send
 
 pytestmark = pytest.mark.slow
@@ -140,3 +142,20 @@ async def test_generate_shot_rejects_bad_requests(api, shot_film: Project):
     status, reply = await api("POST", "tasks", "generate_shot", raw=b"[")
     assert status == 400
     assert not shot_film.takes(scene=1, shot=10)
+
+
+async def test_a_kernels_generation_reaches_the_websocket(
+    engine_env, cluster: LocalCluster, connect, shot_film: Project
+):
+    """A job submitted by another engine on the same cluster (a kernel's canvas, under
+    ``studio lab``) is shown to the server's clients too: the worker's events are relayed."""
+    ws = await connect()
+    await send(ws, "client:sync_request")  # answered only once the socket's open() is done
+    assert (await receive(ws))["event"] == "server:full_sync"
+    with Client(cluster.scheduler_address) as kernel_client:  # type: ignore[no-untyped-call]
+        kernel_engine = Engine(client=kernel_client)
+        job = kernel_engine.generate(Project(shot_film.path), "shot-1")
+        events = await until_done(ws, job.id)
+        await asyncio.get_running_loop().run_in_executor(None, job.result, TIMEOUT)
+    assert events[-1]["event"] == "server:task_success"
+    assert events[-1]["payload"]["result"]["take"] == "SHOT-010_v01_take01.png"

@@ -19,7 +19,9 @@ class ProjectsHandler(StudioHandler):
     @authorized
     async def post(self) -> None:
         body = self.body(schemas.ProjectCreate)
-        self.reply(await self.studio.run(service.create_project, self.studio, body), status=201)
+        self.reply(
+            await self.studio.run(service.create_project, self.studio, body=body), status=201
+        )
 
 
 class ProjectHandler(StudioHandler):
@@ -32,7 +34,7 @@ class ProjectHandler(StudioHandler):
     @authorized
     async def put(self, project_id: str) -> None:
         body = self.body(schemas.GraphSave)
-        result = await self.studio.run(service.save_graph, self.studio, project_id, body)
+        result = await self.studio.run(service.save_graph, self.studio, project_id, body=body)
         self.reply(result)
         # Other clients (WebSockets) get the saved graph.
         payload = await self.studio.run(service.full_sync, self.studio, project_id)
@@ -60,4 +62,6 @@ class CanvasNotebookHandler(StudioHandler):
     @web.authenticated
     @authorized
     async def post(self, project_id: str) -> None:
-        self.reply(await self.studio.run(service.canvas_notebook, self.studio, project_id))
+        self.reply(
+            await self.studio.run(service.canvas_notebook, self.studio, project_id=project_id)
+        )

@@ -22,6 +22,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from studio.config import load_settings
 from studio.errors import StudioError
 from studio.events import (
     CLIENT_EVENTS,
@@ -99,9 +100,15 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     async def open(self, project_id: str) -> None:
         super().open()  # WebSocketMixin: keep-alive pings
         self.studio.hub(project_id).clients.add(self)
-        if self.studio.engine_started:
-            # Jobs started elsewhere on the same cluster (a kernel's canvas) show up too.
-            await self.studio.run(self.studio.listen, project_id)
+        # Jobs started elsewhere on the same cluster (a kernel's canvas under `studio lab`)
+        # show up too: listen now when that costs no cluster start (a shared scheduler, or
+        # the engine already running); else from the first generation on.
+        if self.studio.engine_started or load_settings().scheduler:
+            try:
+                await self.studio.run(self.studio.listen, project_id)
+            except StudioError as exc:
+                self.send_event(make_event("server:notification", level="warning",
+                                           message=exc.message))  # fmt: skip
 
     def on_close(self) -> None:
         hub = self.studio.hubs.get(self.project_id)
@@ -139,8 +146,10 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             await self._dispatch(name, payload)
         except Exception as exc:
             problem = to_problem(exc)
-            if problem is None:
-                raise
+            if problem is None:  # a bug: log it, tell the client, keep the connection
+                self.log.exception("studio: %s failed", name)
+                self._error(f"{name} failed on the server: {exc!r}")
+                return
             node_id = getattr(payload, "node_id", None)
             if isinstance(payload, StartGeneration):
                 failed = make_event("server:task_failed", node_id=payload.node_id,
@@ -171,7 +180,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             )  # fmt: skip
             await self._sync()
         elif isinstance(payload, AddNode | MoveNodes | RemoveElements | Connect):
-            await studio.run(service.apply_edit, studio, project_id, _structural_edit(payload))
+            await studio.run(service.apply_edit, studio, project_id, edit=_structural_edit(payload))
             await self._sync()
         elif isinstance(payload, StartGeneration):
             await studio.run(
