@@ -11,11 +11,10 @@ export const GIT_LFS_HELP_URL = 'https://git-lfs.com';
 export function gitLfsMessage(status: Status): string {
   const detail = status.git_lfs.message?.trim();
   return (
-    'Git LFS is not available: studio projects keep their renders in Git LFS, so new ' +
-    'projects cannot be created until it is installed. ' +
+    'Git LFS is not available. ' +
     (detail ||
-      'Install it (Debian/Ubuntu: sudo apt-get install git-lfs; macOS: brew install git-lfs), ' +
-        'then run "git lfs install".')
+      'Studio projects keep their renders in Git LFS: install it (Debian/Ubuntu: sudo apt-get ' +
+        'install git-lfs; macOS: brew install git-lfs), then run "git lfs install".')
   );
 }
 
@@ -35,9 +34,7 @@ export async function checkGitLfs(api: StudioAPI): Promise<string | null> {
   }
   const problems: string[] = [];
   if (!status.git.ok) {
-    problems.push(
-      `git is not available${status.git.message ? `: ${status.git.message}` : '.'}`
-    );
+    problems.push(status.git.message?.trim() || 'git is not installed.');
   }
   if (!status.git_lfs.ok) {
     problems.push(gitLfsMessage(status));
