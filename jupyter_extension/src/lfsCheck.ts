@@ -27,7 +27,8 @@ export interface Problem {
 
 function firstInstallLine(message: string): string {
   const lines = message.split('\n').map(line => line.replace(/\s+/g, ' ').trim());
-  return lines.slice(1).find(line => /install/i.test(line)) ?? lines[0] ?? '';
+  const line = lines.slice(1).find(text => /install/i.test(text)) ?? lines[0] ?? '';
+  return line.charAt(0).toUpperCase() + line.slice(1);
 }
 
 export function problems(status: Status): Problem[] {
