@@ -19,6 +19,7 @@ ERROR_TEXT = {
     403: "not authenticated or not authorized (Jupyter token or cookie)",
     404: "no such project, node or file",
     409: "conflict (the graph changed since it was loaded, or the project cannot do this now)",
+    416: "the requested byte range is outside the file",
     422: "the body or a path parameter does not validate",
 }
 

@@ -12,7 +12,6 @@ from typing import Any, Final
 
 from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
-from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
 from studio_jupyter import schemas
@@ -87,8 +86,9 @@ ROUTES: Final[tuple[Route, ...]] = (
                   {200: schemas.TakeList}, errors=(404, 422)),
     )),
     Route("/projects/{project_id}/media/{path}", MediaHandler, (
-        Operation("get", "A take file or thumbnail of the project", {200: None},
-                  media_type="application/octet-stream", errors=(404,)),
+        Operation("get", "A take file or thumbnail of the project (single byte ranges)",
+                  {200: None, 206: None}, media_type="application/octet-stream",
+                  errors=(404, 416)),
     )),
     Route("/projects/{project_id}/canvas_notebook", CanvasNotebookHandler, (
         Operation("post", "Ensure the project notebook (first cell: the canvas) exists",
@@ -133,7 +133,6 @@ def setup_routes(serverapp: Any) -> None:
         root_dir=root_dir,
         base_url=base_url,
         log=serverapp.log,
-        loop=IOLoop.current(),
     )
     web_app.settings["studio"] = state
     web_app.add_handlers(".*$", handlers(base_url))

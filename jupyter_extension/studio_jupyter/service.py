@@ -273,14 +273,19 @@ def media_file(state: StudioState, project_id: str, relative: str) -> Path:
         or any(part in ("..", ".", "") for part in relative.split("/"))
     ):
         raise HTTPProblem(403, f"media path {relative!r} is not a plain path inside the project")
-    roots = [(project.path / root).resolve() for root in MEDIA_ROOTS]
-    candidate = (project.path / pure).resolve()
-    if not any(candidate.is_relative_to(root) and candidate != root for root in roots):
-        raise HTTPProblem(
-            403, f"media path {relative!r} is outside {' and '.join(MEDIA_ROOTS)} of the project"
-        )
-    if not candidate.is_file():
-        raise HTTPProblem(404, f"no media file {relative!r} in project {project_id!r}")
+    missing = HTTPProblem(404, f"no media file {relative!r} in project {project_id!r}")
+    try:
+        roots = [(project.path / root).resolve() for root in MEDIA_ROOTS]
+        candidate = (project.path / pure).resolve()
+        if not any(candidate.is_relative_to(root) and candidate != root for root in roots):
+            raise HTTPProblem(
+                403,
+                f"media path {relative!r} is outside {' and '.join(MEDIA_ROOTS)} of the project",
+            )
+        if not candidate.is_file():
+            raise missing
+    except OSError:  # a name the OS refuses (too long, ...): there is no such file
+        raise missing from None
     return candidate
 
 

@@ -43,6 +43,14 @@ class EventClient(Protocol):
     def send_event(self, message: dict[str, Any]) -> None: ...
 
 
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that also says False for names the OS refuses (too long, ...)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def choose_workspace(*, root_dir: Path) -> Path:
     """``STUDIO_WORKSPACE`` when it was set explicitly, else Jupyter's root_dir: in JupyterLab
     the files a user sees are the workspace's."""
@@ -55,10 +63,18 @@ def choose_workspace(*, root_dir: Path) -> Path:
 class ProjectHub:
     """The WebSocket clients of one project, and its one engine subscription."""
 
-    def __init__(self, *, loop: IOLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
+        self.loop: IOLoop | None = None
         self.clients: set[EventClient] = set()
         self.unlisten: Callable[[], None] | None = None
+
+    def add(self, client: EventClient) -> None:
+        """Called on the serving loop: that is the loop events must be sent from."""
+        self.loop = IOLoop.current()
+        self.clients.add(client)
+
+    def discard(self, client: EventClient) -> None:
+        self.clients.discard(client)
 
     def broadcast(self, message: dict[str, Any], *, exclude: EventClient | None = None) -> None:
         """Send to every client (on the loop's thread only)."""
@@ -68,7 +84,8 @@ class ProjectHub:
 
     def broadcast_threadsafe(self, message: dict[str, Any]) -> None:
         """From any thread (the engine calls listeners on its own threads)."""
-        self.loop.add_callback(self.broadcast, message)
+        if self.loop is not None:  # no client has connected yet: nobody to tell
+            self.loop.add_callback(self.broadcast, message)
 
 
 class StudioState:
@@ -79,13 +96,11 @@ class StudioState:
         root_dir: Path,
         base_url: str,
         log: logging.Logger,
-        loop: IOLoop,
     ) -> None:
         self.workspace = workspace
         self.root_dir = root_dir.expanduser().resolve()
         self.base_url = base_url
         self.log = log
-        self.loop = loop
         self.executor = ThreadPoolExecutor(EXECUTOR_THREADS, thread_name_prefix="studio")
         self.hubs: dict[str, ProjectHub] = {}
         self.jobs: dict[str, Job] = {}
@@ -97,7 +112,8 @@ class StudioState:
     # --- running core calls off the loop ------------------------------------------------------
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        return await self.loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        loop = IOLoop.current()  # the serving loop (the one running this coroutine)
+        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
     # --- projects -----------------------------------------------------------------------------
 
@@ -105,7 +121,7 @@ class StudioState:
         """The project in ``Projects/<project_id>``; ``ProjectNotFound`` for anything else
         (no path separators, no hidden or reserved names, so no traversal)."""
         folder = self.workspace.projects_path / project_id
-        if not is_safe_folder_name(project_id) or not (folder / MANIFEST_FILE).is_file():
+        if not is_safe_folder_name(project_id) or not _is_file(folder / MANIFEST_FILE):
             raise ProjectNotFound(
                 f"no project {project_id!r} in this workspace",
                 hint="GET studio/api/v1/projects lists the projects (their id is the folder)",
@@ -149,7 +165,7 @@ class StudioState:
 
     def hub(self, project_id: str) -> ProjectHub:
         with self._guard:
-            return self.hubs.setdefault(project_id, ProjectHub(loop=self.loop))
+            return self.hubs.setdefault(project_id, ProjectHub())
 
     def listen(self, project_id: str) -> None:
         """Relay the engine's events of this project to its hub, once (blocking if the engine

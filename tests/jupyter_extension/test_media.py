@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from studio_jupyter.errors import HTTPProblem
+from studio_jupyter.handlers.media import byte_range
 from tornado.httpclient import HTTPClientError
 
 from studio import Project
@@ -94,3 +96,39 @@ async def test_other_projects_media_is_not_reachable(raw_get, with_take, ws_root
     assert status == 404
     status, _, _ = await raw_get(f"studio/api/v1/projects/Other/media/..%2FNight_Market%2F{TAKE}")
     assert status == 403
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-3", (0, 3)),
+        ("bytes=4-", (4, 9)),
+        ("bytes=-3", (7, 9)),
+        ("bytes=5-100", (5, 9)),
+        ("bytes=-100", (0, 9)),
+        ("bytes=1-2,5-6", None),  # multi-range: the whole file (allowed by RFC 9110)
+        ("items=0-3", None),
+    ],
+)
+def test_byte_range(header, expected):
+    assert byte_range(header, 10) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=10-", "bytes=4-2", "bytes=99-100"])
+def test_byte_range_outside_the_file(header):
+    with pytest.raises(HTTPProblem) as caught:
+        byte_range(header, 10)
+    assert caught.value.status == 416
+
+
+async def test_serves_byte_ranges(jp_fetch, with_take: Project):
+    data = (with_take.path / TAKE).read_bytes()
+    response = await jp_fetch(media(TAKE), headers={"Range": "bytes=1-3"})
+    assert response.code == 206 and response.body == data[1:4]
+    assert response.headers["Content-Range"] == f"bytes 1-3/{len(data)}"
+    response = await jp_fetch(media(TAKE), headers={"Range": "bytes=-4"})
+    assert response.body == data[-4:]
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(media(TAKE), headers={"Range": f"bytes={len(data)}-"})
+    assert caught.value.code == 416

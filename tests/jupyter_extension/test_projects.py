@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -192,3 +193,38 @@ async def test_canvas_notebook_is_created_once_and_never_overwritten(
     assert (jp_root_dir / body["path"]).read_text() == "{}"
     status, _ = await api("POST", "projects", "Nope", "canvas_notebook")
     assert status == 404
+
+
+async def test_names_the_os_refuses_are_404_not_500(api, film: Project):
+    """Found by the fuzzer: a project id longer than a file name may be (ENAMETOOLONG)."""
+    long_id = "x" * 300
+    for parts in (("projects", long_id), ("projects", long_id, "shots"),
+                  ("projects", "Night_Market", "media", "03_Renders", "y" * 300)):  # fmt: skip
+        status, body = await api("GET", *parts)
+        assert status == 404, parts
+        assert body["message"]
+
+
+async def test_two_racing_saves_one_wins_one_conflicts(api, film: Project):
+    def save(prompt: str):
+        shot = {"id": "shot-1", "type": "Shot", "data": {"prompt": prompt, "scene": 1, "shot": 10}}
+        graph = {"nodes": [shot], "edges": []}
+        return api("PUT", "projects", "Night_Market", body={"graph": graph, "version": 1})
+
+    results = await asyncio.gather(save("first"), save("second"))
+    assert sorted(status for status, _ in results) == [200, 409]
+    winner = next(body for status, body in results if status == 200)
+    loser = next(body for status, body in results if status == 409)
+    assert winner == {"status": "success", "version": 2} and loser["current_version"] == 2
+    on_disk = json.loads(film.canvas_path.read_text())
+    assert on_disk["version"] == 2 and on_disk["nodes"][0]["data"]["prompt"] in ("first", "second")
+
+
+async def test_creating_without_git_lfs_says_how_to_install_it(
+    api, path_without_git_lfs, monkeypatch, jp_root_dir: Path
+):
+    monkeypatch.setenv("PATH", path_without_git_lfs)
+    status, body = await api("POST", "projects", body={"name": "No LFS"})
+    assert status == 503
+    assert "git-lfs" in body["message"] and "install git-lfs" in body["hint"]
+    assert not (jp_root_dir / "Projects" / "No_LFS").exists()

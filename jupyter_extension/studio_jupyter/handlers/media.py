@@ -1,8 +1,12 @@
-"""``projects/{id}/media/{path}``: a take file or thumbnail of that project, nothing else."""
+"""``projects/{id}/media/{path}``: a take file or thumbnail of that project, nothing else.
+
+Single byte ranges are honored (``Range: bytes=a-b``): browsers seek in a video take that
+way."""
 
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 from typing import Final
 
@@ -10,15 +14,34 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from studio_jupyter import service
+from studio_jupyter.errors import HTTPProblem
 from studio_jupyter.handlers.base import StudioHandler
 
 CHUNK: Final = 1 << 20
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
-def _read_chunk(path: Path, offset: int) -> bytes:
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """Pure: the inclusive (first, last) bytes a ``Range`` header asks for, or None for the
+    whole file (no header, or one this route does not serve partially, like multi-range).
+    Raises 416 for a range outside the file."""
+    match = _RANGE.fullmatch((header or "").strip())
+    if match is None or match[1] == match[2] == "":
+        return None
+    if match[1] == "":  # the last N bytes
+        first, last = max(0, size - int(match[2])), size - 1
+    else:
+        first = int(match[1])
+        last = min(int(match[2]), size - 1) if match[2] else size - 1
+    if first >= size or first > last:
+        raise HTTPProblem(416, f"range {header!r} is outside the file ({size} bytes)")
+    return first, last
+
+
+def _read(path: Path, offset: int, length: int) -> bytes:
     with path.open("rb") as f:
         f.seek(offset)
-        return f.read(CHUNK)
+        return f.read(length)
 
 
 class MediaHandler(StudioHandler):
@@ -26,13 +49,23 @@ class MediaHandler(StudioHandler):
     @authorized
     async def get(self, project_id: str, path: str) -> None:
         file = await self.studio.run(service.media_file, self.studio, project_id, path)
+        size = file.stat().st_size
+        wanted = byte_range(self.request.headers.get("Range"), size)
+        first, last = wanted if wanted is not None else (0, size - 1)
+        if wanted is not None:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {first}-{last}/{size}")
         kind, _ = mimetypes.guess_type(file.name)
         self.set_header("Content-Type", kind or "application/octet-stream")
-        self.set_header("Content-Length", str(file.stat().st_size))
+        self.set_header("Content-Length", str(max(0, last - first + 1)))
+        self.set_header("Accept-Ranges", "bytes")
         # Takes are immutable: a take's name always means the same bytes.
         self.set_header("Cache-Control", "private, max-age=3600")
-        offset = 0
-        while chunk := await self.studio.run(_read_chunk, file, offset):
+        offset = first
+        while offset <= last:
+            chunk = await self.studio.run(_read, file, offset, min(CHUNK, last - offset + 1))
+            if not chunk:
+                break
             self.write(chunk)
             await self.flush()
             offset += len(chunk)

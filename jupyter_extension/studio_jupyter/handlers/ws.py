@@ -99,7 +99,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     async def open(self, project_id: str) -> None:
         super().open()  # WebSocketMixin: keep-alive pings
-        self.studio.hub(project_id).clients.add(self)
+        self.studio.hub(project_id).add(self)
         # Jobs started elsewhere on the same cluster (a kernel's canvas under `studio lab`)
         # show up too: listen now when that costs no cluster start (a shared scheduler, or
         # the engine already running); else from the first generation on.
@@ -113,7 +113,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     def on_close(self) -> None:
         hub = self.studio.hubs.get(self.project_id)
         if hub is not None:
-            hub.clients.discard(self)
+            hub.discard(self)
         super().on_close()
 
     def send_event(self, message: dict[str, Any]) -> None:
