@@ -19,19 +19,6 @@ from tests.browser.jupyter import (
 from tests.conftest import require_or_skip
 
 
-# pytest-jupyter (loaded in the root conftest for tests/jupyter_extension) has two autouse
-# fixtures that close "the" asyncio loop after each test; under playwright's sync API that loop
-# is playwright's, still running. Browser tests run Jupyter in a subprocess: turn them off here.
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> Iterator[None]:
-    yield None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> Iterator[None]:
-    yield None
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     problem = chromium_problem()
