@@ -80,17 +80,22 @@ def wait_until_serving(
 
 
 @contextmanager
-def running_lab(root: Path, home: Path) -> Iterator[Lab]:
+def running_lab(
+    root: Path, home: Path, env: dict[str, str] | None = None, python: str = sys.executable
+) -> Iterator[Lab]:
+    """JupyterLab serving ``root``; ``env`` overrides variables (e.g. a PATH without git-lfs),
+    ``python`` is the interpreter whose JupyterLab runs (e.g. a venv a wheel was installed in)."""
     port, token = free_port(), "studio-browser-test"
     log = (home / "jupyter.log").open("wb")
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+            python, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
             f"--port={port}", f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
             "--allow-root",
         ],
-        env=isolated_jupyter_env(home),
+        env={**isolated_jupyter_env(home), **(env or {})},
+        cwd=root,  # `-m` puts the cwd first on sys.path: never this checkout's sources
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -1,0 +1,303 @@
+/**
+ * The Studio side panel: the workspace's projects (open canvas, reveal folder); selecting a
+ * project lists its shots; selecting a shot lists its takes with thumbnails, the active one
+ * marked. Plain DOM (no framework) so the panel stays small.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import { errorMessage, Project, Shot, StudioAPI, Take } from './api';
+
+export const studioIcon = new LabIcon({
+  name: 'generative-media-studio:studio',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16">' +
+    '<g class="jp-icon3" fill="#616161">' +
+    '<path d="M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm0 2v2h2V6H4zm0 4v4h2v-4H4zm0 6v2h2v-2H4zm14-10v2h2V6h-2zm0 4v4h2v-4h-2zm0 6v2h2v-2h-2zM9 9v6l5-3-5-3z"/>' +
+    '</g></svg>'
+});
+
+export interface PanelActions {
+  openCanvas(project: Project): Promise<void>;
+  revealFolder(project: Project): Promise<void>;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text = ''
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+function button(label: string, className: string, onClick: () => void): HTMLButtonElement {
+  const node = el('button', `studio-button ${className}`, label);
+  node.type = 'button';
+  node.addEventListener('click', event => {
+    event.stopPropagation();
+    onClick();
+  });
+  return node;
+}
+
+export class StudioPanel extends Widget {
+  private projects: Project[] = [];
+  private selectedProject: string | null = null;
+  private selectedShot: string | null = null;
+  private objectUrls: string[] = [];
+  private readonly projectList: HTMLUListElement;
+  private readonly shotSection: HTMLElement;
+  private readonly takeSection: HTMLElement;
+  private readonly statusLine: HTMLElement;
+  private generation = 0;
+
+  constructor(
+    private readonly api: StudioAPI,
+    private readonly actions: PanelActions
+  ) {
+    super();
+    this.id = 'studio-panel';
+    this.addClass('studio-panel');
+    this.title.icon = studioIcon;
+    this.title.caption = 'Studio';
+
+    const header = el('header', 'studio-panel-header');
+    header.append(el('h2', '', 'Studio'));
+    const refresh = el('button', 'jp-ToolbarButtonComponent studio-refresh');
+    refresh.type = 'button';
+    refresh.title = 'Refresh projects';
+    refresh.setAttribute('aria-label', 'Refresh projects');
+    refreshIcon.element({ container: refresh, tag: 'span' });
+    refresh.addEventListener('click', () => void this.refresh());
+    header.append(refresh);
+
+    this.statusLine = el('div', 'studio-status');
+    const projectsHeading = el('h3', '', 'Projects');
+    this.projectList = el('ul', 'studio-projects');
+    this.shotSection = el('section', 'studio-shots');
+    this.takeSection = el('section', 'studio-takes');
+    this.node.append(
+      header,
+      this.statusLine,
+      projectsHeading,
+      this.projectList,
+      this.shotSection,
+      this.takeSection
+    );
+  }
+
+  /** Reload the projects (and the selection's shots and takes). */
+  async refresh(): Promise<void> {
+    const generation = ++this.generation;
+    this.statusLine.textContent = 'Loading…';
+    try {
+      const projects = await this.api.listProjects();
+      if (generation !== this.generation) {
+        return;
+      }
+      this.projects = projects;
+      this.statusLine.textContent = projects.length ? '' : 'No projects yet: use the "Studio Project" launcher tile.';
+      if (this.selectedProject && !projects.some(p => p.id === this.selectedProject)) {
+        this.selectedProject = null;
+        this.selectedShot = null;
+      }
+      this.renderProjects();
+      await this.renderShots();
+    } catch (error) {
+      if (generation === this.generation) {
+        this.statusLine.textContent = `Could not load projects: ${errorMessage(error)}`;
+      }
+    }
+  }
+
+  async selectProject(id: string | null): Promise<void> {
+    this.selectedProject = id;
+    this.selectedShot = null;
+    this.renderProjects();
+    await this.renderShots();
+  }
+
+  protected onAfterAttach(): void {
+    void this.refresh();
+  }
+
+  /** Projects made from Python or the CLI meanwhile show up when the panel is shown again. */
+  protected onAfterShow(): void {
+    void this.refresh();
+  }
+
+  dispose(): void {
+    this.revokeObjectUrls();
+    super.dispose();
+  }
+
+  private renderProjects(): void {
+    this.projectList.replaceChildren(
+      ...this.projects.map(project => {
+        const item = el('li', 'studio-project');
+        item.dataset.projectId = project.id;
+        item.dataset.projectName = project.name;
+        item.tabIndex = 0;
+        if (project.id === this.selectedProject) {
+          item.classList.add('studio-mod-selected');
+          item.setAttribute('aria-selected', 'true');
+        }
+        const name = el('div', 'studio-project-name', project.name);
+        const meta = el('div', 'studio-project-meta', `${project.quality} · ${project.aspect_ratio}`);
+        if (project.description) {
+          name.title = project.description;
+        }
+        const buttons = el('div', 'studio-project-actions');
+        buttons.append(
+          button('Open canvas', 'studio-open-canvas', () => void this.actions.openCanvas(project))
+        );
+        const reveal = button('Reveal folder', 'studio-reveal-folder', () => void this.actions.revealFolder(project));
+        if (project.path === null) {
+          reveal.disabled = true;
+          reveal.title = 'This project is outside the Jupyter root folder';
+        }
+        buttons.append(reveal);
+        item.append(name, meta, buttons);
+        const select = () => void this.selectProject(project.id === this.selectedProject ? null : project.id);
+        item.addEventListener('click', select);
+        item.addEventListener('keydown', event => {
+          if (event.key === 'Enter' || event.key === ' ') {
+            event.preventDefault();
+            select();
+          }
+        });
+        return item;
+      })
+    );
+  }
+
+  private async renderShots(): Promise<void> {
+    const projectId = this.selectedProject;
+    this.takeSection.replaceChildren();
+    this.revokeObjectUrls();
+    if (!projectId) {
+      this.shotSection.replaceChildren();
+      return;
+    }
+    const project = this.projects.find(p => p.id === projectId);
+    this.shotSection.replaceChildren(el('h3', '', `Shots — ${project?.name ?? ''}`));
+    let shots: Shot[];
+    try {
+      shots = await this.api.listShots(projectId);
+    } catch (error) {
+      this.shotSection.append(el('div', 'studio-status', `Could not load shots: ${errorMessage(error)}`));
+      return;
+    }
+    if (projectId !== this.selectedProject) {
+      return;
+    }
+    if (!shots.length) {
+      this.shotSection.append(el('div', 'studio-status', 'No shots with takes yet.'));
+      return;
+    }
+    const list = el('ul', 'studio-shot-list');
+    for (const shot of shots) {
+      const key = `${shot.scene}/${shot.shot}`;
+      const item = el('li', 'studio-shot');
+      item.dataset.scene = String(shot.scene);
+      item.dataset.shot = String(shot.shot);
+      item.tabIndex = 0;
+      if (key === this.selectedShot) {
+        item.classList.add('studio-mod-selected');
+      }
+      item.append(
+        el('span', 'studio-shot-name', `Scene ${shot.scene} · Shot ${shot.shot}`),
+        el('span', 'studio-shot-count', `${shot.takes} take${shot.takes === 1 ? '' : 's'}`)
+      );
+      const select = () => {
+        this.selectedShot = key;
+        for (const other of list.querySelectorAll('.studio-shot')) {
+          other.classList.toggle('studio-mod-selected', other === item);
+        }
+        void this.renderTakes(projectId, shot);
+      };
+      item.addEventListener('click', select);
+      item.addEventListener('keydown', event => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          select();
+        }
+      });
+      list.append(item);
+    }
+    this.shotSection.append(list);
+    const selected = shots.find(s => `${s.scene}/${s.shot}` === this.selectedShot);
+    if (selected) {
+      await this.renderTakes(projectId, selected);
+    }
+  }
+
+  private async renderTakes(projectId: string, shot: Shot): Promise<void> {
+    this.revokeObjectUrls();
+    this.takeSection.replaceChildren(el('h3', '', `Takes — Scene ${shot.scene} · Shot ${shot.shot}`));
+    let takes: Take[];
+    let active: string | null;
+    try {
+      const reply = await this.api.listTakes(projectId, shot.scene, shot.shot);
+      takes = reply.takes;
+      active = reply.active;
+    } catch (error) {
+      this.takeSection.append(el('div', 'studio-status', `Could not load takes: ${errorMessage(error)}`));
+      return;
+    }
+    if (!takes.length) {
+      this.takeSection.append(el('div', 'studio-status', 'No takes yet.'));
+      return;
+    }
+    const grid = el('ul', 'studio-take-grid');
+    for (const take of takes) {
+      const isActive = take.active || take.name === active;
+      const item = el('li', `studio-take${isActive ? ' studio-mod-active' : ''}`);
+      item.dataset.take = take.name;
+      item.title = take.name;
+      const figure = el('figure');
+      const img = el('img', 'studio-take-thumbnail');
+      img.alt = take.name;
+      const caption = el('figcaption', '', take.name);
+      if (isActive) {
+        item.setAttribute('aria-current', 'true');
+      }
+      figure.append(img, caption);
+      if (isActive) {
+        figure.append(el('span', 'studio-active-marker', '★ active'));
+      }
+      item.append(figure);
+      grid.append(item);
+      const source = take.thumbnail_url ?? take.url;
+      this.api
+        .objectUrl(source)
+        .then(url => {
+          this.objectUrls.push(url);
+          img.src = url;
+        })
+        .catch(() => {
+          img.replaceWith(el('div', 'studio-take-missing', 'no preview'));
+        });
+    }
+    this.takeSection.append(grid);
+  }
+
+  private revokeObjectUrls(): void {
+    for (const url of this.objectUrls) {
+      URL.revokeObjectURL(url);
+    }
+    this.objectUrls = [];
+  }
+}
+
+export function notifyError(prefix: string, error: unknown): void {
+  Notification.error(`${prefix}: ${errorMessage(error)}`, { autoClose: 10000 });
+}

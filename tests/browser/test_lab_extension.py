@@ -1,0 +1,232 @@
+"""The lab extension in a real JupyterLab + Chromium, against the real server extension:
+launcher tile → dialog → a project scaffolded on disk → its canvas notebook opens and runs →
+the Studio panel lists the project; and the git-lfs startup check's notification."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio import Workspace
+from tests.browser.jupyter import Lab, chromium_problem, running_lab
+from tests.conftest import git_out, require_or_skip
+from tests.project.test_scaffold import TABLE_1_DIRS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A lab whose root folder is a studio workspace (as `studio lab` serves it)."""
+    problem = chromium_problem()
+    if problem:
+        require_or_skip("BROWSER", problem)
+    root = tmp_path_factory.mktemp("studio-workspace")
+    Workspace(root)
+    home = tmp_path_factory.mktemp("lab-ext-home")
+    with running_lab(root, home) as running:
+        yield running
+
+
+def open_lab(page: Any, lab: Lab) -> None:
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.locator(".jp-LauncherCard").first.wait_for(timeout=60_000)
+
+
+TILE = ".jp-LauncherCard[data-category='Studio']:has(p:text-is('Studio Project'))"
+
+
+def launcher_tile(page: Any) -> Any:
+    return page.locator(TILE)
+
+
+def studio_panel(page: Any) -> Any:
+    """Open the Studio side panel (its tab in the left side bar) and return it."""
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='studio-panel']").click()
+    panel = page.locator("#studio-panel")
+    panel.wait_for(timeout=10_000)
+    return panel
+
+
+def dirs_of(root: Path) -> set[str]:
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_dir() and not {".git", ".ipynb_checkpoints"} & set(p.relative_to(root).parts)
+    }
+
+
+def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: Any) -> None:
+    open_lab(page, lab)
+    tile = launcher_tile(page)
+    tile.wait_for(timeout=10_000)
+    # the tile sits in the launcher's "Studio" section
+    section = page.locator(".jp-Launcher-section").filter(
+        has=page.locator(".jp-Launcher-sectionTitle", has_text="Studio")
+    )
+    assert section.locator(".jp-LauncherCard-label", has_text="Studio Project").count() == 1
+    tile.click()
+
+    dialog = page.locator(".jp-Dialog:has(.studio-project-form)")
+    dialog.wait_for(timeout=10_000)
+    # an empty title is refused with a message; the dialog stays open
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    error = page.locator(".jp-Dialog .studio-form-error")
+    error.wait_for(timeout=10_000)
+    assert "title" in error.inner_text().lower()
+    assert Workspace(lab.root).projects() == []
+
+    form = page.locator(".jp-Dialog .studio-project-form")
+    form.locator("input[name='name']").fill("Lab Film")
+    form.locator("textarea[name='description']").fill("Made from the launcher")
+    form.locator("select[name='quality']").select_option("high")
+    form.locator("select[name='aspect_ratio']").select_option("9:16")
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+
+    # the canvas notebook opens, its kernel runs it, the canvas renders
+    page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
+
+    # on disk: a project with the full PRD Table 1 scaffold, committed, with LFS rules
+    [project] = Workspace(lab.root).projects()
+    assert project.title == "Lab Film"
+    manifest = json.loads((project.path / "project.json").read_text())
+    assert manifest["description"] == "Made from the launcher"
+    assert manifest["project_settings"] == {"quality": "high", "aspect_ratio": "9:16"}
+    assert dirs_of(project.path) == TABLE_1_DIRS
+    assert {"project.json", ".gitignore", ".gitattributes"} <= {
+        p.name for p in project.path.iterdir() if p.is_file()
+    }
+    assert "filter=lfs" in (project.path / ".gitattributes").read_text()
+    assert git_out(project.path, "log", "--oneline").strip()
+
+    # the open notebook is the project's canvas notebook, inside the project
+    current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current").inner_text()
+    notebooks = [p for p in project.path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+    assert [nb.name for nb in notebooks if nb.name in current], (current, notebooks)
+
+    # the Studio panel lists the new project (and selected it)
+    panel = studio_panel(page)
+    item = panel.locator(".studio-project[data-project-name='Lab Film']")
+    item.wait_for(timeout=10_000)
+    assert "high" in item.inner_text() and "9:16" in item.inner_text()
+
+    # "Reveal folder" moves the file browser into the project's folder
+    item.locator(".studio-reveal-folder").click()
+    crumbs = page.locator(".jp-FileBrowser .jp-BreadCrumbs")
+    crumbs.locator(f"text={project.path.name}").wait_for(timeout=10_000)
+
+
+def test_panel_refreshes_and_opens_a_canvas(lab: Lab, page: Any) -> None:
+    """A project made outside the browser shows up on refresh; "Open canvas" opens it."""
+    project = Workspace(lab.root).create_project("Scripted Film", quality="low")
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    item = panel.locator(".studio-project[data-project-name='Scripted Film']")
+    item.wait_for(timeout=10_000)
+    item.locator(".studio-open-canvas").click()
+    page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
+    assert any(p.suffix == ".ipynb" for p in project.path.rglob("*.ipynb"))
+    # selecting a project lists its shots (none yet)
+    item.click()
+    panel.locator(".studio-shots h3").wait_for(timeout=10_000)
+
+
+def test_missing_git_lfs_shows_an_actionable_notification(
+    browser: Any, tmp_path: Path, path_without_git_lfs: str
+) -> None:
+    """PRD §3.2: a lab whose PATH lacks git-lfs warns at startup, visibly and actionably."""
+    root, home = tmp_path / "ws", tmp_path / "home"
+    root.mkdir()
+    home.mkdir()
+    with running_lab(root, home, env={"PATH": path_without_git_lfs}) as no_lfs_lab:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{no_lfs_lab.url}/lab?reset&token={no_lfs_lab.token}")
+            toast = page.locator(".Toastify__toast:has-text('Git LFS is missing')")
+            toast.wait_for(timeout=60_000)
+            # the install command is in the toast's visible text (toasts show ~140 characters)
+            assert "sudo apt-get install git-lfs" in toast.inner_text()
+            assert toast.locator("button:has-text('Check again')").count() == 1
+            # every platform's instructions one click away; the notification stays
+            toast.locator("button:has-text('Install instructions')").click()
+            dialog = page.locator(".jp-Dialog:has(.studio-install-instructions)")
+            dialog.wait_for(timeout=10_000)
+            assert "brew install git-lfs" in dialog.inner_text()
+            assert "git lfs install" in dialog.inner_text()
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+            dialog.wait_for(state="detached", timeout=10_000)
+            page.wait_for_timeout(6_000)
+            assert toast.is_visible()
+            # "Check again" asks the server again: still missing, so a new one comes
+            first = toast.get_attribute("id")
+            toast.locator("button:has-text('Check again')").click()
+            again = f".Toastify__toast:not([id='{first}']):has-text('Git LFS is missing')"
+            page.locator(again).wait_for(timeout=10_000)
+
+            # creating a project there fails with the server's message, shown as an error
+            page.locator(".jp-LauncherCard").first.wait_for(timeout=10_000)
+            launcher_tile(page).click()
+            form = page.locator(".jp-Dialog .studio-project-form")
+            form.locator("input[name='name']").fill("No LFS Film")
+            page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+            failure = page.locator(".Toastify__toast:has-text('Could not create the project')")
+            failure.wait_for(timeout=30_000)
+            assert "git-lfs is not installed" in failure.inner_text()
+            assert Workspace(root).projects() == []
+        finally:
+            context.close()
+
+
+def _git_lfs_available() -> bool:
+    return subprocess.run(["git", "lfs", "version"], capture_output=True).returncode == 0
+
+
+def test_no_notification_when_git_lfs_is_installed(lab: Lab, page: Any) -> None:
+    assert _git_lfs_available()
+    open_lab(page, lab)
+    page.wait_for_timeout(3_000)  # the startup check has answered by now
+    assert page.locator(".Toastify__toast:has-text('Git LFS')").count() == 0
+    assert page.locator(".Toastify__toast:has-text('did not answer')").count() == 0
+
+
+def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_png: Any) -> None:
+    film = Workspace(lab.root).create_project("Takes Film")
+    film.graph.add_node("Shot", id="shot-1", prompt="lanterns", scene=1, shot=10)
+    film.graph.save()
+    takes = []
+    for color in ((200, 0, 0), (0, 200, 0)):
+        take = film.new_take(scene=1, shot=10, ext="png", prompt="lanterns", seed=7)
+        take.write_bytes(make_png(width=64, height=36, color=color))
+        takes.append(take)
+    film.set_active_take(takes[1])
+
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    item = panel.locator(".studio-project[data-project-name='Takes Film']")
+    item.click()
+    shot = panel.locator(".studio-shot[data-scene='1'][data-shot='10']")
+    shot.wait_for(timeout=10_000)
+    assert "2 takes" in shot.inner_text()
+    shot.click()
+
+    grid = panel.locator(".studio-take-grid")
+    grid.wait_for(timeout=10_000)
+    assert grid.locator(".studio-take").count() == 2
+    active = grid.locator(".studio-take.studio-mod-active")
+    assert active.count() == 1
+    assert active.get_attribute("data-take") == takes[1].name
+    assert "active" in active.inner_text()
+    # thumbnails come through the authenticated media route (fetched as blobs)
+    for thumb in grid.locator("img.studio-take-thumbnail").all():
+        thumb.wait_for(timeout=10_000)
+        loaded = "img => img.complete && img.naturalWidth > 0"
+        page.wait_for_function(loaded, arg=thumb.element_handle(), timeout=10_000)
+        assert (thumb.get_attribute("src") or "").startswith("blob:")
