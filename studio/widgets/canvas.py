@@ -22,11 +22,7 @@ import traitlets
 
 from studio.errors import StudioError, VersionConflict
 from studio.events import (
-    AddNode,
     CancelGeneration,
-    Connect,
-    MoveNodes,
-    RemoveElements,
     RenderFinalSequence,
     StartGeneration,
     UpdateNodeData,
@@ -34,6 +30,7 @@ from studio.events import (
     make_event,
     parse_event,
 )
+from studio.graph.edits import apply_structural_edit, is_structural_edit
 from studio.graph.graph import Graph, GraphChange
 from studio.graph.registry import NodeTypeRegistry, registry
 from studio.graph.sockets import compatibility_table
@@ -252,23 +249,8 @@ class Canvas(anywidget.AnyWidget):
             graph.update_node(payload.node_id, **payload.data)
             if "active_take" in payload.data:
                 self._activate_take(payload.node_id, payload.data["active_take"])
-        elif isinstance(payload, AddNode):
-            graph.add_node(
-                payload.type,
-                id=payload.id,
-                position=payload.position.model_dump(),
-                parent_id=payload.parent_id,
-                **payload.data,
-            )
-        elif isinstance(payload, MoveNodes):
-            graph.move_nodes({k: v.model_dump() for k, v in payload.positions.items()})
-        elif isinstance(payload, RemoveElements):
-            graph.remove_elements(node_ids=payload.node_ids, edge_ids=payload.edge_ids)
-        elif isinstance(payload, Connect):
-            graph.connect(
-                payload.source, payload.source_handle, payload.target, payload.target_handle,
-                id=payload.id,
-            )  # fmt: skip
+        elif is_structural_edit(payload):
+            apply_structural_edit(graph, payload)
         elif isinstance(payload, StartGeneration):
             graph.node(payload.node_id)
             if self._generation_handler is None:

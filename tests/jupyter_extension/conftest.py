@@ -72,3 +72,18 @@ def api(jp_fetch: Fetch, studio_server: Any) -> Callable[..., Awaitable[tuple[in
         return response.code, response.body
 
     return call
+
+
+@pytest.fixture
+def connect(jp_ws_fetch, studio_server):
+    """Open WebSockets to a project (closed at the end of the test)."""
+    opened = []
+
+    async def open_socket(project_id: str = "Night_Market"):
+        ws = await jp_ws_fetch("studio", "ws", project_id)
+        opened.append(ws)
+        return ws
+
+    yield open_socket
+    for ws in opened:
+        ws.close()

@@ -46,20 +46,6 @@ def shot_film(film: Project) -> Project:
     return film
 
 
-@pytest.fixture
-def connect(jp_ws_fetch, studio_server):
-    opened = []
-
-    async def open_socket(project_id: str = "Night_Market"):
-        ws = await jp_ws_fetch("studio", "ws", project_id)
-        opened.append(ws)
-        return ws
-
-    yield open_socket
-    for ws in opened:
-        ws.close()
-
-
 async def until_done(ws, task_id: str) -> list[dict[str, Any]]:
     """The task's events as this client receives them, up to its success or failure."""
     events = []

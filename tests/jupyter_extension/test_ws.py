@@ -28,20 +28,6 @@ async def send(ws, event: str, **payload: Any) -> None:
 
 
 @pytest.fixture
-def connect(jp_ws_fetch, studio_server):
-    opened = []
-
-    async def open_socket(project_id: str = "Night_Market"):
-        ws = await jp_ws_fetch("studio", "ws", project_id)
-        opened.append(ws)
-        return ws
-
-    yield open_socket
-    for ws in opened:
-        ws.close()
-
-
-@pytest.fixture
 def shot_film(film: Project) -> Project:
     film.graph.add_node("Shot", id="shot-1", prompt="lanterns", scene=1, shot=10)
     film.graph.save()

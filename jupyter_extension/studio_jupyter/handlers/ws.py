@@ -13,6 +13,7 @@ connection stays open.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -25,46 +26,17 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from studio.errors import StudioError
 from studio.events import (
     CLIENT_EVENTS,
-    AddNode,
     CancelGeneration,
-    Connect,
-    MoveNodes,
-    RemoveElements,
     StartGeneration,
     UpdateNodeData,
     make_event,
     parse_event,
 )
-from studio.graph.graph import Graph
+from studio.graph.edits import apply_structural_edit, is_structural_edit
 from studio_jupyter import service
 from studio_jupyter.errors import to_problem
 from studio_jupyter.handlers.base import AUTH_RESOURCE
 from studio_jupyter.state import StudioState
-
-
-def _structural_edit(payload: Any) -> Any:
-    """The graph edit a structural client event asks for (applied under the project lock)."""
-
-    def edit(graph: Graph) -> None:
-        if isinstance(payload, AddNode):
-            graph.add_node(
-                payload.type,
-                id=payload.id,
-                position=payload.position.model_dump(),
-                parent_id=payload.parent_id,
-                **payload.data,
-            )
-        elif isinstance(payload, MoveNodes):
-            graph.move_nodes({k: v.model_dump() for k, v in payload.positions.items()})
-        elif isinstance(payload, RemoveElements):
-            graph.remove_elements(node_ids=payload.node_ids, edge_ids=payload.edge_ids)
-        elif isinstance(payload, Connect):
-            graph.connect(
-                payload.source, payload.source_handle, payload.target, payload.target_handle,
-                id=payload.id,
-            )  # fmt: skip
-
-    return edit
 
 
 class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -178,8 +150,9 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 data=payload.data,
             )  # fmt: skip
             await self._sync()
-        elif isinstance(payload, AddNode | MoveNodes | RemoveElements | Connect):
-            await studio.run(service.apply_edit, studio, project_id, edit=_structural_edit(payload))
+        elif is_structural_edit(payload):
+            edit = partial(apply_structural_edit, payload=payload)
+            await studio.run(service.apply_edit, studio, project_id, edit=edit)
             await self._sync()
         elif isinstance(payload, StartGeneration):
             await studio.run(
