@@ -10,6 +10,7 @@ BENCHMARKS = [
     "runner_overhead",
     "runner_warm",
     "engine",
+    "server",
 ]
 
 
