@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -50,6 +51,9 @@ LOST_JOB: Final = (
 )
 FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
 """Node status keys the canvas reads from the render folder rather than the job log."""
+SUBMIT_GRACE_S: Final = 10.0
+PEER_TIMEOUT_S: Final = 5.0
+"""How long reconciling waits for another scheduler named in the job log."""
 EVENT_GRACE_S: Final = 5.0
 """After the task's result, how long to wait for its last event (events travel separately)."""
 
@@ -248,30 +252,30 @@ class Engine:
         failed, so neither ``project.jobs()`` nor the canvas shows a dead job as running.
         Returns their ids."""
         topic = project_topic(str(project.uuid))
-        lost = []
-        for state in job_log.jobs(project.path):
-            if state.finished or self._still_held(state):
-                continue
-            payload = {"task_id": state.job_id, "node_id": state.node_id, "error": LOST_JOB,
-                       "code": ErrorCode.ENGINE_ERROR}  # fmt: skip
-            line = job_log.record(job_id=state.job_id, event="server:task_failed", payload=payload)
-            self._local(topic, project, line)
-            lost.append(state.job_id)
-        return lost
+        return settle_lost_jobs(
+            project, held=self._still_held, publish=lambda line: self._local(topic, project, line)
+        )
 
     def _still_held(self, state: job_log.JobState) -> bool:
         if state.job_id in self._jobs:  # submitted here: its future says so, not the scheduler
             return True
         scheduler = state.info.get("scheduler")
-        if scheduler != self.address:
-            # Another cluster's job: while its scheduler answers, it may still be running.
-            return isinstance(scheduler, str) and scheduler_reachable(scheduler)
+        if not isinstance(scheduler, str):
+            return False
         key = task_key(state.job_id)
-        return bool(
-            self.client.run_on_scheduler(  # type: ignore[no-untyped-call]
-                lambda dask_scheduler: key in dask_scheduler.tasks
-            )
-        )
+        if scheduler == self.address:
+            return scheduler_holds(self.client, key)
+        if not scheduler_reachable(scheduler):
+            return False
+        # Another scheduler that answers (another kernel's cluster, the same one under
+        # another name): ask it.
+        from distributed import Client
+
+        try:
+            with Client(scheduler, timeout=PEER_TIMEOUT_S) as other:  # type: ignore[no-untyped-call]
+                return scheduler_holds(other, key)
+        except (OSError, TimeoutError):
+            return True  # cannot tell: leave it to the next look rather than call it lost
 
     # --- generating -------------------------------------------------------------------------
 
@@ -372,7 +376,10 @@ class Engine:
 
     def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
         # An exception (after retries) or a cancel of the future means the worker published
-        # no outcome: report it, from a thread (this runs on the client's event loop).
+        # no outcome: report it, from a thread (this runs on the client's event loop). A
+        # client that is closing cancels its futures, but the jobs (fire_and_forget) go on.
+        if self.client.status in ("closing", "closed"):
+            return
         if future.status in ("error", "cancelled"):
             threading.Thread(
                 target=self._report_crash, args=(topic, job, future), daemon=True
@@ -430,6 +437,45 @@ class Engine:
             canvas.on_cancel(None)
 
         return detach
+
+
+def settle_lost_jobs(
+    project: Project,
+    *,
+    held: Callable[[job_log.JobState], bool],
+    publish: Callable[[dict[str, Any]], None],
+) -> list[str]:
+    """Record as failed (``publish`` a task_failed line) every unfinished job of the log that
+    ``held`` says no cluster holds; returns their ids. Jobs heard from in the last
+    ``SUBMIT_GRACE_S`` are left alone: "queued" is logged just before the submit reaches the
+    scheduler."""
+    now = datetime.now(UTC)
+    lost = []
+    for state in job_log.jobs(project.path):
+        if state.finished or _heard_within(state, now, SUBMIT_GRACE_S) or held(state):
+            continue
+        payload = {"task_id": state.job_id, "node_id": state.node_id, "error": LOST_JOB,
+                   "code": ErrorCode.ENGINE_ERROR}  # fmt: skip
+        publish(job_log.record(job_id=state.job_id, event="server:task_failed", payload=payload))
+        lost.append(state.job_id)
+    return lost
+
+
+def _heard_within(state: job_log.JobState, now: datetime, seconds: float) -> bool:
+    try:
+        last = datetime.fromisoformat(state.updated_at or "")
+    except ValueError:
+        return False
+    return (now - last).total_seconds() < seconds
+
+
+def scheduler_holds(client: Client, key: str) -> bool:
+    """Does the client's scheduler still hold the task ``key`` (queued, running or done)?"""
+    return bool(
+        client.run_on_scheduler(  # type: ignore[no-untyped-call]
+            lambda dask_scheduler: key in dask_scheduler.tasks
+        )
+    )
 
 
 def restore_status(canvas: Canvas, project: Project) -> None:
@@ -531,6 +577,12 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
     """Give a canvas a working Generate button without starting a cluster yet: node status
     comes back from the durable job log now; the first click connects the default engine
     (``STUDIO_SCHEDULER`` or a local cluster), attaches it and runs the generation."""
+    # Jobs whose cluster no longer answers are dead: say so before showing their status.
+    settle_lost_jobs(
+        project,
+        held=lambda state: scheduler_reachable(str(state.info.get("scheduler", ""))),
+        publish=lambda line: job_log.append(project.path, line),
+    )
     restore_status(canvas, project)
 
     def first_generate(node_id: str) -> None:
@@ -545,14 +597,14 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
         engine.generate_from_canvas(canvas, project, node_id)
 
     canvas.on_generate(first_generate)
-    if any(not state.finished for state in job_log.jobs(project.path)):
-        # The log says something is running: connect now, to follow it live or learn it
-        # is lost (rather than showing "generating" forever).
+    # Follow still-running jobs live when that is cheap (a configured scheduler); never start
+    # a local cluster just to look.
+    if _setting(project, "scheduler") and any(not s.finished for s in job_log.jobs(project.path)):
         try:
             default_engine(project).attach(canvas, project)
-        except StudioError as exc:
+        except Exception as exc:  # a notebook cell showing a canvas must not fail over this
             canvas.emit("server:notification", level="warning",
-                        message=f"Running jobs cannot be followed: {exc}")  # fmt: skip
+                        message=f"Running jobs cannot be followed live: {exc}")  # fmt: skip
 
 
 def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:

@@ -155,7 +155,9 @@ def locate_media(project_root: Path, source: MediaSource) -> LocatedMedia:
     """Find ``source`` on disk: an upstream shot's active take, or a file inside the project
     (or the workspace's Library). Raises ``InvalidInput`` saying what is missing."""
     from studio.project.project import Project
+    from studio.workspace import workspace_of
 
+    root = project_root.resolve()
     if source.origin == "take":
         take = Project(project_root).active_take(scene=source.scene, shot=source.shot)
         if take is None:
@@ -163,9 +165,12 @@ def locate_media(project_root: Path, source: MediaSource) -> LocatedMedia:
                 f"{source.description} feeds this shot's {source.socket!r} input but has no "
                 "take yet: generate it first"
             )
+        if not take.path.resolve().is_relative_to(root):  # a symlink planted in a clone
+            raise InvalidInput(f"{source.description}: its take {take.name} is a link out of "
+                               "the project; remove it and generate again")  # fmt: skip
         return LocatedMedia(source=source, path=take.path, reference=take.name)
-    root = project_root.resolve()
-    roots = (root, (root.parent.parent / "Library").resolve())
+    workspace = workspace_of(root)
+    roots = (root,) if workspace is None else (root, (workspace / "Library").resolve())
     given = Path(source.path).expanduser()
     full = (given if given.is_absolute() else root / given).resolve()
     if not _inside(full, roots):

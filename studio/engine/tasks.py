@@ -29,7 +29,7 @@ from studio.engine.inputs import (
     pipeline_inputs,
     resolve_shot,
 )
-from studio.errors import StudioError
+from studio.errors import GitError, StudioError
 from studio.pipelines import InputInvalid, get_pipeline
 from studio.project.project import Project
 from studio.project.takes import Take
@@ -38,6 +38,7 @@ from studio.runner.base import create_job, default_runner
 from studio.runner.contract import ErrorCode, Event, ProgressEvent
 
 CANCEL_POLL_S: Final = 0.2
+WORKDIR_PREFIX: Final = "studio-job-"
 
 
 def task_key(job_id: str) -> str:
@@ -123,12 +124,21 @@ def _fail(publish: Publisher, code: str, message: str) -> dict[str, Any]:
 
 
 def job_workdir(job_id: str) -> Path:
-    """The job's private scratch folder on this machine, emptied first: an attempt killed
-    with its worker leaves its folder behind, and the retry clears it."""
-    workdir = Path(tempfile.gettempdir()) / "studio-jobs" / job_id
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    return workdir
+    """A fresh private scratch folder for this attempt (``mkdtemp``: mode 0700, owned by
+    this user, an unpredictable name). Folders an earlier attempt of the same job left here
+    (killed with its worker) are removed first."""
+    scratch = Path(tempfile.gettempdir())
+    for stale in scratch.glob(f"{WORKDIR_PREFIX}{job_id}-*"):
+        with contextlib.suppress(OSError):  # another user's, or already gone
+            if stale.is_dir() and not stale.is_symlink() and stale.owner() == _user():
+                shutil.rmtree(stale)
+    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{job_id}-"))
+
+
+def _user() -> str:
+    import getpass
+
+    return getpass.getuser()
 
 
 def execute_shot_node(
@@ -153,16 +163,22 @@ def execute_shot_node(
     workdir = job_workdir(job_id)
     try:
         if attempt.exists() and (done := _recover(Project(root), graph, node_id, job_id)):
-            return _succeed(publish, root, done)
-        attempt.parent.mkdir(parents=True, exist_ok=True)
-        attempt.touch()
-        return _execute(publish, watch, root, workdir, graph, pipeline_id, quality, seed)
+            outcome = _succeed(publish, root, done)
+        else:
+            attempt.parent.mkdir(parents=True, exist_ok=True)
+            attempt.touch()
+            outcome = _execute(publish, watch, root, workdir, graph, pipeline_id, quality, seed)
+    except GitError:
+        raise  # may be transient (a lock, a full disk being cleared): Dask's retries apply
     except StudioError as exc:  # deterministic: a retry would fail the same way
-        return _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
+        outcome = _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
     finally:
         watch.close()
         shutil.rmtree(workdir, ignore_errors=True)
-        attempt.unlink(missing_ok=True)
+    # Only an attempt that reached an outcome clears its marker: after an exception (even
+    # past the commit) the retry must look for what this attempt left.
+    attempt.unlink(missing_ok=True)
+    return outcome
 
 
 def _recover(project: Project, graph: dict[str, Any], node_id: str, job_id: str) -> Take | None:

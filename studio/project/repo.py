@@ -11,9 +11,11 @@ import os
 import platform
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from filelock import FileLock
 
@@ -190,6 +192,10 @@ def _clean_message(message: str) -> str:
     return "".join(c if c in "\n\t" or c >= " " else " " for c in message).strip() or "studio"
 
 
+INDEX_LOCK_RETRIES: Final = 5
+INDEX_LOCK_WAIT_S: Final = 0.2
+
+
 def commit_paths(
     repo: Path, paths: Sequence[Path], *, message: str, force_add: Sequence[Path] = ()
 ) -> str:
@@ -198,12 +204,21 @@ def commit_paths(
     rel = [str(p.relative_to(repo)) for p in paths]
     forced = [str(p.relative_to(repo)) for p in force_add]
     with commit_lock(repo):
-        if rel:
-            git(repo, "add", "--", *rel)
-        if forced:
-            git(repo, "add", "--force", "--", *forced)
-        git(repo, "commit", "--quiet", "-m", _clean_message(message), "--", *rel, *forced)
-        return git(repo, "rev-parse", "HEAD").strip()
+        for attempt in range(INDEX_LOCK_RETRIES + 1):
+            try:
+                if rel:
+                    git(repo, "add", "--", *rel)
+                if forced:
+                    git(repo, "add", "--force", "--", *forced)
+                git(repo, "commit", "--quiet", "-m", _clean_message(message), "--", *rel, *forced)
+                return git(repo, "rev-parse", "HEAD").strip()
+            except GitError as exc:
+                # Another git (the user's `git status`, an IDE) briefly holds the index: wait,
+                # rather than throw away a finished take. Anything else is not transient.
+                if "index.lock" not in exc.stderr or attempt == INDEX_LOCK_RETRIES:
+                    raise
+                time.sleep(INDEX_LOCK_WAIT_S * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def require_lfs_for(repo: Path, binaries: Sequence[Path]) -> None:

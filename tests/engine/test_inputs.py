@@ -130,3 +130,26 @@ def test_media_become_absolute_paths_among_the_pipeline_values():
     media = assign_media(i2v, [located("image", "still.png")])
     values = pipeline_inputs(i2v, shot, seed=3, aspect_ratio="16:9", media=media)
     assert values == {"image": "/p/still.png"}  # i2v-draft takes neither prompt nor seed
+
+
+def test_a_take_that_links_out_of_the_project_is_refused(project: Project, tmp_path: Path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG not yours")
+    take = project.new_take(scene=1, shot=20, ext="png", prompt="a", seed=1)
+    take.path.unlink()
+    take.path.symlink_to(secret)  # what a cloned repository could carry
+    source = MediaSource(socket="image", node_id="a", description="Shot SHOT-020 (scene 1)",
+                         origin="take", scene=1, shot=20)  # fmt: skip
+    with pytest.raises(InvalidInput, match="a link out of the project"):
+        locate_media(project.path, source)
+
+
+def test_without_a_workspace_only_the_project_counts(tmp_path: Path, project: Project):
+    """A project outside any workspace: no "Library" two folders up is trusted."""
+    (project.path.parent.parent / "workspace.json").unlink()
+    library = project.path.parent.parent / "Library/Stock_Media/logo.png"
+    library.write_bytes(b"png")
+    source = MediaSource(socket="image", node_id="a", description="Asset", origin="file",
+                         path=str(library))  # fmt: skip
+    with pytest.raises(InvalidInput, match="outside the project"):
+        locate_media(project.path, source)

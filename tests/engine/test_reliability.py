@@ -189,11 +189,11 @@ def test_a_worker_killed_mid_job_is_retried_on_the_other_worker(
     assert git_out(project.path, "status", "--porcelain") == ""
     # The killed attempt's pipeline process saw its stdin close and stopped: no orphan.
     deadline = time.monotonic() + 10
-    while orphans := processes_mentioning(f"studio-jobs/{job.id}/"):
+    while orphans := processes_mentioning(f"studio-job-{job.id}-"):
         assert time.monotonic() < deadline, f"orphan pipeline processes {orphans}"
         time.sleep(0.2)
     # The retry cleared the killed attempt's scratch folder, and its own.
-    assert not (pipeline_dirs.parent / "tmp/studio-jobs" / job.id).exists()
+    assert not list((pipeline_dirs.parent / "tmp").glob(f"studio-job-{job.id}-*"))
     assert not job_log.attempt_marker(project.path, job.id).exists()
     sequence = [m["event"] for m in job.events]
     assert sequence.count("server:task_success") == 1 and "server:task_failed" not in sequence
@@ -321,3 +321,23 @@ def test_a_retry_commits_the_complete_take_its_dead_attempt_wrote(
     assert f"{SHOT_DIR}/{take.name}" in repo.lfs_files(project.path)
     [success] = [e for e in job_log.read(project.path) if e["job_id"] == "job-b"]
     assert success["event"] == "server:task_success"
+
+
+def test_an_attempt_that_fails_after_its_commit_is_recovered_not_repeated(
+    project: Project, pipeline_dirs: Path
+):
+    """An exception after the commit (here: the thumbnail cannot be written) makes Dask retry;
+    the retry finds the committed take instead of generating a second one."""
+    pipeline = derive(builtin_pipelines_dir() / "t2i-draft", pipeline_dirs, "t2i-tiny", width=128)
+    node_id = add_shot(project, pipeline)
+    thumbnails = project.path / "05_Cache/thumbnails"
+    shutil.rmtree(thumbnails)
+    thumbnails.write_text("not a folder")  # the thumbnail write fails after the commit
+    with pytest.raises(OSError):
+        run_again(project, node_id, pipeline, "job-d")
+    assert job_log.attempt_marker(project.path, "job-d").exists()  # kept for the retry
+    thumbnails.unlink()
+    result = run_again(project, node_id, pipeline, "job-d")
+    assert result["ok"] and result["name"] == "SHOT-010_v01_take01.png"
+    assert_only_complete_takes(project, 1)
+    assert git_out(project.path, "status", "--porcelain", "--", SHOT_DIR) == ""
