@@ -275,8 +275,15 @@ def media_file(state: StudioState, project_id: str, relative: str) -> Path:
         raise HTTPProblem(403, f"media path {relative!r} is not a plain path inside the project")
     missing = HTTPProblem(404, f"no media file {relative!r} in project {project_id!r}")
     try:
-        roots = [(project.path / root).resolve() for root in MEDIA_ROOTS]
-        candidate = (project.path / pure).resolve()
+        base = project.path.resolve()
+        # A media folder that is itself a symlink out of the project (a cloned project with
+        # ``03_Renders -> /home/user``) serves nothing.
+        roots = [
+            root
+            for root in ((base / name).resolve() for name in MEDIA_ROOTS)
+            if root.is_relative_to(base) and root != base
+        ]
+        candidate = (base / pure).resolve()
         if not any(candidate.is_relative_to(root) and candidate != root for root in roots):
             raise HTTPProblem(
                 403,

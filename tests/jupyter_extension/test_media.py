@@ -132,3 +132,26 @@ async def test_serves_byte_ranges(jp_fetch, with_take: Project):
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch(media(TAKE), headers={"Range": f"bytes={len(data)}-"})
     assert caught.value.code == 416
+
+
+@pytest.mark.parametrize("folder", ["03_Renders", "05_Cache/thumbnails", "05_Cache"])
+async def test_a_media_folder_symlinked_out_of_the_project_serves_nothing(
+    raw_get, film: Project, tmp_path, folder
+):
+    # A cloned project whose media folder is a link to somewhere else (e.g. the home folder).
+    home = tmp_path / "home"
+    (home / "thumbnails").mkdir(parents=True)
+    (home / "secret.txt").write_bytes(b"TOP-SECRET-BYTES")
+    (home / "thumbnails" / "secret.txt").write_bytes(b"TOP-SECRET-BYTES")
+    link = film.path / folder
+    if link.exists():
+        import shutil
+
+        shutil.rmtree(link)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(home)
+    for path in ("03_Renders/secret.txt", "05_Cache/thumbnails/secret.txt",
+                 "05_Cache/thumbnails/thumbnails/secret.txt"):  # fmt: skip
+        status, body, _ = await raw_get(media(path))
+        assert status in (403, 404), (path, status)
+        assert b"TOP-SECRET-BYTES" not in body
