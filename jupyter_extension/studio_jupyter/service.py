@@ -177,21 +177,17 @@ def generate_shot(
             graph.save()
         state.listen(project_id)
         job = state.engine().generate(state.project(project_id), node_id)
-    # Keep the jobs that may still be canceled (and a few finished ones), not every job ever.
-    for old in [j for j in state.jobs.values() if j.done()][:-MAX_FINISHED_JOBS]:
-        state.jobs.pop(old.id, None)
-    state.jobs[job.id] = job
+    state.remember_job(job, keep_finished=MAX_FINISHED_JOBS)
     return job.id
 
 
 def cancel_node(state: StudioState, project_id: str, *, node_id: str) -> bool:
     """Ask the newest running job of the node to stop; False when there is none."""
-    project = state.project(project_id)
-    for job in reversed(list(state.jobs.values())):
-        if job.node_id == node_id and job.project.path == project.path and not job.done():
-            job.cancel()
-            return True
-    return False
+    job = state.running_job(state.project(project_id), node_id)
+    if job is None:
+        return False
+    job.cancel()
+    return True
 
 
 # --- shots, takes and media ------------------------------------------------------------------

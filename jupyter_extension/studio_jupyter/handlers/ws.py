@@ -58,7 +58,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if not authorized:
             raise web.HTTPError(403)
         try:
-            self.studio.project(project_id)
+            await self.studio.run(self.studio.project, project_id)  # disk: off the loop
         except StudioError as exc:
             raise web.HTTPError(404, exc.message) from None
 
