@@ -11,6 +11,7 @@ from studio.__about__ import __version__
 from studio.documents import read_json
 from studio.engine import jobs as job_log
 from studio.errors import InvalidInput, ManifestError, StudioError
+from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
 from studio.project import repo
 from studio.project.layout import RENDERS_DIR
@@ -108,14 +109,18 @@ def update_node(
     """Set a node's fields and save; returns the saved graph."""
     with state.lock(project_id):
         graph = fresh_graph(state, project_id)
-        _set_fields(graph, node_id, data)
+        _set_fields(state, project_id, graph, node_id, data)
         graph.save()
         return graph.to_json()
 
 
-def _set_fields(graph: Graph, node_id: str, data: dict[str, Any]) -> None:
+def _set_fields(
+    state: StudioState, project_id: str, graph: Graph, node_id: str, data: dict[str, Any]
+) -> None:
+    """The node's fields, as the canvas widget sets them (an ``active_take`` also becomes the
+    shot's active take in its folder)."""
     try:
-        graph.update_node(node_id, **data)
+        update_node_data(graph, node_id, data, project=state.project(project_id))
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
 
@@ -173,7 +178,7 @@ def generate_shot(
         graph = fresh_graph(state, project_id)
         graph.node(node_id)
         if node_data:
-            _set_fields(graph, node_id, node_data)
+            _set_fields(state, project_id, graph, node_id, node_data)
             graph.save()
         state.listen(project_id)
         job = state.engine().generate(state.project(project_id), node_id)
