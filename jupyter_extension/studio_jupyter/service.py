@@ -53,11 +53,14 @@ def summary(state: StudioState, project: Project) -> schemas.ProjectSummary:
 
 
 def list_projects(state: StudioState) -> schemas.ProjectList:
-    return schemas.ProjectList([summary(state, p) for p in state.workspace.projects()])
+    workspace = state.existing_workspace()
+    if workspace is None:  # not a workspace (yet): nothing to list, nothing created
+        return schemas.ProjectList([])
+    return schemas.ProjectList([summary(state, p) for p in workspace.projects()])
 
 
 def create_project(state: StudioState, *, body: schemas.ProjectCreate) -> schemas.ProjectSummary:
-    project = state.workspace.create_project(
+    project = state.create_workspace().create_project(
         body.name,
         description=body.description,
         quality=body.quality,
@@ -305,13 +308,13 @@ def canvas_notebook(state: StudioState, *, project_id: str) -> schemas.NotebookP
     if state.relative_to_root(project.path) is None:
         raise HTTPProblem(
             409,
-            f"the workspace {state.workspace.path} is outside Jupyter's root folder "
+            f"the workspace {state.workspace_path} is outside Jupyter's root folder "
             f"{state.root_dir}, so JupyterLab cannot open a notebook in it",
             hint="start Jupyter with --ServerApp.root_dir at or above the workspace, or unset "
             "STUDIO_WORKSPACE",
         )
     path = ensure_canvas_notebook(
-        workspace=state.workspace.path, project_root=project.path, title=project.title
+        workspace=state.workspace_path, project_root=project.path, title=project.title
     )
     relative = state.relative_to_root(path)
     if relative is None:  # the notebook is a symlink out of root_dir
@@ -335,5 +338,5 @@ def status(state: StudioState) -> schemas.Status:
         ok=lfs.found, version=lfs.version, message=None if lfs.found else lfs_message
     )
     return schemas.Status(
-        version=__version__, workspace=str(state.workspace.path), git=git_check, git_lfs=lfs_check
+        version=__version__, workspace=str(state.workspace_path), git=git_check, git_lfs=lfs_check
     )

@@ -27,7 +27,7 @@ from studio.errors import ProjectNotFound
 from studio.project.layout import MANIFEST_FILE
 from studio.project.naming import is_safe_folder_name
 from studio.project.project import Project
-from studio.workspace import Workspace
+from studio.workspace import PROJECTS_DIR, WORKSPACE_FILE, Workspace
 
 if TYPE_CHECKING:
     from studio.engine import Engine, Job
@@ -93,12 +93,14 @@ class StudioState:
     def __init__(
         self,
         *,
-        workspace: Workspace,
+        workspace: Path,
         root_dir: Path,
         base_url: str,
         log: logging.Logger,
     ) -> None:
-        self.workspace = workspace
+        self.workspace_path = workspace.expanduser().resolve()
+        """The workspace folder. Nothing is created there until the first project is (a
+        server started in $HOME must not scaffold a workspace into it)."""
         self.root_dir = root_dir.expanduser().resolve()
         self.base_url = base_url
         self.log = log
@@ -128,7 +130,7 @@ class StudioState:
     def project(self, project_id: str) -> Project:
         """The project in ``Projects/<project_id>``; ``ProjectNotFound`` for anything else
         (no path separators, no hidden or reserved names, so no traversal)."""
-        folder = self.workspace.projects_path / project_id
+        folder = self.workspace_path / PROJECTS_DIR / project_id
         if not is_safe_folder_name(project_id) or not _is_file(folder / MANIFEST_FILE):
             raise ProjectNotFound(
                 f"no project {project_id!r} in this workspace",
@@ -141,6 +143,18 @@ class StudioState:
         opened = Project(folder)  # reads the manifest: outside the lock
         with self._guard:
             return self._projects.setdefault(project_id, opened)
+
+    def existing_workspace(self) -> Workspace | None:
+        """The workspace when the folder is one already (it has ``workspace.json``), else
+        None: reading never scaffolds one (a ``$HOME/Projects`` of the user's own does not
+        make $HOME a workspace)."""
+        if _is_file(self.workspace_path / WORKSPACE_FILE):
+            return Workspace(self.workspace_path)
+        return None
+
+    def create_workspace(self) -> Workspace:
+        """The workspace, its layout created if missing (for the first new project)."""
+        return Workspace(self.workspace_path)
 
     def lock(self, project_id: str) -> threading.RLock:
         """Serializes the server's edits of one project (REST and WebSocket alike)."""
@@ -164,7 +178,7 @@ class StudioState:
         """Is a scheduler configured (so connecting costs no cluster start)?"""
         from studio.engine.engine import engine_setting
 
-        return bool(engine_setting(self.workspace.path, "scheduler"))
+        return bool(engine_setting(self.workspace_path, "scheduler"))
 
     @property
     def engine_started(self) -> bool:
@@ -180,7 +194,7 @@ class StudioState:
             return engine
         with self._engine_lock:  # start once; never under ``_guard``
             if self._engine is None:
-                self._engine = Engine.for_workspace(self.workspace.path)
+                self._engine = Engine.for_workspace(self.workspace_path)
             return self._engine
 
     def hub(self, project_id: str) -> ProjectHub:

@@ -43,7 +43,7 @@ def state(tmp_path: Path) -> Iterator[StudioState]:
     workspace = Workspace(tmp_path / "ws")
     workspace.create_project("Night Market")
     made = StudioState(
-        workspace=workspace, root_dir=tmp_path, base_url="/", log=logging.getLogger("test")
+        workspace=workspace.path, root_dir=tmp_path, base_url="/", log=logging.getLogger("test")
     )
     yield made
     made.close()
