@@ -15,7 +15,7 @@ from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
 from studio.project import repo
 from studio.project.layout import RENDERS_DIR
-from studio.project.notebook import ensure_canvas_notebook
+from studio.project.notebook import CANVAS_SOURCE, canvas_cell_is_generated, ensure_canvas_notebook
 from studio.project.project import Project
 from studio.project.thumbnails import THUMBNAIL_DIR, make_thumbnail
 from studio_jupyter import schemas
@@ -313,13 +313,13 @@ def canvas_notebook(state: StudioState, *, project_id: str) -> schemas.NotebookP
             hint="start Jupyter with --ServerApp.root_dir at or above the workspace, or unset "
             "STUDIO_WORKSPACE",
         )
-    path = ensure_canvas_notebook(
-        workspace=state.workspace_path, project_root=project.path, title=project.title
-    )
+    path = ensure_canvas_notebook(project_root=project.path, title=project.title)
     relative = state.relative_to_root(path)
     if relative is None:  # the notebook is a symlink out of root_dir
         raise HTTPProblem(409, f"{path} is outside Jupyter's root folder")
-    return schemas.NotebookPath(path=relative)
+    return schemas.NotebookPath(
+        path=relative, trusted_cell=canvas_cell_is_generated(path), canvas_source=CANVAS_SOURCE
+    )
 
 
 def status(state: StudioState) -> schemas.Status:

@@ -88,8 +88,9 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     form.locator("select[name='aspect_ratio']").select_option("9:16")
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
 
-    # the canvas notebook opens, its kernel runs it, the canvas renders
+    # the canvas notebook opens, its kernel runs its canvas cell, the canvas renders
     page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
+    assert page.locator(".jp-NotebookPanel[data-studio-canvas-run='ran']").count() == 1
 
     # on disk: a project with the full PRD Table 1 scaffold, committed, with LFS rules
     [project] = Workspace(lab.root).projects()
@@ -135,6 +136,31 @@ def test_panel_refreshes_and_opens_a_canvas(lab: Lab, page: Any) -> None:
     # selecting a project lists its shots (none yet)
     item.click()
     panel.locator(".studio-shots h3").wait_for(timeout=10_000)
+
+
+def test_an_edited_canvas_notebook_opens_without_running(lab: Lab, page: Any) -> None:
+    """A cloned project's Canvas.ipynb is someone else's code: "Open canvas" runs nothing of
+    it (its canvas cell is not the generated one) and says why."""
+    from studio.project.notebook import canvas_notebook
+
+    project = Workspace(lab.root).create_project("Cloned Film", quality="low")
+    marker = lab.root / "ran.txt"
+    content = canvas_notebook(project_name=project.name, title="Cloned Film")
+    content["cells"][0]["source"] += f"\nopen({str(marker)!r}, 'w').write('ran')"
+    (project.path / "Canvas.ipynb").write_text(json.dumps(content))
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    item = panel.locator(".studio-project[data-project-name='Cloned Film']")
+    item.wait_for(timeout=10_000)
+    item.locator(".studio-open-canvas").click()
+    toast = page.locator(".Toastify__toast:has-text('opened without running')")
+    toast.wait_for(timeout=60_000)
+    assert "Cloned_Film/Canvas.ipynb" in toast.inner_text()
+    page.locator(".jp-NotebookPanel[data-studio-canvas-run='refused']").wait_for(timeout=10_000)
+    page.wait_for_timeout(2_000)
+    assert not marker.exists()
+    assert page.locator(".jp-Notebook .studio-canvas").count() == 0
 
 
 def test_missing_git_lfs_shows_an_actionable_notification(
@@ -190,8 +216,13 @@ def _git_lfs_available() -> bool:
 
 def test_no_notification_when_git_lfs_is_installed(lab: Lab, page: Any) -> None:
     assert _git_lfs_available()
-    open_lab(page, lab)
-    page.wait_for_timeout(3_000)  # the startup check has answered by now
+    # The startup check's answer arrives (so the assertions below can fail), then a moment
+    # for a notification to render.
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/studio/api/v1/status"),
+                              timeout=60_000) as status:  # fmt: skip
+        open_lab(page, lab)
+    assert status.value.ok and status.value.json()["git_lfs"]["ok"]
+    page.wait_for_timeout(1_000)
     assert page.locator(".Toastify__toast:has-text('Git LFS')").count() == 0
     assert page.locator(".Toastify__toast:has-text('did not answer')").count() == 0
 

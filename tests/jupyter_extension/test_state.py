@@ -53,7 +53,7 @@ async def test_a_workspace_inside_root_dir(inside: Workspace, api):
     assert status == 200
     assert [(p["id"], p["path"]) for p in body] == [("Close_By", "films/Projects/Close_By")]
     status, body = await api("POST", "projects", "Close_By", "canvas_notebook")
-    assert (status, body) == (200, {"path": "films/Projects/Close_By/Canvas.ipynb"})
+    assert (status, body["path"]) == (200, "films/Projects/Close_By/Canvas.ipynb")
 
 
 @pytest.fixture
