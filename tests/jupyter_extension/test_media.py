@@ -155,3 +155,22 @@ async def test_a_media_folder_symlinked_out_of_the_project_serves_nothing(
         status, body, _ = await raw_get(media(path))
         assert status in (403, 404), (path, status)
         assert b"TOP-SECRET-BYTES" not in body
+
+
+async def test_a_file_removed_after_the_check_is_404_not_500(
+    raw_get, with_take: Project, monkeypatch
+):
+    """The file is opened once and served from that handle: gone between the path check and
+    the open, it is a 404."""
+    from studio_jupyter import service
+
+    checked = service.media_file
+
+    def check_then_delete(*args, **kwargs):
+        path = checked(*args, **kwargs)
+        path.unlink()
+        return path
+
+    monkeypatch.setattr(service, "media_file", check_then_delete)
+    status, body, content_type = await raw_get(media(TAKE))
+    assert status == 404 and content_type.startswith("application/json"), body
