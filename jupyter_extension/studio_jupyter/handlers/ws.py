@@ -80,6 +80,12 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             except StudioError as exc:
                 self.send_event(make_event("server:notification", level="warning",
                                            message=exc.message))  # fmt: skip
+            except Exception as exc:  # the scheduler gone, a refused connection...: say so
+                self.log.warning("studio: listening to %s's jobs failed", project_id,
+                                 exc_info=True)  # fmt: skip
+                message = f"live job events are unavailable: {exc}"
+                self.send_event(make_event("server:notification", level="warning",
+                                           message=message))  # fmt: skip
 
     def on_close(self) -> None:
         hub = self.studio.hubs.get(self.project_id)
