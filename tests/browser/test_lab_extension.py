@@ -261,3 +261,35 @@ def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_p
         loaded = "img => img.complete && img.naturalWidth > 0"
         page.wait_for_function(loaded, arg=thumb.element_handle(), timeout=10_000)
         assert (thumb.get_attribute("src") or "").startswith("blob:")
+
+
+def test_a_slow_answer_for_an_earlier_shot_does_not_replace_the_chosen_one(
+    lab: Lab, page: Any, make_png: Any
+) -> None:
+    """Choosing shot 10, then shot 20 before 10's takes arrive: the grid is shot 20's."""
+    film = Workspace(lab.root).create_project("Quick Film")
+    for shot in (10, 20):
+        take = film.new_take(scene=1, shot=shot, ext="png", prompt="x")
+        take.write_bytes(make_png(width=32, height=18))
+
+    held: list[Any] = []  # shot 10's request, answered only after shot 20's grid is shown
+    page.route(lambda url: "/Quick_Film/takes/1/10" in url, lambda route: held.append(route))
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    panel.locator(".studio-project[data-project-name='Quick Film']").click()
+    panel.locator(".studio-shot[data-shot='10']").click()
+    panel.locator(".studio-shot[data-shot='20']").click()
+    panel.locator(".studio-take-grid").wait_for(timeout=10_000)
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the shot 10 request was not made"
+    with page.expect_response(lambda r: "/Quick_Film/takes/1/10" in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(1_000)  # shot 10's answer has come (and must have been dropped)
+    assert panel.locator(".studio-take-grid").count() == 1
+    names = [t.get_attribute("data-take") for t in panel.locator(".studio-take").all()]
+    assert names == ["SHOT-020_v01_take01.png"]
+    assert "Shot 20" in panel.locator(".studio-takes h3").inner_text()
