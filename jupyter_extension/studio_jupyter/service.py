@@ -183,7 +183,10 @@ def generate_shot(
         if node_data:
             _set_fields(state, project_id, graph, node_id, node_data)
             graph.save()
-        state.listen(project_id)
+    # Starting the engine (a local cluster) takes seconds: not while holding the project's
+    # lock, which every edit and sync of the project waits for.
+    state.listen(project_id)
+    with state.lock(project_id):
         job = state.engine().generate(state.project(project_id), node_id)
     state.remember_job(job, keep_finished=MAX_FINISHED_JOBS)
     return job.id

@@ -74,9 +74,10 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         # Jobs started elsewhere on the same cluster (a kernel's canvas under `studio lab`)
         # show up too: listen now when that costs no cluster start (a shared scheduler, or
         # the engine already running); else from the first generation on.
-        if self.studio.engine_started or self.studio.shared_scheduler:
+        studio = self.studio
+        if studio.engine_started or await studio.run(lambda: studio.shared_scheduler):  # disk
             try:
-                await self.studio.run(self.studio.listen, project_id)
+                await studio.run(studio.listen, project_id)
             except StudioError as exc:
                 self.send_event(make_event("server:notification", level="warning",
                                            message=exc.message))  # fmt: skip
