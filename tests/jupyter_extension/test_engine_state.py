@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -110,9 +111,14 @@ def test_a_failed_engine_start_leaves_the_hub_unsubscribed(state, monkeypatch):
 
 
 def _lost_job(project: Project, node_id: str = "shot-1") -> None:
-    job_log.append(project.path, job_log.record(
+    """A job a gone cluster (a restarted kernel's) left "generating", an hour ago (older than
+    any grace the engine gives a job that was just submitted)."""
+    line = job_log.record(
         job_id="gone", event="server:node_state_updated", info={"scheduler": "tcp://127.0.0.1:9"},
-        payload={"node_id": node_id, "state": "generating", "task_id": "gone"}))  # fmt: skip
+        payload={"node_id": node_id, "state": "generating", "task_id": "gone"},
+    )  # fmt: skip
+    line["at"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    job_log.append(project.path, line)
 
 
 def test_listening_records_lost_jobs(state, monkeypatch):
