@@ -18,6 +18,15 @@ export const DEFAULT_QUALITY: Quality = 'standard';
 export const ASPECT_RATIOS = ['16:9', '9:16', '1:1', '4:3', '21:9'] as const;
 export const DEFAULT_ASPECT_RATIO = '16:9';
 
+/** `POST projects/{id}/canvas_notebook`. */
+export interface CanvasNotebook {
+  path: string;
+  /** The notebook's `studio-canvas` cell (on disk) is exactly `canvas_source`. */
+  trusted_cell: boolean;
+  /** The generated canvas cell's code: the only code the lab runs without asking. */
+  canvas_source: string;
+}
+
 export interface ToolCheck {
   ok: boolean;
   version?: string | null;
@@ -118,13 +127,15 @@ export class StudioAPI {
     });
   }
 
-  /** The project's canvas notebook (created by the server if absent), relative to root_dir. */
-  async canvasNotebook(projectId: string): Promise<string> {
-    const reply = await this.request<{ path: string }>(
-      this.url('projects', projectId, 'canvas_notebook'),
-      { method: 'POST', body: '{}' }
-    );
-    return reply.path;
+  /**
+   * The project's canvas notebook (created by the server if absent): its path relative to
+   * root_dir, whether its `studio-canvas` cell is the generated code, and that code.
+   */
+  canvasNotebook(projectId: string): Promise<CanvasNotebook> {
+    return this.request<CanvasNotebook>(this.url('projects', projectId, 'canvas_notebook'), {
+      method: 'POST',
+      body: '{}'
+    });
   }
 
   listShots(projectId: string): Promise<Shot[]> {

@@ -58,6 +58,10 @@ export class StudioPanel extends Widget {
   private readonly takeSection: HTMLElement;
   private readonly statusLine: HTMLElement;
   private generation = 0;
+  /** Bumped by every shots render: an older one that resolves late draws nothing. */
+  private shotsGeneration = 0;
+  /** Bumped whenever the take grid's object URLs are revoked (a new grid, or dispose). */
+  private takesGeneration = 0;
 
   constructor(
     private readonly api: StudioAPI,
@@ -181,6 +185,8 @@ export class StudioPanel extends Widget {
 
   private async renderShots(): Promise<void> {
     const projectId = this.selectedProject;
+    const generation = ++this.shotsGeneration;
+    const stale = () => generation !== this.shotsGeneration || this.isDisposed;
     this.takeSection.replaceChildren();
     this.revokeObjectUrls();
     if (!projectId) {
@@ -193,11 +199,13 @@ export class StudioPanel extends Widget {
     try {
       shots = await this.api.listShots(projectId);
     } catch (error) {
-      this.shotSection.append(el('div', 'studio-status', `Could not load shots: ${errorMessage(error)}`));
+      if (!stale()) {
+        this.shotSection.append(el('div', 'studio-status', `Could not load shots: ${errorMessage(error)}`));
+      }
       return;
     }
-    if (projectId !== this.selectedProject) {
-      return;
+    if (stale() || projectId !== this.selectedProject) {
+      return; // another project (or a newer render of this one) owns the section now
     }
     if (!shots.length) {
       this.shotSection.append(el('div', 'studio-status', 'No shots with takes yet.'));
@@ -242,6 +250,8 @@ export class StudioPanel extends Widget {
 
   private async renderTakes(projectId: string, shot: Shot): Promise<void> {
     this.revokeObjectUrls();
+    const generation = this.takesGeneration;
+    const stale = () => generation !== this.takesGeneration || this.isDisposed;
     this.takeSection.replaceChildren(el('h3', '', `Takes — Scene ${shot.scene} · Shot ${shot.shot}`));
     let takes: Take[];
     let active: string | null;
@@ -250,8 +260,13 @@ export class StudioPanel extends Widget {
       takes = reply.takes;
       active = reply.active;
     } catch (error) {
-      this.takeSection.append(el('div', 'studio-status', `Could not load takes: ${errorMessage(error)}`));
+      if (!stale()) {
+        this.takeSection.append(el('div', 'studio-status', `Could not load takes: ${errorMessage(error)}`));
+      }
       return;
+    }
+    if (stale()) {
+      return; // another shot was chosen meanwhile: its grid, not this one
     }
     if (!takes.length) {
       this.takeSection.append(el('div', 'studio-status', 'No takes yet.'));
@@ -280,6 +295,10 @@ export class StudioPanel extends Widget {
       this.api
         .objectUrl(source)
         .then(url => {
+          if (stale()) {
+            URL.revokeObjectURL(url); // its grid is gone: nobody will revoke it later
+            return;
+          }
           this.objectUrls.push(url);
           img.src = url;
         })
@@ -291,6 +310,7 @@ export class StudioPanel extends Widget {
   }
 
   private revokeObjectUrls(): void {
+    this.takesGeneration++;
     for (const url of this.objectUrls) {
       URL.revokeObjectURL(url);
     }

@@ -12,8 +12,12 @@ from typing import Any
 LAB_EXTENSION_NAME = "generative-media-studio"
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "studio_jupyter"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    # An ExtensionApp: module-style extensions get no shutdown hook from jupyter_server, and
+    # the engine (a Dask client, maybe a local cluster) must stop with the server.
+    from studio_jupyter.app import StudioExtension
+
+    return [{"module": "studio_jupyter", "app": StudioExtension}]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -21,6 +25,15 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Register the studio's state and routes on ``serverapp`` (no filesystem writes)."""
     from studio_jupyter.routes import setup_routes
 
     setup_routes(serverapp)
+
+
+def _unload_jupyter_server_extension(serverapp: Any) -> None:
+    """Stop the studio with the server: engine subscriptions, the Dask client (and a local
+    cluster it started), the thread pool. Safe to call twice."""
+    state = serverapp.web_app.settings.get("studio")
+    if state is not None:
+        state.close()

@@ -121,7 +121,6 @@ def setup_routes(serverapp: Any) -> None:
     """Create the studio state (workspace, engine on demand, hubs) and register the
     studio's REST and WebSocket handlers on ``serverapp``'s web app."""
     from studio.pipelines import register_node_types
-    from studio.workspace import Workspace
 
     web_app = serverapp.web_app
     base_url: str = web_app.settings["base_url"]
@@ -129,12 +128,12 @@ def setup_routes(serverapp: Any) -> None:
     # Pipelines add node types: a graph using them must load here as it does in a kernel.
     register_node_types()
     state = StudioState(
-        workspace=Workspace(choose_workspace(root_dir=root_dir)),
+        workspace=choose_workspace(root_dir=root_dir),  # nothing written until a POST
         root_dir=root_dir,
         base_url=base_url,
         log=serverapp.log,
     )
     web_app.settings["studio"] = state
     web_app.add_handlers(".*$", handlers(base_url))
-    serverapp.log.info("studio_jupyter: workspace %s, API at %s%s", state.workspace.path,
+    serverapp.log.info("studio_jupyter: workspace %s, API at %s%s", state.workspace_path,
                        base_url, API_PREFIX)  # fmt: skip

@@ -121,6 +121,13 @@ class TakeList(_Response):
 
 class NotebookPath(_Response):
     path: str = Field(description="the project notebook, relative to Jupyter's root_dir")
+    trusted_cell: bool = Field(
+        description="the notebook's cell tagged studio-canvas is exactly the generated code "
+        "(canvas_source): a UI may run that cell; otherwise it must not run anything"
+    )
+    canvas_source: str = Field(
+        description="the generated canvas cell's code (compare with the cell as opened)"
+    )
 
 
 class ToolCheck(_Response):

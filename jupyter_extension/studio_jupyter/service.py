@@ -11,10 +11,11 @@ from studio.__about__ import __version__
 from studio.documents import read_json
 from studio.engine import jobs as job_log
 from studio.errors import InvalidInput, ManifestError, StudioError
+from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
 from studio.project import repo
 from studio.project.layout import RENDERS_DIR
-from studio.project.notebook import ensure_canvas_notebook
+from studio.project.notebook import CANVAS_SOURCE, canvas_cell_is_generated, ensure_canvas_notebook
 from studio.project.project import Project
 from studio.project.thumbnails import THUMBNAIL_DIR, make_thumbnail
 from studio_jupyter import schemas
@@ -52,11 +53,14 @@ def summary(state: StudioState, project: Project) -> schemas.ProjectSummary:
 
 
 def list_projects(state: StudioState) -> schemas.ProjectList:
-    return schemas.ProjectList([summary(state, p) for p in state.workspace.projects()])
+    workspace = state.existing_workspace()
+    if workspace is None:  # not a workspace (yet): nothing to list, nothing created
+        return schemas.ProjectList([])
+    return schemas.ProjectList([summary(state, p) for p in workspace.projects()])
 
 
 def create_project(state: StudioState, *, body: schemas.ProjectCreate) -> schemas.ProjectSummary:
-    project = state.workspace.create_project(
+    project = state.create_workspace().create_project(
         body.name,
         description=body.description,
         quality=body.quality,
@@ -108,14 +112,18 @@ def update_node(
     """Set a node's fields and save; returns the saved graph."""
     with state.lock(project_id):
         graph = fresh_graph(state, project_id)
-        _set_fields(graph, node_id, data)
+        _set_fields(state, project_id, graph, node_id, data)
         graph.save()
         return graph.to_json()
 
 
-def _set_fields(graph: Graph, node_id: str, data: dict[str, Any]) -> None:
+def _set_fields(
+    state: StudioState, project_id: str, graph: Graph, node_id: str, data: dict[str, Any]
+) -> None:
+    """The node's fields, as the canvas widget sets them (an ``active_take`` also becomes the
+    shot's active take in its folder)."""
     try:
-        graph.update_node(node_id, **data)
+        update_node_data(graph, node_id, data, project=state.project(project_id))
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
 
@@ -173,25 +181,24 @@ def generate_shot(
         graph = fresh_graph(state, project_id)
         graph.node(node_id)
         if node_data:
-            _set_fields(graph, node_id, node_data)
+            _set_fields(state, project_id, graph, node_id, node_data)
             graph.save()
-        state.listen(project_id)
+    # Starting the engine (a local cluster) takes seconds: not while holding the project's
+    # lock, which every edit and sync of the project waits for.
+    state.listen(project_id)
+    with state.lock(project_id):
         job = state.engine().generate(state.project(project_id), node_id)
-    # Keep the jobs that may still be canceled (and a few finished ones), not every job ever.
-    for old in [j for j in state.jobs.values() if j.done()][:-MAX_FINISHED_JOBS]:
-        state.jobs.pop(old.id, None)
-    state.jobs[job.id] = job
+    state.remember_job(job, keep_finished=MAX_FINISHED_JOBS)
     return job.id
 
 
 def cancel_node(state: StudioState, project_id: str, *, node_id: str) -> bool:
     """Ask the newest running job of the node to stop; False when there is none."""
-    project = state.project(project_id)
-    for job in reversed(list(state.jobs.values())):
-        if job.node_id == node_id and job.project.path == project.path and not job.done():
-            job.cancel()
-            return True
-    return False
+    job = state.running_job(state.project(project_id), node_id)
+    if job is None:
+        return False
+    job.cancel()
+    return True
 
 
 # --- shots, takes and media ------------------------------------------------------------------
@@ -275,8 +282,15 @@ def media_file(state: StudioState, project_id: str, relative: str) -> Path:
         raise HTTPProblem(403, f"media path {relative!r} is not a plain path inside the project")
     missing = HTTPProblem(404, f"no media file {relative!r} in project {project_id!r}")
     try:
-        roots = [(project.path / root).resolve() for root in MEDIA_ROOTS]
-        candidate = (project.path / pure).resolve()
+        base = project.path.resolve()
+        # A media folder that is itself a symlink out of the project (a cloned project with
+        # ``03_Renders -> /home/user``) serves nothing.
+        roots = [
+            root
+            for root in ((base / name).resolve() for name in MEDIA_ROOTS)
+            if root.is_relative_to(base) and root != base
+        ]
+        candidate = (base / pure).resolve()
         if not any(candidate.is_relative_to(root) and candidate != root for root in roots):
             raise HTTPProblem(
                 403,
@@ -297,18 +311,18 @@ def canvas_notebook(state: StudioState, *, project_id: str) -> schemas.NotebookP
     if state.relative_to_root(project.path) is None:
         raise HTTPProblem(
             409,
-            f"the workspace {state.workspace.path} is outside Jupyter's root folder "
+            f"the workspace {state.workspace_path} is outside Jupyter's root folder "
             f"{state.root_dir}, so JupyterLab cannot open a notebook in it",
             hint="start Jupyter with --ServerApp.root_dir at or above the workspace, or unset "
             "STUDIO_WORKSPACE",
         )
-    path = ensure_canvas_notebook(
-        workspace=state.workspace.path, project_root=project.path, title=project.title
-    )
+    path = ensure_canvas_notebook(project_root=project.path, title=project.title)
     relative = state.relative_to_root(path)
     if relative is None:  # the notebook is a symlink out of root_dir
         raise HTTPProblem(409, f"{path} is outside Jupyter's root folder")
-    return schemas.NotebookPath(path=relative)
+    return schemas.NotebookPath(
+        path=relative, trusted_cell=canvas_cell_is_generated(path), canvas_source=CANVAS_SOURCE
+    )
 
 
 def status(state: StudioState) -> schemas.Status:
@@ -327,5 +341,5 @@ def status(state: StudioState) -> schemas.Status:
         ok=lfs.found, version=lfs.version, message=None if lfs.found else lfs_message
     )
     return schemas.Status(
-        version=__version__, workspace=str(state.workspace.path), git=git_check, git_lfs=lfs_check
+        version=__version__, workspace=str(state.workspace_path), git=git_check, git_lfs=lfs_check
     )

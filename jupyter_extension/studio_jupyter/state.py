@@ -9,6 +9,7 @@ WebSocket.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -26,7 +27,7 @@ from studio.errors import ProjectNotFound
 from studio.project.layout import MANIFEST_FILE
 from studio.project.naming import is_safe_folder_name
 from studio.project.project import Project
-from studio.workspace import Workspace
+from studio.workspace import PROJECTS_DIR, WORKSPACE_FILE, Workspace
 
 if TYPE_CHECKING:
     from studio.engine import Engine, Job
@@ -92,12 +93,14 @@ class StudioState:
     def __init__(
         self,
         *,
-        workspace: Workspace,
+        workspace: Path,
         root_dir: Path,
         base_url: str,
         log: logging.Logger,
     ) -> None:
-        self.workspace = workspace
+        self.workspace_path = workspace.expanduser().resolve()
+        """The workspace folder. Nothing is created there until the first project is (a
+        server started in $HOME must not scaffold a workspace into it)."""
         self.root_dir = root_dir.expanduser().resolve()
         self.base_url = base_url
         self.log = log
@@ -107,7 +110,14 @@ class StudioState:
         self._projects: dict[str, Project] = {}
         self._locks: dict[str, threading.RLock] = {}
         self._engine: Engine | None = None
+        self.closed = False
+        # Held only for dict lookups (never around disk or network), so taking it on the
+        # Tornado loop costs nothing.
         self._guard = threading.Lock()
+        # Starting the engine (connecting, or starting a local cluster) takes seconds: its own
+        # lock, so nobody waiting for a project or a hub waits for a cluster.
+        self._engine_lock = threading.Lock()
+        self._jobs_lock = threading.Lock()
 
     # --- running core calls off the loop ------------------------------------------------------
 
@@ -120,7 +130,7 @@ class StudioState:
     def project(self, project_id: str) -> Project:
         """The project in ``Projects/<project_id>``; ``ProjectNotFound`` for anything else
         (no path separators, no hidden or reserved names, so no traversal)."""
-        folder = self.workspace.projects_path / project_id
+        folder = self.workspace_path / PROJECTS_DIR / project_id
         if not is_safe_folder_name(project_id) or not _is_file(folder / MANIFEST_FILE):
             raise ProjectNotFound(
                 f"no project {project_id!r} in this workspace",
@@ -128,9 +138,23 @@ class StudioState:
             )
         with self._guard:
             cached = self._projects.get(project_id)
-            if cached is None:
-                cached = self._projects[project_id] = Project(folder)
+        if cached is not None:
             return cached
+        opened = Project(folder)  # reads the manifest: outside the lock
+        with self._guard:
+            return self._projects.setdefault(project_id, opened)
+
+    def existing_workspace(self) -> Workspace | None:
+        """The workspace when the folder is one already (it has ``workspace.json``), else
+        None: reading never scaffolds one (a ``$HOME/Projects`` of the user's own does not
+        make $HOME a workspace)."""
+        if _is_file(self.workspace_path / WORKSPACE_FILE):
+            return Workspace(self.workspace_path)
+        return None
+
+    def create_workspace(self) -> Workspace:
+        """The workspace, its layout created if missing (for the first new project)."""
+        return Workspace(self.workspace_path)
 
     def lock(self, project_id: str) -> threading.RLock:
         """Serializes the server's edits of one project (REST and WebSocket alike)."""
@@ -154,7 +178,7 @@ class StudioState:
         """Is a scheduler configured (so connecting costs no cluster start)?"""
         from studio.engine.engine import engine_setting
 
-        return bool(engine_setting(self.workspace.path, "scheduler"))
+        return bool(engine_setting(self.workspace_path, "scheduler"))
 
     @property
     def engine_started(self) -> bool:
@@ -165,9 +189,12 @@ class StudioState:
         scheduler, or a local cluster). Blocking: call it through :meth:`run`."""
         from studio.engine import Engine
 
-        with self._guard:
+        engine = self._engine
+        if engine is not None:
+            return engine
+        with self._engine_lock:  # start once; never under ``_guard``
             if self._engine is None:
-                self._engine = Engine.for_workspace(self.workspace.path)
+                self._engine = Engine.for_workspace(self.workspace_path)
             return self._engine
 
     def hub(self, project_id: str) -> ProjectHub:
@@ -176,21 +203,62 @@ class StudioState:
 
     def listen(self, project_id: str) -> None:
         """Relay the engine's events of this project to its hub, once (blocking if the engine
-        is not started yet: only call it when generating or when it is)."""
+        is not started yet: only call it when generating or when it is). Then the project's
+        lost jobs (a restarted kernel's local cluster...) are recorded as failed, so no client
+        sees them generating forever."""
         hub = self.hub(project_id)
         with self._guard:
             if hub.unlisten is not None:
                 return
             hub.unlisten = lambda: None  # claimed; replaced below
-        project = self.project(project_id)
-        hub.unlisten = self.engine().listen(project, hub.broadcast_threadsafe)
+        try:
+            project = self.project(project_id)
+            engine = self.engine()
+            hub.unlisten = engine.listen(project, hub.broadcast_threadsafe)
+        except BaseException:
+            hub.unlisten = None  # not subscribed: the next call tries again
+            raise
+        try:
+            lost = engine.reconcile(project)
+        except Exception:  # the subscription stands; a lost job stays until the next try
+            self.log.warning("studio: reconciling %s's jobs failed", project_id, exc_info=True)
+        else:
+            if lost:
+                self.log.info("studio: %s: %d lost job(s) recorded as failed", project_id,
+                              len(lost))  # fmt: skip
+
+    # --- jobs submitted here ----------------------------------------------------------------------
+
+    def remember_job(self, job: Job, *, keep_finished: int) -> None:
+        """Keep the jobs that may still be canceled (and a few finished ones)."""
+        with self._jobs_lock:
+            finished = [j for j in self.jobs.values() if j.done()]
+            for old in finished[: max(0, len(finished) - keep_finished)]:
+                self.jobs.pop(old.id, None)
+            self.jobs[job.id] = job
+
+    def running_job(self, project: Project, node_id: str) -> Job | None:
+        """The newest job of ``node_id`` in ``project`` that has not finished."""
+        with self._jobs_lock:
+            jobs = list(self.jobs.values())
+        for job in reversed(jobs):
+            if job.node_id == node_id and job.project.path == project.path and not job.done():
+                return job
+        return None
 
     def close(self) -> None:
-        """Stop relaying and close the engine's Dask client (and a local cluster it started)."""
-        for hub in self.hubs.values():
-            if hub.unlisten is not None:
-                hub.unlisten()
-        engine, self._engine = self._engine, None
+        """Stop relaying and close the engine's Dask client (and a local cluster it started).
+        Idempotent (the server's extension shutdown and a test teardown may both call it)."""
+        self.closed = True
+        with self._guard:
+            hubs = list(self.hubs.values())
+        for hub in hubs:
+            unlisten, hub.unlisten = hub.unlisten, None
+            if unlisten is not None:
+                with contextlib.suppress(ValueError):  # already removed
+                    unlisten()
+        with self._engine_lock:
+            engine, self._engine = self._engine, None
         if engine is not None:
             cluster = getattr(engine.client, "cluster", None)
             engine.client.close()  # type: ignore[no-untyped-call]  # distributed is untyped

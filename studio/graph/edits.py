@@ -1,12 +1,18 @@
-"""The canvas' structural client events (add, move, remove, connect) applied to a Graph: one
-place for the widget's comm and the server's WebSocket."""
+"""The canvas' client edits applied to a Graph (structural: add, move, remove, connect; and
+``client:update_node_data``, which may also choose a shot's active take): one place for the
+widget's comm and the server's WebSocket."""
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
+from studio.errors import InvalidInput, TakeError
 from studio.events import AddNode, Connect, MoveNodes, RemoveElements
 from studio.graph.graph import Graph
+
+if TYPE_CHECKING:
+    from studio.project.project import Project
+    from studio.project.takes import Take
 
 StructuralEdit = AddNode | MoveNodes | RemoveElements | Connect
 
@@ -34,3 +40,39 @@ def apply_structural_edit(graph: Graph, payload: StructuralEdit) -> None:
             payload.source, payload.source_handle, payload.target, payload.target_handle,
             id=payload.id,
         )  # fmt: skip
+
+
+def update_node_data(
+    graph: Graph, node_id: str, data: dict[str, Any], *, project: Project | None
+) -> Take | None:
+    """``client:update_node_data``: set the node's fields. When ``data`` names an
+    ``active_take`` and the graph is a project's, that take (a ready take of the node's shot)
+    also becomes the shot's active take, persisted in the shot folder (what
+    ``project.active_take`` and every client's ``full_sync`` report). Everything is checked
+    before anything changes. Returns the take made active, if any."""
+    take = None
+    name = data.get("active_take")
+    if project is not None and name:
+        take = _shot_take(project, {**graph.node(node_id).data, **data}, name)
+    graph.update_node(node_id, **data)
+    if project is not None and take is not None:
+        project.set_active_take(take)
+    return take
+
+
+def _shot_take(project: Project, data: dict[str, Any], name: Any) -> Take:
+    from studio.project import repo
+
+    try:
+        scene, shot = int(data["scene"]), int(data["shot"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("only a Shot node with a scene and shot number has takes") from None
+    for take in project.takes(scene=scene, shot=shot):
+        if take.name == name:
+            if not take.ready:
+                raise TakeError(
+                    f"{take.name} has not been written yet; only a ready take can be active"
+                )
+            repo.require_git_and_lfs()  # set_active_take needs them: fail before any change
+            return take
+    raise TakeError(f"{name} is not a take of scene {scene}, shot {shot}")

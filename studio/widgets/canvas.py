@@ -30,7 +30,7 @@ from studio.events import (
     make_event,
     parse_event,
 )
-from studio.graph.edits import apply_structural_edit, is_structural_edit
+from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
 from studio.graph.graph import Graph, GraphChange
 from studio.graph.registry import NodeTypeRegistry, registry
 from studio.graph.sockets import compatibility_table
@@ -246,9 +246,8 @@ class Canvas(anywidget.AnyWidget):
     def _dispatch(self, name: str, payload: Any) -> None:
         graph = self._graph
         if isinstance(payload, UpdateNodeData):
-            graph.update_node(payload.node_id, **payload.data)
-            if "active_take" in payload.data:
-                self._activate_take(payload.node_id, payload.data["active_take"])
+            if update_node_data(graph, payload.node_id, payload.data, project=self._project):
+                self._refresh_takes(payload.node_id)
         elif is_structural_edit(payload):
             apply_structural_edit(graph, payload)
         elif isinstance(payload, StartGeneration):
@@ -279,17 +278,6 @@ class Canvas(anywidget.AnyWidget):
             graph.redo()
         else:
             raise StudioError(f"the canvas does not handle {name}")
-
-    def _activate_take(self, node_id: str, take_name: Any) -> None:
-        if self._project is None or not take_name:
-            return
-        data = self._graph.node(node_id).data
-        for take in self._project.takes(scene=data["scene"], shot=data["shot"]):
-            if take.name == take_name:
-                self._project.set_active_take(take)
-                self._refresh_takes(node_id)
-                return
-        raise StudioError(f"{take_name} is not a take of this shot")
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:

@@ -88,8 +88,9 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     form.locator("select[name='aspect_ratio']").select_option("9:16")
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
 
-    # the canvas notebook opens, its kernel runs it, the canvas renders
+    # the canvas notebook opens, its kernel runs its canvas cell, the canvas renders
     page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
+    assert page.locator(".jp-NotebookPanel[data-studio-canvas-run='ran']").count() == 1
 
     # on disk: a project with the full PRD Table 1 scaffold, committed, with LFS rules
     [project] = Workspace(lab.root).projects()
@@ -135,6 +136,31 @@ def test_panel_refreshes_and_opens_a_canvas(lab: Lab, page: Any) -> None:
     # selecting a project lists its shots (none yet)
     item.click()
     panel.locator(".studio-shots h3").wait_for(timeout=10_000)
+
+
+def test_an_edited_canvas_notebook_opens_without_running(lab: Lab, page: Any) -> None:
+    """A cloned project's Canvas.ipynb is someone else's code: "Open canvas" runs nothing of
+    it (its canvas cell is not the generated one) and says why."""
+    from studio.project.notebook import canvas_notebook
+
+    project = Workspace(lab.root).create_project("Cloned Film", quality="low")
+    marker = lab.root / "ran.txt"
+    content = canvas_notebook(project_name=project.name, title="Cloned Film")
+    content["cells"][0]["source"] += f"\nopen({str(marker)!r}, 'w').write('ran')"
+    (project.path / "Canvas.ipynb").write_text(json.dumps(content))
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    item = panel.locator(".studio-project[data-project-name='Cloned Film']")
+    item.wait_for(timeout=10_000)
+    item.locator(".studio-open-canvas").click()
+    toast = page.locator(".Toastify__toast:has-text('opened without running')")
+    toast.wait_for(timeout=60_000)
+    assert "Cloned_Film/Canvas.ipynb" in toast.inner_text()
+    page.locator(".jp-NotebookPanel[data-studio-canvas-run='refused']").wait_for(timeout=10_000)
+    page.wait_for_timeout(2_000)
+    assert not marker.exists()
+    assert page.locator(".jp-Notebook .studio-canvas").count() == 0
 
 
 def test_missing_git_lfs_shows_an_actionable_notification(
@@ -190,8 +216,13 @@ def _git_lfs_available() -> bool:
 
 def test_no_notification_when_git_lfs_is_installed(lab: Lab, page: Any) -> None:
     assert _git_lfs_available()
-    open_lab(page, lab)
-    page.wait_for_timeout(3_000)  # the startup check has answered by now
+    # The startup check's answer arrives (so the assertions below can fail), then a moment
+    # for a notification to render.
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/studio/api/v1/status"),
+                              timeout=60_000) as status:  # fmt: skip
+        open_lab(page, lab)
+    assert status.value.ok and status.value.json()["git_lfs"]["ok"]
+    page.wait_for_timeout(1_000)
     assert page.locator(".Toastify__toast:has-text('Git LFS')").count() == 0
     assert page.locator(".Toastify__toast:has-text('did not answer')").count() == 0
 
@@ -230,3 +261,35 @@ def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_p
         loaded = "img => img.complete && img.naturalWidth > 0"
         page.wait_for_function(loaded, arg=thumb.element_handle(), timeout=10_000)
         assert (thumb.get_attribute("src") or "").startswith("blob:")
+
+
+def test_a_slow_answer_for_an_earlier_shot_does_not_replace_the_chosen_one(
+    lab: Lab, page: Any, make_png: Any
+) -> None:
+    """Choosing shot 10, then shot 20 before 10's takes arrive: the grid is shot 20's."""
+    film = Workspace(lab.root).create_project("Quick Film")
+    for shot in (10, 20):
+        take = film.new_take(scene=1, shot=shot, ext="png", prompt="x")
+        take.write_bytes(make_png(width=32, height=18))
+
+    held: list[Any] = []  # shot 10's request, answered only after shot 20's grid is shown
+    page.route(lambda url: "/Quick_Film/takes/1/10" in url, lambda route: held.append(route))
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    panel.locator(".studio-project[data-project-name='Quick Film']").click()
+    panel.locator(".studio-shot[data-shot='10']").click()
+    panel.locator(".studio-shot[data-shot='20']").click()
+    panel.locator(".studio-take-grid").wait_for(timeout=10_000)
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the shot 10 request was not made"
+    with page.expect_response(lambda r: "/Quick_Film/takes/1/10" in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(1_000)  # shot 10's answer has come (and must have been dropped)
+    assert panel.locator(".studio-take-grid").count() == 1
+    names = [t.get_attribute("data-take") for t in panel.locator(".studio-take").all()]
+    assert names == ["SHOT-020_v01_take01.png"]
+    assert "Shot 20" in panel.locator(".studio-takes h3").inner_text()

@@ -73,3 +73,39 @@ async def test_websocket_to_an_unknown_project_is_404(
             request_timeout=10,
         )  # fmt: skip
     assert caught.value.code == 404
+
+
+def _cookies(response, jar: dict[str, str]) -> dict[str, str]:
+    for header in response.headers.get_list("Set-Cookie"):
+        name, _, rest = header.partition("=")
+        jar[name] = rest.split(";", 1)[0]
+    return jar
+
+
+async def test_a_cookie_post_needs_the_xsrf_token(
+    http_server_client, jp_base_url, jp_serverapp, studio_server, ws_root
+):
+    """A browser's cookie alone cannot POST (a cross-site form could send it): Jupyter's
+    XSRF check refuses it with 403, and with the token (as the lab sends it) it works."""
+    token = jp_serverapp.identity_provider.token
+    # The URL token sets the login cookie, a page the _xsrf cookie: what a browser holds.
+    login = f"{jp_base_url}login?token={token}"
+    response = await http_server_client.fetch(login, follow_redirects=False, raise_error=False)
+    jar = _cookies(response, {})
+    page = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
+    jar = _cookies(page, jar)
+    response = await http_server_client.fetch(f"{jp_base_url}studio/api/v1/status",
+        headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})  # fmt: skip
+    assert response.code == 200  # the cookie authenticates
+    jar = _cookies(response, jar)
+    assert "_xsrf" in jar, jar
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    url = f"{jp_base_url}studio/api/v1/projects"
+    body = json.dumps({"name": "Cross Site"})
+    with pytest.raises(HTTPClientError) as caught:
+        await http_server_client.fetch(url, method="POST", body=body, headers={"Cookie": cookie})
+    assert caught.value.code == 403
+    assert not (ws_root.projects_path / "Cross_Site").exists()
+    response = await http_server_client.fetch(url, method="POST", body=body,
+        headers={"Cookie": cookie, "X-XSRFToken": jar["_xsrf"]})  # fmt: skip
+    assert response.code == 201

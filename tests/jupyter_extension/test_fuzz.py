@@ -5,7 +5,6 @@ and every response must match the description (status codes and bodies)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from typing import Any
 
@@ -25,8 +24,8 @@ from studio import Project
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 30
-"""Per operation, per generation mode and per project choice: bounded so the run takes
-well under a minute on a small machine."""
+"""Per operation, per generation mode and per project choice: bounded, so the run stays short
+(no wall-clock assertion: a shared machine may be slow without anything being wrong)."""
 
 
 def fuzz(schema_url: str, api_url: str, headers: dict[str, str]) -> tuple[list[str], Counter[int]]:
@@ -82,7 +81,6 @@ async def test_no_5xx_and_responses_match_the_description(
     token = jp_serverapp.identity_provider.token
     headers = {"Authorization": f"token {token}"}
     base = http_server_client.get_url(f"{jp_base_url}studio/api/v1")  # the listening server
-    started = time.monotonic()
     # schemathesis is synchronous: run it on a thread so this loop keeps serving it.
     problems, statuses = await asyncio.get_running_loop().run_in_executor(
         None, fuzz, f"{base}/openapi.json", base, headers
@@ -91,4 +89,3 @@ async def test_no_5xx_and_responses_match_the_description(
     print(dict(statuses))
     assert statuses.total() > 150  # it really ran
     assert statuses[200] and statuses[201] and statuses[404] and statuses[422]
-    assert time.monotonic() - started < 60

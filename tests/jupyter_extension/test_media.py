@@ -132,3 +132,45 @@ async def test_serves_byte_ranges(jp_fetch, with_take: Project):
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch(media(TAKE), headers={"Range": f"bytes={len(data)}-"})
     assert caught.value.code == 416
+
+
+@pytest.mark.parametrize("folder", ["03_Renders", "05_Cache/thumbnails", "05_Cache"])
+async def test_a_media_folder_symlinked_out_of_the_project_serves_nothing(
+    raw_get, film: Project, tmp_path, folder
+):
+    # A cloned project whose media folder is a link to somewhere else (e.g. the home folder).
+    home = tmp_path / "home"
+    (home / "thumbnails").mkdir(parents=True)
+    (home / "secret.txt").write_bytes(b"TOP-SECRET-BYTES")
+    (home / "thumbnails" / "secret.txt").write_bytes(b"TOP-SECRET-BYTES")
+    link = film.path / folder
+    if link.exists():
+        import shutil
+
+        shutil.rmtree(link)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(home)
+    for path in ("03_Renders/secret.txt", "05_Cache/thumbnails/secret.txt",
+                 "05_Cache/thumbnails/thumbnails/secret.txt"):  # fmt: skip
+        status, body, _ = await raw_get(media(path))
+        assert status in (403, 404), (path, status)
+        assert b"TOP-SECRET-BYTES" not in body
+
+
+async def test_a_file_removed_after_the_check_is_404_not_500(
+    raw_get, with_take: Project, monkeypatch
+):
+    """The file is opened once and served from that handle: gone between the path check and
+    the open, it is a 404."""
+    from studio_jupyter import service
+
+    checked = service.media_file
+
+    def check_then_delete(*args, **kwargs):
+        path = checked(*args, **kwargs)
+        path.unlink()
+        return path
+
+    monkeypatch.setattr(service, "media_file", check_then_delete)
+    status, body, content_type = await raw_get(media(TAKE))
+    assert status == 404 and content_type.startswith("application/json"), body

@@ -181,15 +181,16 @@ async def test_canvas_notebook_is_created_once_and_never_overwritten(
     api, film: Project, jp_root_dir: Path
 ):
     status, body = await api("POST", "projects", "Night_Market", "canvas_notebook")
-    assert (status, body) == (200, {"path": "Projects/Night_Market/Canvas.ipynb"})
+    assert status == 200 and body["path"] == "Projects/Night_Market/Canvas.ipynb"
+    assert body["trusted_cell"] is True
     notebook = json.loads((jp_root_dir / body["path"]).read_text())
     first = notebook["cells"][0]
-    assert first["cell_type"] == "code"
-    assert "open_project('Night_Market')" in first["source"]
-    assert first["source"].endswith("project.canvas()")
-    (jp_root_dir / body["path"]).write_text("{}")  # the user's own edits
+    assert first["cell_type"] == "code" and first["metadata"]["tags"] == ["studio-canvas"]
+    assert first["source"] == body["canvas_source"]
+    assert "studio.Project('.')" in first["source"] and str(jp_root_dir) not in first["source"]
+    (jp_root_dir / body["path"]).write_text("{}")  # the user's own edits (or a clone's code)
     status, again = await api("POST", "projects", "Night_Market", "canvas_notebook")
-    assert (status, again) == (200, body)
+    assert (status, again) == (200, {**body, "trusted_cell": False})
     assert (jp_root_dir / body["path"]).read_text() == "{}"
     status, _ = await api("POST", "projects", "Nope", "canvas_notebook")
     assert status == 404

@@ -53,4 +53,28 @@ async def test_a_workspace_inside_root_dir(inside: Workspace, api):
     assert status == 200
     assert [(p["id"], p["path"]) for p in body] == [("Close_By", "films/Projects/Close_By")]
     status, body = await api("POST", "projects", "Close_By", "canvas_notebook")
-    assert (status, body) == (200, {"path": "films/Projects/Close_By/Canvas.ipynb"})
+    assert (status, body["path"]) == (200, "films/Projects/Close_By/Canvas.ipynb")
+
+
+@pytest.fixture
+def empty_root(jp_root_dir: Path) -> Path:
+    """A root_dir that is no workspace (a user's home, say), with a Projects/ of its own."""
+    (jp_root_dir / "Projects").mkdir()
+    (jp_root_dir / "notes.txt").write_text("mine")
+    return jp_root_dir
+
+
+async def test_loading_the_extension_writes_nothing(empty_root: Path, api):
+    # (empty_root is made before the server starts: api starts it.)
+    before = [Path("Projects"), Path("notes.txt")]
+    assert sorted(p.relative_to(empty_root) for p in empty_root.rglob("*")) == before
+    assert await api("GET", "projects") == (200, [])
+    status, info = await api("GET", "status")
+    assert status == 200 and info["workspace"] == str(empty_root.resolve())
+    assert (await api("GET", "projects", "Anything"))[0] == 404
+    assert sorted(p.relative_to(empty_root) for p in empty_root.rglob("*")) == before
+    # The first project makes the folder a workspace.
+    status, body = await api("POST", "projects", body={"name": "First"})
+    assert status == 201 and body["path"] == "Projects/First"
+    assert (empty_root / "workspace.json").is_file() and (empty_root / "Library").is_dir()
+    assert [p["id"] for p in (await api("GET", "projects"))[1]] == ["First"]

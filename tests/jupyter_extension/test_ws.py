@@ -141,3 +141,76 @@ async def test_cancel_without_a_running_job_says_so(connect, shot_film: Project)
     await send(ws, "client:cancel_generation", node_id="shot-1")
     error = await receive(ws)
     assert error["payload"]["node_id"] == "shot-1" and "no running" in error["payload"]["message"]
+
+
+async def test_choosing_a_take_sticks(connect, shot_film: Project, make_png):
+    """The widget's take picker over the WebSocket: the shot's active take changes in its
+    folder (as in the canvas widget), so the next sync and ``project.active_take`` agree."""
+    takes = []
+    for color in ((255, 0, 0), (0, 0, 255)):
+        take = shot_film.new_take(scene=1, shot=10, ext="png", prompt="x")
+        take.write_bytes(make_png(color=color))
+        takes.append(take)
+    assert shot_film.active_take(scene=1, shot=10) == takes[1]  # the newest, by default
+    ws = await connect()
+    await send(ws, "client:update_node_data", node_id="shot-1",
+               data={"active_take": takes[0].name})  # fmt: skip
+    message = await receive(ws)
+    assert message["event"] == "server:full_sync"
+    assert message["payload"]["node_status"]["shot-1"]["active_take"] == takes[0].name
+    assert shot_film.active_take(scene=1, shot=10) == takes[0]
+    late = await connect()
+    await send(late, "client:sync_request")
+    status = (await receive(late))["payload"]["node_status"]["shot-1"]
+    assert status["active_take"] == takes[0].name
+    # A name that is not a ready take of the shot: refused, nothing changes.
+    await send(ws, "client:update_node_data", node_id="shot-1",
+               data={"active_take": "SHOT-010_v09_take09.png"})  # fmt: skip
+    refused = await receive(ws)
+    assert (
+        refused["event"] == "server:notification" and "not a take" in refused["payload"]["message"]
+    )
+    assert shot_film.active_take(scene=1, shot=10) == takes[0]
+
+
+async def test_a_failed_sync_after_a_rest_save_does_not_break_the_reply(
+    api, shot_film: Project, monkeypatch, caplog
+):
+    from studio_jupyter import service
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk gone")
+
+    _, loaded = await api("GET", "projects", "Night_Market")
+    monkeypatch.setattr(service, "full_sync", broken)
+    body = {"graph": loaded["graph"], "version": loaded["version"]}
+    status, reply = await api("PUT", "projects", "Night_Market", body=body)
+    assert (status, reply["status"]) == (200, "success")
+    for _ in range(100):  # the sync runs after the reply was sent
+        if "syncing Night_Market after a save failed" in caplog.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "syncing Night_Market after a save failed" in caplog.text
+    assert "Cannot send error response after headers written" not in caplog.text
+
+
+async def test_an_engine_that_cannot_listen_is_a_warning_not_a_dead_socket(
+    connect, jp_serverapp, shot_film: Project
+):
+    class Unreachable:
+        def listen(self, project: Any, listener: Any) -> Any:
+            raise OSError("Timed out trying to connect to tcp://127.0.0.1:9")
+
+    state = jp_serverapp.web_app.settings["studio"]
+    state._engine = Unreachable()
+    try:
+        ws = await connect()
+        warning = await receive(ws)
+        assert warning["event"] == "server:notification"
+        assert warning["payload"]["level"] == "warning"
+        assert "tcp://127.0.0.1:9" in warning["payload"]["message"]
+        assert state.hub("Night_Market").unlisten is None  # tried again by the next client
+        await send(ws, "client:sync_request")
+        assert (await receive(ws))["event"] == "server:full_sync"
+    finally:
+        state._engine = None

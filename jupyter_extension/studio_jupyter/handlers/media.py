@@ -6,12 +6,15 @@ way."""
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
+import stat
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from studio_jupyter import service
 from studio_jupyter.errors import HTTPProblem
@@ -38,10 +41,28 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
-def _read(path: Path, offset: int, length: int) -> bytes:
-    with path.open("rb") as f:
-        f.seek(offset)
-        return f.read(length)
+def _open(path: Path) -> tuple[BinaryIO, int]:
+    """The file, opened once, and its size from the open handle (what is served is what was
+    checked, even if the name is replaced meanwhile). 404 when it is gone or not a file."""
+    missing = HTTPProblem(404, f"no media file {path.name!r}")
+    try:
+        handle = path.open("rb")
+    except OSError:
+        raise missing from None
+    try:
+        info = os.fstat(handle.fileno())
+    except OSError:
+        handle.close()
+        raise missing from None
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        raise missing
+    return handle, info.st_size
+
+
+def _read(handle: BinaryIO, offset: int, length: int) -> bytes:
+    handle.seek(offset)
+    return handle.read(length)
 
 
 class MediaHandler(StudioHandler):
@@ -49,13 +70,21 @@ class MediaHandler(StudioHandler):
     @authorized
     async def get(self, project_id: str, path: str) -> None:
         file = await self.studio.run(service.media_file, self.studio, project_id, path)
-        size = file.stat().st_size
+        handle, size = await self.studio.run(_open, file)
+        try:
+            await self._send(handle, file.name, size)
+        except StreamClosedError:  # the client went away (a video seek, a closed tab)
+            self.log.debug("studio: media client closed %s", self.request.path)
+        finally:
+            handle.close()
+
+    async def _send(self, handle: BinaryIO, name: str, size: int) -> None:
         wanted = byte_range(self.request.headers.get("Range"), size)
         first, last = wanted if wanted is not None else (0, size - 1)
         if wanted is not None:
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {first}-{last}/{size}")
-        kind, _ = mimetypes.guess_type(file.name)
+        kind, _ = mimetypes.guess_type(name)
         self.set_header("Content-Type", kind or "application/octet-stream")
         self.set_header("Content-Length", str(max(0, last - first + 1)))
         self.set_header("Accept-Ranges", "bytes")
@@ -63,7 +92,7 @@ class MediaHandler(StudioHandler):
         self.set_header("Cache-Control", "private, max-age=3600")
         offset = first
         while offset <= last:
-            chunk = await self.studio.run(_read, file, offset, min(CHUNK, last - offset + 1))
+            chunk = await self.studio.run(_read, handle, offset, min(CHUNK, last - offset + 1))
             if not chunk:
                 break
             self.write(chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from studio.events import make_event
 from studio_jupyter import schemas, service
 from studio_jupyter.handlers.base import StudioHandler
 
@@ -36,9 +37,13 @@ class ProjectHandler(StudioHandler):
         body = self.body(schemas.GraphSave)
         result = await self.studio.run(service.save_graph, self.studio, project_id, body=body)
         self.reply(result)
-        # Other clients (WebSockets) get the saved graph.
-        payload = await self.studio.run(service.full_sync, self.studio, project_id)
-        self.studio.hub(project_id).broadcast({"event": "server:full_sync", "payload": payload})
+        # Other clients (WebSockets) get the saved graph. The reply is sent: nothing may raise
+        # from here on (Tornado cannot send an error after finish()).
+        try:
+            payload = await self.studio.run(service.full_sync, self.studio, project_id)
+            self.studio.hub(project_id).broadcast(make_event("server:full_sync", **payload))
+        except Exception:
+            self.log.warning("studio: syncing %s after a save failed", project_id, exc_info=True)
 
 
 class ShotsHandler(StudioHandler):

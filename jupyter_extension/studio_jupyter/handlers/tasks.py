@@ -15,7 +15,7 @@ class GenerateShotHandler(StudioHandler):
     async def post(self) -> None:
         body = self.body(schemas.GenerateShot)
         # Fail fast (404) on an unknown project before the engine is started.
-        self.studio.project(body.project_id)
+        await self.studio.run(self.studio.project, body.project_id)
         task_id = await self.studio.run(
             service.generate_shot,
             self.studio,

@@ -58,7 +58,7 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if not authorized:
             raise web.HTTPError(403)
         try:
-            self.studio.project(project_id)
+            await self.studio.run(self.studio.project, project_id)  # disk: off the loop
         except StudioError as exc:
             raise web.HTTPError(404, exc.message) from None
 
@@ -74,12 +74,19 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         # Jobs started elsewhere on the same cluster (a kernel's canvas under `studio lab`)
         # show up too: listen now when that costs no cluster start (a shared scheduler, or
         # the engine already running); else from the first generation on.
-        if self.studio.engine_started or self.studio.shared_scheduler:
+        studio = self.studio
+        if studio.engine_started or await studio.run(lambda: studio.shared_scheduler):  # disk
             try:
-                await self.studio.run(self.studio.listen, project_id)
+                await studio.run(studio.listen, project_id)
             except StudioError as exc:
                 self.send_event(make_event("server:notification", level="warning",
                                            message=exc.message))  # fmt: skip
+            except Exception as exc:  # the scheduler gone, a refused connection...: say so
+                self.log.warning("studio: listening to %s's jobs failed", project_id,
+                                 exc_info=True)  # fmt: skip
+                message = f"live job events are unavailable: {exc}"
+                self.send_event(make_event("server:notification", level="warning",
+                                           message=message))  # fmt: skip
 
     def on_close(self) -> None:
         hub = self.studio.hubs.get(self.project_id)
