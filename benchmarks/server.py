@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,25 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.timing import median_seconds, report
+from tests.browser.jupyter import free_port, isolated_jupyter_env, wait_until_serving
 
 PROJECTS = 20
 REPEAT = 30
 TOKEN = "studio-bench"  # noqa: S105 - a throwaway server on 127.0.0.1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_server(root: Path, port: int) -> subprocess.Popen[bytes]:
-    home = root.parent / "jupyter-home"
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-    }
+    env = isolated_jupyter_env(root.parent / "jupyter-home")
     env.pop("STUDIO_WORKSPACE", None)  # the server's root_dir is the workspace
     command = [
         sys.executable, "-m", "jupyter_server", f"--ServerApp.root_dir={root}",
@@ -52,22 +40,11 @@ def _start_server(root: Path, port: int) -> subprocess.Popen[bytes]:
         "--ServerApp.allow_root=True",  # CI machines run as root
         "--ServerApp.jpserver_extensions=studio_jupyter=True",
     ]  # fmt: skip
-    log = (root.parent / "server.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            status, _ = _request(port, "GET", "studio/api/v1/status")
-            if status == 200:
-                return process
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(
-                "jupyter server with the studio extension did not start:\n"
-                + (root.parent / "server.log").read_text(errors="replace")[-3000:]
-            )
-        time.sleep(0.3)
+    log = root.parent / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    wait_until_serving(f"http://127.0.0.1:{port}", TOKEN, process, log)
+    return process
 
 
 _connections: dict[int, http.client.HTTPConnection] = {}
@@ -140,7 +117,7 @@ def main() -> None:
                 project.graph.add_node("Shot", prompt=f"shot {n}", scene=1, shot=10 * (n + 1))
             project.graph.save()
         first = workspace.projects()[0].path.name
-        port = _free_port()
+        port = free_port()
         server = _start_server(root, port)
         try:
             assert len(_get(port, "studio/api/v1/projects")) == PROJECTS
