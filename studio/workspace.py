@@ -13,6 +13,7 @@ from studio.config import load_settings
 from studio.documents import create_model, load_model
 from studio.errors import InvalidInput, ManifestError, ProjectNotFound
 from studio.project.layout import MANIFEST_FILE
+from studio.project.manifest import DEFAULT_ASPECT_RATIO, DEFAULT_QUALITY
 from studio.project.naming import is_safe_folder_name
 from studio.project.project import Project
 from studio.project.scaffold import scaffold_project
@@ -119,8 +120,8 @@ class Workspace:
         self,
         title: str,
         description: str = "",
-        quality: Quality = "standard",
-        aspect_ratio: str = "16:9",
+        quality: Quality = DEFAULT_QUALITY,
+        aspect_ratio: str = DEFAULT_ASPECT_RATIO,
     ) -> Project:
         """Scaffold a new project (PRD §2.2). Its folder name comes from the title; an existing
         folder is never reused (``_2``, ``_3``... is appended)."""

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from studio.project.manifest import AspectRatio, Title
+from studio.project.manifest import DEFAULT_ASPECT_RATIO, DEFAULT_QUALITY, AspectRatio, Title
 from studio.quality import Quality
 
 
@@ -26,8 +26,8 @@ class _Response(BaseModel):
 class ProjectCreate(_Request):
     name: Title = Field(description="the project's title; its folder name is derived from it")
     description: str = Field(default="", max_length=10_000)
-    quality: Quality = "standard"
-    aspect_ratio: AspectRatio = "16:9"
+    quality: Quality = DEFAULT_QUALITY
+    aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
 
 
 class GraphSave(_Request):

@@ -24,7 +24,6 @@ from studio_jupyter.state import StudioState
 
 MEDIA_ROOTS = (RENDERS_DIR, THUMBNAIL_DIR)
 """The only folders of a project the media route serves from."""
-MAX_FINISHED_JOBS = 100
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -153,8 +152,7 @@ def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:
 def _takes_view(state: StudioState, project: Project, node: Any) -> dict[str, Any]:
     try:
         scene, shot = int(node.data["scene"]), int(node.data["shot"])
-        takes = project.takes(scene=scene, shot=shot)
-        active = project.active_take(scene=scene, shot=shot)
+        takes, active = project.shot_takes(scene=scene, shot=shot)
     except (StudioError, KeyError, TypeError, ValueError):
         return {"takes": [], "active_take": None}
     thumbnail = make_thumbnail(project.path, active) if active else None
@@ -188,13 +186,14 @@ def generate_shot(
     state.listen(project_id)
     with state.lock(project_id):
         job = state.engine().generate(state.project(project_id), node_id)
-    state.remember_job(job, keep_finished=MAX_FINISHED_JOBS)
     return job.id
 
 
 def cancel_node(state: StudioState, project_id: str, *, node_id: str) -> bool:
     """Ask the newest running job of the node to stop; False when there is none."""
-    job = state.running_job(state.project(project_id), node_id)
+    if not state.engine_started:  # nothing was submitted from here
+        return False
+    job = state.engine().running_job(state.project(project_id), node_id)
     if job is None:
         return False
     job.cancel()
@@ -223,8 +222,8 @@ def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
     shots = []
     for scene, shot in sorted({*project.shots(), *nodes}):
         try:
-            takes = [t for t in project.takes(scene=scene, shot=shot) if t.ready]
-            active = project.active_take(scene=scene, shot=shot)
+            all_takes, active = project.shot_takes(scene=scene, shot=shot)
+            takes = [t for t in all_takes if t.ready]
         except StudioError:  # a node with an out-of-range number: no folder can exist
             takes, active = [], None
         shots.append(
@@ -242,8 +241,7 @@ def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
 def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) -> schemas.TakeList:
     project = state.project(project_id)
     scene_no, shot_no = _number(scene, name="scene"), _number(shot, name="shot")
-    takes = project.takes(scene=scene_no, shot=shot_no)
-    active = project.active_take(scene=scene_no, shot=shot_no)
+    takes, active = project.shot_takes(scene=scene_no, shot=shot_no)
     infos = []
     for take in takes:
         provenance = take.provenance

@@ -30,7 +30,7 @@ from studio.project.project import Project
 from studio.workspace import PROJECTS_DIR, WORKSPACE_FILE, Workspace
 
 if TYPE_CHECKING:
-    from studio.engine import Engine, Job
+    from studio.engine import Engine
 
 T = TypeVar("T")
 API_PREFIX: Final = "studio/api/v1"
@@ -106,7 +106,6 @@ class StudioState:
         self.log = log
         self.executor = ThreadPoolExecutor(EXECUTOR_THREADS, thread_name_prefix="studio")
         self.hubs: dict[str, ProjectHub] = {}
-        self.jobs: dict[str, Job] = {}
         self._projects: dict[str, Project] = {}
         self._locks: dict[str, threading.RLock] = {}
         self._engine: Engine | None = None
@@ -117,7 +116,6 @@ class StudioState:
         # Starting the engine (connecting, or starting a local cluster) takes seconds: its own
         # lock, so nobody waiting for a project or a hub waits for a cluster.
         self._engine_lock = threading.Lock()
-        self._jobs_lock = threading.Lock()
 
     # --- running core calls off the loop ------------------------------------------------------
 
@@ -226,25 +224,6 @@ class StudioState:
             if lost:
                 self.log.info("studio: %s: %d lost job(s) recorded as failed", project_id,
                               len(lost))  # fmt: skip
-
-    # --- jobs submitted here ----------------------------------------------------------------------
-
-    def remember_job(self, job: Job, *, keep_finished: int) -> None:
-        """Keep the jobs that may still be canceled (and a few finished ones)."""
-        with self._jobs_lock:
-            finished = [j for j in self.jobs.values() if j.done()]
-            for old in finished[: max(0, len(finished) - keep_finished)]:
-                self.jobs.pop(old.id, None)
-            self.jobs[job.id] = job
-
-    def running_job(self, project: Project, node_id: str) -> Job | None:
-        """The newest job of ``node_id`` in ``project`` that has not finished."""
-        with self._jobs_lock:
-            jobs = list(self.jobs.values())
-        for job in reversed(jobs):
-            if job.node_id == node_id and job.project.path == project.path and not job.done():
-                return job
-        return None
 
     def close(self) -> None:
         """Stop relaying and close the engine's Dask client (and a local cluster it started).

@@ -42,8 +42,7 @@ def takes(
 ) -> None:
     """List a shot's takes (a scan of its render folder)."""
     opened = Workspace(workspace).open_project(project)
-    shot_takes = opened.takes(scene=scene, shot=shot)
-    active = opened.active_take(scene=scene, shot=shot)
+    shot_takes, active = opened.shot_takes(scene=scene, shot=shot)
     rows = [take_summary(t, project_root=opened.path, active=t == active) for t in shot_takes]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))

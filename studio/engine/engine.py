@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 Listener = Callable[[dict[str, Any]], None]
 DEFAULT_TASK: Final = "generate-image"
 DEFAULT_RETRIES: Final = 1
+KEEP_FINISHED_JOBS: Final = 100
+"""Finished jobs an engine keeps in memory (the job log keeps them all)."""
 LOST_JOB: Final = (
     "the job was lost: the cluster that ran it stopped (for instance with the kernel that "
     "started it); generate again"
@@ -253,7 +255,9 @@ class Engine:
         Returns their ids."""
         topic = project_topic(str(project.uuid))
         return settle_lost_jobs(
-            project, held=self._still_held, publish=lambda line: self._local(topic, project, line)
+            job_log.jobs(project.path),
+            held=self._still_held,
+            publish=lambda line: self._local(topic, project, line),
         )
 
     def _still_held(self, state: job_log.JobState) -> bool:
@@ -276,6 +280,26 @@ class Engine:
                 return scheduler_holds(other, key)
         except (OSError, TimeoutError):
             return True  # cannot tell: leave it to the next look rather than call it lost
+
+    # --- the jobs submitted here ---------------------------------------------------------------
+
+    def _remember(self, job: Job) -> None:
+        """Keep ``job`` (for its events, and to cancel it); drop the oldest finished jobs past
+        ``KEEP_FINISHED_JOBS`` so a long-running server does not grow without bound."""
+        with self._lock:
+            finished = [j for j in self._jobs.values() if j.done()]
+            for old in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS)]:
+                self._jobs.pop(old.id, None)
+            self._jobs[job.id] = job
+
+    def running_job(self, project: Project, node_id: str) -> Job | None:
+        """The newest job submitted here for ``node_id`` of ``project`` that has not finished."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in reversed(jobs):
+            if job.node_id == node_id and job.project.path == project.path and not job.done():
+                return job
+        return None
 
     # --- generating -------------------------------------------------------------------------
 
@@ -323,7 +347,7 @@ class Engine:
             decision=decision,
             seed=seed,
         )
-        self._jobs[job.id] = job
+        self._remember(job)
         info = {
             "pipeline": decision.pipeline,
             "quality": decision.quality,
@@ -423,10 +447,8 @@ class Engine:
             self.generate_from_canvas(canvas, project, node_id)
 
         def on_cancel(node_id: str) -> None:
-            for job in reversed(list(self._jobs.values())):
-                if job.node_id == node_id and job.project.path == project.path:
-                    job.cancel()
-                    return
+            if (job := self.running_job(project, node_id)) is not None:
+                job.cancel()
 
         canvas.on_generate(on_generate)
         canvas.on_cancel(on_cancel)
@@ -440,18 +462,18 @@ class Engine:
 
 
 def settle_lost_jobs(
-    project: Project,
+    states: Iterable[job_log.JobState],
     *,
     held: Callable[[job_log.JobState], bool],
     publish: Callable[[dict[str, Any]], None],
 ) -> list[str]:
-    """Record as failed (``publish`` a task_failed line) every unfinished job of the log that
-    ``held`` says no cluster holds; returns their ids. Jobs heard from in the last
-    ``SUBMIT_GRACE_S`` are left alone: "queued" is logged just before the submit reaches the
-    scheduler."""
+    """Record as failed (``publish`` a task_failed line) every unfinished job of ``states``
+    (the job log, folded) that ``held`` says no cluster holds; returns their ids. Jobs heard
+    from in the last ``SUBMIT_GRACE_S`` are left alone: "queued" is logged just before the
+    submit reaches the scheduler."""
     now = datetime.now(UTC)
     lost = []
-    for state in job_log.jobs(project.path):
+    for state in states:
         if state.finished or _heard_within(state, now, SUBMIT_GRACE_S) or held(state):
             continue
         payload = {"task_id": state.job_id, "node_id": state.node_id, "error": LOST_JOB,
@@ -578,8 +600,9 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
     comes back from the durable job log now; the first click connects the default engine
     (``STUDIO_SCHEDULER`` or a local cluster), attaches it and runs the generation."""
     # Jobs whose cluster no longer answers are dead: say so before showing their status.
-    settle_lost_jobs(
-        project,
+    unfinished = [state for state in job_log.jobs(project.path) if not state.finished]
+    lost = settle_lost_jobs(
+        unfinished,
         held=lambda state: scheduler_reachable(str(state.info.get("scheduler", ""))),
         publish=lambda line: job_log.append(project.path, line),
     )
@@ -599,7 +622,7 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
     canvas.on_generate(first_generate)
     # Follow still-running jobs live when that is cheap (a configured scheduler); never start
     # a local cluster just to look.
-    if _setting(project, "scheduler") and any(not s.finished for s in job_log.jobs(project.path)):
+    if len(lost) < len(unfinished) and _setting(project, "scheduler"):
         try:
             default_engine(project).attach(canvas, project)
         except Exception as exc:  # a notebook cell showing a canvas must not fail over this

@@ -13,6 +13,7 @@ the durable job log (:mod:`studio.engine.jobs`) for whoever asks later.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -130,15 +131,9 @@ def job_workdir(job_id: str) -> Path:
     scratch = Path(tempfile.gettempdir())
     for stale in scratch.glob(f"{WORKDIR_PREFIX}{job_id}-*"):
         with contextlib.suppress(OSError):  # another user's, or already gone
-            if stale.is_dir() and not stale.is_symlink() and stale.owner() == _user():
+            if not stale.is_symlink() and stale.is_dir() and stale.stat().st_uid == os.getuid():
                 shutil.rmtree(stale)
     return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{job_id}-"))
-
-
-def _user() -> str:
-    import getpass
-
-    return getpass.getuser()
 
 
 def execute_shot_node(

@@ -61,18 +61,12 @@ def update_node_data(
 
 
 def _shot_take(project: Project, data: dict[str, Any], name: Any) -> Take:
-    from studio.project import repo
-
     try:
         scene, shot = int(data["scene"]), int(data["shot"])
     except (KeyError, TypeError, ValueError):
         raise InvalidInput("only a Shot node with a scene and shot number has takes") from None
     for take in project.takes(scene=scene, shot=shot):
         if take.name == name:
-            if not take.ready:
-                raise TakeError(
-                    f"{take.name} has not been written yet; only a ready take can be active"
-                )
-            repo.require_git_and_lfs()  # set_active_take needs them: fail before any change
+            project.check_active_take(take)  # fail before the graph changes
             return take
     raise TakeError(f"{name} is not a take of scene {scene}, shot {shot}")

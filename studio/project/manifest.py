@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -21,13 +21,17 @@ Title = Annotated[
 ]
 
 
+DEFAULT_ASPECT_RATIO: Final = "16:9"
+DEFAULT_QUALITY: Final[Quality] = "standard"
+
+
 class ProjectSettings(BaseModel):
     """Project-wide defaults. Unknown keys are kept (a newer studio may have written them)."""
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
-    aspect_ratio: AspectRatio = "16:9"
-    quality: Quality = "standard"
+    aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
+    quality: Quality = DEFAULT_QUALITY
 
 
 class ProjectManifest(BaseModel):

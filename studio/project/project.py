@@ -176,23 +176,31 @@ class Project:
     def active_take(self, *, scene: int, shot: int) -> Take | None:
         """The take chosen with :meth:`set_active_take`; without a choice, the newest ready
         take; None when the shot has no ready take."""
+        return self.shot_takes(scene=scene, shot=shot)[1]
+
+    def shot_takes(self, *, scene: int, shot: int) -> tuple[list[Take], Take | None]:
+        """The shot's takes and its active take, from one scan of its render folder."""
         shot_takes = self.takes(scene=scene, shot=shot)
         chosen = active_take.read_active(self.shot_path(scene=scene, shot=shot))
         for take in shot_takes:
             if take.name == chosen:
-                return take
+                return shot_takes, take
         ready = [take for take in shot_takes if take.ready]
-        return ready[-1] if ready else None
+        return shot_takes, ready[-1] if ready else None
 
     def set_active_take(self, take: Take) -> None:
         """Make ``take`` its shot's active take (persisted in the shot folder)."""
+        self.check_active_take(take)
+        active_take.write_active(take.path.parent, take.name)
+
+    def check_active_take(self, take: Take) -> None:
+        """Raise what :meth:`set_active_take` would, without changing anything."""
         repo.require_git_and_lfs()
         self._check_owned(take)
         if not take.ready:
             raise TakeError(
                 f"{take.name} has not been written yet; only a ready take can be active"
             )
-        active_take.write_active(take.path.parent, take.name)
 
     def commit_takes(self, takes: list[Take], message: str | None = None) -> str:
         """Commit takes (media through LFS, sidecars, the shots' active-take files); returns

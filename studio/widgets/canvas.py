@@ -181,8 +181,7 @@ class Canvas(anywidget.AnyWidget):
         assert self._project is not None
         data = self._graph.node(node_id).data
         try:
-            takes = self._project.takes(scene=data["scene"], shot=data["shot"])
-            active = self._project.active_take(scene=data["scene"], shot=data["shot"])
+            takes, active = self._project.shot_takes(scene=data["scene"], shot=data["shot"])
         except (StudioError, KeyError, TypeError):
             return {"takes": [], "active_take": None, "thumbnail_url": None}
         return {

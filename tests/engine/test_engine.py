@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import CancelledError
+from typing import Any
 
-from studio.engine.engine import crash_message
+from studio.engine import engine as engine_module
+from studio.engine.engine import Engine, crash_message
 from studio.errors import LFSRequired
 
 
@@ -35,3 +38,34 @@ def test_the_scheduler_comes_from_the_environment_else_workspace_json(
     assert _setting(project, "scheduler") == "tcp://team:8786"
     monkeypatch.setenv("STUDIO_SCHEDULER", "tcp://mine:8786")
     assert _setting(project, "scheduler") == "tcp://mine:8786"
+
+
+class FakeJob:
+    def __init__(self, n: int, project: Any) -> None:
+        self.id, self.node_id, self.project = f"job-{n}", f"node-{n % 7}", project
+        self._done = n % 2 == 0
+
+    def done(self) -> bool:
+        return self._done
+
+
+def test_jobs_are_kept_and_searched_from_many_threads(project, monkeypatch):
+    monkeypatch.setattr(engine_module, "KEEP_FINISHED_JOBS", 5)
+    engine = Engine(client=object())  # type: ignore[arg-type]  # the table needs no cluster
+    errors: list[BaseException] = []
+
+    def submit(offset: int) -> None:
+        try:
+            for n in range(offset, offset + 3000):
+                engine._remember(FakeJob(n, project))  # type: ignore[arg-type]
+                engine.running_job(project, "node-3")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(i * 10_000,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sum(job.done() for job in engine._jobs.values()) <= 5

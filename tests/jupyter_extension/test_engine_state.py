@@ -129,36 +129,6 @@ def test_listening_records_lost_jobs(state, monkeypatch):
     assert [(j.job_id, j.state) for j in job_log.jobs(project.path)] == [("gone", "failed")]
 
 
-class FakeJob:
-    def __init__(self, n: int, project: Any) -> None:
-        self.id, self.node_id, self.project = f"job-{n}", f"node-{n % 7}", project
-        self._done = n % 2 == 0
-
-    def done(self) -> bool:
-        return self._done
-
-
-def test_jobs_are_kept_and_searched_from_many_threads(state):
-    project = state.project("Night_Market")
-    errors: list[BaseException] = []
-
-    def submit(offset: int) -> None:
-        try:
-            for n in range(offset, offset + 3000):
-                state.remember_job(FakeJob(n, project), keep_finished=5)
-                state.running_job(project, "node-3")
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=submit, args=(i * 10_000,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    assert sum(job.done() for job in state.jobs.values()) <= 5
-
-
 def test_close_is_idempotent(state, monkeypatch):
     monkeypatch.setattr(Engine, "for_workspace", classmethod(lambda cls, root: fake_engine()))
     client = state.engine().client
