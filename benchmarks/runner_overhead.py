@@ -23,14 +23,14 @@ REPEAT = 10
 def docker_or_none(pipeline: Pipeline) -> DockerRunner | None:
     """A DockerRunner with ``pipeline``'s image built, or None without a daemon."""
     from studio.errors import StudioError
-    from studio.runner.build import build_image
     from studio.runner.docker import docker_client
+    from studio.runner.images import ensure_image
 
     try:
         client = docker_client(timeout=300)
     except StudioError:
         return None
-    build_image(pipeline, client=client, base_image="studio-base:bookworm")
+    ensure_image(pipeline, client=client, on_progress=lambda event: print(event.message))
     return DockerRunner(client=client)
 
 

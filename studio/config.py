@@ -33,8 +33,13 @@ class Settings(BaseSettings):
     runner: Literal["auto", "docker", "process"] = "auto"
     """auto: Docker when a daemon answers, else local processes."""
 
-    base_image: str = "python:3.12-slim"
-    """``BASE_IMAGE`` build argument of pipeline Dockerfiles (tests use a local debootstrap one)."""
+    base_image: str | None = None
+    """``BASE_IMAGE`` build argument of pipeline Dockerfiles. Unset: an image already here
+    (``python:3.12-slim``, else the local ``studio-base:bookworm``), else ``python:3.12-slim``
+    pulled, else ``studio-base:bookworm`` made with debootstrap (machines without a registry)."""
+
+    build_on_demand: bool = True
+    """Build a pipeline's image the first time a job needs it (else fail with a hint)."""
 
     cache_dir: Path = Path.home() / ".cache" / "studio"
     """Staged wheelhouses and other rebuildable files."""

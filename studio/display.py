@@ -81,8 +81,12 @@ def workspace_html(workspace: Workspace) -> str:
         f"<td>{p.manifest.project_settings.quality}</td><td><small>{p.uuid}</small></td></tr>"
         for p in workspace.projects()
     )
+    problems = "".join(
+        f"<li>{html.escape(problem)}</li>" for problem in workspace.quality_map_problems()
+    )
+    warning = f"<div style='color:#b45309'><ul>{problems}</ul></div>" if problems else ""
     return (
         f"<div style='{_STYLE}'><b>Workspace</b> <code>{html.escape(str(workspace.path))}</code>"
         "<table><tr><th>title</th><th>folder</th><th>quality</th><th>uuid</th></tr>"
-        f"{rows}</table></div>"
+        f"{rows}</table>{warning}</div>"
     )

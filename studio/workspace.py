@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,10 @@ from studio.project.naming import is_safe_folder_name
 from studio.project.project import Project
 from studio.project.scaffold import scaffold_project
 from studio.quality import DEFAULT_QUALITY_MAP, Quality, QualityMap, merge_quality_map
+
+logger = logging.getLogger(__name__)
+_reported: dict[Path, tuple[str, ...]] = {}
+"""Quality-map problems already logged, per workspace (see Workspace._report_quality_map)."""
 
 WORKSPACE_FILE: Final = "workspace.json"
 PROJECTS_DIR: Final = "Projects"
@@ -58,6 +64,19 @@ def read_workspace_config(root: Path | None) -> WorkspaceConfig:
     if root is None or not (root / WORKSPACE_FILE).is_file():
         return WorkspaceConfig()
     return load_model(root / WORKSPACE_FILE, WorkspaceConfig)
+
+
+def workspace_quality_map(root: Path | None) -> QualityMap:
+    """PRD Table 4 with the overrides of ``root``'s workspace.json (Table 4 alone for None)."""
+    return merge_quality_map(DEFAULT_QUALITY_MAP, read_workspace_config(root).quality_map)
+
+
+def quality_map_problems_of(root: Path | None) -> list[str]:
+    """A sentence for every cell of the workspace's quality map that names a pipeline which
+    is not installed (a Generate dispatched to such a cell fails at once with it)."""
+    from studio.pipelines import discover, quality_map_problems
+
+    return quality_map_problems(workspace_quality_map(root), installed=discover())
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,7 @@ class Workspace:
         self.path = chosen.expanduser().resolve()
         ensure_workspace(self.path)
         self.config = load_model(self.path / WORKSPACE_FILE, WorkspaceConfig)
+        self._report_quality_map()
 
     @property
     def projects_path(self) -> Path:
@@ -115,6 +135,22 @@ class Workspace:
     def quality_map(self) -> QualityMap:
         """PRD Table 4 with this workspace's overrides applied."""
         return merge_quality_map(DEFAULT_QUALITY_MAP, self.config.quality_map)
+
+    def quality_map_problems(self) -> list[str]:
+        """See :func:`quality_map_problems_of`."""
+        return quality_map_problems_of(self.path)
+
+    def _report_quality_map(self) -> None:
+        """Log the map's problems once per process and workspace (opening is frequent)."""
+        problems = tuple(self.quality_map_problems())
+        if problems and _reported.get(self.path) != problems:
+            _reported[self.path] = problems
+            logger.warning(
+                "%s: %d quality-map cell(s) name no installed pipeline:\n  %s",
+                self.path / WORKSPACE_FILE,
+                len(problems),
+                "\n  ".join(problems),
+            )
 
     def create_project(
         self,
@@ -146,9 +182,10 @@ class Workspace:
                 warnings.warn(f"skipping project: {exc}", stacklevel=2)
         return sorted(found, key=lambda p: (p.title.casefold(), p.name))
 
-    def open_project(self, name_or_uuid: str) -> Project:
-        """Open by folder name, uuid, or exact title (when only one project has it)."""
-        key = name_or_uuid.strip()
+    def open_project(self, name_or_uuid: str | uuid.UUID) -> Project:
+        """Open by folder name, uuid (text or ``uuid.UUID``), or exact title (when only one
+        project has it)."""
+        key = str(name_or_uuid).strip()
         if is_safe_folder_name(key) and (self.projects_path / key / MANIFEST_FILE).is_file():
             return Project(self.projects_path / key)
         candidates = self.projects()

@@ -124,8 +124,6 @@ def require_or_skip(kind: str, reason: str) -> None:
 
 
 # --- Docker (the Function Runner's tests) ---------------------------------------------------
-BASE_IMAGE = "studio-base:bookworm"
-"""Built locally with debootstrap (no registry here); reused across sessions once built."""
 
 
 @pytest.fixture(scope="session")
@@ -142,37 +140,50 @@ def docker_client():
     client.close()
 
 
+def _print_progress(event: Any) -> None:
+    print(event.message, file=sys.stderr)
+
+
 @pytest.fixture(scope="session")
 def base_image(docker_client) -> str:
-    """The local base image, built once (debootstrap minbase + python3) if missing."""
-    import docker.errors
-
+    """The base image of pipeline builds, found or made the way the product does it
+    (``studio.runner.images.ensure_base_image``: present, pulled, or debootstrap)."""
     from studio.errors import StudioError
-    from studio.runner.build import build_base_image
+    from studio.runner.images import ensure_base_image
 
     try:
-        docker_client.images.get(BASE_IMAGE)
-    except docker.errors.ImageNotFound:
-        try:
-            build_base_image(client=docker_client, tag=BASE_IMAGE)
-        except StudioError as exc:
-            require_or_skip("DOCKER", f"cannot build {BASE_IMAGE}: {exc}")
-    return BASE_IMAGE
+        return ensure_base_image(client=docker_client, on_progress=_print_progress)
+    except StudioError as exc:
+        require_or_skip("DOCKER", f"no base image for pipeline builds: {exc}")
+        raise
 
 
 @pytest.fixture(scope="session")
 def build_pipeline_image(docker_client, base_image):
-    """``build(pipeline) -> image id``, each pipeline built once per session."""
+    """``build(pipeline)``: the pipeline's image, built through the product's on-demand path
+    (``ensure_image``) when missing or out of date. Any test that needs an image asks for it
+    here, never relying on an earlier test having built it."""
     from studio.pipelines import Pipeline
-    from studio.runner.build import build_image
+    from studio.runner.images import ensure_image
 
-    built: dict[Path, str] = {}
-
-    def build(pipeline: Pipeline) -> str:
-        if pipeline.folder not in built:
-            built[pipeline.folder] = build_image(
-                pipeline, client=docker_client, base_image=base_image
-            )
-        return built[pipeline.folder]
+    def build(pipeline: Pipeline) -> None:
+        ensure_image(
+            pipeline, client=docker_client, on_progress=_print_progress, base_image=base_image
+        )
 
     return build
+
+
+@pytest.fixture(scope="session")
+def builtin_images(request: pytest.FixtureRequest) -> None:
+    """The built-in pipelines' images, for tests whose generations run in Docker when a daemon
+    answers (the browser's Generate, the engine through the default runner). Without a daemon
+    those tests use local processes, so this needs none."""
+    from studio.pipelines import discover, search_path
+    from studio.runner.docker import docker_available
+
+    if not docker_available():
+        return
+    build = request.getfixturevalue("build_pipeline_image")
+    for pipeline in discover([search_path()[-1]]).values():
+        build(pipeline)

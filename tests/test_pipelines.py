@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,21 @@ from studio.graph.sockets import SocketType
 from studio.pipelines import (
     InputInvalid,
     Manifest,
+    PipelineNotFound,
+    PipelineRef,
     builtin_pipelines_dir,
+    cell_problem,
     discover,
     get_pipeline,
     load_pipeline,
     node_type_for,
     parse_cli_inputs,
+    quality_map_problems,
     register_node_types,
     scaffold,
     validate_inputs,
 )
+from studio.quality import DEFAULT_QUALITY_MAP, PipelineChoice, QualityMap
 
 BUILTINS = {"t2i-draft", "i2v-draft", "sr-lanczos", "restore-ffmpeg"}
 
@@ -179,3 +185,48 @@ def test_scaffold_creates_a_loadable_pipeline(tmp_path: Path):
         scaffold("my-model", parent=tmp_path)
     with pytest.raises(StudioError, match="not a valid pipeline id"):
         scaffold("My Model", parent=tmp_path)
+
+
+# --- references: ``id`` or ``id:tag`` (the tag is the image tag = the manifest version) --------
+
+
+def test_a_reference_is_an_id_with_an_optional_tag():
+    assert PipelineRef.parse("t2i-draft") == PipelineRef("t2i-draft", "latest")
+    assert PipelineRef.parse(" t2i-sd1.5:latest ") == PipelineRef("t2i-sd1.5", "latest")
+    assert PipelineRef.parse("t2i-draft:0.1.0") == PipelineRef("t2i-draft", "0.1.0")
+    assert str(PipelineRef.parse("t2i-draft:latest")) == "t2i-draft"
+    assert str(PipelineRef.parse("t2i-draft:0.1.0")) == "t2i-draft:0.1.0"
+    for bad in ("", "T2I", "a b", "x:", "x:y:z", "x:-1", ":0.1.0"):
+        with pytest.raises(PipelineNotFound, match="is not a pipeline reference"):
+            PipelineRef.parse(bad)
+
+
+def test_latest_means_the_installed_version_and_a_tag_pins_it():
+    draft = get_pipeline("t2i-draft")
+    assert draft.manifest.ref == "t2i-draft:0.1.0"
+    assert draft.manifest.image_name.endswith(":0.1.0")  # the tag of a reference is the image's
+    assert get_pipeline("t2i-draft:latest") == draft == get_pipeline("t2i-draft:0.1.0")
+    with pytest.raises(PipelineNotFound) as caught:
+        get_pipeline("t2i-draft:0.2.0")
+    assert caught.value.message == "no pipeline t2i-draft:0.2.0, but t2i-draft 0.1.0 is installed"
+    with pytest.raises(PipelineNotFound, match=re.escape("t2i-sd1.5, which is not installed")):
+        get_pipeline("t2i-sd1.5:latest")
+
+
+def test_every_cell_of_table_4_names_a_reference_and_is_checked_against_what_is_installed():
+    installed = discover()
+    problems = quality_map_problems(DEFAULT_QUALITY_MAP, installed=installed)
+    assert problems == [
+        f"quality map: {task}/{quality} names {PipelineRef.parse(cell.pipeline)}, which is not "
+        "installed — install it or override the cell in workspace.json"
+        for task, cells in DEFAULT_QUALITY_MAP.items()
+        for quality, cell in cells.items()
+    ]
+    assert cell_problem("generate-image", "low", "t2i-draft:latest", installed=installed) is None
+    assert "not a pipeline reference" in (
+        cell_problem("generate-image", "low", "Bad Name", installed=installed) or ""
+    )
+    overridden: QualityMap = {
+        "generate-image": {"low": PipelineChoice(pipeline="t2i-draft", min_vram_gb=0)}
+    }
+    assert quality_map_problems(overridden, installed=installed) == []

@@ -64,6 +64,7 @@ def test_open_project_by_name_uuid_and_title(workspace: Workspace) -> None:
     assert workspace.open_project("Night_Market").uuid == project.uuid
     assert workspace.open_project(str(project.uuid)).uuid == project.uuid
     assert workspace.open_project(str(project.uuid).upper()).uuid == project.uuid
+    assert workspace.open_project(project.manifest.uuid).uuid == project.uuid  # a uuid.UUID
     assert workspace.open_project("Night Market").uuid == project.uuid
 
 

@@ -26,6 +26,7 @@ def report_readiness(workspace: Path | None) -> bool:
     chosen = workspace or load_settings().workspace
     table.add_row("workspace", "", str(chosen.expanduser().resolve()))
     Console().print(table)
+    report_quality_map(chosen)
     try:
         require_git_and_lfs()
     except ToolMissing as exc:
@@ -33,6 +34,16 @@ def report_readiness(workspace: Path | None) -> bool:
         err_console.print(f"[yellow]{exc.hint}[/]", highlight=False)
         return False
     return py_ok
+
+
+def report_quality_map(workspace: Path) -> None:
+    """Warn about quality-map cells naming pipelines that are not installed (not fatal:
+    other qualities, Pipeline nodes and the CPU drafts still work)."""
+    from studio.workspace import quality_map_problems_of
+
+    root = workspace.expanduser().resolve()
+    for problem in quality_map_problems_of(root if root.is_dir() else None):
+        err_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
 
 
 @app.command()

@@ -22,7 +22,8 @@ console = Console(stderr=True, highlight=False)
 
 @pipeline_app.command("list")
 def list_(json_: JsonOption = False) -> None:
-    """The pipelines found (STUDIO_PIPELINE_DIRS, then the built-ins)."""
+    """The pipelines found (STUDIO_PIPELINE_DIRS, then the built-ins), by reference
+    (``id:version``; the version is the image tag, ``id`` alone means the installed one)."""
     from studio.pipelines import discover
 
     pipelines = discover()
@@ -30,7 +31,12 @@ def list_(json_: JsonOption = False) -> None:
         typer.echo(
             json.dumps(
                 [
-                    {**p.manifest.model_dump(mode="json"), "folder": str(p.folder)}
+                    {
+                        **p.manifest.model_dump(mode="json"),
+                        "ref": p.manifest.ref,
+                        "image_name": p.manifest.image_name,
+                        "folder": str(p.folder),
+                    }
                     for p in pipelines.values()
                 ],
                 indent=2,
@@ -40,7 +46,7 @@ def list_(json_: JsonOption = False) -> None:
     for p in pipelines.values():
         m = p.manifest
         draft = " [draft]" if m.draft else ""
-        typer.echo(f"{m.id:<18} {m.task:<15} {m.mode:<9} {m.title}{draft}")
+        typer.echo(f"{m.ref:<24} {m.task:<15} {m.mode:<9} {m.title}{draft}")
 
 
 @pipeline_app.command()
@@ -70,19 +76,29 @@ def build(
         typer.Option(help="Folder of wheels to install from (air-gapped: no download)."),
     ] = None,
     base_image: Annotated[
-        str | None, typer.Option(help="BASE_IMAGE build argument (default: STUDIO_BASE_IMAGE).")
+        str | None,
+        typer.Option(
+            help="BASE_IMAGE build argument (default: STUDIO_BASE_IMAGE, else found or made)."
+        ),
     ] = None,
 ) -> None:
-    """Build the pipeline's image, without network inside the build."""
+    """Build the pipeline's image, without network inside the build (a Generate builds a
+    missing image by itself; this rebuilds on request, e.g. air-gapped with --wheelhouse)."""
     from studio.pipelines import get_pipeline
     from studio.runner.build import build_image
+    from studio.runner.contract import ProgressEvent
     from studio.runner.docker import docker_client
+    from studio.runner.images import ensure_base_image
+
+    def show(event: ProgressEvent) -> None:
+        console.print(event.message, markup=False)
 
     found = get_pipeline(pipeline)
+    client = docker_client()
     image_id = build_image(
         found,
-        client=docker_client(),
-        base_image=base_image,
+        client=client,
+        base_image=base_image or ensure_base_image(client=client, on_progress=show),
         wheelhouse=wheelhouse,
         on_log=lambda line: console.print(line, markup=False),
     )
@@ -97,7 +113,13 @@ def base_image(
     from studio.runner.build import build_base_image
     from studio.runner.docker import docker_client
 
-    typer.echo(build_base_image(client=docker_client(), tag=tag))
+    typer.echo(
+        build_base_image(
+            client=docker_client(),
+            tag=tag,
+            on_log=lambda line: console.print(line, markup=False),
+        )
+    )
 
 
 @pipeline_app.command()

@@ -13,6 +13,7 @@ a durable "queued" record first, so ``project_jobs()`` knows a job from the mome
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import threading
 import time
@@ -26,13 +27,26 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from studio.config import load_settings
 from studio.engine import jobs as job_log
 from studio.engine.cluster import connect, dashboard_html, worker_vram
-from studio.engine.dispatch import Dispatch, DispatchPolicy, Option, dispatch, ladder_from_map
+from studio.engine.dispatch import (
+    DRAFT_PIPELINES,
+    Dispatch,
+    DispatchPolicy,
+    Option,
+    dispatch,
+    ladder_from_map,
+)
 from studio.engine.inputs import resolve_shot
 from studio.engine.tasks import execute_shot_node, project_topic, task_key
 from studio.errors import StudioError, TakeError
-from studio.pipelines import get_pipeline
+from studio.pipelines import (
+    Pipeline,
+    PipelineNotFound,
+    cell_problem,
+    discover,
+    find_pipeline,
+)
 from studio.project.takes import Take, list_takes
-from studio.quality import DEFAULT_QUALITY_MAP, QUALITIES, Quality, QualityMap
+from studio.quality import QUALITIES, Quality, QualityMap
 from studio.runner.contract import ErrorCode, JobFailed, failure
 
 if TYPE_CHECKING:
@@ -310,16 +324,20 @@ class Engine:
         wanted: Quality = quality or settings.quality
         own_policy = (settings.model_extra or {}).get("dispatch_policy")
         policy: DispatchPolicy = own_policy or _setting(project, "dispatch_policy")
+        installed = discover()
         if shot.pipeline_id is not None:
-            manifest = get_pipeline(shot.pipeline_id).manifest
+            manifest = find_pipeline(shot.pipeline_id, installed=installed).manifest
             task: str = manifest.task
             ladder = {
                 q: Option(shot.pipeline_id, manifest.resources_for(q).vram_gb) for q in QUALITIES
             }
         else:
             task = DEFAULT_TASK
-            ladder = ladder_from_map(_quality_map(project), task=task)
-        return dispatch(
+            quality_map = _quality_map(project)
+            ladder = ladder_from_map(
+                quality_map, task=task, vram_of=_installed_needs(quality_map, installed, task)
+            )
+        decision = dispatch(
             task=task,
             quality=wanted,
             ladder=ladder,
@@ -327,6 +345,16 @@ class Engine:
             policy=policy if policy in ("queue", "fallback") else "fallback",
             autoscaler=load_settings().autoscaler,
         )
+        if shot.pipeline_id is None:
+            # A map cell naming a pipeline that is not installed fails here, in the kernel,
+            # not on a worker after queueing.
+            if decision.pipeline in DRAFT_PIPELINES.values():
+                find_pipeline(decision.pipeline, installed=installed)  # the CPU stand-in
+            elif problem := cell_problem(
+                task, decision.quality, decision.pipeline, installed=installed
+            ):
+                raise PipelineNotFound(problem)
+        return decision
 
     def generate(
         self, project: Project, node: str | Node, *, quality: Quality | None = None
@@ -548,13 +576,23 @@ def crash_message(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}" if exc is not None else "the job ended without a result"
 
 
+def _installed_needs(
+    quality_map: QualityMap, installed: dict[str, Pipeline], task: str
+) -> dict[str, dict[Quality, float]]:
+    """GPU memory per quality that the installed pipelines of the task's map cells declare."""
+    needs: dict[str, dict[Quality, float]] = {}
+    for cell in quality_map.get(task, {}).values():
+        with contextlib.suppress(PipelineNotFound):
+            manifest = find_pipeline(cell.pipeline, installed=installed).manifest
+            needs[cell.pipeline] = {q: manifest.resources_for(q).vram_gb for q in QUALITIES}
+    return needs
+
+
 def _quality_map(project: Project) -> QualityMap:
     """PRD Table 4 with the overrides of the workspace the project lives in (if any)."""
-    from studio.quality import merge_quality_map
-    from studio.workspace import read_workspace_config, workspace_of
+    from studio.workspace import workspace_of, workspace_quality_map
 
-    overrides = read_workspace_config(workspace_of(project.path)).quality_map
-    return merge_quality_map(DEFAULT_QUALITY_MAP, overrides)
+    return workspace_quality_map(workspace_of(project.path))
 
 
 def engine_setting(

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 
 from studio.errors import InvalidInput
 from studio.graph.sockets import SocketType, can_feed
-from studio.pipelines import MEDIA_EXTENSIONS, Pipeline
+from studio.pipelines import LATEST, MEDIA_EXTENSIONS, Pipeline
 
 SHOT_TYPE: Final = "Shot"
 MEDIA_SOCKETS: Final = ("image", "control", "audio", "character", "style")
@@ -103,6 +103,16 @@ def _media_source(socket: str, node: dict[str, Any]) -> MediaSource:
     )  # fmt: skip
 
 
+def pipeline_reference(data: dict[str, Any]) -> str | None:
+    """A Pipeline node's ``pipeline_id`` and ``version`` fields as one reference (``id`` or
+    ``id:tag``, see :class:`studio.pipelines.PipelineRef`); None when no pipeline is chosen."""
+    ident = str(data.get("pipeline_id") or "").strip()
+    version = str(data.get("version") or LATEST).strip()
+    if not ident:
+        return None
+    return ident if ":" in ident or version == LATEST else f"{ident}:{version}"
+
+
 def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
     """Read a Shot node and what is connected to it. Raises ``InvalidInput`` with a readable
     message when the node is missing, not a shot, or fed by something without a file."""
@@ -125,7 +135,7 @@ def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
         source_data = source.get("data", {})
         socket = edge.get("targetHandle")
         if socket == "pipeline" and source.get("type") == "Pipeline":
-            pipeline_id = source_data.get("pipeline_id") or None
+            pipeline_id = pipeline_reference(source_data)
         elif socket == "prompt":
             # A connected text source wins over the field typed on the shot.
             prompt = source_data.get("text") or source_data.get("prompt") or prompt

@@ -30,12 +30,13 @@ from studio.engine.inputs import (
     pipeline_inputs,
     resolve_shot,
 )
+from studio.engine.runners import worker_runners
 from studio.errors import GitError, StudioError
 from studio.pipelines import InputInvalid, get_pipeline
 from studio.project.project import Project
 from studio.project.takes import Take
 from studio.quality import Quality
-from studio.runner.base import create_job, default_runner
+from studio.runner.base import create_job
 from studio.runner.contract import ErrorCode, Event, ProgressEvent
 
 CANCEL_POLL_S: Final = 0.2
@@ -248,8 +249,8 @@ def _execute(
                     progress=progress, step=step)  # fmt: skip
 
     clock = time.monotonic()
-    with default_runner() as runner:
-        result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
+    runner = worker_runners().for_pipeline(pipeline)  # kept across jobs: warm stays warm
+    result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
     if not result.ok:
         problem = result.error
         code = problem.code if problem else ErrorCode.MODEL_ERROR

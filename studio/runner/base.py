@@ -15,7 +15,7 @@ from typing import Any, Self
 
 from studio.config import load_settings
 from studio.documents import load_model, write_model
-from studio.errors import ManifestError
+from studio.errors import ManifestError, StudioError
 from studio.pipelines import InputInvalid, Pipeline, validate_inputs
 from studio.quality import Quality
 from studio.runner.contract import (
@@ -31,6 +31,7 @@ from studio.runner.contract import (
     JobSpec,
     LogEvent,
     OutputEvent,
+    ProgressEvent,
     classify_exit,
     failure,
     parse_event_line,
@@ -170,6 +171,18 @@ class Runner(abc.ABC):
                 problem=failure(ErrorCode.INPUT_INVALID, exc.message),
                 collector=collector,
             )
+        try:
+            # Before the job's clock starts: a first run may build the pipeline's image.
+            self.prepare(pipeline, on_progress=collector)
+        except StudioError as exc:
+            return self._finish(
+                job_dir,
+                pipeline,
+                job_id=spec.job_id,
+                started=started,
+                problem=failure(ErrorCode.SETUP_FAILED, str(exc)),
+                collector=collector,
+            )
         outputs_dir = job_dir / OUTPUTS_DIR
         outputs_dir.mkdir(exist_ok=True)
         limit = timeout_s if timeout_s is not None else pipeline.manifest.timeout_s
@@ -232,6 +245,11 @@ class Runner(abc.ABC):
         )
         write_model(job_dir / RESULT_FILE, result)
         return result
+
+    def prepare(  # noqa: B027 - optional hook: only image-based runners have work here
+        self, pipeline: Pipeline, *, on_progress: Callable[[ProgressEvent], None]
+    ) -> None:
+        """Make the pipeline runnable (build its image if missing), reporting progress."""
 
     @abc.abstractmethod
     def _execute(

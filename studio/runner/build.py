@@ -29,8 +29,28 @@ CONTEXT_WHEELS: Final = "wheels"
 REQUIREMENTS: Final = "requirements.txt"
 
 
+LABEL_SOURCES: Final = "studio.sources"
+"""Image label: the digest of the build context's sources (pipeline folder + SDK)."""
+
+
 class BuildFailed(StudioError):
     pass
+
+
+def sources_digest(pipeline: Pipeline) -> str:
+    """A digest of everything an image is built from that lives in this checkout (the
+    pipeline folder and the SDK), so an image built from older sources is rebuilt even when
+    the manifest version did not change."""
+    digest = hashlib.sha256()
+    files = [p for p in sorted(pipeline.folder.rglob("*")) if p.is_file()]
+    sdk = sorted(SDK_DIR.glob("*.py"))
+    for path in [*files, *sdk]:
+        if "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        root = pipeline.folder if path.is_relative_to(pipeline.folder) else SDK_DIR.parent
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
 
 
 def stage_sdk(root: Path) -> Path:
@@ -114,14 +134,14 @@ def build_image(
     pipeline: Pipeline,
     *,
     client: DockerClient,
-    base_image: str | None = None,
+    base_image: str,
     wheelhouse: Path | None = None,
     on_log: Callable[[str], None] = lambda line: None,
 ) -> str:
-    """Build the pipeline's image (tag: the manifest's image name) without network access.
-    Wheels come from ``wheelhouse`` when given, else are staged on the host from the
-    pipeline's ``requirements.txt``. Returns the image id."""
-    base = base_image or load_settings().base_image
+    """Build the pipeline's image (tag: the manifest's image name) ``FROM base_image``
+    without network access. Wheels come from ``wheelhouse`` when given, else are staged on
+    the host from the pipeline's ``requirements.txt``. Returns the image id."""
+    base = base_image
     requirements = pipeline.folder / REQUIREMENTS
     if wheelhouse is None and requirements.is_file() and requirements.read_text().strip():
         info = image_platform(client, base)
@@ -142,7 +162,11 @@ def build_image(
             rm=True,
             forcerm=True,
             decode=True,
-            labels={"studio.pipeline": pipeline.id, "studio.version": pipeline.manifest.version},
+            labels={
+                "studio.pipeline": pipeline.id,
+                "studio.version": pipeline.manifest.version,
+                LABEL_SOURCES: sources_digest(pipeline),
+            },
         )
         for chunk in stream:
             if "stream" in chunk and chunk["stream"].strip():
@@ -160,22 +184,37 @@ def build_image(
 
 
 def build_base_image(
-    *, client: DockerClient, tag: str = "studio-base:bookworm", suite: str = "bookworm"
+    *,
+    client: DockerClient,
+    tag: str,
+    suite: str = "bookworm",
+    on_log: Callable[[str], None] = lambda line: None,
 ) -> str:
     """A minimal Debian + python3 image made locally (debootstrap minbase, ``docker import``),
-    for machines that cannot pull from a registry. Needs root and debootstrap."""
+    for machines that cannot pull one. Needs root and debootstrap; ``on_log`` receives
+    debootstrap's lines as they come (it takes a minute or two)."""
     if shutil.which("debootstrap") is None:
         raise StudioError("debootstrap is not installed", hint="apt-get install -y debootstrap")
     with tempfile.TemporaryDirectory(prefix="studio-rootfs-") as tmp:
         rootfs, tarball = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
-        done = subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip",
-             suite, str(rootfs)],
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise StudioError(f"debootstrap failed: {done.stdout[-800:]}{done.stderr[-800:]}")
+        command = [
+            "debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip",
+            suite, str(rootfs),
+        ]  # fmt: skip
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as proc:
+            assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+            tail: list[str] = []
+            for line in proc.stdout:
+                tail = [*tail[-19:], line.rstrip()]
+                on_log(line.rstrip())
+        if proc.returncode != 0:
+            raise StudioError(
+                f"debootstrap failed (exit {proc.returncode}): {' | '.join(tail[-5:])}",
+                hint="debootstrap needs root and access to Debian's package mirror",
+            )
+        on_log(f"importing the root filesystem as {tag}")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
         repository, _, version = tag.partition(":")
         client.api.import_image_from_file(str(tarball), repository=repository, tag=version or None)

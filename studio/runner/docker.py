@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -27,7 +28,7 @@ from studio.config import load_settings
 from studio.errors import StudioError
 from studio.pipelines import Pipeline, Resources
 from studio.runner.base import EventCollector, Exit, LineSplitter, Runner
-from studio.runner.contract import OUTPUTS_DIR, ErrorCode, JobSpec, failure
+from studio.runner.contract import OUTPUTS_DIR, ErrorCode, JobSpec, ProgressEvent, failure
 from studio.runner.reaper import LABEL_JOB, LABEL_OWNER, LABEL_PIPELINE, LABEL_RUNNER, Watchdog
 
 if TYPE_CHECKING:
@@ -200,6 +201,12 @@ class DockerRunner(Runner):
         reap(self.client, owner=self.owner)
         if "watchdog" in self.__dict__:
             self.watchdog.stop()
+
+    def prepare(self, pipeline: Pipeline, *, on_progress: Callable[[ProgressEvent], None]) -> None:
+        """Build the pipeline's image on first use (once per host, see studio.runner.images)."""
+        from studio.runner.images import ensure_image
+
+        ensure_image(pipeline, client=self.client, on_progress=on_progress)
 
     def options(self, pipeline: Pipeline, spec: JobSpec, mounts: list[Any]) -> dict[str, Any]:
         return container_options(

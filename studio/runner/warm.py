@@ -34,6 +34,7 @@ from studio.config import load_settings
 from studio.errors import StudioError
 from studio.pipelines import Pipeline
 from studio.runner.base import EventCollector, Exit, LineSplitter, Runner
+from studio.runner.build import sources_digest
 from studio.runner.contract import (
     INPUTS_DIR,
     OUTPUTS_DIR,
@@ -44,6 +45,7 @@ from studio.runner.contract import (
     Event,
     JobSpec,
     LogEvent,
+    ProgressEvent,
     ReadyEvent,
     failure,
     parse_event_line,
@@ -279,8 +281,10 @@ class _Job:
 class WarmWorker:
     """One worker: starts it, waits for ``ready``, routes its events to the job it runs."""
 
-    def __init__(self, key: str, transport: Transport, cost: Cost) -> None:
+    def __init__(self, key: str, transport: Transport, cost: Cost, *, label: str = "") -> None:
         self.key = key
+        self.label = label or key
+        """What users see (``pipeline@quality``); ``key`` also names the sources."""
         self.transport = transport
         self.cost = cost
         self.lock = threading.Lock()
@@ -303,7 +307,7 @@ class WarmWorker:
                     if not self.dead.is_set()
                     else f"the worker exited during setup: {' | '.join(self.log_tail[-5:])}"
                 )
-                raise StudioError(f"warm worker {self.key} failed to start: {why}")
+                raise StudioError(f"warm worker {self.label} failed to start: {why}")
 
     def _on_line(self, stream: str, raw: bytes) -> None:
         text = raw.decode("utf-8", "replace")
@@ -364,8 +368,9 @@ class WarmWorker:
                     code,
                     problem=failure(
                         ErrorCode.MODEL_ERROR,
-                        f"the warm worker of {self.key} crashed (exit code {code}) while "
-                        "running this job; a fresh worker will serve the next job",
+                        f"the warm worker of {self.label} crashed (exit code {code}): the "
+                        f"pipeline exited with code {code} while running this job; a fresh "
+                        "worker will serve the next job",
                     ),
                 )
             self.transport.collect(job_dir, job_id)
@@ -415,9 +420,13 @@ class WarmRunner(Runner):
         """Workers started so far (each one paid the pipeline's setup once)."""
         self.evictions = 0
 
+    def prepare(self, pipeline: Pipeline, *, on_progress: Callable[[ProgressEvent], None]) -> None:
+        if self._docker is not None and self.backend == "docker":
+            self._docker.prepare(pipeline, on_progress=on_progress)
+
     def workers(self) -> list[str]:
         with self._lock:
-            return [key for key, w in self._workers.items() if not w.dead.is_set()]
+            return [w.label for w in self._workers.values() if not w.dead.is_set()]
 
     def _transport(self, pipeline: Pipeline, spec: JobSpec) -> Transport:
         if self._docker is not None and self.backend == "docker":
@@ -427,7 +436,10 @@ class WarmRunner(Runner):
         return ProcessTransport(pipeline, self._sdk, sys.executable)
 
     def _acquire(self, pipeline: Pipeline, spec: JobSpec, deadline: float) -> WarmWorker:
-        key = f"{pipeline.id}@{spec.quality}"
+        # The sources digest keeps a worker of an edited (or another folder's same-id)
+        # pipeline from serving jobs it was not started for.
+        label = f"{pipeline.id}@{spec.quality}"
+        key = f"{label}#{sources_digest(pipeline)[:12]}"
         resources = pipeline.manifest.resources_for(spec.quality)
         cost = Cost(resources.memory_gb, resources.vram_gb)
         if not fits(
@@ -437,7 +449,7 @@ class WarmRunner(Runner):
             vram_budget_gb=self.vram_budget_gb,
         ):
             raise StudioError(
-                f"{key} needs {cost.memory_gb:g} GB memory / {cost.vram_gb:g} GB VRAM, more "
+                f"{label} needs {cost.memory_gb:g} GB memory / {cost.vram_gb:g} GB VRAM, more "
                 f"than the warm budget ({self.memory_budget_gb:g} / {self.vram_budget_gb:g} GB)",
                 hint="raise STUDIO_WARM_MEMORY_BUDGET_GB / STUDIO_WARM_VRAM_BUDGET_GB or run "
                 "the pipeline one-shot",
@@ -451,12 +463,12 @@ class WarmRunner(Runner):
                 self._workers.pop(key, None)
                 self._last_used.pop(key, None)
                 if self._make_room(cost):
-                    worker = WarmWorker(key, self._transport(pipeline, spec), cost)
+                    worker = WarmWorker(key, self._transport(pipeline, spec), cost, label=label)
                     self._workers[key] = worker
                     self._last_used[key] = time.monotonic()
                     break
             if time.monotonic() > deadline:
-                raise StudioError(f"no room in the warm budget for {key}: all workers are busy")
+                raise StudioError(f"no room in the warm budget for {label}: all workers are busy")
             time.sleep(POLL_S)
         try:
             with worker.lock:

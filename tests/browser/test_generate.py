@@ -19,7 +19,7 @@ def wait_state(shot: Any, state: str, timeout: int = 120_000) -> None:
     shot.locator(f".status[data-state='{state}']").wait_for(timeout=timeout)
 
 
-def test_generate_a_take_from_the_canvas(lab: Lab, page: Any) -> None:
+def test_generate_a_take_from_the_canvas(lab: Lab, page: Any, builtin_images: None) -> None:
     workspace = Workspace(lab.root / "workspace")
     project = workspace.create_project("MVP Film", quality="low")
     write_notebook(

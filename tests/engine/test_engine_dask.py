@@ -135,17 +135,38 @@ def test_not_a_shot_fails_at_submit(engine: Engine, project: Project):
         engine.generate(project, pipe.id)
 
 
+def install_gpu_pipeline_for_high(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for a bigger worker needs a GPU pipeline that is installed (one that is not
+    fails at once, tests/engine/test_quality_map.py): ``t2i-gpu`` (24 GB at high), named by
+    the workspace's quality map for generate-image/high."""
+    folder = tmp_path / "pipelines" / "t2i-gpu"
+    shutil.copytree(builtin_pipelines_dir() / "t2i-draft", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.update(id="t2i-gpu", draft=False, resources={"high": {"vram_gb": 24}})
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(folder.parent)]))
+    config = project.path.parent.parent / "workspace.json"
+    settings = json.loads(config.read_text())
+    settings["quality_map"] = {
+        "generate-image": {"high": {"pipeline": "t2i-gpu:latest", "min_vram_gb": 20}}
+    }
+    config.write_text(json.dumps(settings))
+
+
 def test_no_gpu_uses_the_draft_or_waits_for_the_autoscaler(
-    engine: Engine, project: Project, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # No pipeline connected: the quality map's GPU pipelines, on CPU-only workers.
     bare = project.graph.add_node("Shot", prompt="x", scene=1, shot=20)
     decision = engine.decide(project, bare.id, quality="high")
     assert decision.pipeline == "t2i-draft" and "no GPU worker" in (decision.notification or "")
+    install_gpu_pipeline_for_high(project, tmp_path, monkeypatch)
     monkeypatch.setenv("STUDIO_AUTOSCALER", "1")
     monkeypatch.setenv("STUDIO_DISPATCH_POLICY", "queue")
     waiting = engine.decide(project, bare.id, quality="high")
-    assert waiting.waits and waiting.vram_gb == 24
+    assert waiting.waits and waiting.vram_gb == 24 and waiting.pipeline == "t2i-gpu:latest"
 
 
 def test_a_gpu_pipeline_no_worker_can_run_fails_at_once_instead_of_hanging(
@@ -306,8 +327,9 @@ def test_jobs_no_cluster_holds_are_recorded_as_lost(engine: Engine, project: Pro
 
 
 def test_the_dispatch_policy_comes_from_the_project_the_workspace_or_the_environment(
-    engine: Engine, project: Project, workspace, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, project: Project, workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    install_gpu_pipeline_for_high(project, tmp_path, monkeypatch)
     monkeypatch.setenv("STUDIO_AUTOSCALER", "1")
     monkeypatch.delenv("STUDIO_DISPATCH_POLICY", raising=False)
     bare = project.graph.add_node("Shot", prompt="x", scene=1, shot=20).id
