@@ -36,11 +36,19 @@ PROGRESS_EVENTS: Final = 40
 TIMEOUT: Final = 120.0
 TINY: Final = "t2i-bench"
 TICKING: Final = "t2i-bench-ticks"
+WARM: Final = "t2i-bench-warm"
+WARM_TAKES: Final = 20
+WARM_SETUP_S: Final = 2.0
+WARM_JOB_S: Final = 0.1
 
 
-def _derive(folder: Path, name: str, *, ticks: int = 0) -> None:
+def _derive(
+    folder: Path, name: str, *, ticks: int = 0, setup_s: float = 0.0, job_s: float = 0.0
+) -> None:
     """t2i-draft at 64 px as ``name``; with ``ticks``, it first reports that many progress
-    events carrying the wall-clock time they were emitted at (20 ms apart)."""
+    events carrying the wall-clock time they were emitted at (20 ms apart); with
+    ``setup_s`` / ``job_s``, its warm setup and each job take that long (a model load, a
+    denoising loop)."""
     from studio.pipelines import builtin_pipelines_dir
 
     target = folder / name
@@ -62,20 +70,32 @@ def _derive(folder: Path, name: str, *, ticks: int = 0) -> None:
             f"        ctx.progress(step, {ticks}, f\"t={{__import__('time').time():.6f}}\")\n"
         )
         entrypoint.write_text(source.replace(first, tick + first))
+    if setup_s or job_s:
+        entrypoint = target / "entrypoint.py"
+        first = "    w, h = frame_size(aspect_ratio, width)\n"
+        serve = "    serve(predict)\n"
+        source = entrypoint.read_text()
+        assert first in source and serve in source, "t2i-draft changed: update the benchmark"
+        source = source.replace(first, f"    __import__('time').sleep({job_s})\n" + first)
+        source = source.replace(
+            serve, f"    serve(predict, setup=lambda: __import__('time').sleep({setup_s}))\n"
+        )
+        entrypoint.write_text(source)
 
 
 def run_pipeline_only(pipeline_id: str, values: dict[str, Any]) -> bool:
-    """The baseline task: the same pipeline run through the Function Runner on a worker,
-    without take reservation, provenance, commit or events."""
+    """The baseline task: the same pipeline run by the same runner call on a worker (the
+    worker's own runners, warm pool included), without take reservation, provenance,
+    commit or events."""
+    from studio.engine.runners import worker_runners
     from studio.pipelines import get_pipeline
-    from studio.runner.base import create_job, default_runner
+    from studio.runner.base import create_job
 
     pipeline = get_pipeline(pipeline_id)
     workdir = Path(tempfile.mkdtemp(prefix="studio-bench-raw-"))
     try:
         job = create_job(pipeline, values, job_dir=workdir / "job", quality="low")
-        with default_runner() as runner:
-            return runner.run(pipeline, job).ok
+        return worker_runners().for_pipeline(pipeline).run(pipeline, job).ok
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -119,6 +139,27 @@ def overhead(client: Any, project: Any) -> None:
     studio = median_seconds(studio_take, repeat=REPEAT)
     report("engine take (1 worker, 64 px t2i-draft)", studio, "raw client.submit + runner", raw)
     print(f"  studio overhead per take: {(studio - raw) * 1000:.1f} ms")
+
+
+def warm_through_engine(project: Any, *, workers: int) -> None:
+    """20 takes of a warm pipeline (2 s setup, 0.1 s a job) through ``project.generate``'s
+    engine on a new cluster, against a perfect warm worker: setup + 20 x job."""
+    from studio.engine import Engine
+
+    with cluster(workers) as client:
+        engine = Engine(client=client)
+        node_id = shot(project, WARM, shot_number=40 + workers)
+        start = time.perf_counter()
+        jobs = [engine.generate(project, node_id, quality="low") for _ in range(WARM_TAKES)]
+        takes = {job.result(timeout=TIMEOUT).name for job in jobs}
+        elapsed = time.perf_counter() - start
+    assert len(takes) == WARM_TAKES
+    ideal = WARM_SETUP_S + WARM_TAKES * WARM_JOB_S
+    print(
+        f"warm pipeline through the engine ({workers} worker{'s' if workers > 1 else ''}): "
+        f"{WARM_TAKES} takes {elapsed:.2f} s vs ideal warm worker (setup + {WARM_TAKES} x job)"
+        f" {ideal:.2f} s -> ratio {elapsed / ideal:.2f}x"
+    )
 
 
 def sweep(client: Any, project: Any, *, shot_number: int) -> float:
@@ -224,6 +265,7 @@ def main() -> None:
         pipelines.mkdir()
         _derive(pipelines, TINY)
         _derive(pipelines, TICKING, ticks=PROGRESS_EVENTS)
+        _derive(pipelines, WARM, setup_s=WARM_SETUP_S, job_s=WARM_JOB_S)
         # Before any cluster starts: worker processes inherit the environment.
         saved = {k: os.environ.get(k) for k in ("STUDIO_RUNNER", "STUDIO_PIPELINE_DIRS")}
         os.environ["STUDIO_RUNNER"] = "process"
@@ -236,6 +278,8 @@ def main() -> None:
             with cluster(2) as client:
                 two = sweep(client, project, shot_number=21)
                 latency(client, project)
+            warm_through_engine(project, workers=1)
+            warm_through_engine(project, workers=2)
         finally:
             for key, value in saved.items():
                 if value is None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -13,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Process-wide settings, from ``STUDIO_<NAME>`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="STUDIO_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="STUDIO_", extra="ignore", frozen=True)
 
     workspace: Path = Path("workspace")
     """Workspace folder used when none is given (``STUDIO_WORKSPACE``)."""
@@ -70,6 +71,19 @@ class Settings(BaseSettings):
     """True when the cluster can add larger workers on demand (then ``queue`` may wait)."""
 
 
+_SETTINGS_CACHE_SIZE = 64
+_by_environment: dict[tuple[tuple[str, str], ...], Settings] = {}
+
+
 def load_settings() -> Settings:
-    """Read the settings now (cheap; call it where a value is needed, so tests can set env)."""
-    return Settings()
+    """The settings for the environment as it is now: call it where a value is needed (so a
+    changed ``STUDIO_*`` variable is seen). Parsed once per distinct set of ``STUDIO_*``
+    variables: building a ``Settings`` costs milliseconds, and hot paths (every git call,
+    every job) ask for it."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("STUDIO_")))
+    settings = _by_environment.get(key)
+    if settings is None:
+        if len(_by_environment) >= _SETTINGS_CACHE_SIZE:
+            _by_environment.clear()
+        settings = _by_environment[key] = Settings()
+    return settings

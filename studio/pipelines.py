@@ -385,6 +385,20 @@ def builtin_pipelines_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parents[1] / "pipelines"
 
 
+_loaded: dict[tuple[Path, int, int], Pipeline] = {}
+
+
+def _load_unchanged(folder: Path) -> Pipeline:
+    """:func:`load_pipeline`, reusing the last result while the manifest is unchanged (every
+    job and every dispatch discovers the pipelines)."""
+    stat = (folder / MANIFEST_FILE).stat()
+    key = (folder, stat.st_mtime_ns, stat.st_size)
+    pipeline = _loaded.get(key)
+    if pipeline is None or not pipeline.entrypoint.is_file():
+        pipeline = _loaded[key] = load_pipeline(folder)
+    return pipeline
+
+
 def load_pipeline(folder: Path) -> Pipeline:
     manifest = load_model(folder / MANIFEST_FILE, Manifest)
     if manifest.id != folder.name:
@@ -410,7 +424,7 @@ def discover(dirs: list[Path] | None = None) -> dict[str, Pipeline]:
             continue
         for folder in sorted(root.iterdir()):
             if (folder / MANIFEST_FILE).is_file() and folder.name not in found:
-                found[folder.name] = load_pipeline(folder)
+                found[folder.name] = _load_unchanged(folder)
     return found
 
 

@@ -7,6 +7,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,7 @@ from studio.cli import app, err_console
 from studio.cli.doctor import report_readiness
 from studio.cli.options import WorkspaceOption
 from studio.config import load_settings
+from studio.errors import StudioError
 from studio.workspace import Workspace
 
 WELCOME = "Welcome.ipynb"
@@ -47,6 +50,44 @@ def jupyter_lab_command(
     return [*command, *extra, WELCOME]
 
 
+def prebuild_images(*, say: Callable[[str], None]) -> threading.Thread | None:
+    """Build the built-in pipelines' missing Docker images in the background, so the first
+    Generate is fast; a Generate that comes first waits for the same build (one per host).
+    None when pipelines will run as local processes."""
+    from studio.pipelines import builtin_pipelines_dir, discover
+    from studio.runner.contract import ProgressEvent
+    from studio.runner.docker import docker_client
+    from studio.runner.images import ensure_image
+
+    if load_settings().runner == "process":
+        return None
+    try:
+        client = docker_client(timeout=600)
+    except StudioError:
+        say("pipeline images: no Docker daemon answers, pipelines run as local processes")
+        return None
+
+    def build_all() -> None:
+        last = ""
+
+        def show(event: ProgressEvent) -> None:
+            nonlocal last
+            if event.message != last:
+                last = event.message
+                say(f"pipeline images: {event.message}")
+
+        for pipeline in discover([builtin_pipelines_dir()]).values():
+            try:
+                ensure_image(pipeline, client=client, on_progress=show)
+            except StudioError as exc:
+                say(f"pipeline images: {pipeline.id} cannot be built: {exc}")
+        say("pipeline images: ready")
+
+    thread = threading.Thread(target=build_all, daemon=True, name="prebuild-images")
+    thread.start()
+    return thread
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def lab(
     ctx: typer.Context,
@@ -57,6 +98,10 @@ def lab(
     skip_checks: Annotated[bool, typer.Option(help="Start even if git-lfs is missing.")] = False,
     cluster: Annotated[
         bool, typer.Option(help="Start a local Dask cluster (unless STUDIO_SCHEDULER is set).")
+    ] = True,
+    prebuild: Annotated[
+        bool,
+        typer.Option(help="Build the built-in pipelines' Docker images in the background."),
     ] = True,
 ) -> None:
     """Check the machine, prepare the workspace, start a local Dask cluster and JupyterLab
@@ -84,6 +129,8 @@ def lab(
     signal.signal(signal.SIGTERM, stop)
     with local_team_cluster() as address:
         typer.echo(f"Dask scheduler at {address} (STUDIO_SCHEDULER for the kernels)", err=True)
+        if prebuild:  # the local workers share this host, so its images
+            prebuild_images(say=lambda line: typer.echo(line, err=True))
         lab_process = subprocess.Popen(
             command, cwd=ws.path, env={**os.environ, "STUDIO_SCHEDULER": address}
         )

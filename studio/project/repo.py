@@ -199,15 +199,17 @@ INDEX_LOCK_WAIT_S: Final = 0.2
 def commit_paths(
     repo: Path, paths: Sequence[Path], *, message: str, force_add: Sequence[Path] = ()
 ) -> str:
-    """Stage ``paths`` (and force-add ignored ``force_add`` ones), commit only those, return
-    the commit id. Serialized per repository by :func:`commit_lock`."""
+    """Commit only ``paths`` (and the ignored ``force_add`` ones, force-added), whatever else
+    is staged; return the commit id. Serialized per repository by :func:`commit_lock`."""
     rel = [str(p.relative_to(repo)) for p in paths]
     forced = [str(p.relative_to(repo)) for p in force_add]
     with commit_lock(repo):
         for attempt in range(INDEX_LOCK_RETRIES + 1):
             try:
                 if rel:
-                    git(repo, "add", "--", *rel)
+                    # Known to git without reading them: the commit below cleans each file
+                    # (LFS) once; a plain add would run the LFS filter on it twice.
+                    git(repo, "add", "--intent-to-add", "--", *rel)
                 if forced:
                     git(repo, "add", "--force", "--", *forced)
                 git(repo, "commit", "--quiet", "-m", _clean_message(message), "--", *rel, *forced)

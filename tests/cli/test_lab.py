@@ -59,6 +59,8 @@ def test_lab_serves_the_workspace_with_the_welcome_notebook(tmp_path: Path) -> N
             workers = client.scheduler_info(n_workers=-1)["workers"]
             assert len(workers) >= 1
             assert client.submit(sum, [1, 2], pure=False).result(timeout=30) == 3
+        # the built-in pipelines' images are made ready in the background (or it says why not)
+        assert "pipeline images: " in log.read_text()
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
