@@ -95,7 +95,7 @@ def run_pipeline_only(pipeline_id: str, values: dict[str, Any]) -> bool:
     workdir = Path(tempfile.mkdtemp(prefix="studio-bench-raw-"))
     try:
         job = create_job(pipeline, values, job_dir=workdir / "job", quality="low")
-        return worker_runners().for_pipeline(pipeline).run(pipeline, job).ok
+        return worker_runners().for_pipeline(pipeline, quality="low").run(pipeline, job).ok
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

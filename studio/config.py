@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     build_on_demand: bool = True
     """Build a pipeline's image the first time a job needs it (else fail with a hint)."""
 
+    build_timeout_s: float = 3600.0
+    """How long a job may spend making (or waiting for) its pipeline's image."""
+
     cache_dir: Path = Path.home() / ".cache" / "studio"
     """Staged wheelhouses and other rebuildable files."""
 

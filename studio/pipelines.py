@@ -8,6 +8,7 @@ the guide for writing one.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from studio.graph.registry import SocketSpec as NodeSocket
 from studio.graph.sockets import SocketType
 from studio.quality import QUALITIES, Quality, QualityMap
 
+logger = logging.getLogger(__name__)
 MANIFEST_FILE: Final = "manifest.json"
 TaskType = Literal[
     "generate-image", "generate-video", "generate-audio", "edit-image", "upscale", "restore"
@@ -385,16 +387,20 @@ def builtin_pipelines_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parents[1] / "pipelines"
 
 
-_loaded: dict[tuple[Path, int, int], Pipeline] = {}
+_loaded: dict[tuple[Path, int, int, int, int], Pipeline] = {}
+_LOADED_LIMIT: Final = 512
 
 
 def _load_unchanged(folder: Path) -> Pipeline:
     """:func:`load_pipeline`, reusing the last result while the manifest is unchanged (every
     job and every dispatch discovers the pipelines)."""
     stat = (folder / MANIFEST_FILE).stat()
-    key = (folder, stat.st_mtime_ns, stat.st_size)
+    # ctime and inode too: a copy that keeps the mtime (cp -p, rsync -a) still changes them
+    key = (folder, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_size)
     pipeline = _loaded.get(key)
     if pipeline is None or not pipeline.entrypoint.is_file():
+        if len(_loaded) >= _LOADED_LIMIT:
+            _loaded.clear()
         pipeline = _loaded[key] = load_pipeline(folder)
     return pipeline
 
@@ -416,16 +422,48 @@ def search_path() -> list[Path]:
     return [*load_settings().pipeline_dirs, builtin_pipelines_dir()]
 
 
-def discover(dirs: list[Path] | None = None) -> dict[str, Pipeline]:
-    """Every pipeline folder in ``dirs`` (default :func:`search_path`); the first wins."""
+@dataclass(frozen=True)
+class Installed:
+    """What a search of the pipeline folders found: the pipelines by id (the first folder
+    of an id wins) and, by folder name, the folders whose manifest is broken."""
+
+    pipelines: dict[str, Pipeline]
+    broken: dict[str, StudioError]
+
+
+def scan(dirs: list[Path] | None = None) -> Installed:
+    """Every pipeline folder in ``dirs`` (default :func:`search_path`). A broken one never
+    hides the others: it is listed in ``broken`` instead."""
     found: dict[str, Pipeline] = {}
+    broken: dict[str, StudioError] = {}
     for root in search_path() if dirs is None else dirs:
         if not root.is_dir():
             continue
         for folder in sorted(root.iterdir()):
-            if (folder / MANIFEST_FILE).is_file() and folder.name not in found:
+            if not (folder / MANIFEST_FILE).is_file() or folder.name in found:
+                continue
+            try:
                 found[folder.name] = _load_unchanged(folder)
-    return found
+            except StudioError as exc:
+                broken.setdefault(folder.name, exc)
+    return Installed(found, broken)
+
+
+def discover(dirs: list[Path] | None = None) -> dict[str, Pipeline]:
+    """The pipelines that load (see :func:`scan` for the broken ones)."""
+    installed = scan(dirs)
+    for name, problem in installed.broken.items():
+        _warn_once(name, problem)
+    return installed.pipelines
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(name: str, problem: StudioError) -> None:
+    if str(problem) not in _warned:
+        _warned.add(str(problem))
+        logger.warning("pipeline %s is skipped: %s", name, problem)
 
 
 def not_installed(ref: PipelineRef, installed: Pipeline | None) -> str:
@@ -440,7 +478,11 @@ def get_pipeline(ref: str | Path, *, dirs: list[Path] | None = None) -> Pipeline
     path = Path(ref)
     if (path / MANIFEST_FILE).is_file():
         return load_pipeline(path)
-    return find_pipeline(str(ref), installed=discover(dirs))
+    installed = scan(dirs)
+    wanted = PipelineRef.parse(str(ref))
+    if wanted.id not in installed.pipelines and wanted.id in installed.broken:
+        raise installed.broken[wanted.id]  # say what is wrong with it, not "not installed"
+    return find_pipeline(str(ref), installed=installed.pipelines)
 
 
 def find_pipeline(ref: str, *, installed: Mapping[str, Pipeline]) -> Pipeline:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studio.config import load_settings
 from studio.documents import create_model, load_model
-from studio.errors import InvalidInput, ManifestError, ProjectNotFound
+from studio.errors import InvalidInput, ManifestError, ProjectNotFound, StudioError
 from studio.project.layout import MANIFEST_FILE
 from studio.project.manifest import DEFAULT_ASPECT_RATIO, DEFAULT_QUALITY
 from studio.project.naming import is_safe_folder_name
@@ -71,12 +71,15 @@ def workspace_quality_map(root: Path | None) -> QualityMap:
     return merge_quality_map(DEFAULT_QUALITY_MAP, read_workspace_config(root).quality_map)
 
 
-def quality_map_problems_of(root: Path | None) -> list[str]:
-    """A sentence for every cell of the workspace's quality map that names a pipeline which
-    is not installed (a Generate dispatched to such a cell fails at once with it)."""
-    from studio.pipelines import discover, quality_map_problems
+def pipeline_problems(quality_map: QualityMap) -> list[str]:
+    """Sentences about the pipelines a workspace would use: pipeline folders that cannot be
+    loaded, and quality-map cells naming a pipeline that is not installed (a Generate
+    dispatched to such a cell fails at once with that sentence)."""
+    from studio.pipelines import quality_map_problems, scan
 
-    return quality_map_problems(workspace_quality_map(root), installed=discover())
+    installed = scan()
+    broken = [f"pipeline {name} cannot be loaded: {exc}" for name, exc in installed.broken.items()]
+    return [*broken, *quality_map_problems(quality_map, installed=installed.pipelines)]
 
 
 @dataclass(frozen=True)
@@ -137,16 +140,20 @@ class Workspace:
         return merge_quality_map(DEFAULT_QUALITY_MAP, self.config.quality_map)
 
     def quality_map_problems(self) -> list[str]:
-        """See :func:`quality_map_problems_of`."""
-        return quality_map_problems_of(self.path)
+        """See :func:`pipeline_problems`."""
+        return pipeline_problems(self.quality_map)
 
     def _report_quality_map(self) -> None:
-        """Log the map's problems once per process and workspace (opening is frequent)."""
-        problems = tuple(self.quality_map_problems())
+        """Log the map's problems once per process and workspace (opening is frequent);
+        never a reason for opening to fail."""
+        try:
+            problems = tuple(self.quality_map_problems())
+        except StudioError as exc:  # e.g. an unreadable STUDIO_PIPELINE_DIRS folder
+            problems = (f"the pipelines cannot be listed: {exc}",)
         if problems and _reported.get(self.path) != problems:
             _reported[self.path] = problems
             logger.warning(
-                "%s: %d quality-map cell(s) name no installed pipeline:\n  %s",
+                "%s: %d problem(s) with the pipelines this workspace uses:\n  %s",
                 self.path / WORKSPACE_FILE,
                 len(problems),
                 "\n  ".join(problems),

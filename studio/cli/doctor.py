@@ -12,7 +12,7 @@ from rich.table import Table
 from studio.cli import app, err_console
 from studio.cli.options import WorkspaceOption
 from studio.config import load_settings
-from studio.errors import ToolMissing
+from studio.errors import StudioError, ToolMissing
 from studio.project.repo import probe_tools, require_git_and_lfs
 
 
@@ -26,23 +26,28 @@ def report_readiness(workspace: Path | None) -> bool:
     chosen = workspace or load_settings().workspace
     table.add_row("workspace", "", str(chosen.expanduser().resolve()))
     Console().print(table)
-    report_quality_map(chosen)
     try:
         require_git_and_lfs()
     except ToolMissing as exc:
         err_console.print(f"[bold red]{exc.message}[/]", highlight=False)
         err_console.print(f"[yellow]{exc.hint}[/]", highlight=False)
         return False
+    finally:
+        report_quality_map(chosen)
     return py_ok
 
 
 def report_quality_map(workspace: Path) -> None:
     """Warn about quality-map cells naming pipelines that are not installed (not fatal:
     other qualities, Pipeline nodes and the CPU drafts still work)."""
-    from studio.workspace import quality_map_problems_of
+    from studio.workspace import pipeline_problems, workspace_quality_map
 
     root = workspace.expanduser().resolve()
-    for problem in quality_map_problems_of(root if root.is_dir() else None):
+    try:
+        problems = pipeline_problems(workspace_quality_map(root if root.is_dir() else None))
+    except StudioError as exc:  # an unreadable workspace.json: say so, the checks above stand
+        problems = [str(exc)]
+    for problem in problems:
         err_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
 
 

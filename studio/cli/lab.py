@@ -76,12 +76,17 @@ def prebuild_images(*, say: Callable[[str], None]) -> threading.Thread | None:
                 last = event.message
                 say(f"pipeline images: {event.message}")
 
+        failed = []
         for pipeline in discover([builtin_pipelines_dir()]).values():
             try:
                 ensure_image(pipeline, client=client, on_progress=show)
             except StudioError as exc:
+                failed.append(pipeline.id)
                 say(f"pipeline images: {pipeline.id} cannot be built: {exc}")
-        say("pipeline images: ready")
+        if failed:
+            say(f"pipeline images: {', '.join(failed)} not built; a Generate will try again")
+        else:
+            say("pipeline images: ready")
 
     thread = threading.Thread(target=build_all, daemon=True, name="prebuild-images")
     thread.start()

@@ -83,26 +83,27 @@ def build(
     ] = None,
 ) -> None:
     """Build the pipeline's image, without network inside the build (a Generate builds a
-    missing image by itself; this rebuilds on request, e.g. air-gapped with --wheelhouse)."""
+    missing image by itself; this rebuilds on request, e.g. air-gapped with --wheelhouse).
+    Waits for a build of the same image already running on this host."""
     from studio.pipelines import get_pipeline
-    from studio.runner.build import build_image
     from studio.runner.contract import ProgressEvent
     from studio.runner.docker import docker_client
-    from studio.runner.images import ensure_base_image
+    from studio.runner.images import ensure_image
 
     def show(event: ProgressEvent) -> None:
         console.print(event.message, markup=False)
 
     found = get_pipeline(pipeline)
     client = docker_client()
-    image_id = build_image(
+    ensure_image(
         found,
         client=client,
-        base_image=base_image or ensure_base_image(client=client, on_progress=show),
+        on_progress=show,
+        base_image=base_image,
         wheelhouse=wheelhouse,
-        on_log=lambda line: console.print(line, markup=False),
+        force=True,
     )
-    typer.echo(f"{found.manifest.image_name} {image_id}")
+    typer.echo(f"{found.manifest.image_name} {client.images.get(found.manifest.image_name).id}")
 
 
 @pipeline_app.command("base-image")
@@ -164,8 +165,8 @@ def run(
 
     def show(event: Event) -> None:
         if event.type == "progress":
-            total = f"/{event.total}" if event.total else ""
-            console.print(f"[{event.step}{total}] {event.message}")
+            counter = f"[{event.step}/{event.total}] " if event.total else ""
+            console.print(f"{counter}{event.message}", markup=False)
         elif event.type == "log":
             console.print(f"  {event.message}", style="dim", markup=False)
 

@@ -44,6 +44,7 @@ from studio.pipelines import (
     cell_problem,
     discover,
     find_pipeline,
+    get_pipeline,
 )
 from studio.project.takes import Take, list_takes
 from studio.quality import QUALITIES, Quality, QualityMap
@@ -326,7 +327,7 @@ class Engine:
         policy: DispatchPolicy = own_policy or _setting(project, "dispatch_policy")
         installed = discover()
         if shot.pipeline_id is not None:
-            manifest = find_pipeline(shot.pipeline_id, installed=installed).manifest
+            manifest = get_pipeline(shot.pipeline_id).manifest  # says why when it cannot
             task: str = manifest.task
             ladder = {
                 q: Option(shot.pipeline_id, manifest.resources_for(q).vram_gb) for q in QUALITIES

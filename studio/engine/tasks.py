@@ -249,7 +249,7 @@ def _execute(
                     progress=progress, step=step)  # fmt: skip
 
     clock = time.monotonic()
-    runner = worker_runners().for_pipeline(pipeline)  # kept across jobs: warm stays warm
+    runner = worker_runners().for_pipeline(pipeline, quality=quality)  # kept across jobs
     result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
     if not result.ok:
         problem = result.error

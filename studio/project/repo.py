@@ -6,6 +6,7 @@ blobs itself and so bypasses the LFS clean filter, which would commit raw binari
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -207,8 +208,8 @@ def commit_paths(
         for attempt in range(INDEX_LOCK_RETRIES + 1):
             try:
                 if rel:
-                    # Known to git without reading them: the commit below cleans each file
-                    # (LFS) once; a plain add would run the LFS filter on it twice.
+                    # Made known to git without reading them (the commit below reads them):
+                    # one run of the LFS filter fewer than a plain add.
                     git(repo, "add", "--intent-to-add", "--", *rel)
                 if forced:
                     git(repo, "add", "--force", "--", *forced)
@@ -218,9 +219,18 @@ def commit_paths(
                 # Another git (the user's `git status`, an IDE) briefly holds the index: wait,
                 # rather than throw away a finished take. Anything else is not transient.
                 if "index.lock" not in exc.stderr or attempt == INDEX_LOCK_RETRIES:
+                    _unstage(repo, [*rel, *forced])
                     raise
                 time.sleep(INDEX_LOCK_WAIT_S * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _unstage(repo: Path, rel: list[str]) -> None:
+    """After a failed commit: the index as HEAD has these paths (intent-to-add entries left
+    behind would make `git stash` refuse to run), the files themselves untouched."""
+    if rel:
+        with contextlib.suppress(GitError):
+            git(repo, "reset", "--quiet", "--", *rel)
 
 
 def require_lfs_for(repo: Path, binaries: Sequence[Path]) -> None:

@@ -171,18 +171,24 @@ class Runner(abc.ABC):
                 problem=failure(ErrorCode.INPUT_INVALID, exc.message),
                 collector=collector,
             )
+        job_cancel = cancel or threading.Event()
         try:
-            # Before the job's clock starts: a first run may build the pipeline's image.
-            self.prepare(pipeline, on_progress=collector)
+            # A first run may build the pipeline's image: before the job's time limit and
+            # duration start, within the build's own limit, and cancelable.
+            self.prepare(pipeline, on_progress=collector, cancel=job_cancel)
         except StudioError as exc:
+            from studio.runner.images import BuildCanceled
+
+            code = ErrorCode.CANCELED if isinstance(exc, BuildCanceled) else ErrorCode.SETUP_FAILED
             return self._finish(
                 job_dir,
                 pipeline,
                 job_id=spec.job_id,
                 started=started,
-                problem=failure(ErrorCode.SETUP_FAILED, str(exc)),
+                problem=failure(code, str(exc)),
                 collector=collector,
             )
+        started = time.monotonic()
         outputs_dir = job_dir / OUTPUTS_DIR
         outputs_dir.mkdir(exist_ok=True)
         limit = timeout_s if timeout_s is not None else pipeline.manifest.timeout_s
@@ -191,7 +197,7 @@ class Runner(abc.ABC):
             job_dir,
             spec,
             collector=collector,
-            cancel=cancel or threading.Event(),
+            cancel=job_cancel,
             deadline=time.monotonic() + limit,
         )
         problem = exit_.problem or classify_exit(
@@ -247,9 +253,14 @@ class Runner(abc.ABC):
         return result
 
     def prepare(  # noqa: B027 - optional hook: only image-based runners have work here
-        self, pipeline: Pipeline, *, on_progress: Callable[[ProgressEvent], None]
+        self,
+        pipeline: Pipeline,
+        *,
+        on_progress: Callable[[ProgressEvent], None],
+        cancel: threading.Event,
     ) -> None:
-        """Make the pipeline runnable (build its image if missing), reporting progress."""
+        """Make the pipeline runnable (build its image if missing), reporting progress;
+        raises ``StudioError`` (``BuildCanceled`` on cancel) when it cannot."""
 
     @abc.abstractmethod
     def _execute(

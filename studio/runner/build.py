@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -41,6 +43,7 @@ def sources_digest(pipeline: Pipeline) -> str:
     """A digest of everything an image is built from that lives in this checkout (the
     pipeline folder and the SDK), so an image built from older sources is rebuilt even when
     the manifest version did not change."""
+    refuse_escaping_links(pipeline.folder)
     digest = hashlib.sha256()
     files = [p for p in sorted(pipeline.folder.rglob("*")) if p.is_file()]
     sdk = sorted(SDK_DIR.glob("*.py"))
@@ -51,6 +54,53 @@ def sources_digest(pipeline: Pipeline) -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:32]
+
+
+def run_streaming(
+    command: list[str], *, on_line: Callable[[str], None], check: Callable[[], None]
+) -> tuple[int, list[str]]:
+    """Run ``command``, feeding its output lines to ``on_line``; ``check()`` is called at
+    least every quarter second and may raise (a cancel, a deadline): the process is then
+    killed. Returns the exit code and the last lines of output."""
+    lines: queue.Queue[str | None] = queue.Queue()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def pump() -> None:
+        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+        for line in proc.stdout:
+            lines.put(line.rstrip())
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True, name="build-output").start()
+    tail: list[str] = []
+    try:
+        while True:
+            check()
+            try:
+                line = lines.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            tail = [*tail[-19:], line]
+            on_line(line)
+        return proc.wait(), tail
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def refuse_escaping_links(folder: Path) -> None:
+    """A pipeline folder is built into an image as it is: a symlink pointing out of it would
+    put host files into the image, so it is refused."""
+    root = folder.resolve()
+    for path in folder.rglob("*"):
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            raise BuildFailed(
+                f"{path} links to {path.resolve()}, outside the pipeline folder",
+                hint="copy the file into the pipeline folder instead of linking to it",
+            )
 
 
 def stage_sdk(root: Path) -> Path:
@@ -86,7 +136,12 @@ def pip_platform_tags(*, machine: str, glibc: str) -> list[str]:
 
 
 def stage_wheelhouse(
-    requirements: Path, *, python: str, platforms: list[str], on_log: Callable[[str], None]
+    requirements: Path,
+    *,
+    python: str,
+    platforms: list[str],
+    on_log: Callable[[str], None],
+    check: Callable[[], None] = lambda: None,
 ) -> Path:
     """Wheels for ``requirements`` on the target platform, downloaded once into the cache
     (keyed by requirements, Python version and platform) and reused for every build."""
@@ -99,17 +154,22 @@ def stage_wheelhouse(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     platform_args = [arg for tag in platforms for arg in ("--platform", tag)]
     on_log(f"downloading wheels for {requirements} (python {python})")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-         "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
-         *platform_args, "-r", str(requirements), "--dest", str(staging)],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    if done.returncode != 0:
+    try:
+        code, tail = run_streaming(
+            [sys.executable, "-m", "pip", "download", "--progress-bar", "off",
+             "--disable-pip-version-check", "--only-binary=:all:", "--python-version", python,
+             "--implementation", "cp", *platform_args, "-r", str(requirements),
+             "--dest", str(staging)],
+            on_line=lambda line: on_log(f"downloading wheels: {line}"),
+            check=check,
+        )  # fmt: skip
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if code != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildFailed(
-            f"could not download the wheels of {requirements}: {done.stderr.strip()[-800:]}",
+            f"could not download the wheels of {requirements}: {' | '.join(tail[-6:])}",
             hint="on an air-gapped machine pass --wheelhouse DIR with the wheels staged elsewhere",
         )
     (staging / ".complete").touch()
@@ -120,7 +180,13 @@ def stage_wheelhouse(
 
 def build_context(pipeline: Pipeline, *, dest: Path, wheelhouse: Path | None) -> Path:
     """The build context: the pipeline folder, ``_studio_sdk/`` and ``wheels/``."""
-    shutil.copytree(pipeline.folder, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    refuse_escaping_links(pipeline.folder)
+    shutil.copytree(
+        pipeline.folder,
+        dest,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     stage_sdk(dest / CONTEXT_SDK)
     wheels = dest / CONTEXT_WHEELS
     wheels.mkdir(exist_ok=True)
@@ -130,6 +196,10 @@ def build_context(pipeline: Pipeline, *, dest: Path, wheelhouse: Path | None) ->
     return dest
 
 
+LABEL_BASE: Final = "studio.base"
+"""Image label: the BASE_IMAGE it was built from."""
+
+
 def build_image(
     pipeline: Pipeline,
     *,
@@ -137,19 +207,22 @@ def build_image(
     base_image: str,
     wheelhouse: Path | None = None,
     on_log: Callable[[str], None] = lambda line: None,
+    check: Callable[[], None] = lambda: None,
 ) -> str:
     """Build the pipeline's image (tag: the manifest's image name) ``FROM base_image``
     without network access. Wheels come from ``wheelhouse`` when given, else are staged on
-    the host from the pipeline's ``requirements.txt``. Returns the image id."""
-    base = base_image
+    the host from the pipeline's ``requirements.txt``. ``check()`` is called between the
+    build's steps and may raise to abandon it. Returns the image id."""
+    sources = sources_digest(pipeline)  # before copying: an edit during the build rebuilds
     requirements = pipeline.folder / REQUIREMENTS
     if wheelhouse is None and requirements.is_file() and requirements.read_text().strip():
-        info = image_platform(client, base)
+        info = image_platform(client, base_image)
         wheelhouse = stage_wheelhouse(
             requirements,
             python=info["python"],
             platforms=pip_platform_tags(machine=info["machine"], glibc=info["glibc"]),
             on_log=on_log,
+            check=check,
         )
     with tempfile.TemporaryDirectory(prefix="studio-build-") as tmp:
         context = build_context(pipeline, dest=Path(tmp) / "context", wheelhouse=wheelhouse)
@@ -157,7 +230,7 @@ def build_image(
         stream: Any = client.api.build(
             path=str(context),
             tag=pipeline.manifest.image_name,
-            buildargs={"BASE_IMAGE": base},
+            buildargs={"BASE_IMAGE": base_image},
             network_mode="none",
             rm=True,
             forcerm=True,
@@ -165,10 +238,12 @@ def build_image(
             labels={
                 "studio.pipeline": pipeline.id,
                 "studio.version": pipeline.manifest.version,
-                LABEL_SOURCES: sources_digest(pipeline),
+                LABEL_SOURCES: sources,
+                LABEL_BASE: base_image,
             },
         )
         for chunk in stream:
+            check()
             if "stream" in chunk and chunk["stream"].strip():
                 on_log(chunk["stream"].rstrip())
             if "error" in chunk:
@@ -189,29 +264,24 @@ def build_base_image(
     tag: str,
     suite: str = "bookworm",
     on_log: Callable[[str], None] = lambda line: None,
+    check: Callable[[], None] = lambda: None,
 ) -> str:
     """A minimal Debian + python3 image made locally (debootstrap minbase, ``docker import``),
     for machines that cannot pull one. Needs root and debootstrap; ``on_log`` receives
-    debootstrap's lines as they come (it takes a minute or two)."""
+    debootstrap's lines as they come (it takes a minute or two), ``check()`` may stop it."""
     if shutil.which("debootstrap") is None:
         raise StudioError("debootstrap is not installed", hint="apt-get install -y debootstrap")
     with tempfile.TemporaryDirectory(prefix="studio-rootfs-") as tmp:
         rootfs, tarball = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
-        command = [
-            "debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip",
-            suite, str(rootfs),
-        ]  # fmt: skip
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as proc:
-            assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
-            tail: list[str] = []
-            for line in proc.stdout:
-                tail = [*tail[-19:], line.rstrip()]
-                on_log(line.rstrip())
-        if proc.returncode != 0:
+        code, tail = run_streaming(
+            ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip",
+             suite, str(rootfs)],
+            on_line=on_log,
+            check=check,
+        )  # fmt: skip
+        if code != 0:
             raise StudioError(
-                f"debootstrap failed (exit {proc.returncode}): {' | '.join(tail[-5:])}",
+                f"debootstrap failed (exit {code}): {' | '.join(tail[-5:])}",
                 hint="debootstrap needs root and access to Debian's package mirror",
             )
         on_log(f"importing the root filesystem as {tag}")

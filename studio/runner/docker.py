@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -186,6 +187,8 @@ class DockerRunner(Runner):
         self._user, self._uid, self._gid = container_user(settings.container_user)
         self._pids_limit = settings.container_pids_limit
         self._host_cpus = os.cpu_count() or 1
+        self._current_images: set[tuple[str, str]] = set()
+        """(image name, sources digest) pairs found current by :meth:`prepare`."""
         from studio.runner.reaper import reap_orphans
 
         reap_orphans(self.client)
@@ -202,11 +205,31 @@ class DockerRunner(Runner):
         if "watchdog" in self.__dict__:
             self.watchdog.stop()
 
-    def prepare(self, pipeline: Pipeline, *, on_progress: Callable[[ProgressEvent], None]) -> None:
-        """Build the pipeline's image on first use (once per host, see studio.runner.images)."""
-        from studio.runner.images import ensure_image
+    def prepare(
+        self,
+        pipeline: Pipeline,
+        *,
+        on_progress: Callable[[ProgressEvent], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Build the pipeline's image on first use (once per host, see studio.runner.images);
+        an image this runner already found current is not asked about again."""
+        import docker.errors
 
-        ensure_image(pipeline, client=self.client, on_progress=on_progress)
+        from studio.runner.build import sources_digest
+        from studio.runner.images import ImageUnavailable, ensure_image
+
+        try:
+            checked = (pipeline.manifest.image_name, sources_digest(pipeline))
+            if checked not in self._current_images:
+                ensure_image(pipeline, client=self.client, on_progress=on_progress, cancel=cancel)
+                self._current_images.add(checked)
+        except (docker.errors.DockerException, OSError, subprocess.SubprocessError) as exc:
+            raise ImageUnavailable(
+                f"could not make the image of {pipeline.id}: {type(exc).__name__}: {exc}",
+                hint="check the Docker daemon (`docker info`), the disk space and the studio's "
+                "cache folder (STUDIO_CACHE_DIR), then generate again",
+            ) from None
 
     def options(self, pipeline: Pipeline, spec: JobSpec, mounts: list[Any]) -> dict[str, Any]:
         return container_options(
@@ -234,9 +257,13 @@ class DockerRunner(Runner):
                 pipeline.manifest.image_name, command, **options
             )
         except docker.errors.ImageNotFound:
+            # removed since it was checked: the next job builds it again
+            self._current_images = {
+                c for c in self._current_images if c[0] != pipeline.manifest.image_name
+            }
             raise StudioError(
-                f"image {pipeline.manifest.image_name} is not built",
-                hint=f"studio pipeline build {pipeline.id}",
+                f"image {pipeline.manifest.image_name} was removed while in use",
+                hint="generate again: the next job builds it again",
             ) from None
         return container
 

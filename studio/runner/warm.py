@@ -420,9 +420,15 @@ class WarmRunner(Runner):
         """Workers started so far (each one paid the pipeline's setup once)."""
         self.evictions = 0
 
-    def prepare(self, pipeline: Pipeline, *, on_progress: Callable[[ProgressEvent], None]) -> None:
+    def prepare(
+        self,
+        pipeline: Pipeline,
+        *,
+        on_progress: Callable[[ProgressEvent], None],
+        cancel: threading.Event,
+    ) -> None:
         if self._docker is not None and self.backend == "docker":
-            self._docker.prepare(pipeline, on_progress=on_progress)
+            self._docker.prepare(pipeline, on_progress=on_progress, cancel=cancel)
 
     def workers(self) -> list[str]:
         with self._lock:
@@ -480,6 +486,14 @@ class WarmRunner(Runner):
                 self._last_used.pop(key, None)
             raise
         return worker
+
+    def release(self, *, memory_gb: float = 0.0, vram_gb: float = 0.0) -> bool:
+        """Stop idle workers, least recently used first, until ``memory_gb`` / ``vram_gb``
+        more would fit the budgets (for a job that runs outside the pool on the same GPU:
+        the cluster does not see what idle warm workers hold). False when busy workers
+        alone hold too much."""
+        with self._lock:
+            return self._make_room(Cost(memory_gb, vram_gb))
 
     def _make_room(self, cost: Cost) -> bool:
         """Evict idle workers, least recently used first, until ``cost`` fits (lock held)."""

@@ -15,6 +15,7 @@ from distributed import Client, LocalCluster
 
 from studio import Project, Workspace
 from studio.engine import Engine, project_jobs
+from studio.errors import StudioError
 from studio.pipelines import PipelineNotFound
 from tests.conftest import run_studio
 
@@ -101,8 +102,39 @@ def test_opening_a_workspace_and_the_doctor_report_the_missing_cells(
     assert MISSING_LOW in opened.quality_map_problems()
     assert len(opened.quality_map_problems()) == 5  # none of Table 4 is installed yet
     assert MISSING_LOW in caplog.text
-    assert "5 quality-map cell(s) name no installed pipeline" in caplog.text
+    assert "5 problem(s) with the pipelines this workspace uses" in caplog.text
     assert MISSING_LOW in html.unescape(opened._repr_html_())
     done = run_studio("doctor", "--workspace", str(opened.path))
     assert done.returncode == 0, done.stderr  # a warning, not a failure: drafts still run
     assert MISSING_LOW in " ".join(done.stderr.replace("warning: ", "").split())
+
+
+def test_a_broken_pipeline_folder_is_reported_and_blocks_nothing_else(
+    tmp_path: Path,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    folder = tmp_path / "pipelines" / "half-written"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"id": "half-written", ')
+    monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(folder.parent)]))
+    with caplog.at_level(logging.WARNING, logger="studio.workspace"):
+        opened = Workspace(tmp_path / "ws")  # opens all the same
+    assert any(
+        p.startswith("pipeline half-written cannot be loaded:")
+        for p in opened.quality_map_problems()
+    )
+    assert "half-written" in caplog.text
+    done = run_studio("doctor", "--workspace", str(opened.path))
+    assert done.returncode == 0 and "pipeline half-written cannot be loaded" in done.stderr
+    # a Generate that does not need it still runs; one that names it says what is wrong
+    project = opened.create_project("Unaffected", quality="low")
+    graph = project.graph
+    shot = graph.add_node("Shot", prompt="a harbour", scene=1, shot=10)
+    pipe = graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    graph.connect(pipe.id, "pipeline", shot.id, "pipeline")
+    assert engine.generate(project, shot.id).result(timeout=TIMEOUT).ready
+    graph.update_node(pipe.id, pipeline_id="half-written")
+    with pytest.raises(StudioError, match=r"half-written/manifest\.json"):
+        engine.generate(project, shot.id)

@@ -11,11 +11,15 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from studio.pipelines import Pipeline, load_pipeline, scaffold
 from studio.runner.base import create_job
@@ -24,9 +28,12 @@ from studio.runner.docker import DockerRunner
 from studio.runner.images import (
     LOCAL_BASE_IMAGE,
     REGISTRY_BASE_IMAGE,
+    BuildProgress,
     ImageUnavailable,
+    _state_path,
     choose_present_base,
     ensure_base_image,
+    host_build_lock,
     needs_build,
     parse_build_step,
 )
@@ -114,28 +121,33 @@ def test_the_first_job_builds_the_missing_image_once_and_rebuilds_after_an_edit(
 
 
 def test_two_processes_asking_at_once_share_one_build(
-    throwaway: Pipeline, docker_client, base_image: str
+    throwaway: Pipeline, docker_client, base_image: str, tmp_path: Path
 ):
     command = [
         sys.executable, "-m", "studio", "pipeline", "run", str(throwaway.folder),
         "--runner", "docker", "--input", "prompt=a red door", "--input", "steps=2",
     ]  # fmt: skip
     env = {**os.environ, "COLUMNS": "200"}
-    runs = [
-        subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-        for _ in range(2)
-    ]
-    outputs = [run.communicate(timeout=600) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
-    logs = [stderr for _, stderr in outputs]
-    built = re.compile(rf"^\[\d+/\d+\] building image {re.escape(throwaway.id)}: step", re.M)
-    builders = [log for log in logs if built.search(log)]
-    waiters = [
-        log for log in logs if re.search(r"^\[\d+/\d+\] waiting for another job's build", log, re.M)
-    ]
-    assert len(builders) == 1 and len(waiters) == 1 and builders != waiters, logs
+    logs = [tmp_path / f"run{i}.log" for i in range(2)]
+    # Hold the image's build lock (as another builder would) until both runs wait for it,
+    # so both ask at once however fast or slow this machine is.
+    lock = FileLock(_state_path(throwaway.manifest.image_name, ".lock"))
+    with lock:
+        runs = [
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("w"), env=env)
+            for log in logs
+        ]
+        deadline = time.monotonic() + 120
+        while not all("waiting for another build of" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            assert all(run.poll() is None for run in runs), [log.read_text() for log in logs]
+            time.sleep(0.1)
+    for run in runs:
+        run.wait(timeout=600)
+    texts = [log.read_text() for log in logs]
+    assert [run.returncode for run in runs] == [0, 0], texts
+    built = re.compile(rf"^building image {re.escape(throwaway.id)}: step", re.M)
+    assert sum(bool(built.search(text)) for text in texts) == 1, texts  # one build for both
 
 
 def test_an_image_that_cannot_be_had_fails_the_job_with_what_to_do(
@@ -163,3 +175,98 @@ def test_an_image_that_cannot_be_had_fails_the_job_with_what_to_do(
         assert "cannot be pulled" in result.error.message
     finally:
         runner.close()
+
+
+def test_waiters_follow_the_builders_progress_including_its_base_image(tmp_path: Path):
+    # No Docker needed: two jobs of one host, the first holding the build lock of an image
+    # and making its base image, the second waiting for it.
+    name = f"studio-test/progress-{uuid.uuid4().hex[:8]}:1"
+    seen: list[str] = []
+    holding, said, done = threading.Event(), threading.Event(), threading.Event()
+
+    def builder() -> None:
+        progress = BuildProgress(sink=lambda event: None)
+        with host_build_lock(name, progress=progress):
+            holding.set()
+            with host_build_lock(f"{name}-base", progress=progress):  # e.g. the base image
+                progress.say("making the base image: I: Retrieving libc6", now=True)
+                said.set()
+                done.wait(10)
+
+    thread = threading.Thread(target=builder)
+    thread.start()
+    assert holding.wait(10) and said.wait(10)
+    waiter = BuildProgress(sink=lambda event: seen.append(event.message))
+
+    def wait_for_it() -> None:
+        with host_build_lock(name, progress=waiter):
+            pass
+
+    waiting = threading.Thread(target=wait_for_it)
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while not any("I: Retrieving libc6" in message for message in seen):
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.05)
+    assert seen[-1] == f"waiting for another build of {name}: making the base image: " \
+        "I: Retrieving libc6"  # fmt: skip
+    done.set()
+    thread.join(10)
+    waiting.join(10)
+
+
+def test_a_cancel_or_the_time_limit_stops_a_job_waiting_for_its_image(
+    throwaway: Pipeline, docker_client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    runner = DockerRunner(client=docker_client)
+    lock = FileLock(_state_path(throwaway.manifest.image_name, ".lock"))
+    try:
+        with lock:  # a build that never ends, as far as the job can tell
+            cancel = threading.Event()
+            events: list[Event] = []
+            create_job(throwaway, {"prompt": "x"}, job_dir=tmp_path / "canceled")
+            outcome: list[Any] = []
+            job = threading.Thread(
+                target=lambda: outcome.append(
+                    runner.run(
+                        throwaway, tmp_path / "canceled", on_event=events.append, cancel=cancel
+                    )
+                )
+            )
+            job.start()
+            deadline = time.monotonic() + 30
+            while not any("waiting for another build" in getattr(e, "message", "") for e in events):
+                assert time.monotonic() < deadline, events
+                time.sleep(0.05)
+            cancel.set()
+            job.join(timeout=10)
+            assert not job.is_alive(), "a cancel must stop the wait"
+            [result] = outcome
+            assert result.error is not None and result.error.code == ErrorCode.CANCELED
+
+            monkeypatch.setenv("STUDIO_BUILD_TIMEOUT_S", "1")
+            create_job(throwaway, {"prompt": "x"}, job_dir=tmp_path / "slow")
+            started = time.monotonic()
+            result = runner.run(throwaway, tmp_path / "slow")
+            assert time.monotonic() - started < 10
+            assert result.error is not None and result.error.code == ErrorCode.SETUP_FAILED
+            assert "longer than STUDIO_BUILD_TIMEOUT_S" in result.error.message
+    finally:
+        runner.close()
+
+
+def test_only_the_studios_own_builds_are_rebuilt_and_links_out_are_refused(tmp_path: Path):
+    from studio.runner.build import LABEL_BASE, LABEL_SOURCES, BuildFailed, sources_digest
+
+    pipeline = load_pipeline(scaffold("owned", parent=tmp_path / "pipelines"))
+    ours = {"studio.pipeline": "owned", LABEL_SOURCES: sources_digest(pipeline)}
+    assert needs_build(pipeline, {**ours, LABEL_BASE: "studio-base:bookworm"}) is None
+    assert needs_build(pipeline, {**ours, LABEL_BASE: "python:3.12-slim"}, base="cuda:12") == (
+        "built from python:3.12-slim, not STUDIO_BASE_IMAGE=cuda:12"
+    )
+    assert needs_build(pipeline, {"maintainer": "someone"}) is None  # pulled: used as it is
+    with pytest.raises(ImageUnavailable, match="is pipeline t2i-draft's build"):
+        needs_build(pipeline, {"studio.pipeline": "t2i-draft"})
+    (pipeline.folder / "secrets").symlink_to("/etc/passwd")
+    with pytest.raises(BuildFailed, match="outside the pipeline folder"):
+        sources_digest(pipeline)
