@@ -23,7 +23,8 @@ NotificationLevel = Literal["info", "warning", "error"]
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity are refused: every number here may end up in a JSON file or a browser.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class XY(_Payload):

@@ -73,7 +73,9 @@ def append(project_root: Path, line: dict[str, Any]) -> None:
     """Append one record atomically (see the module doc)."""
     path = log_path(project_root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    data = (
+        json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+    ).encode()
     with FileLock(path.with_suffix(".lock")):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
