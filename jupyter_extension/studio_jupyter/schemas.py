@@ -112,11 +112,19 @@ class TakeInfo(_Response):
     pipeline: str | None = None
     seed: int | None = None
     prompt: str | None = None
+    error: str | None = Field(
+        default=None, description="why the take is broken (its sidecar does not read); null: fine"
+    )
 
 
 class TakeList(_Response):
     takes: list[TakeInfo]
     active: str | None
+    active_problem: str | None = Field(
+        default=None,
+        description="why the shot's persisted active-take choice was not used (it names a "
+        "take that is not there); null: no problem",
+    )
 
 
 class NotebookPath(_Response):

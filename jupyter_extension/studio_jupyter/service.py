@@ -241,10 +241,11 @@ def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
 def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) -> schemas.TakeList:
     project = state.project(project_id)
     scene_no, shot_no = _number(scene, name="scene"), _number(shot, name="shot")
-    takes, active = project.shot_takes(scene=scene_no, shot=shot_no)
+    view = project.shot_view(scene=scene_no, shot=shot_no)
+    active = view.active
     infos = []
-    for take in takes:
-        provenance = take.provenance
+    for take in view.takes:
+        provenance, error = take.read_provenance()
         thumbnail = make_thumbnail(project.path, take) if take.ready else None
         infos.append(
             schemas.TakeInfo(
@@ -259,9 +260,12 @@ def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) ->
                 pipeline=provenance.pipeline if provenance else None,
                 seed=provenance.seed if provenance else None,
                 prompt=provenance.prompt if provenance else None,
+                error=error,
             )
         )
-    return schemas.TakeList(takes=infos, active=active.name if active else None)
+    return schemas.TakeList(
+        takes=infos, active=active.name if active else None, active_problem=view.active_problem
+    )
 
 
 def media_file(state: StudioState, project_id: str, relative: str) -> Path:
