@@ -168,7 +168,7 @@ async def test_shots_and_takes(api, film: Project, make_png):
     assert (first["prompt"], first["seed"]) == ("lanterns", 7)
 
     status, body = await api("GET", "projects", "Night_Market", "takes", "3", "30")
-    assert (status, body) == (200, {"takes": [], "active": None})
+    assert (status, body) == (200, {"takes": [], "active": None, "active_problem": None})
     status, body = await api("GET", "projects", "Night_Market", "takes", "one", "10")
     assert status == 422 and "scene" in body["message"]
     status, body = await api("GET", "projects", "Night_Market", "takes", "1", "99999")
