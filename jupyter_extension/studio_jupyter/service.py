@@ -55,7 +55,15 @@ def list_projects(state: StudioState) -> schemas.ProjectList:
     workspace = state.existing_workspace()
     if workspace is None:  # not a workspace (yet): nothing to list, nothing created
         return schemas.ProjectList([])
-    return schemas.ProjectList([summary(state, p) for p in workspace.projects()])
+    projects, broken = workspace.scan_projects()
+    entries: list[schemas.ProjectSummary | schemas.BrokenProject] = [
+        summary(state, p) for p in projects
+    ]
+    entries += [
+        schemas.BrokenProject(id=b.name, path=state.relative_to_root(b.path), error=b.error)
+        for b in broken
+    ]
+    return schemas.ProjectList(entries)
 
 
 def create_project(state: StudioState, *, body: schemas.ProjectCreate) -> schemas.ProjectSummary:

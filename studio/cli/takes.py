@@ -12,7 +12,7 @@ from rich.table import Table
 from studio.cli import app, err_console
 from studio.cli.options import JsonOption, WorkspaceOption
 from studio.project.takes import Take
-from studio.workspace import Workspace
+from studio.workspace import existing_workspace
 
 
 def take_summary(take: Take, *, project_root: Any, active: bool) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def takes(
     as_json: JsonOption = False,
 ) -> None:
     """List a shot's takes (a scan of its render folder)."""
-    opened = Workspace(workspace).open_project(project)
+    opened = existing_workspace(workspace).open_project(project)
     view = opened.shot_view(scene=scene, shot=shot)
     rows = [take_summary(t, project_root=opened.path, active=t == view.active) for t in view.takes]
     if view.active_problem:

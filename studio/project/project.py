@@ -203,6 +203,7 @@ class Project:
         """:meth:`shot_takes` plus why the persisted choice was not used, if it was not."""
         shot_takes = self.takes(scene=scene, shot=shot)
         ready = [take for take in shot_takes if take.ready]
+        problem: str | None
         try:
             chosen = active_take.read_active(self.shot_path(scene=scene, shot=shot))
         except ManifestError as exc:

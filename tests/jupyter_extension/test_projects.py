@@ -25,6 +25,7 @@ async def test_list_is_empty_then_shows_projects(api, ws_root: Workspace):
             "aspect_ratio": "16:9",
             "version": 1,
             "path": "Projects/Night_Market",
+            "broken": False,
         }
     ]
 
@@ -44,6 +45,7 @@ async def test_create_scaffolds_through_the_core(api, jp_root_dir: Path):
         "aspect_ratio": "2:1",
         "version": 1,
         "path": "Projects/Rain_City",
+        "broken": False,
     }
     root = jp_root_dir / "Projects" / "Rain_City"
     manifest = json.loads((root / "project.json").read_text())
