@@ -10,6 +10,7 @@ from typing import Any
 from studio.__about__ import __version__
 from studio.documents import read_json
 from studio.engine import jobs as job_log
+from studio.engine import settle
 from studio.errors import InvalidInput, ManifestError, StudioError
 from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
@@ -146,9 +147,11 @@ def apply_edit(state: StudioState, project_id: str, *, edit: Any) -> dict[str, A
 
 def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:
     """``server:full_sync``'s payload: the graph, and each node's status replayed from the
-    durable job log (as the canvas widget restores it) plus its shot's takes."""
+    durable job log (as the canvas widget restores it) plus its shot's takes. Lost jobs are
+    settled first (cheap when none is unfinished), so no client sees a dead job running."""
     with state.lock(project_id):
         project = state.project(project_id)
+        settle(project)
         graph = fresh_graph(state, project_id)
         status = job_log.node_status(job_log.read(project.path))
         for node in graph.nodes:
@@ -249,6 +252,7 @@ def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
 def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) -> schemas.TakeList:
     project = state.project(project_id)
     scene_no, shot_no = _number(scene, name="scene"), _number(shot, name="shot")
+    settle(project)  # a lost job's complete take is committed (or its leftovers removed) first
     view = project.shot_view(scene=scene_no, shot=shot_no)
     active = view.active
     infos = []

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from studio.cli import app, err_console
 from studio.cli.options import JsonOption, WorkspaceOption
+from studio.engine import settle
 from studio.project.takes import Take
 from studio.workspace import existing_workspace
 
@@ -44,6 +45,7 @@ def takes(
 ) -> None:
     """List a shot's takes (a scan of its render folder)."""
     opened = existing_workspace(workspace).open_project(project)
+    settle(opened)  # a lost job's complete take is committed (or its leftovers removed) first
     view = opened.shot_view(scene=scene, shot=shot)
     rows = [take_summary(t, project_root=opened.path, active=t == view.active) for t in view.takes]
     if view.active_problem:

@@ -113,6 +113,8 @@ class JobState:
     output_url: str | None = None
     error: str | None = None
     code: str | None = None
+    recovered: bool = False
+    """Its take was made by an attempt that died and settled afterwards (committed then)."""
     submitted_at: str | None = None
     updated_at: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
@@ -120,6 +122,17 @@ class JobState:
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def summary(self) -> str:
+        """One line: ``success (recovered)``, ``failed: why``, ``generating 40% step``..."""
+        if self.state == "success":
+            return "success (recovered)" if self.recovered else "success"
+        if self.state == "failed":
+            return f"failed: {self.error}" if self.error else "failed"
+        if self.state == "generating":
+            return f"generating {self.progress:.0f}% {self.step}".rstrip()
+        return self.state
 
 
 def fold(lines: Iterable[dict[str, Any]]) -> dict[str, JobState]:
@@ -149,6 +162,7 @@ def fold(lines: Iterable[dict[str, Any]]) -> dict[str, JobState]:
             job.state, job.progress, job.step = "success", 100.0, ""
             job.take = result.get("take")
             job.output_url = result.get("output_url")
+            job.recovered = bool(result.get("recovered"))
         elif event == "server:task_failed":
             # A cancel is reported as failed with code CANCELED, then as state "canceled".
             if job.state != "canceled":
