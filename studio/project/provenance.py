@@ -54,6 +54,9 @@ class Provenance(BaseModel):
     worker: str | None = None
     job_id: str | None = None
     """The engine job that reserved the take: a retried job recognises its own leftovers."""
+    reservation: str | None = None
+    """A random token of this reservation: a process whose reservation was reclaimed (it
+    outlived its lease) cannot write into a later reservation of the same number."""
     reserved_at: datetime = Field(default_factory=utc_now)
     lease_s: float | None = Field(default=None, gt=0)
     """How long the reserver may take to fill the take (its job's lifetime). An empty

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,8 @@ class Take:
     version: int
     number: int
     ext: str
+    reservation: str | None = field(default=None, compare=False)
+    """The token of the reservation this object made (None for a take found by listing)."""
 
     @property
     def name(self) -> str:
@@ -188,13 +191,19 @@ class Take:
                 f"{self.name} is already written; takes are immutable",
                 hint="reserve a new take with project.new_take(...)",
             )
-        if not self.sidecar_path.exists():
+        if not self._still_reserved():
             raise TakeError(
-                f"{self.name} is no longer reserved: its reservation outlived its lease and "
-                "was reclaimed (or its sidecar was removed)",
+                f"{self.name} is no longer reserved by you: the reservation outlived its lease "
+                "and was reclaimed (or its sidecar was removed)",
                 hint="reserve a new take with project.new_take(...)",
             )
         atomic_write_bytes(self.path, data)
+
+    def _still_reserved(self) -> bool:
+        if self.reservation is None:  # found by listing: its sidecar must still be there
+            return self.sidecar_path.exists()
+        sidecar = _readable_sidecar(self.sidecar_path)
+        return sidecar is not None and sidecar.reservation == self.reservation
 
     def write_from(self, source: Path) -> None:
         """Fill the reserved take with a copy of ``source``."""
@@ -379,9 +388,10 @@ def reserve_take(
         )
     _check_number(version, name="version", minimum=1, maximum=999)
     number = next_number(scan.used, version)
+    token = secrets.token_hex(8)
     while True:
         name = take_file_name(shot=shot, version=version, number=number, ext=ext)
-        take = Take(folder / name, scene, shot, version, number, ext)
+        take = Take(folder / name, scene, shot, version, number, ext, reservation=token)
         sidecar = Provenance(
             take=name,
             creative_fingerprint=fingerprint,
@@ -391,6 +401,7 @@ def reserve_take(
             seed=seed,
             quality=quality,
             job_id=job_id,
+            reservation=token,
             lease_s=lease_s,
         )
         if create_model(take.sidecar_path, sidecar):
