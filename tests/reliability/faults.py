@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,10 @@ def _state(pid: int) -> str | None:
 
 def alive(pid: int) -> bool:
     return _state(pid) not in (None, "Z")
+
+
+def gone(pid: int) -> bool:
+    return not alive(pid)
 
 
 def group_members(pgid: int) -> list[int]:
@@ -106,4 +111,4 @@ def kill_minus_9(proc: subprocess.Popen[str], *, also: tuple[int, ...] = ()) -> 
     proc.wait(timeout=30)
     wait_until(lambda: not group_members(proc.pid), what="the killed client's processes")
     for pid in also:
-        wait_until(lambda pid=pid: not alive(pid), what=f"process {pid} to end")
+        wait_until(partial(gone, pid), what=f"process {pid} to end")

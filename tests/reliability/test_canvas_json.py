@@ -13,7 +13,7 @@ import asyncio
 import json
 import math
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,6 +26,7 @@ from studio.widgets.canvas import Canvas
 from tests.jupyter_extension.test_ws import receive, send
 from tests.reliability.faults import strict_json
 
+T = TypeVar("T")
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"]
 
 
@@ -134,7 +135,7 @@ class Sessions:
         self.canvas = canvas_of(film)
         self.pings = 0
 
-    def call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
     # each returns the graph the transport says it saved, or None when it saved nothing
@@ -144,7 +145,8 @@ class Sessions:
         content = json.loads(message)  # Python's reading, as ipykernel's: NaN -> nan
         self.canvas._on_message(None, content, [])
         self.canvas._on_message(None, {"event": "client:save", "payload": {}}, [])
-        return self.canvas.graph if self.canvas.save_status == "saved" else None
+        saved: dict[str, Any] = self.canvas.graph
+        return saved if self.canvas.save_status == "saved" else None
 
     def websocket(self, message: str) -> dict[str, Any] | None:
         return self.call(self._ws(message))
@@ -154,7 +156,7 @@ class Sessions:
         marker = f"ping-{self.pings}"  # answered by exactly one notification naming it
         await self.ws.write_message(message)
         await send(self.ws, "client:cancel_generation", node_id=marker)
-        synced = None
+        synced: dict[str, Any] | None = None
         while True:
             reply = await receive(self.ws)
             if reply["payload"].get("node_id") == marker:
@@ -180,7 +182,8 @@ class Sessions:
             "version"
         ]:
             pass
-        return (await self.api("GET", "projects", "Night_Market"))[1]["graph"]
+        graph: dict[str, Any] = (await self.api("GET", "projects", "Night_Market"))[1]["graph"]
+        return graph
 
 
 def edit_machine(sessions: Sessions) -> type[RuleBasedStateMachine]:
