@@ -16,9 +16,9 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Annotated, Any, Final, NoReturn, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from studio.atomic import atomic_write_bytes, exclusive_write_bytes
 from studio.errors import InvalidInput, ManifestError
@@ -34,17 +34,21 @@ class JSONTooDeep(ValueError):
     """A document nests deeper than allowed (refused before parsing)."""
 
 
+def _non_finite(where: Path | str | None) -> InvalidInput:
+    target = f" to {where}" if where is not None else ""
+    return InvalidInput(
+        f"refusing to write NaN or Infinity{target}: JSON has no such numbers",
+        hint="use finite numbers (positions, sizes and fields are plain numbers)",
+    )
+
+
 def dump_json(value: Any, *, where: Path | str | None = None) -> bytes:
     """The studio's JSON style: UTF-8, 2-space indent, trailing newline (diff-friendly).
     Non-finite numbers are refused (``InvalidInput``), so every reader can read the result."""
     try:
         text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        target = f" to {where}" if where is not None else ""
-        raise InvalidInput(
-            f"refusing to write NaN or Infinity{target}: JSON has no such numbers",
-            hint="use finite numbers (positions, sizes and fields are plain numbers)",
-        ) from None
+        raise _non_finite(where) from None
     return (text + "\n").encode()
 
 
@@ -57,6 +61,25 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"the number {text} is out of range (JSON numbers are finite)")
     return value
+
+
+def require_finite(value: Any) -> Any:
+    """``value`` unchanged if no float inside it (at any depth) is NaN or infinite, else
+    ``ValueError``: a pydantic ``AfterValidator`` for free-form JSON fields."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{item!r} is not a finite number (JSON has no NaN or Infinity)")
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return value
+
+
+FiniteJSON = Annotated[dict[str, Any], AfterValidator(require_finite)]
+"""A free-form JSON object whose numbers are all finite."""
 
 
 def check_nesting(text: str, *, limit: int = MAX_NESTING) -> None:
@@ -84,6 +107,12 @@ def strict_loads(text: str | bytes, *, max_nesting: int | None = None) -> Any:
 
 
 def model_bytes(model: BaseModel, *, where: Path | None = None) -> bytes:
+    # pydantic's JSON mode would quietly write NaN/Infinity in free-form fields as null:
+    # look at the Python values first.
+    try:
+        require_finite(model.model_dump())
+    except ValueError:
+        raise _non_finite(where) from None
     return dump_json(model.model_dump(mode="json"), where=where)
 
 

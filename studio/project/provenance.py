@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.documents import FiniteJSON
 from studio.quality import Quality
 
 
@@ -48,7 +49,7 @@ class Provenance(BaseModel):
     pipeline: str | None = None
     image_digest: str | None = None
     prompt: str | None = None
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: FiniteJSON = Field(default_factory=dict)
     seed: int | None = None
     quality: Quality | None = None
     worker: str | None = None
