@@ -266,15 +266,9 @@ class Engine:
         running. Returns their ids."""
         return settle(project)
 
-    def holds(self, state: job_log.JobState) -> bool | None:
-        """Does this engine know ``state``'s job to be alive (True), dead (False), or is it
-        not this engine's to say (None)?"""
-        if state.job_id in self._jobs:  # submitted here: its future says so, not the scheduler
-            return True
-        closed = getattr(self.client, "status", "running") in ("closing", "closed")
-        if not closed and state.info.get("scheduler") == self.address:
-            return scheduler_holds(self.client, task_key(state.job_id))
-        return None
+    @property
+    def connected(self) -> bool:
+        return getattr(self.client, "status", "running") not in ("closing", "closed")
 
     # --- the jobs submitted here ---------------------------------------------------------------
 
@@ -474,7 +468,7 @@ def settle_lost_jobs(
     now = datetime.now(UTC)
     lost = []
     for state in states:
-        if state.finished or (state.state == "queued" and _heard_within(state, now)):
+        if state.finished or recently_queued(state, now):
             continue
         if held(state):
             continue
@@ -503,23 +497,37 @@ _live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 """Every engine of this process: who knows its own jobs, and whose listeners hear settling."""
 
 
-def job_is_held(state: job_log.JobState) -> bool:
-    """Is the job alive on some cluster? An engine of this process answers for its own jobs
-    and its scheduler; else the scheduler the log names is asked, when it answers at all (a
+def held_job_ids(states: Iterable[job_log.JobState]) -> set[str]:
+    """The ids of the jobs some cluster still holds. An engine of this process answers for
+    the jobs it submitted; each scheduler the log names is asked once about all its jobs (a
     scheduler that does not answer holds nothing: it is gone)."""
-    for engine in list(_live_engines):
-        if (answer := engine.holds(state)) is not None:
-            return answer
-    scheduler = state.info.get("scheduler")
-    if not isinstance(scheduler, str) or not scheduler_reachable(scheduler):
-        return False
+    held: set[str] = set()
+    by_scheduler: dict[str, list[str]] = {}
+    engines = list(_live_engines)
+    for state in states:
+        if any(state.job_id in engine._jobs for engine in engines):
+            held.add(state.job_id)  # its future says so, not the scheduler
+        elif isinstance(scheduler := state.info.get("scheduler"), str):
+            by_scheduler.setdefault(scheduler, []).append(state.job_id)
+    for scheduler, job_ids in by_scheduler.items():
+        held |= _held_on(scheduler, job_ids, engines=engines)
+    return held
+
+
+def _held_on(scheduler: str, job_ids: list[str], *, engines: list[Engine]) -> set[str]:
+    keys = {task_key(job_id): job_id for job_id in job_ids}
+    for engine in engines:
+        if engine.connected and engine.address == scheduler:
+            return {keys[key] for key in scheduler_tasks(engine.client, list(keys))}
+    if not scheduler_reachable(scheduler):
+        return set()
     from distributed import Client
 
     try:
         with Client(scheduler, timeout=PEER_TIMEOUT_S) as other:  # type: ignore[no-untyped-call]
-            return scheduler_holds(other, task_key(state.job_id))
+            return {keys[key] for key in scheduler_tasks(other, list(keys))}
     except (OSError, TimeoutError):
-        return True  # cannot tell: leave it to the next look rather than call it lost
+        return set(job_ids)  # cannot tell: leave them to the next look rather than call them lost
 
 
 def _recover_lost(project: Project, state: job_log.JobState) -> Take | None:
@@ -551,16 +559,22 @@ def settle(project: Project) -> list[str]:
             engine._on_event(topic, line)
 
     with FileLock(job_log.log_path(project.path).with_name("settle.lock")):
+        states = job_log.jobs(project.path)  # again, under the lock: another process may have
+        alive = held_job_ids(state for state in states if not state.finished)
         return settle_lost_jobs(
-            job_log.jobs(project.path),  # again, under the lock: another process may have
-            held=job_is_held,
+            states,
+            held=lambda state: state.job_id in alive,
             recover=lambda state: _recover_lost(project, state),
             publish=publish,
             project_root=project.path,
         )
 
 
-def _heard_within(state: job_log.JobState, now: datetime) -> bool:
+def recently_queued(state: job_log.JobState, now: datetime) -> bool:
+    """Pure: logged "queued" less than ``SUBMIT_GRACE_S`` ago (its submit may not have reached
+    the scheduler yet: not lost, whatever the scheduler says)."""
+    if state.state != "queued":
+        return False
     try:
         last = datetime.fromisoformat(state.updated_at or "")
     except ValueError:
@@ -568,13 +582,13 @@ def _heard_within(state: job_log.JobState, now: datetime) -> bool:
     return (now - last).total_seconds() < SUBMIT_GRACE_S
 
 
-def scheduler_holds(client: Client, key: str) -> bool:
-    """Does the client's scheduler still hold the task ``key`` (queued, running or done)?"""
-    return bool(
-        client.run_on_scheduler(  # type: ignore[no-untyped-call]
-            lambda dask_scheduler: key in dask_scheduler.tasks
-        )
+def scheduler_tasks(client: Client, keys: list[str]) -> set[str]:
+    """Which of the task ``keys`` the client's scheduler still holds (queued, running or
+    done), in one round trip."""
+    held = client.run_on_scheduler(  # type: ignore[no-untyped-call]
+        lambda dask_scheduler: [key for key in keys if key in dask_scheduler.tasks]
     )
+    return set(held)
 
 
 def restore_status(canvas: Canvas, project: Project) -> None:

@@ -181,15 +181,20 @@ def _examine_lone_sidecar(
     return [(kind, rel, "a reservation's sidecar without its media file")]
 
 
-def examine(project: Project, *, held: Callable[[Any], bool] | None = None) -> list[Finding]:
-    """Everything wrong with the project's takes and jobs (reads only). ``held`` tells a
-    running job from a lost one (default: ask the clusters, as settling does)."""
+def examine(project: Project) -> list[Finding]:
+    """Everything wrong with the project's takes and jobs (reads only; running jobs are told
+    from lost ones by asking the clusters, as settling does)."""
     from studio.engine import jobs as job_log
-    from studio.engine.engine import job_is_held
+    from studio.engine.engine import held_job_ids, recently_queued
 
-    is_held = held or job_is_held
-    unfinished = [state for state in job_log.jobs(project.path) if not state.finished]
-    lost = [state for state in unfinished if not is_held(state)]
+    now = utc_now()
+    unfinished = [
+        state
+        for state in job_log.jobs(project.path)
+        if not state.finished and not recently_queued(state, now)
+    ]
+    alive = held_job_ids(unfinished) if unfinished else set()
+    lost = [state for state in unfinished if state.job_id not in alive]
     running = {state.job_id for state in unfinished} - {state.job_id for state in lost}
     findings = [
         Finding("lost_job", state.job_id, f"the job log says job {state.job_id} is "
@@ -197,7 +202,6 @@ def examine(project: Project, *, held: Callable[[Any], bool] | None = None) -> l
         for state in lost
     ]  # fmt: skip
     tracked = tracked_renders(project)
-    now = utc_now()
     for scene, shot in project.shots():
         findings += examine_shot(
             project, scene=scene, shot=shot, tracked=tracked, running_jobs=running, now=now
