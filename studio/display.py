@@ -40,8 +40,8 @@ def take_media_html(take: Take) -> str:
 
 
 def take_html(take: Take) -> str:
-    provenance = take.provenance
-    details = ""
+    provenance, error = take.read_provenance()
+    details = f"<tr><th>broken</th><td>{html.escape(error)}</td></tr>" if error else ""
     if provenance:
         rows = {
             "pipeline": provenance.pipeline,
@@ -49,7 +49,7 @@ def take_html(take: Take) -> str:
             "seed": provenance.seed,
             "quality": provenance.quality,
         }
-        details = "".join(
+        details += "".join(
             f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(str(v))}</td></tr>"
             for k, v in rows.items()
             if v is not None

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from studio.documents import FiniteJSON
 from studio.errors import StudioError
 
 NodeState = Literal["idle", "queued", "generating", "success", "failed", "canceled"]
@@ -23,7 +24,8 @@ NotificationLevel = Literal["info", "warning", "error"]
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity are refused: every number here may end up in a JSON file or a browser.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class XY(_Payload):
@@ -36,7 +38,7 @@ class XY(_Payload):
 
 class UpdateNodeData(_Payload):
     node_id: str
-    data: dict[str, Any]
+    data: FiniteJSON
 
 
 class StartGeneration(_Payload):
@@ -52,7 +54,7 @@ class AddNode(_Payload):
     position: XY
     id: str | None = None
     parent_id: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: FiniteJSON = Field(default_factory=dict)
 
 
 class MoveNodes(_Payload):

@@ -9,6 +9,7 @@ the guide for writing one.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import shutil
 from collections.abc import Mapping
@@ -243,6 +244,8 @@ def check_value(spec: InputSpec, value: Any, *, files_root: Path | None) -> str 
         if isinstance(value, bool) or not isinstance(value, ok):
             whole = "a whole number" if kind == SocketType.INTEGER else "a number"
             return f"expects {whole}, not {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expects a finite number, not {value!r}"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}, not {value}"
         if spec.maximum is not None and value > spec.maximum:

@@ -53,6 +53,68 @@ class WorkspaceConfig(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class BrokenProject:
+    """A folder of ``Projects/`` whose ``project.json`` does not open: listed, never dropped."""
+
+    path: Path
+    error: str
+    """What is wrong, naming the file and field (as opening it would raise)."""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def is_project_folder(path: Path) -> bool:
+    """Does ``path`` look like a studio project (its manifest and its git repository)?"""
+    return (path / MANIFEST_FILE).is_file() and (path / ".git").exists()
+
+
+def enclosing_project(path: Path) -> Path | None:
+    """The project folder ``path`` is (or is inside), if any."""
+    resolved = path.expanduser().resolve()
+    for folder in (resolved, *resolved.parents):
+        if is_project_folder(folder):
+            return folder
+    return None
+
+
+def find_workspace(start: Path) -> Path | None:
+    """The workspace ``start`` is (or is inside, e.g. a project folder), if any."""
+    resolved = start.expanduser().resolve()
+    for folder in (resolved, *resolved.parents):
+        if (folder / WORKSPACE_FILE).is_file():
+            return folder
+    return None
+
+
+def locate_workspace(path: Path | None) -> Path:
+    """The workspace a command means: ``path`` when given, else ``STUDIO_WORKSPACE`` when
+    set, else the workspace the current folder is in (a project folder's), else
+    ``./workspace``."""
+    if path is not None:
+        return path
+    settings = load_settings()
+    if "workspace" in settings.model_fields_set:
+        return settings.workspace
+    return find_workspace(Path.cwd()) or settings.workspace
+
+
+def existing_workspace(path: Path | None) -> Workspace:
+    """The workspace :func:`locate_workspace` names, which must exist already (commands that
+    read one never create one)."""
+    chosen = locate_workspace(path)
+    if not (chosen / WORKSPACE_FILE).is_file():
+        raise ProjectNotFound(
+            f"{chosen.expanduser().resolve()} is not a studio workspace (it has no "
+            f"{WORKSPACE_FILE})",
+            hint="create one with `studio init PATH`, or name yours with --workspace or "
+            "STUDIO_WORKSPACE",
+        )
+    return Workspace(chosen)
+
+
 def workspace_of(path: Path) -> Path | None:
     """The workspace folder a project folder lives in (``<ws>/Projects/<name>``), if any."""
     root = path.parent.parent
@@ -102,9 +164,17 @@ class Library:
 
 
 def ensure_workspace(path: Path) -> None:
-    """Create what is missing; never touch what exists (idempotent, non-destructive)."""
+    """Create what is missing; never touch what exists (idempotent, non-destructive). A new
+    workspace is never made inside a project folder (a command run from a project's folder
+    would otherwise scaffold ``./workspace`` into the film's repository)."""
     if path.exists() and not path.is_dir():
         raise InvalidInput(f"{path} exists and is not a folder; choose another workspace path")
+    if not (path / WORKSPACE_FILE).is_file() and (project := enclosing_project(path)):
+        raise InvalidInput(
+            f"refusing to create a workspace at {path}: it is inside the project {project}",
+            hint=f"use the project's own workspace ({project.parent.parent}) or pass another "
+            "folder (--workspace / STUDIO_WORKSPACE)",
+        )
     for rel in (*LIBRARY_DIRS, PROJECTS_DIR):
         (path / rel).mkdir(parents=True, exist_ok=True)
     create_model(path / WORKSPACE_FILE, WorkspaceConfig())  # no-op when it exists
@@ -177,16 +247,28 @@ class Workspace:
         )
         return Project(root)
 
-    def projects(self) -> list[Project]:
-        """Every valid project, sorted by title. A broken one is skipped with a warning."""
-        found = []
+    def scan_projects(self) -> tuple[list[Project], list[BrokenProject]]:
+        """Every project folder: the ones that open (sorted by title) and the broken ones
+        (sorted by folder), each with its error."""
+        found, broken = [], []
         for folder in sorted(self.projects_path.iterdir()):
             if not (folder / MANIFEST_FILE).is_file():
                 continue
             try:
                 found.append(Project(folder))
             except ManifestError as exc:
-                warnings.warn(f"skipping project: {exc}", stacklevel=2)
+                broken.append(BrokenProject(folder, str(exc)))
+            except OSError as exc:  # unreadable (permissions): broken, with the reason
+                broken.append(BrokenProject(folder, f"{folder / MANIFEST_FILE}: {exc}"))
+        found.sort(key=lambda p: (p.title.casefold(), p.name))
+        return found, broken
+
+    def projects(self) -> list[Project]:
+        """Every valid project, sorted by title. A broken one is skipped with a warning
+        (:meth:`scan_projects` lists it)."""
+        found, broken = self.scan_projects()
+        for problem in broken:
+            warnings.warn(f"skipping project: {problem.error}", stacklevel=2)
         return sorted(found, key=lambda p: (p.title.casefold(), p.name))
 
     def open_project(self, name_or_uuid: str | uuid.UUID) -> Project:

@@ -106,3 +106,27 @@ def test_reprs(workspace: Workspace, make_png) -> None:
     video = project.new_take(scene=1, shot=1, ext="mp4")
     video.write_bytes(b"\x00" * 64)
     assert "<video" in video._repr_html_()
+
+
+def test_scan_projects_lists_broken_ones_with_their_error(workspace: Workspace) -> None:
+    good = workspace.create_project("Good")
+    bad = workspace.create_project("Bad")
+    (bad.path / "project.json").write_text('{"uuid": "x"}')
+    found, broken = workspace.scan_projects()
+    assert [p.uuid for p in found] == [good.uuid]
+    [problem] = broken
+    assert problem.name == "Bad" and "project.json" in problem.error and "uuid" in problem.error
+
+
+def test_no_workspace_is_created_inside_a_project(workspace: Workspace, monkeypatch) -> None:
+    from studio.errors import InvalidInput
+    from studio.workspace import find_workspace, locate_workspace
+
+    project = workspace.create_project("Film")
+    with pytest.raises(InvalidInput, match="inside the project"):
+        Workspace(project.path / "03_Renders" / "ws")
+    monkeypatch.chdir(project.path / "03_Renders")
+    monkeypatch.delenv("STUDIO_WORKSPACE", raising=False)
+    assert find_workspace(Path.cwd()) == workspace.path
+    assert locate_workspace(None) == workspace.path  # the one the folder is in
+    assert Workspace(locate_workspace(None)).path == workspace.path

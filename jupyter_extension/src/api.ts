@@ -51,6 +51,23 @@ export interface Project {
   version: number | null;
   /** Relative to Jupyter's root_dir, or null when the project lives outside it. */
   path: string | null;
+  broken?: false;
+}
+
+/** A project folder whose project.json does not open: listed with why, never dropped. */
+export interface BrokenProject {
+  id: string;
+  path: string | null;
+  broken: true;
+  /** What is wrong (the file and the field) and how to fix it. */
+  error: string;
+}
+
+/** An entry of `GET projects`. */
+export type ProjectEntry = Project | BrokenProject;
+
+export function isBroken(entry: ProjectEntry): entry is BrokenProject {
+  return entry.broken === true;
 }
 
 export interface NewProject {
@@ -79,6 +96,8 @@ export interface Take {
 export interface Takes {
   takes: Take[];
   active: string | null;
+  /** Why the shot's persisted active-take choice was not used (it names a missing take). */
+  active_problem?: string | null;
 }
 
 /** A failed request: the HTTP status and the server's `{"message"}`. */
@@ -116,8 +135,8 @@ export class StudioAPI {
     return this.request<Status>(this.url('status'));
   }
 
-  listProjects(): Promise<Project[]> {
-    return this.request<Project[]>(this.url('projects'));
+  listProjects(): Promise<ProjectEntry[]> {
+    return this.request<ProjectEntry[]>(this.url('projects'));
   }
 
   createProject(project: NewProject): Promise<Project> {

@@ -7,7 +7,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { errorMessage, Project, Shot, StudioAPI, Take } from './api';
+import { BrokenProject, errorMessage, isBroken, Project, ProjectEntry, Shot, StudioAPI, Take } from './api';
 
 export const studioIcon = new LabIcon({
   name: 'generative-media-studio:studio',
@@ -49,7 +49,7 @@ function button(label: string, className: string, onClick: () => void): HTMLButt
 }
 
 export class StudioPanel extends Widget {
-  private projects: Project[] = [];
+  private projects: ProjectEntry[] = [];
   private selectedProject: string | null = null;
   private selectedShot: string | null = null;
   private objectUrls: string[] = [];
@@ -109,7 +109,7 @@ export class StudioPanel extends Widget {
       }
       this.projects = projects;
       this.statusLine.textContent = projects.length ? '' : 'No projects yet: use the "Studio Project" launcher tile.';
-      if (this.selectedProject && !projects.some(p => p.id === this.selectedProject)) {
+      if (this.selectedProject && !projects.some(p => p.id === this.selectedProject && !isBroken(p))) {
         this.selectedProject = null;
         this.selectedShot = null;
       }
@@ -143,9 +143,26 @@ export class StudioPanel extends Widget {
     super.dispose();
   }
 
+  /** A project that does not open: its folder and why, no actions (it cannot be opened). */
+  private renderBroken(project: BrokenProject): HTMLLIElement {
+    const item = el('li', 'studio-project studio-mod-broken');
+    item.dataset.projectId = project.id;
+    item.dataset.broken = 'true';
+    item.append(
+      el('div', 'studio-project-name', project.id),
+      el('div', 'studio-project-meta', 'broken: cannot be opened'),
+      el('div', 'studio-project-error', project.error)
+    );
+    return item;
+  }
+
   private renderProjects(): void {
     this.projectList.replaceChildren(
-      ...this.projects.map(project => {
+      ...this.projects.map(entry => {
+        if (isBroken(entry)) {
+          return this.renderBroken(entry);
+        }
+        const project: Project = entry;
         const item = el('li', 'studio-project');
         item.dataset.projectId = project.id;
         item.dataset.projectName = project.name;
@@ -193,7 +210,7 @@ export class StudioPanel extends Widget {
       this.shotSection.replaceChildren();
       return;
     }
-    const project = this.projects.find(p => p.id === projectId);
+    const project = this.projects.find((p): p is Project => p.id === projectId && !isBroken(p));
     this.shotSection.replaceChildren(el('h3', '', `Shots — ${project?.name ?? ''}`));
     let shots: Shot[];
     try {
@@ -255,10 +272,12 @@ export class StudioPanel extends Widget {
     this.takeSection.replaceChildren(el('h3', '', `Takes — Scene ${shot.scene} · Shot ${shot.shot}`));
     let takes: Take[];
     let active: string | null;
+    let activeProblem: string | null;
     try {
       const reply = await this.api.listTakes(projectId, shot.scene, shot.shot);
       takes = reply.takes;
       active = reply.active;
+      activeProblem = reply.active_problem ?? null;
     } catch (error) {
       if (!stale()) {
         this.takeSection.append(el('div', 'studio-status', `Could not load takes: ${errorMessage(error)}`));
@@ -268,6 +287,9 @@ export class StudioPanel extends Widget {
     if (stale()) {
       return; // another shot was chosen meanwhile: its grid, not this one
     }
+    if (activeProblem) {
+      this.takeSection.append(el('div', 'studio-status studio-warning', activeProblem));
+    }
     if (!takes.length) {
       this.takeSection.append(el('div', 'studio-status', 'No takes yet.'));
       return;
@@ -275,9 +297,10 @@ export class StudioPanel extends Widget {
     const grid = el('ul', 'studio-take-grid');
     for (const take of takes) {
       const isActive = take.active || take.name === active;
-      const item = el('li', `studio-take${isActive ? ' studio-mod-active' : ''}`);
+      const broken = typeof take.error === 'string' ? take.error : null;
+      const item = el('li', `studio-take${isActive ? ' studio-mod-active' : ''}${broken ? ' studio-mod-broken' : ''}`);
       item.dataset.take = take.name;
-      item.title = take.name;
+      item.title = broken ? `${take.name}: broken (${broken})` : take.name;
       const figure = el('figure');
       const img = el('img', 'studio-take-thumbnail');
       img.alt = take.name;

@@ -68,9 +68,21 @@ class ProjectSummary(_Response):
     path: str | None = Field(
         description="the project folder relative to Jupyter's root_dir (null: outside it)"
     )
+    broken: Literal[False] = False
 
 
-class ProjectList(RootModel[list[ProjectSummary]]):
+class BrokenProject(_Response):
+    """A project folder whose project.json does not open: listed with why, never dropped."""
+
+    id: str = Field(description="the project's folder name under Projects/")
+    path: str | None = Field(
+        description="the project folder relative to Jupyter's root_dir (null: outside it)"
+    )
+    broken: Literal[True] = True
+    error: str = Field(description="what is wrong (the file and the field) and how to fix it")
+
+
+class ProjectList(RootModel[list[ProjectSummary | BrokenProject]]):
     pass
 
 
@@ -112,11 +124,19 @@ class TakeInfo(_Response):
     pipeline: str | None = None
     seed: int | None = None
     prompt: str | None = None
+    error: str | None = Field(
+        default=None, description="why the take is broken (its sidecar does not read); null: fine"
+    )
 
 
 class TakeList(_Response):
     takes: list[TakeInfo]
     active: str | None
+    active_problem: str | None = Field(
+        default=None,
+        description="why the shot's persisted active-take choice was not used (it names a "
+        "take that is not there); null: no problem",
+    )
 
 
 class NotebookPath(_Response):

@@ -10,6 +10,7 @@ from typing import Any
 from studio.__about__ import __version__
 from studio.documents import read_json
 from studio.engine import jobs as job_log
+from studio.engine import settle
 from studio.errors import InvalidInput, ManifestError, StudioError
 from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
@@ -55,7 +56,15 @@ def list_projects(state: StudioState) -> schemas.ProjectList:
     workspace = state.existing_workspace()
     if workspace is None:  # not a workspace (yet): nothing to list, nothing created
         return schemas.ProjectList([])
-    return schemas.ProjectList([summary(state, p) for p in workspace.projects()])
+    projects, broken = workspace.scan_projects()
+    entries: list[schemas.ProjectSummary | schemas.BrokenProject] = [
+        summary(state, p) for p in projects
+    ]
+    entries += [
+        schemas.BrokenProject(id=b.name, path=state.relative_to_root(b.path), error=b.error)
+        for b in broken
+    ]
+    return schemas.ProjectList(entries)
 
 
 def create_project(state: StudioState, *, body: schemas.ProjectCreate) -> schemas.ProjectSummary:
@@ -138,9 +147,11 @@ def apply_edit(state: StudioState, project_id: str, *, edit: Any) -> dict[str, A
 
 def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:
     """``server:full_sync``'s payload: the graph, and each node's status replayed from the
-    durable job log (as the canvas widget restores it) plus its shot's takes."""
+    durable job log (as the canvas widget restores it) plus its shot's takes. Lost jobs are
+    settled first (cheap when none is unfinished), so no client sees a dead job running."""
     with state.lock(project_id):
         project = state.project(project_id)
+        settle(project)
         graph = fresh_graph(state, project_id)
         status = job_log.node_status(job_log.read(project.path))
         for node in graph.nodes:
@@ -241,10 +252,12 @@ def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
 def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) -> schemas.TakeList:
     project = state.project(project_id)
     scene_no, shot_no = _number(scene, name="scene"), _number(shot, name="shot")
-    takes, active = project.shot_takes(scene=scene_no, shot=shot_no)
+    settle(project)  # a lost job's complete take is committed (or its leftovers removed) first
+    view = project.shot_view(scene=scene_no, shot=shot_no)
+    active = view.active
     infos = []
-    for take in takes:
-        provenance = take.provenance
+    for take in view.takes:
+        provenance, error = take.read_provenance()
         thumbnail = make_thumbnail(project.path, take) if take.ready else None
         infos.append(
             schemas.TakeInfo(
@@ -259,9 +272,12 @@ def list_takes(state: StudioState, project_id: str, *, scene: str, shot: str) ->
                 pipeline=provenance.pipeline if provenance else None,
                 seed=provenance.seed if provenance else None,
                 prompt=provenance.prompt if provenance else None,
+                error=error,
             )
         )
-    return schemas.TakeList(takes=infos, active=active.name if active else None)
+    return schemas.TakeList(
+        takes=infos, active=active.name if active else None, active_problem=view.active_problem
+    )
 
 
 def media_file(state: StudioState, project_id: str, relative: str) -> Path:

@@ -20,7 +20,7 @@ from studio.cli.doctor import report_readiness
 from studio.cli.options import WorkspaceOption
 from studio.config import load_settings
 from studio.errors import StudioError
-from studio.workspace import Workspace
+from studio.workspace import Workspace, locate_workspace
 
 WELCOME = "Welcome.ipynb"
 
@@ -115,7 +115,7 @@ def lab(
     if not report_readiness(workspace) and not skip_checks:
         err_console.print("fix the above, or pass --skip-checks to start anyway")
         raise typer.Exit(1)
-    ws = Workspace(workspace)
+    ws = Workspace(locate_workspace(workspace))
     install_welcome_notebook(ws.path)
     command = jupyter_lab_command(
         ws.path, ip=ip, port=port, open_browser=browser, extra=list(ctx.args)

@@ -12,7 +12,8 @@ WorkspaceOption = Annotated[
     typer.Option(
         "--workspace",
         "-w",
-        help="Workspace folder (default: $STUDIO_WORKSPACE, else ./workspace).",
+        help="Workspace folder (default: $STUDIO_WORKSPACE, else the one the current folder is "
+        "in, else ./workspace).",
         show_default=False,
     ),
 ]

@@ -9,15 +9,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from studio.cli import app
+from studio.cli import app, err_console
 from studio.cli.options import JsonOption, WorkspaceOption
+from studio.engine import settle
 from studio.project.takes import Take
-from studio.workspace import Workspace
+from studio.workspace import existing_workspace
 
 
 def take_summary(take: Take, *, project_root: Any, active: bool) -> dict[str, Any]:
-    """The JSON shape of a take in ``takes --json``."""
-    provenance = take.provenance
+    """The JSON shape of a take in ``takes --json``: ``state`` is ready, reserved or broken
+    (its sidecar does not read: ``error`` says why)."""
+    provenance, error = take.read_provenance()
     return {
         "name": take.name,
         "path": str(take.path.relative_to(project_root)),
@@ -26,9 +28,10 @@ def take_summary(take: Take, *, project_root: Any, active: bool) -> dict[str, An
         "version": take.version,
         "take": take.number,
         "ext": take.ext,
-        "state": "ready" if take.ready else "reserved",
+        "state": "broken" if error else "ready" if take.ready else "reserved",
         "active": active,
         "provenance": provenance.model_dump(mode="json") if provenance else None,
+        "error": error,
     }
 
 
@@ -41,9 +44,21 @@ def takes(
     as_json: JsonOption = False,
 ) -> None:
     """List a shot's takes (a scan of its render folder)."""
-    opened = Workspace(workspace).open_project(project)
-    shot_takes, active = opened.shot_takes(scene=scene, shot=shot)
-    rows = [take_summary(t, project_root=opened.path, active=t == active) for t in shot_takes]
+    opened = existing_workspace(workspace).open_project(project)
+    settle(opened)  # a lost job's complete take is committed (or its leftovers removed) first
+    view = opened.shot_view(scene=scene, shot=shot)
+    rows = [take_summary(t, project_root=opened.path, active=t == view.active) for t in view.takes]
+    if view.active_problem:
+        shown = f"; {view.active.name} is shown as active" if view.active else ""
+        err_console.print(
+            f"[yellow]warning:[/] {view.active_problem}{shown}; `studio repair` removes the "
+            "stale choice",
+            highlight=False,
+        )
+    for row in rows:
+        if row["error"]:
+            err_console.print(f"[yellow]warning:[/] {row['name']} is broken: {row['error']}",
+                              highlight=False)  # fmt: skip
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -54,7 +69,7 @@ def takes(
             "*" if row["active"] else "",
             row["name"],
             f"v{row['version']:02d}",
-            row["state"],
+            row["state"] if row["state"] != "broken" else "[red]broken",
             str(prov.get("pipeline") or ""),
             str(prov.get("seed") if prov.get("seed") is not None else ""),
         )

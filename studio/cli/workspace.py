@@ -14,7 +14,7 @@ from studio.cli import app
 from studio.cli.options import JsonOption, WorkspaceOption
 from studio.project.project import Project
 from studio.quality import Quality
-from studio.workspace import Workspace
+from studio.workspace import BrokenProject, Workspace, existing_workspace, locate_workspace
 
 
 def project_summary(project: Project) -> dict[str, Any]:
@@ -29,18 +29,27 @@ def project_summary(project: Project) -> dict[str, Any]:
         "quality": manifest.project_settings.quality,
         "aspect_ratio": manifest.project_settings.aspect_ratio,
         "version": manifest.version,
+        "broken": False,
     }
+
+
+def broken_summary(broken: BrokenProject) -> dict[str, Any]:
+    """The JSON shape of a project that does not open, in ``list --json``."""
+    return {"name": broken.name, "path": str(broken.path), "broken": True, "error": broken.error}
 
 
 @app.command()
 def init(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Workspace folder (default: $STUDIO_WORKSPACE, else ./workspace)."),
+        typer.Argument(
+            help="Workspace folder (default: $STUDIO_WORKSPACE, else the one the current folder is "
+            "in, else ./workspace)."
+        ),
     ] = None,
 ) -> None:
     """Create a workspace (or complete an existing one; nothing is ever removed)."""
-    ws = Workspace(path)
+    ws = Workspace(locate_workspace(path))
     typer.echo(f"workspace ready: {ws.path}")
 
 
@@ -54,7 +63,7 @@ def new(
     as_json: JsonOption = False,
 ) -> None:
     """Create a project: the full folder layout, project.json, a git + LFS repository."""
-    project = Workspace(workspace).create_project(
+    project = Workspace(locate_workspace(workspace)).create_project(
         title, description=description, quality=quality, aspect_ratio=aspect_ratio
     )
     if as_json:
@@ -65,10 +74,11 @@ def new(
 
 @app.command("list")
 def list_projects(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
-    """List the workspace's projects."""
-    projects = Workspace(workspace).projects()
+    """List the workspace's projects; one that does not open is listed as broken, with why."""
+    projects, broken = existing_workspace(workspace).scan_projects()
     if as_json:
-        typer.echo(json.dumps([project_summary(p) for p in projects], ensure_ascii=False))
+        rows = [project_summary(p) for p in projects] + [broken_summary(b) for b in broken]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     table = Table("title", "folder", "quality", "aspect", "uuid")
     for project in projects:
@@ -76,4 +86,11 @@ def list_projects(workspace: WorkspaceOption = None, as_json: JsonOption = False
         table.add_row(
             project.title, project.name, settings.quality, settings.aspect_ratio, str(project.uuid)
         )
-    Console().print(table if projects else "no projects yet: create one with `studio new TITLE`")
+    for problem in broken:
+        table.add_row("[red](broken)", problem.name, "", "", "")
+    console = Console()
+    console.print(
+        table if projects or broken else "no projects yet: create one with `studio new TITLE`"
+    )
+    for problem in broken:
+        console.print(f"[red]broken:[/] {problem.name}: {problem.error}", highlight=False)

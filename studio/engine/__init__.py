@@ -14,6 +14,7 @@ from studio.engine.engine import (
     default_engine,
     generate,
     project_jobs,
+    settle,
 )
 from studio.engine.jobs import JobState
 
@@ -29,4 +30,5 @@ __all__ = [
     "dispatch",
     "generate",
     "project_jobs",
+    "settle",
 ]

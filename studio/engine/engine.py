@@ -18,11 +18,14 @@ import secrets
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+from filelock import FileLock
 
 from studio.config import load_settings
 from studio.engine import jobs as job_log
@@ -36,7 +39,13 @@ from studio.engine.dispatch import (
     ladder_from_map,
 )
 from studio.engine.inputs import resolve_shot
-from studio.engine.tasks import execute_shot_node, project_topic, task_key
+from studio.engine.tasks import (
+    execute_shot_node,
+    project_topic,
+    recover_attempt,
+    success_result,
+    task_key,
+)
 from studio.errors import StudioError, TakeError
 from studio.pipelines import (
     Pipeline,
@@ -69,6 +78,7 @@ LOST_JOB: Final = (
 FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
 """Node status keys the canvas reads from the render folder rather than the job log."""
 SUBMIT_GRACE_S: Final = 10.0
+"""A job still "queued" this recently may not have reached the scheduler yet: not lost."""
 PEER_TIMEOUT_S: Final = 5.0
 """How long reconciling waits for another scheduler named in the job log."""
 EVENT_GRACE_S: Final = 5.0
@@ -208,6 +218,7 @@ class Engine:
         self._listeners: dict[str, list[Listener]] = {}
         self._subscribed: set[str] = set()
         self._lock = threading.Lock()
+        _live_engines.add(self)  # settling anywhere in this process asks it about its jobs
 
     @classmethod
     def for_workspace(cls, root: Path | None) -> Engine:
@@ -265,36 +276,14 @@ class Engine:
 
     def reconcile(self, project: Project) -> list[str]:
         """Jobs the log calls queued or generating that no cluster holds any more (the local
-        cluster of a kernel that was restarted, a scheduler that stopped) are recorded as
-        failed, so neither ``project.jobs()`` nor the canvas shows a dead job as running.
-        Returns their ids."""
-        topic = project_topic(str(project.uuid))
-        return settle_lost_jobs(
-            job_log.jobs(project.path),
-            held=self._still_held,
-            publish=lambda line: self._local(topic, project, line),
-        )
+        cluster of a kernel that was restarted, a scheduler that stopped) are settled (see
+        :func:`settle`), so neither ``project.jobs()`` nor the canvas shows a dead job as
+        running. Returns their ids."""
+        return settle(project)
 
-    def _still_held(self, state: job_log.JobState) -> bool:
-        if state.job_id in self._jobs:  # submitted here: its future says so, not the scheduler
-            return True
-        scheduler = state.info.get("scheduler")
-        if not isinstance(scheduler, str):
-            return False
-        key = task_key(state.job_id)
-        if scheduler == self.address:
-            return scheduler_holds(self.client, key)
-        if not scheduler_reachable(scheduler):
-            return False
-        # Another scheduler that answers (another kernel's cluster, the same one under
-        # another name): ask it.
-        from distributed import Client
-
-        try:
-            with Client(scheduler, timeout=PEER_TIMEOUT_S) as other:  # type: ignore[no-untyped-call]
-                return scheduler_holds(other, key)
-        except (OSError, TimeoutError):
-            return True  # cannot tell: leave it to the next look rather than call it lost
+    @property
+    def connected(self) -> bool:
+        return getattr(self.client, "status", "running") not in ("closing", "closed")
 
     # --- the jobs submitted here ---------------------------------------------------------------
 
@@ -363,6 +352,7 @@ class Engine:
         """Submit one take of a Shot node; returns its Job at once. Errors a user can fix
         (not a shot, no pipeline, no worker can ever fit) are raised here, not later."""
         node_id = node if isinstance(node, str) else node.id
+        settle(project)  # a project written to never keeps a dead job's take uncommitted
         snapshot = project.graph.to_json()  # unsaved edits included: the kernel's graph rules
         shot = resolve_shot(snapshot, node_id)
         decision = self.decide(project, node_id, quality=quality)
@@ -494,39 +484,140 @@ def settle_lost_jobs(
     states: Iterable[job_log.JobState],
     *,
     held: Callable[[job_log.JobState], bool],
+    recover: Callable[[job_log.JobState], Take | None],
     publish: Callable[[dict[str, Any]], None],
+    project_root: Path,
 ) -> list[str]:
-    """Record as failed (``publish`` a task_failed line) every unfinished job of ``states``
-    (the job log, folded) that ``held`` says no cluster holds; returns their ids. Jobs heard
-    from in the last ``SUBMIT_GRACE_S`` are left alone: "queued" is logged just before the
-    submit reaches the scheduler."""
+    """Settle every unfinished job of ``states`` (the job log, folded) that ``held`` says no
+    cluster holds; returns their ids. ``recover`` settles what its dead attempt left (as its
+    Dask retry would): a complete take is committed and the job ends ``success`` (recovered);
+    otherwise the leftovers are removed and the job ends ``failed`` (lost). A job still
+    "queued" in the last ``SUBMIT_GRACE_S`` is left alone: "queued" is logged just before the
+    submit reaches the scheduler (any later state was logged by a worker)."""
     now = datetime.now(UTC)
     lost = []
     for state in states:
-        if state.finished or _heard_within(state, now, SUBMIT_GRACE_S) or held(state):
+        if state.finished or recently_queued(state, now):
             continue
-        payload = {"task_id": state.job_id, "node_id": state.node_id, "error": LOST_JOB,
-                   "code": ErrorCode.ENGINE_ERROR}  # fmt: skip
-        publish(job_log.record(job_id=state.job_id, event="server:task_failed", payload=payload))
+        if held(state):
+            continue
+        try:
+            take = recover(state)
+        except StudioError as exc:  # e.g. the commit is refused: the take stays for `repair`
+            take, error = None, f"{LOST_JOB}; settling what it left failed: {exc.message}"
+        else:
+            error = LOST_JOB
+        if take is not None:
+            event = "server:task_success"
+            payload: dict[str, Any] = {"task_id": state.job_id, "node_id": state.node_id,
+                                       "result": success_result(project_root, take,
+                                                                recovered=True)}  # fmt: skip
+        else:
+            event = "server:task_failed"
+            payload = {"task_id": state.job_id, "node_id": state.node_id, "error": error,
+                       "code": ErrorCode.ENGINE_ERROR}  # fmt: skip
+        publish(job_log.record(job_id=state.job_id, event=event, payload=payload))
+        job_log.attempt_marker(project_root, state.job_id).unlink(missing_ok=True)
         lost.append(state.job_id)
     return lost
 
 
-def _heard_within(state: job_log.JobState, now: datetime, seconds: float) -> bool:
+_live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+"""Every engine of this process: who knows its own jobs, and whose listeners hear settling."""
+
+
+def held_job_ids(states: Iterable[job_log.JobState]) -> set[str]:
+    """The ids of the jobs some cluster still holds. An engine of this process answers for
+    the jobs it submitted; each scheduler the log names is asked once about all its jobs (a
+    scheduler that does not answer holds nothing: it is gone)."""
+    held: set[str] = set()
+    by_scheduler: dict[str, list[str]] = {}
+    engines = list(_live_engines)
+    for state in states:
+        if any(state.job_id in engine._jobs for engine in engines):
+            held.add(state.job_id)  # its future says so, not the scheduler
+        elif isinstance(scheduler := state.info.get("scheduler"), str):
+            by_scheduler.setdefault(scheduler, []).append(state.job_id)
+    for scheduler, job_ids in by_scheduler.items():
+        held |= _held_on(scheduler, job_ids, engines=engines)
+    return held
+
+
+def _held_on(scheduler: str, job_ids: list[str], *, engines: list[Engine]) -> set[str]:
+    keys = {task_key(job_id): job_id for job_id in job_ids}
+    for engine in engines:
+        if engine.connected and engine.address == scheduler:
+            return {keys[key] for key in scheduler_tasks(engine.client, list(keys))}
+    if not scheduler_reachable(scheduler):
+        return set()
+    from distributed import Client
+
+    try:
+        with Client(scheduler, timeout=PEER_TIMEOUT_S) as other:  # type: ignore[no-untyped-call]
+            return {keys[key] for key in scheduler_tasks(other, list(keys))}
+    except (OSError, TimeoutError):
+        return set(job_ids)  # cannot tell: leave them to the next look rather than call them lost
+
+
+def _recover_lost(project: Project, state: job_log.JobState) -> Take | None:
+    """What the lost job's attempt left, settled (its shot from the log, else every shot)."""
+    scene, shot = state.info.get("scene"), state.info.get("shot")
+    shots = [(scene, shot)] if isinstance(scene, int) and isinstance(shot, int) else project.shots()
+    found = None
+    for scene_no, shot_no in shots:
+        take = recover_attempt(
+            project, scene=scene_no, shot=shot_no, job_id=state.job_id, by="settle"
+        )
+        found = found or take
+    return found
+
+
+def settle(project: Project) -> list[str]:
+    """Settle the project's lost jobs (:func:`settle_lost_jobs`); returns their ids. Cheap
+    when nothing is unfinished: one read of the job log, no scheduler asked. Runs wherever
+    jobs are read or the project is written (``project.jobs()``, ``project.generate()``,
+    ``studio takes``, the server's sync, a canvas opening). Serialized between processes, so a
+    lost job is settled once."""
+    if all(state.finished for state in job_log.jobs(project.path)):
+        return []
+    topic = project_topic(str(project.uuid))
+
+    def publish(line: dict[str, Any]) -> None:
+        job_log.append(project.path, line)
+        for engine in list(_live_engines):
+            engine._on_event(topic, line)
+
+    with FileLock(job_log.log_path(project.path).with_name("settle.lock")):
+        states = job_log.jobs(project.path)  # again, under the lock: another process may have
+        alive = held_job_ids(state for state in states if not state.finished)
+        return settle_lost_jobs(
+            states,
+            held=lambda state: state.job_id in alive,
+            recover=lambda state: _recover_lost(project, state),
+            publish=publish,
+            project_root=project.path,
+        )
+
+
+def recently_queued(state: job_log.JobState, now: datetime) -> bool:
+    """Pure: logged "queued" less than ``SUBMIT_GRACE_S`` ago (its submit may not have reached
+    the scheduler yet: not lost, whatever the scheduler says)."""
+    if state.state != "queued":
+        return False
     try:
         last = datetime.fromisoformat(state.updated_at or "")
     except ValueError:
         return False
-    return (now - last).total_seconds() < seconds
+    return (now - last).total_seconds() < SUBMIT_GRACE_S
 
 
-def scheduler_holds(client: Client, key: str) -> bool:
-    """Does the client's scheduler still hold the task ``key`` (queued, running or done)?"""
-    return bool(
-        client.run_on_scheduler(  # type: ignore[no-untyped-call]
-            lambda dask_scheduler: key in dask_scheduler.tasks
-        )
+def scheduler_tasks(client: Client, keys: list[str]) -> set[str]:
+    """Which of the task ``keys`` the client's scheduler still holds (queued, running or
+    done), in one round trip."""
+    held = client.run_on_scheduler(  # type: ignore[no-untyped-call]
+        lambda dask_scheduler: [key for key in keys if key in dask_scheduler.tasks]
     )
+    return set(held)
 
 
 def restore_status(canvas: Canvas, project: Project) -> None:
@@ -638,13 +729,9 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
     """Give a canvas a working Generate button without starting a cluster yet: node status
     comes back from the durable job log now; the first click connects the default engine
     (``STUDIO_SCHEDULER`` or a local cluster), attaches it and runs the generation."""
-    # Jobs whose cluster no longer answers are dead: say so before showing their status.
-    unfinished = [state for state in job_log.jobs(project.path) if not state.finished]
-    lost = settle_lost_jobs(
-        unfinished,
-        held=lambda state: scheduler_reachable(str(state.info.get("scheduler", ""))),
-        publish=lambda line: job_log.append(project.path, line),
-    )
+    # Jobs no cluster holds are dead: settle them before showing their status.
+    settle(project)
+    running = any(not state.finished for state in job_log.jobs(project.path))
     restore_status(canvas, project)
 
     def first_generate(node_id: str) -> None:
@@ -661,7 +748,7 @@ def attach_on_demand(canvas: Canvas, project: Project) -> None:
     canvas.on_generate(first_generate)
     # Follow still-running jobs live when that is cheap (a configured scheduler); never start
     # a local cluster just to look.
-    if len(lost) < len(unfinished) and _setting(project, "scheduler"):
+    if running and _setting(project, "scheduler"):
         try:
             default_engine(project).attach(canvas, project)
         except Exception as exc:  # a notebook cell showing a canvas must not fail over this
@@ -675,5 +762,7 @@ def generate(project: Project, node: str | Node, *, quality: Quality | None = No
 
 
 def project_jobs(project: Project) -> list[job_log.JobState]:
-    """``project.jobs()``: every job of the project with its latest state (durable log)."""
+    """``project.jobs()``: every job of the project with its latest state (durable log),
+    lost ones settled first (so a dead job never shows as running, in scripts too)."""
+    settle(project)
     return job_log.jobs(project.path)

@@ -73,7 +73,9 @@ def append(project_root: Path, line: dict[str, Any]) -> None:
     """Append one record atomically (see the module doc)."""
     path = log_path(project_root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    data = (
+        json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+    ).encode()
     with FileLock(path.with_suffix(".lock")):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -111,6 +113,8 @@ class JobState:
     output_url: str | None = None
     error: str | None = None
     code: str | None = None
+    recovered: bool = False
+    """Its take was made by an attempt that died and settled afterwards (committed then)."""
     submitted_at: str | None = None
     updated_at: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
@@ -118,6 +122,17 @@ class JobState:
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def summary(self) -> str:
+        """One line: ``success (recovered)``, ``failed: why``, ``generating 40% step``..."""
+        if self.state == "success":
+            return "success (recovered)" if self.recovered else "success"
+        if self.state == "failed":
+            return f"failed: {self.error}" if self.error else "failed"
+        if self.state == "generating":
+            return f"generating {self.progress:.0f}% {self.step}".rstrip()
+        return self.state
 
 
 def fold(lines: Iterable[dict[str, Any]]) -> dict[str, JobState]:
@@ -147,6 +162,7 @@ def fold(lines: Iterable[dict[str, Any]]) -> dict[str, JobState]:
             job.state, job.progress, job.step = "success", 100.0, ""
             job.take = result.get("take")
             job.output_url = result.get("output_url")
+            job.recovered = bool(result.get("recovered"))
         elif event == "server:task_failed":
             # A cancel is reported as failed with code CANCELED, then as state "canceled".
             if job.state != "canceled":

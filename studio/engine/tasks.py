@@ -20,8 +20,10 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
+from studio.config import load_settings
+from studio.documents import load_model
 from studio.engine import jobs as job_log
 from studio.engine.inputs import (
     ShotInputs,
@@ -31,10 +33,11 @@ from studio.engine.inputs import (
     resolve_shot,
 )
 from studio.engine.runners import worker_runners
-from studio.errors import GitError, StudioError
+from studio.errors import GitError, ManifestError, StudioError
 from studio.pipelines import InputInvalid, get_pipeline
 from studio.project.project import Project
-from studio.project.takes import Take
+from studio.project.provenance import Provenance, utc_now
+from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
 from studio.quality import Quality
 from studio.runner.base import create_job
 from studio.runner.contract import ErrorCode, Event, ProgressEvent
@@ -159,7 +162,7 @@ def execute_shot_node(
     workdir = job_workdir(job_id)
     try:
         if attempt.exists() and (done := _recover(Project(root), graph, node_id, job_id)):
-            outcome = _succeed(publish, root, done)
+            outcome = _succeed(publish, root, done, recovered=True)
         else:
             attempt.parent.mkdir(parents=True, exist_ok=True)
             attempt.touch()
@@ -178,32 +181,74 @@ def execute_shot_node(
 
 
 def _recover(project: Project, graph: dict[str, Any], node_id: str, job_id: str) -> Take | None:
-    """An earlier attempt of this job died. Its take, if complete, is the result (committed
-    now if it was not yet); an empty or unfinished one is removed, so exactly one take
-    results and no partial file stays visible."""
+    """An earlier attempt of this job died (its worker was killed): settle what it left."""
     shot = resolve_shot(graph, node_id)
-    for take in project.takes(scene=shot.scene, shot=shot.shot):
-        provenance = take.provenance
+    return recover_attempt(project, scene=shot.scene, shot=shot.shot, job_id=job_id, by="retry")
+
+
+def recover_attempt(
+    project: Project, *, scene: int, shot: int, job_id: str, by: Literal["retry", "settle"]
+) -> Take | None:
+    """Settle what a dead attempt of job ``job_id`` left in the shot's folder (its Dask retry
+    and the settling of a lost job both come here). Its take, if complete (written and
+    recorded), is the result: committed now if it was not yet, marked recovered in its
+    provenance. An empty or unfinished one is removed (media, then sidecar), so no partial
+    file stays visible and exactly one take results."""
+    found = None
+    for take in project.takes(scene=scene, shot=shot):
+        provenance, _ = take.read_provenance()
         if provenance is None or provenance.job_id != job_id:
             continue
         if _committed(project, take):
-            return take
+            found = found or take
+            continue
         if take.ready and provenance.finished_at is not None:
-            project.commit_takes([take], message=f"Generate {take.name} (recovered {job_id})")
-            return take
+            if found is None:  # a second complete one is never removed (doctor reports it)
+                take.record(recovered_at=utc_now(), recovered_by=by)
+                project.commit_takes([take], message=f"Generate {take.name} (recovered {job_id})")
+                found = take
+            continue
         take.path.unlink(missing_ok=True)
         take.sidecar_path.unlink(missing_ok=True)
-    return None
+    _remove_bare_reservations(project, scene=scene, shot=shot, job_id=job_id)
+    return found
 
 
-def _succeed(publish: Publisher, root: Path, take: Take) -> dict[str, Any]:
+def _remove_bare_reservations(project: Project, *, scene: int, shot: int, job_id: str) -> None:
+    """Sidecars of ``job_id`` without a media file (killed between the two steps of a
+    reservation: the sidecar is published first)."""
+    folder = project.shot_path(scene=scene, shot=shot)
+    scan = scan_folder(folder)
+    for take_id in scan.sidecars - set(scan.takes):
+        stem = take_stem(shot=shot, version=take_id.version, number=take_id.number)
+        sidecar = folder / (stem + SIDECAR_SUFFIX)
+        with contextlib.suppress(ManifestError):
+            if load_model(sidecar, Provenance).job_id == job_id:
+                sidecar.unlink(missing_ok=True)
+
+
+def success_result(root: Path, take: Take, *, recovered: bool = False) -> dict[str, Any]:
+    """``server:task_success``'s result for ``take`` (``recovered``: made by an attempt that
+    died, settled afterwards)."""
     from studio.project.thumbnails import thumbnail_data_url
 
-    rel = take.path.relative_to(root).as_posix()
+    result: dict[str, Any] = {
+        "output_url": take.path.relative_to(root).as_posix(),
+        "take": take.name,
+        "thumbnail_url": thumbnail_data_url(root, take),
+    }
+    if recovered:
+        result["recovered"] = True
+    return result
+
+
+def _succeed(
+    publish: Publisher, root: Path, take: Take, *, recovered: bool = False
+) -> dict[str, Any]:
+    result = success_result(root, take, recovered=recovered)
     publish("server:task_success", task_id=publish.job_id, node_id=publish.node_id,
-            result={"output_url": rel, "take": take.name,
-                    "thumbnail_url": thumbnail_data_url(root, take)})  # fmt: skip
-    return {"ok": True, "take": rel, "name": take.name}
+            result=result)  # fmt: skip
+    return {"ok": True, "take": result["output_url"], "name": take.name}
 
 
 def _execute(
@@ -294,6 +339,7 @@ def _store_take(
     creative = {k: v for k, v in values.items() if k not in ("prompt", "seed")}
     take = project.new_take(
         job_id=job_id,
+        lease_s=job_lifetime_s(pipeline_id),
         scene=shot.scene,
         shot=shot.shot,
         ext=produced.suffix,
@@ -313,6 +359,12 @@ def _store_take(
             take.sidecar_path.unlink(missing_ok=True)
         raise
     return take
+
+
+def job_lifetime_s(pipeline_id: str) -> float:
+    """The longest a job of ``pipeline_id`` can live: its pipeline's time limit plus the
+    commit's (git's). A reservation it made is abandoned after that."""
+    return float(get_pipeline(pipeline_id).manifest.timeout_s) + load_settings().git_timeout_s
 
 
 def _committed(project: Project, take: Take) -> bool:

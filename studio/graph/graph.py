@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -111,6 +112,26 @@ _counter = itertools.count(1)
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def finite_number(value: Any, *, what: str) -> float:
+    """``value`` as a float, or ``GraphError`` unless it is a finite number: the canvas file
+    must stay standard JSON (no NaN or Infinity) for the browser and every other reader."""
+    try:
+        number = (
+            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        )
+    except OverflowError:  # an int too large for a float
+        number = None
+    if number is None or not math.isfinite(number):
+        raise GraphError("invalid_field", f"{what} must be a finite number, not {value!r}")
+    return number
+
+
+def finite_xy(position: tuple[float, float] | dict[str, float], *, what: str) -> dict[str, float]:
+    """``{"x": .., "y": ..}`` from a tuple or a dict, each a finite number."""
+    x, y = (position["x"], position["y"]) if isinstance(position, dict) else position
+    return {"x": finite_number(x, what=f"{what}.x"), "y": finite_number(y, what=f"{what}.y")}
 
 
 class Graph:
@@ -281,10 +302,8 @@ class Graph:
         if position is None:
             n = next(_counter)
             xy = {"x": float(40 + (n % 8) * 60), "y": float(40 + (n % 8) * 40)}
-        elif isinstance(position, dict):
-            xy = {"x": float(position["x"]), "y": float(position["y"])}
         else:
-            xy = {"x": float(position[0]), "y": float(position[1])}
+            xy = finite_xy(position, what=f"{node_id}.position")
         node = Node(id=node_id, type=type_name, position=xy, data=data)
         if node_type.ui.component == "group":
             node.width, node.height = 480.0, 320.0
@@ -309,30 +328,33 @@ class Graph:
         """Change a node's fields (validated), position, size or parent group."""
         node = self.node(node_id)
         checked = self._checked_fields(self.node_types.get(node.type), fields)
+        xy = finite_xy(position, what=f"{node_id}.position") if position is not None else None
+        size = {
+            name: finite_number(value, what=f"{node_id}.{name}")
+            for name, value in (("width", width), ("height", height))
+            if value is not None
+        }
         with self._mutation(GraphChange("node_updated", (node_id,))):
             node = self._nodes[node_id]
             node.data.update(checked)
-            if position is not None:
-                xy = (
-                    position if isinstance(position, dict) else {"x": position[0], "y": position[1]}
-                )
-                node.position = {"x": float(xy["x"]), "y": float(xy["y"])}
+            if xy is not None:
+                node.position = xy
             if parent_id is not self._UNSET:
                 self._check_parent(node_id, parent_id)
                 node.parent_id = parent_id
-            if width is not None:
-                node.width = float(width)
-            if height is not None:
-                node.height = float(height)
+            node.width = size.get("width", node.width)
+            node.height = size.get("height", node.height)
         return self._nodes[node_id]
 
     def move_nodes(self, positions: dict[str, dict[str, float]]) -> None:
         """Move several nodes in one undoable step (a drag of a selection)."""
-        for node_id in positions:
+        checked = {}
+        for node_id, xy in positions.items():
             self.node(node_id)
+            checked[node_id] = finite_xy(xy, what=f"{node_id}.position")
         with self._mutation(GraphChange("nodes_moved", tuple(positions))):
-            for node_id, xy in positions.items():
-                self._nodes[node_id].position = {"x": float(xy["x"]), "y": float(xy["y"])}
+            for node_id, xy in checked.items():
+                self._nodes[node_id].position = xy
 
     def remove_node(self, node_id: str) -> None:
         """Remove a node, its edges and (as Svelte Flow does) the nodes inside a group."""
@@ -476,7 +498,7 @@ class Graph:
                     )
             content = self.to_json()
             content["version"] = self.version + 1
-            atomic_write_bytes(target, dump_json(content))
+            atomic_write_bytes(target, dump_json(content, where=target))
             self.version += 1
             self.path = target
             self.dirty = False
@@ -526,6 +548,12 @@ class Graph:
                 and all(isinstance(position.get(k), int | float) for k in ("x", "y"))
             ):
                 raise fail("position must be {x: number, y: number}", f"{field}.position")
+            for key in ("x", "y"):
+                if not _is_finite(position[key]):
+                    raise fail("must be a finite number", f"{field}.position.{key}")
+            for key in ("width", "height"):
+                if raw.get(key) is not None and not _is_finite(raw[key]):
+                    raise fail("must be a finite number", f"{field}.{key}")
             data_fields = raw.get("data", {})
             if not isinstance(data_fields, dict):
                 raise fail("must be an object", f"{field}.data")
@@ -565,6 +593,14 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph v{self.version}: {len(self._nodes)} nodes, {len(self._edges)} edges>"
+
+
+def _is_finite(value: Any) -> bool:
+    try:
+        finite_number(value, what="value")
+    except GraphError:
+        return False
+    return True
 
 
 def _depths(nodes: list[Any]) -> dict[int, int]:

@@ -7,6 +7,7 @@ Node types can be added at run time, e.g. one per pipeline manifest.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -84,6 +85,8 @@ class FieldSpec(BaseModel):
                 raise ValueError(
                     f"expects a {'whole ' if kind == 'integer' else ''}number, not {value!r}"
                 )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"expects a finite number, not {value!r}")
             if self.minimum is not None and value < self.minimum:
                 raise ValueError(f"must be at least {self.minimum}, not {value}")
             if self.maximum is not None and value > self.maximum:

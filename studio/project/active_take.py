@@ -22,8 +22,17 @@ class ActiveTake(BaseModel):
 
 
 def read_active(shot_dir: Path) -> str | None:
+    """The chosen take's file name, None without a choice; ``ManifestError`` when the file
+    does not read."""
     path = shot_dir / ACTIVE_FILE
     return load_model(path, ActiveTake).take if path.exists() else None
+
+
+def dangling_reason(chosen: str | None, ready_takes: list[str]) -> str | None:
+    """Pure: why ``active_take.json``'s choice is no usable active take (None when it is)."""
+    if chosen is None or chosen in ready_takes:
+        return None
+    return f"{ACTIVE_FILE} names {chosen}, which is not a written take of this shot"
 
 
 def write_active(shot_dir: Path, take_name: str) -> Path:

@@ -70,7 +70,7 @@ def ensure_canvas_notebook(*, project_root: Path, title: str) -> Path:
     target = notebook_path(project_root)
     if not target.exists():
         content = canvas_notebook(project_name=project_root.name, title=title)
-        data = (json.dumps(content, indent=1, ensure_ascii=False) + "\n").encode()
+        data = (json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
         exclusive_write_bytes(target, data)
     return target
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.errors import InvalidInput, ProjectNotFound, TakeError
+from studio.errors import InvalidInput, ManifestError, ProjectNotFound, TakeError
 from studio.project import active_take, repo
 from studio.project import takes as take_store
 from studio.project.layout import MANIFEST_FILE
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
     from studio.engine import Job, JobState
     from studio.graph.graph import Graph, Node
     from studio.widgets.canvas import Canvas
+
+
+@dataclass(frozen=True)
+class ShotTakes:
+    """A shot's takes and its active take, from one scan of its render folder."""
+
+    takes: list[Take]
+    active: Take | None
+    """The chosen take; without a usable choice, the newest ready take; None without one."""
+    active_problem: str | None = None
+    """Why ``active_take.json`` was not used (it names a take that is not there, or does
+    not read): the listing says so rather than silently showing another take."""
 
 
 class Project:
@@ -145,8 +158,10 @@ class Project:
         quality: Quality | None = None,
         version: int | None = None,
         job_id: str | None = None,
+        lease_s: float | None = None,
     ) -> Take:
-        """Reserve the shot's next take file atomically (see :mod:`studio.project.takes`)."""
+        """Reserve the shot's next take file atomically (see :mod:`studio.project.takes`);
+        ``lease_s``: past this many seconds still empty, the reservation may be reclaimed."""
         repo.require_git_and_lfs()
         return take_store.reserve_take(
             self.path,
@@ -160,6 +175,7 @@ class Project:
             quality=quality,
             version=version,
             job_id=job_id,
+            lease_s=lease_s,
         )
 
     def takes(self, *, scene: int, shot: int) -> list[Take]:
@@ -180,13 +196,24 @@ class Project:
 
     def shot_takes(self, *, scene: int, shot: int) -> tuple[list[Take], Take | None]:
         """The shot's takes and its active take, from one scan of its render folder."""
+        view = self.shot_view(scene=scene, shot=shot)
+        return view.takes, view.active
+
+    def shot_view(self, *, scene: int, shot: int) -> ShotTakes:
+        """:meth:`shot_takes` plus why the persisted choice was not used, if it was not."""
         shot_takes = self.takes(scene=scene, shot=shot)
-        chosen = active_take.read_active(self.shot_path(scene=scene, shot=shot))
-        for take in shot_takes:
-            if take.name == chosen:
-                return shot_takes, take
         ready = [take for take in shot_takes if take.ready]
-        return shot_takes, ready[-1] if ready else None
+        problem: str | None
+        try:
+            chosen = active_take.read_active(self.shot_path(scene=scene, shot=shot))
+        except ManifestError as exc:
+            chosen, problem = None, exc.message
+        else:
+            problem = active_take.dangling_reason(chosen, [take.name for take in ready])
+        for take in ready:
+            if take.name == chosen:
+                return ShotTakes(shot_takes, take)
+        return ShotTakes(shot_takes, ready[-1] if ready else None, problem)
 
     def set_active_take(self, take: Take) -> None:
         """Make ``take`` its shot's active take (persisted in the shot folder)."""
@@ -214,9 +241,11 @@ class Project:
         media = [take.path for take in takes]
         repo.require_lfs_for(self.path, media)
         extra = [take.sidecar_path for take in takes if take.sidecar_path.exists()]
-        for folder in {take.path.parent for take in takes}:
-            if (folder / active_take.ACTIVE_FILE).exists():
-                extra.append(folder / active_take.ACTIVE_FILE)
+        for take in {take.path.parent: take for take in takes}.values():
+            # A choice naming a take that is not there is never committed (doctor reports it).
+            view = self.shot_view(scene=take.scene, shot=take.shot)
+            if (take.path.parent / active_take.ACTIVE_FILE).exists() and not view.active_problem:
+                extra.append(take.path.parent / active_take.ACTIVE_FILE)
         names = ", ".join(take.name for take in takes)
         return repo.commit_paths(
             self.path, [*media, *extra], message=message or f"Add takes: {names}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.documents import FiniteJSON
 from studio.quality import Quality
 
 
@@ -41,19 +42,38 @@ class Provenance(BaseModel):
     """``SHOT-XXX_vNN_takeNN.take.json``, written when the take is reserved and completed
     when it is made. Unknown keys are kept."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     take: str = Field(description="file name of the take this sidecar describes")
     creative_fingerprint: str
     pipeline: str | None = None
     image_digest: str | None = None
     prompt: str | None = None
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: FiniteJSON = Field(default_factory=dict)
     seed: int | None = None
     quality: Quality | None = None
     worker: str | None = None
     job_id: str | None = None
     """The engine job that reserved the take: a retried job recognises its own leftovers."""
+    reservation: str | None = None
+    """A random token of this reservation: a process whose reservation was reclaimed (it
+    outlived its lease) cannot write into a later reservation of the same number."""
     reserved_at: datetime = Field(default_factory=utc_now)
+    lease_s: float | None = Field(default=None, gt=0)
+    """How long the reserver may take to fill the take (its job's lifetime). An empty
+    reservation older than that is abandoned: the next reservation reclaims it. None (a take
+    reserved by hand): never reclaimed automatically."""
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    recovered_at: datetime | None = None
+    """Set when the studio committed this take after the process that made it died (the
+    take was complete; only its commit was missing)."""
+    recovered_by: Literal["retry", "settle", "repair"] | None = None
+    """Who committed it then: the job's Dask retry, the settling of a lost job, or
+    ``studio repair``."""
+
+    def lease_expired(self, now: datetime) -> bool:
+        """Pure: is this an unfinished reservation past its lease?"""
+        if self.lease_s is None or self.finished_at is not None:
+            return False
+        return now - self.reserved_at > timedelta(seconds=self.lease_s)

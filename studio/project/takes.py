@@ -8,30 +8,45 @@ Layout: ``03_Renders/SCENE_{scene:02d}/SHOT_{shot:03d}/`` holds
   which fails when the name exists, so of several writers (processes, or machines sharing the
   folder over NFS) exactly one gets a number. The media file is then created empty with
   ``O_EXCL``; :meth:`Take.write_bytes` fills it atomically, once. Nothing is ever overwritten.
+* **What is a take.** A media file named like a take is a take when it has its sidecar, or
+  when it is not empty (a take copied in by hand, provenance unknown). An *empty* file named
+  like a take without a sidecar is a *stray* (nobody reserved it: reservations publish the
+  sidecar first): it is not listed and counts for neither numbers nor versions, and
+  ``studio doctor`` reports it.
 * **Numbers.** Take numbers count up within a version: ``v01_take01, v01_take02, v02_take01``.
-  The next number is one more than the highest found in the folder for that version (sidecars
-  and media both count), retried upward on a collision.
+  The next number is one more than the highest take or reservation (a sidecar) found in the
+  folder for that version, retried upward on a collision.
 * **Versions.** ``vNN`` is the shot's creative version. A new take keeps the newest take's
   version when its creative fingerprint (pipeline, prompt, inputs, quality; not the seed) is
-  the same, and bumps it by one when anything creative changed. ``version=`` forces one.
-* **Listing** is a scan of the folder: every media file named like a take is a take, sorted
-  by (version, number); one still empty is *pending* (reserved, not yet written).
+  the same, and bumps it by one when anything creative changed (or is unknown: no sidecar, or
+  one that does not read). ``version=`` forces one.
+* **Leases.** A reservation made by a job records its lifetime (``lease_s``); an empty one
+  older than that was abandoned (its process died) and the next reservation reclaims it.
+* **Listing** is a scan of the folder: every take, sorted by (version, number); one still
+  empty is *reserved*, one whose sidecar does not read is *broken* (the rest still list).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from dataclasses import dataclass
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
+
+from filelock import FileLock
 
 from studio.atomic import atomic_write_bytes
 from studio.documents import create_model, load_model, write_model
-from studio.errors import InvalidInput, TakeError
+from studio.errors import InvalidInput, ManifestError, TakeError
 from studio.project.layout import RENDERS_DIR
-from studio.project.provenance import Provenance, creative_fingerprint
+from studio.project.provenance import Provenance, creative_fingerprint, utc_now
 from studio.quality import Quality
+
+TakeState = Literal["ready", "reserved", "broken"]
 
 SIDECAR_SUFFIX: Final = ".take.json"
 MAX_SCENE: Final = 999
@@ -125,6 +140,8 @@ class Take:
     version: int
     number: int
     ext: str
+    reservation: str | None = field(default=None, compare=False)
+    """The token of the reservation this object made (None for a take found by listing)."""
 
     @property
     def name(self) -> str:
@@ -146,8 +163,24 @@ class Take:
 
     @property
     def provenance(self) -> Provenance | None:
-        """The sidecar, or None for a take that has none (e.g. copied in by hand)."""
+        """The sidecar, or None for a take that has none (e.g. copied in by hand). A sidecar
+        that does not read raises ``ManifestError`` (see :meth:`read_provenance`)."""
         return _read_sidecar(self.sidecar_path)
+
+    def read_provenance(self) -> tuple[Provenance | None, str | None]:
+        """``(sidecar, None)``; ``(None, None)`` without one; ``(None, why)`` when the sidecar
+        does not read, so one bad sidecar never stops a listing of the whole shot."""
+        try:
+            return self.provenance, None
+        except ManifestError as exc:
+            return None, exc.message
+
+    @property
+    def state(self) -> TakeState:
+        """``ready`` (written), ``reserved`` (still empty) or ``broken`` (unreadable sidecar)."""
+        if self.read_provenance()[1] is not None:
+            return "broken"
+        return "ready" if self.ready else "reserved"
 
     def write_bytes(self, data: bytes) -> None:
         """Fill the reserved take with ``data``, atomically and exactly once."""
@@ -158,7 +191,19 @@ class Take:
                 f"{self.name} is already written; takes are immutable",
                 hint="reserve a new take with project.new_take(...)",
             )
+        if not self._still_reserved():
+            raise TakeError(
+                f"{self.name} is no longer reserved by you: the reservation outlived its lease "
+                "and was reclaimed (or its sidecar was removed)",
+                hint="reserve a new take with project.new_take(...)",
+            )
         atomic_write_bytes(self.path, data)
+
+    def _still_reserved(self) -> bool:
+        if self.reservation is None:  # found by listing: its sidecar must still be there
+            return self.sidecar_path.exists()
+        sidecar = _readable_sidecar(self.sidecar_path)
+        return sidecar is not None and sidecar.reservation == self.reservation
 
     def write_from(self, source: Path) -> None:
         """Fill the reserved take with a copy of ``source``."""
@@ -194,41 +239,116 @@ def _sidecar_of(folder: Path, *, shot: int, take_id: TakeId) -> Path:
     return folder / (stem + SIDECAR_SUFFIX)
 
 
-def _scan(folder: Path) -> tuple[dict[TakeId, str], set[TakeId]]:
-    """Media files (id -> ext) and every id in use (media or sidecar) in a shot folder."""
-    media: dict[TakeId, str] = {}
-    used: set[TakeId] = set()
+@dataclass
+class FolderScan:
+    """What one shot folder holds, by take id (one ``scandir``; sizes only where needed)."""
+
+    takes: dict[TakeId, str] = field(default_factory=dict)
+    """Media files that are takes (see the module doc), id -> extension."""
+    sidecars: set[TakeId] = field(default_factory=set)
+    strays: list[str] = field(default_factory=list)
+    """Names like takes that are not takes: empty, no sidecar."""
+
+    @property
+    def used(self) -> set[TakeId]:
+        """Ids a new reservation must not take: takes, and sidecars (reservations)."""
+        return set(self.takes) | self.sidecars
+
+
+def scan_folder(folder: Path) -> FolderScan:
+    """Scan a shot folder (empty result when it does not exist)."""
+    named: dict[TakeId, tuple[str, str]] = {}
+    scan = FolderScan()
     try:
         entries = os.scandir(folder)
     except FileNotFoundError:
-        return media, used
+        return scan
     with entries:
         for entry in entries:
             parsed = parse_take_file(entry.name)
             if parsed:
-                take_id, ext = parsed
-                media.setdefault(take_id, ext)
-                used.add(take_id)
+                named.setdefault(parsed[0], (entry.name, parsed[1]))
             elif (sidecar_id := parse_sidecar_file(entry.name)) is not None:
-                used.add(sidecar_id)
-    return media, used
+                scan.sidecars.add(sidecar_id)
+    for take_id, (name, ext) in sorted(named.items()):
+        if take_id in scan.sidecars or _size(folder / name) > 0:
+            scan.takes[take_id] = ext
+        else:
+            scan.strays.append(name)
+    return scan
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _take(folder: Path, *, scene: int, shot: int, take_id: TakeId, ext: str) -> Take:
+    name = take_file_name(shot=shot, version=take_id.version, number=take_id.number, ext=ext)
+    return Take(folder / name, scene, shot, take_id.version, take_id.number, ext)
 
 
 def list_takes(project_root: Path, *, scene: int, shot: int) -> list[Take]:
     """Every take in the shot's folder, sorted by (version, number)."""
     folder = project_root / shot_folder(scene=scene, shot=shot)
-    media, _ = _scan(folder)
+    scan = scan_folder(folder)
     return [
-        Take(
-            path=folder / take_file_name(shot=shot, version=i.version, number=i.number, ext=ext),
-            scene=scene,
-            shot=shot,
-            version=i.version,
-            number=i.number,
-            ext=ext,
-        )
-        for i, ext in sorted(media.items())
+        _take(folder, scene=scene, shot=shot, take_id=take_id, ext=ext)
+        for take_id, ext in sorted(scan.takes.items())
     ]
+
+
+def _readable_sidecar(path: Path) -> Provenance | None:
+    """The sidecar, or None when it is missing or does not read (versioning treats both as
+    "provenance unknown")."""
+    with contextlib.suppress(ManifestError):
+        return _read_sidecar(path)
+    return None
+
+
+def _reclaim_lock(project_root: Path) -> contextlib.AbstractContextManager[object]:
+    """Serializes reclaiming between processes (a lock inside ``.git``, never a project
+    change); a folder that is not a repository (a bare scan) needs none."""
+    git_dir = project_root / ".git"
+    if not git_dir.is_dir():
+        return contextlib.nullcontext()
+    (git_dir / "studio").mkdir(exist_ok=True)
+    return FileLock(git_dir / "studio" / "takes-reclaim.lock")
+
+
+def _expired_reservations(folder: Path, scan: FolderScan, *, shot: int) -> Iterator[TakeId]:
+    now = utc_now()
+    for take_id in sorted(scan.sidecars):
+        ext = scan.takes.get(take_id)
+        if ext is not None and _size(folder / _name(shot, take_id, ext)) > 0:
+            continue  # written: a take, whatever its lease said
+        sidecar = _readable_sidecar(_sidecar_of(folder, shot=shot, take_id=take_id))
+        if sidecar is not None and sidecar.lease_expired(now):
+            yield take_id
+
+
+def _name(shot: int, take_id: TakeId, ext: str) -> str:
+    return take_file_name(shot=shot, version=take_id.version, number=take_id.number, ext=ext)
+
+
+def reclaim_expired(project_root: Path, folder: Path, *, shot: int) -> list[str]:
+    """Remove the reservations of ``folder`` whose lease ran out while still empty (their
+    process died); returns the sidecar names removed. Re-checked under the reclaim lock, media
+    before sidecar, so a fresh reservation of the same number is never touched."""
+    if not any(True for _ in _expired_reservations(folder, scan_folder(folder), shot=shot)):
+        return []
+    removed = []
+    with _reclaim_lock(project_root):
+        scan = scan_folder(folder)
+        for take_id in list(_expired_reservations(folder, scan, shot=shot)):
+            if (ext := scan.takes.get(take_id)) is not None:
+                (folder / _name(shot, take_id, ext)).unlink(missing_ok=True)
+            sidecar = _sidecar_of(folder, shot=shot, take_id=take_id)
+            sidecar.unlink(missing_ok=True)
+            removed.append(sidecar.name)
+    return removed
 
 
 def reserve_take(
@@ -244,29 +364,34 @@ def reserve_take(
     quality: Quality | None = None,
     version: int | None = None,
     job_id: str | None = None,
+    lease_s: float | None = None,
 ) -> Take:
     """Reserve the next take of a shot (see the module doc for the rules) and return it.
 
-    On return the sidecar holds the creative inputs and the media file exists, empty."""
+    On return the sidecar holds the creative inputs and the media file exists, empty.
+    ``lease_s``: how long the caller may take to fill it (a job's lifetime); past that an
+    empty reservation is reclaimed by the next one. None: never."""
     ext = normalize_ext(ext)
     folder = project_root / shot_folder(scene=scene, shot=shot)
     folder.mkdir(parents=True, exist_ok=True)
     fingerprint = creative_fingerprint(
         pipeline=pipeline, prompt=prompt, inputs=inputs or {}, quality=quality
     )
-    media, used = _scan(folder)
+    reclaim_expired(project_root, folder, shot=shot)
+    scan = scan_folder(folder)
     if version is None:
-        newest = max(media, default=None)
+        newest = max(scan.takes, default=None)
         version = next_version(
-            _read_sidecar(_sidecar_of(folder, shot=shot, take_id=newest)) if newest else None,
+            _readable_sidecar(_sidecar_of(folder, shot=shot, take_id=newest)) if newest else None,
             newest.version if newest else None,
             fingerprint,
         )
     _check_number(version, name="version", minimum=1, maximum=999)
-    number = next_number(used, version)
+    number = next_number(scan.used, version)
+    token = secrets.token_hex(8)
     while True:
         name = take_file_name(shot=shot, version=version, number=number, ext=ext)
-        take = Take(folder / name, scene, shot, version, number, ext)
+        take = Take(folder / name, scene, shot, version, number, ext, reservation=token)
         sidecar = Provenance(
             take=name,
             creative_fingerprint=fingerprint,
@@ -276,13 +401,15 @@ def reserve_take(
             seed=seed,
             quality=quality,
             job_id=job_id,
+            reservation=token,
+            lease_s=lease_s,
         )
         if create_model(take.sidecar_path, sidecar):
             try:
                 os.close(os.open(take.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
                 return take
             except FileExistsError:
-                # A media file without a sidecar (copied in by hand) holds this number.
+                # A media file without a sidecar (copied in by hand, or a stray) holds it.
                 take.sidecar_path.unlink()
         number += 1
 

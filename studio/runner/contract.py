@@ -16,6 +16,7 @@ through :mod:`studio.sdk`, which speaks the same lines with the stdlib only.
 from __future__ import annotations
 
 import json
+import signal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -38,6 +39,9 @@ class ErrorCode(StrEnum):
     CANCELED = "CANCELED"
     MODEL_ERROR = "MODEL_ERROR"
     SETUP_FAILED = "SETUP_FAILED"
+    KILLED = "KILLED"
+    """Stopped by a signal from outside the studio (``kill -9``, a supervisor), not by the
+    kernel's or the container's out-of-memory killer."""
     ENGINE_ERROR = "ENGINE_ERROR"
     """Outside the pipeline: git, LFS, the take store, a lost worker (pipelines never emit it)."""
 
@@ -52,6 +56,8 @@ ADVICE: Final[dict[ErrorCode, str]] = {
     ErrorCode.MODEL_ERROR: "the pipeline failed; read its log lines above for the cause",
     ErrorCode.SETUP_FAILED: "the pipeline could not start; build its image with "
     "`studio pipeline build ID` and check its setup",
+    ErrorCode.KILLED: "something outside the studio stopped the pipeline (a `kill`, a "
+    "supervisor, a machine shutting down); generate again",
     ErrorCode.ENGINE_ERROR: "the studio failed around the pipeline; the message says what to "
     "fix (the project's git/LFS setup, disk space, a worker that died), then generate again",
 }
@@ -181,6 +187,22 @@ def failure(code: ErrorCode, message: str) -> JobFailure:
     return JobFailure(code=code, message=message, hint=ADVICE[code])
 
 
+SIGNAL_EXIT_BASE: Final = 128
+"""Shells and Docker report "killed by signal N" as exit status 128 + N."""
+CRASH_SIGNALS: Final = frozenset({"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGSYS"})
+"""Signals a process raises on itself by crashing, not ones sent from outside."""
+
+
+def exit_signal(exit_code: int | None) -> str | None:
+    """Pure: the signal name behind an exit status of 128 + N (``137`` -> ``SIGKILL``)."""
+    if exit_code is None or not SIGNAL_EXIT_BASE < exit_code < SIGNAL_EXIT_BASE + 65:
+        return None
+    try:
+        return signal.Signals(exit_code - SIGNAL_EXIT_BASE).name
+    except ValueError:  # a real-time signal (no name): say its number
+        return f"signal {exit_code - SIGNAL_EXIT_BASE}"
+
+
 def classify_exit(
     *,
     exit_code: int | None,
@@ -190,14 +212,28 @@ def classify_exit(
     reported: ErrorEvent | None = None,
 ) -> JobFailure | None:
     """Decide how a finished job ended. The runner's own knowledge (it canceled the job, the
-    deadline passed, the kernel OOM-killed it) wins over what the pipeline printed."""
+    deadline passed, the container or the kernel's OOM killer says it ran out of memory, a
+    signal ended it) wins over what the pipeline printed. Exit 137 alone is a SIGKILL, not
+    an OOM: only ``oom_killed`` says the memory ran out."""
     if timed_out:
         return failure(ErrorCode.TIMEOUT, "the job exceeded its time limit and was stopped")
     if canceled:
         return failure(ErrorCode.CANCELED, "the job was canceled")
-    if oom_killed or exit_code == 137:
+    if oom_killed:
         return failure(
-            ErrorCode.OOM, "the pipeline ran out of memory and was killed (exit code 137)"
+            ErrorCode.OOM,
+            f"the pipeline ran out of memory and was killed by the out-of-memory killer "
+            f"(exit code {exit_code})",
+        )
+    if (name := exit_signal(exit_code)) is not None:
+        if name in CRASH_SIGNALS:
+            return failure(
+                ErrorCode.MODEL_ERROR, f"the pipeline crashed ({name}, exit code {exit_code})"
+            )
+        return failure(
+            ErrorCode.KILLED,
+            f"the pipeline was killed by {name} from outside the studio (exit code "
+            f"{exit_code}; not an out-of-memory kill)",
         )
     if reported is not None:
         return failure(reported.code, reported.message)

@@ -1,6 +1,11 @@
 """ProcessRunner: the pipeline contract as a local subprocess (the embedded default when no
 Docker daemon is reachable). Same entrypoint, same job folder, same event lines; no isolation
-(no network or memory limits), so it is for trusted pipelines on one's own machine."""
+(no network or memory limits), so it is for trusted pipelines on one's own machine.
+
+A pipeline killed by SIGKILL is an out-of-memory kill only when the kernel says so: the
+``oom_kill`` counter of this process's memory cgroup (v2 ``memory.events``, v1
+``memory.oom_control``; the pipeline runs in the same cgroup) rose while it ran. Otherwise
+something outside the studio killed it, and the job says that (``KILLED``)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 from studio.config import load_settings
 from studio.pipelines import Pipeline
@@ -23,6 +28,8 @@ from studio.runner.build import stage_sdk
 from studio.runner.contract import JobSpec
 
 POLL_S = 0.05
+CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
+SIGKILL_EXIT: Final = 128 + signal.SIGKILL
 
 
 def pump_lines(stream: IO[bytes], collector: EventCollector, *, name: str) -> threading.Thread:
@@ -53,6 +60,52 @@ def stop_process(proc: subprocess.Popen[bytes], *, grace_s: float) -> None:
         signal_group(proc, signal.SIGKILL)
         proc.wait()
     signal_group(proc, signal.SIGKILL)  # children that outlived their parent
+
+
+def parse_oom_kills(text: str) -> int | None:
+    """Pure: the ``oom_kill N`` line of ``memory.events`` / ``memory.oom_control``."""
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def oom_counter_files(proc_cgroup: str, *, root: Path = CGROUP_ROOT) -> list[Path]:
+    """Pure: where this process's memory cgroup counts OOM kills, from ``/proc/self/cgroup``
+    (``0::/path`` is cgroup v2, ``N:memory:/path`` the v1 memory controller)."""
+    files = []
+    for line in proc_cgroup.splitlines():
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        relative = path.strip().lstrip("/")
+        if hierarchy == "0" and controllers == "":
+            files.append(root / relative / "memory.events")
+        elif "memory" in controllers.split(","):
+            files.append(root / "memory" / relative / "memory.oom_control")
+    return files
+
+
+def oom_kills() -> int | None:
+    """How many processes the OOM killer has killed in this process's memory cgroup; None
+    where that cannot be read (not Linux, no memory controller)."""
+    try:
+        candidates = oom_counter_files(Path("/proc/self/cgroup").read_text())
+    except OSError:
+        return None
+    for path in candidates:
+        try:
+            count = parse_oom_kills(path.read_text())
+        except OSError:
+            continue
+        if count is not None:
+            return count
+    return None
+
+
+def killed_by_oom(exit_code: int, *, before: int | None, after: int | None) -> bool:
+    """Pure: a SIGKILL while the cgroup's OOM-kill counter rose is the OOM killer's."""
+    return exit_code == SIGKILL_EXIT and before is not None and after is not None and after > before
 
 
 def exit_status(returncode: int) -> int:
@@ -97,6 +150,7 @@ class ProcessRunner(Runner):
         cancel: threading.Event,
         deadline: float,
     ) -> Exit:
+        oom_before = oom_kills()
         proc = subprocess.Popen(
             [self.python, str(pipeline.entrypoint), "--job", str(job_dir), "--watch-stdin"],
             cwd=pipeline.folder,
@@ -124,4 +178,5 @@ class ProcessRunner(Runner):
         if proc.stdin is not None:
             proc.stdin.close()
         code = exit_status(proc.wait())
-        return Exit(exit_code=code, canceled=canceled, timed_out=timed_out)
+        oom = killed_by_oom(code, before=oom_before, after=oom_kills())
+        return Exit(exit_code=code, oom_killed=oom, canceled=canceled, timed_out=timed_out)

@@ -47,6 +47,7 @@ from studio.runner.contract import (
     LogEvent,
     ProgressEvent,
     ReadyEvent,
+    exit_signal,
     failure,
     parse_event_line,
 )
@@ -362,8 +363,10 @@ class WarmWorker:
                     break
             if self.dead.is_set() and not (canceled or timed_out):
                 code, oom = self.transport.exit_info()
-                if oom or code == 137:
+                if oom:
                     return Exit(code, oom_killed=True)
+                if exit_signal(code) is not None:  # killed or crashed: the signal is named
+                    return Exit(code)
                 return Exit(
                     code,
                     problem=failure(

@@ -131,11 +131,14 @@ class Canvas(anywidget.AnyWidget):
     def emit(self, name: str, **payload: Any) -> dict[str, Any]:
         """Send a server event to the browser; node events also update ``node_status``."""
         message = make_event(name, **payload)
-        if name != "server:full_sync":
-            self.node_status = apply_event(self.node_status, message)
         node_id = message["payload"].get("node_id")
-        if name == "server:task_success" and node_id:
-            self._refresh_takes(node_id)
+        if name != "server:full_sync":
+            status = apply_event(self.node_status, message)
+            if name == "server:task_success" and node_id:
+                status = self._with_takes(status, node_id)
+            # One assignment: a reader (a sync on another thread) never sees the new state
+            # without the take that came with it.
+            self.node_status = status
         self.sent.append(message)
         self.send(message)
         return message
@@ -191,9 +194,13 @@ class Canvas(anywidget.AnyWidget):
         }
 
     def _refresh_takes(self, node_id: str) -> None:
-        if self._project is not None and node_id in {n.id for n in self._graph.nodes}:
-            current = self.node_status.get(node_id, {})
-            self.node_status = {**self.node_status, node_id: {**current, **self._takes_view(node_id)}}
+        self.node_status = self._with_takes(self.node_status, node_id)
+
+    def _with_takes(self, status: dict[str, Any], node_id: str) -> dict[str, Any]:
+        """``status`` with the node's takes, active take and thumbnail read from its folder."""
+        if self._project is None or node_id not in {n.id for n in self._graph.nodes}:
+            return status
+        return {**status, node_id: {**status.get(node_id, {}), **self._takes_view(node_id)}}
 
     # --- saving ---------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ the Studio panel lists the project; and the git-lfs startup check's notification
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -293,3 +294,21 @@ def test_a_slow_answer_for_an_earlier_shot_does_not_replace_the_chosen_one(
     names = [t.get_attribute("data-take") for t in panel.locator(".studio-take").all()]
     assert names == ["SHOT-020_v01_take01.png"]
     assert "Shot 20" in panel.locator(".studio-takes h3").inner_text()
+
+
+def test_panel_lists_a_broken_project_with_its_error(lab: Lab, page: Any) -> None:
+    """A project whose project.json does not open is listed as broken, with why: never
+    silently dropped, and nothing is offered that cannot work (no Open canvas)."""
+    broken = Workspace(lab.root).create_project("Broken Film")
+    (broken.path / "project.json").write_text('{"title": "no uuid"}')
+    try:
+        open_lab(page, lab)
+        panel = studio_panel(page)
+        panel.locator(".studio-refresh").click()
+        item = panel.locator(f".studio-project.studio-mod-broken[data-project-id='{broken.name}']")
+        item.wait_for(timeout=10_000)
+        text = item.inner_text()
+        assert "broken" in text and "project.json" in text and "uuid" in text
+        assert item.locator(".studio-open-canvas").count() == 0
+    finally:
+        shutil.rmtree(broken.path)

@@ -54,6 +54,12 @@ def test_workspace_from_environment(tmp_path: Path) -> None:
 
 def test_errors_are_clear_and_exit_1(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
+    done = run_studio("takes", "missing", "1", "1", "-w", ws)  # no workspace there
+    assert done.returncode == 1
+    assert "is not a studio workspace" in done.stderr and "studio init" in done.stderr
+    assert not (tmp_path / "ws").exists()  # reading commands never create one
+
+    Workspace(ws)
     done = run_studio("takes", "missing", "1", "1", "-w", ws)
     assert done.returncode == 1
     assert "error: no project 'missing'" in done.stderr

@@ -306,21 +306,24 @@ def test_a_refused_commit_fails_once_with_a_readable_error(engine: Engine, proje
 
 def test_jobs_no_cluster_holds_are_recorded_as_lost(engine: Engine, project: Project):
     """What a restarted kernel finds in the log: a job of a cluster that is gone, a job its
-    own scheduler no longer knows, and a running one. Only the first two are dead."""
+    own scheduler no longer knows, and one just queued. Only the first two are dead; the next
+    generation settles them before it is submitted."""
     node_id = add_shot(project)
-    for job_id, scheduler, age in (
-        ("gone", "tcp://127.0.0.1:9", 60), ("forgotten", engine.address, 60),
-        ("just-submitted", engine.address, 1),  # its submit may not have reached the scheduler
+    for job_id, scheduler, age, state in (
+        ("gone", "tcp://127.0.0.1:9", 60, "generating"),
+        ("forgotten", engine.address, 60, "generating"),
+        ("just-submitted", engine.address, 1, "queued"),  # may not have reached the scheduler
     ):  # fmt: skip
         line = job_log.record(
             job_id=job_id, event="server:node_state_updated", info={"scheduler": scheduler},
-            payload={"node_id": node_id, "state": "generating", "task_id": job_id})  # fmt: skip
+            payload={"node_id": node_id, "state": state, "task_id": job_id})  # fmt: skip
         line["at"] = (datetime.now(UTC) - timedelta(seconds=age)).isoformat()
         job_log.append(project.path, line)
-    running = engine.generate(project, node_id)
     assert sorted(engine.reconcile(project)) == ["forgotten", "gone"]
-    states = {j.job_id: (j.state, j.code) for j in project_jobs(project)}
+    states = {j.job_id: (j.state, j.code) for j in job_log.jobs(project.path)}
     assert states["gone"] == states["forgotten"] == ("failed", "ENGINE_ERROR")
+    assert states["just-submitted"] == ("queued", None)
+    running = engine.generate(project, node_id)
     running.result(timeout=TIMEOUT)
     assert project_jobs(project)[-1].state == "success"
     assert engine.reconcile(project) == []  # "just-submitted" is left for a later look

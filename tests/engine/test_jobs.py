@@ -100,3 +100,17 @@ def test_parse_nvidia_smi():
     assert parse_nvidia_smi("24576\n16384\n") == [24.0, 16.0]
     assert parse_nvidia_smi("[N/A]\n\n81920\n") == [80.0]
     assert parse_nvidia_smi("") == []
+
+
+def test_a_recovered_success_says_so() -> None:
+    from studio.engine.jobs import fold, record
+
+    result = {"output_url": "a.png", "take": "a.png", "recovered": True}
+    lines = [
+        record(job_id="j", event="server:node_state_updated",
+               payload={"node_id": "n", "state": "generating"}),
+        record(job_id="j", event="server:task_success",
+               payload={"task_id": "j", "node_id": "n", "result": result}),
+    ]  # fmt: skip
+    [state] = fold(lines).values()
+    assert (state.state, state.recovered, state.summary) == ("success", True, "success (recovered)")

@@ -1,5 +1,6 @@
 """The server's engine: started once, outside the lock the loop takes; a failed start does not
-stop later subscriptions; lost jobs are reconciled once it runs; it stops with the server."""
+stop later subscriptions; lost jobs are settled by a sync (no engine is started for that);
+it stops with the server."""
 
 from __future__ import annotations
 
@@ -110,12 +111,13 @@ def test_a_failed_engine_start_leaves_the_hub_unsubscribed(state, monkeypatch):
     assert len(state.engine().client.topics) == 1
 
 
-def _lost_job(project: Project, node_id: str = "shot-1") -> None:
+def _lost_job(project: Project, node_id: str = "shot-1", *, job_id: str = "gone") -> None:
     """A job a gone cluster (a restarted kernel's) left "generating", an hour ago (older than
     any grace the engine gives a job that was just submitted)."""
     line = job_log.record(
-        job_id="gone", event="server:node_state_updated", info={"scheduler": "tcp://127.0.0.1:9"},
-        payload={"node_id": node_id, "state": "generating", "task_id": "gone"},
+        job_id=job_id, event="server:node_state_updated",
+        info={"scheduler": "tcp://127.0.0.1:9"},
+        payload={"node_id": node_id, "state": "generating", "task_id": job_id},
     )  # fmt: skip
     line["at"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     job_log.append(project.path, line)
@@ -150,7 +152,7 @@ async def test_the_extension_stops_the_engine_with_the_server(jp_serverapp, monk
     assert state.closed and client.closed
 
 
-async def test_a_client_sees_lost_jobs_failed_once_the_engine_runs(
+async def test_a_sync_settles_lost_jobs_without_starting_an_engine(
     connect, jp_serverapp, film: Project
 ):
     from .test_ws import receive, send
@@ -159,17 +161,20 @@ async def test_a_client_sees_lost_jobs_failed_once_the_engine_runs(
     film.graph.save()
     _lost_job(film)
     state = jp_serverapp.web_app.settings["studio"]
-    # No engine yet (and no shared scheduler): none is started just to reconcile.
+    # No engine (and no shared scheduler): none is started just to settle.
     ws = await connect()
     await send(ws, "client:sync_request")
     status = (await receive(ws))["payload"]["node_status"]["shot-1"]
-    assert status["state"] == "generating" and not state.engine_started
-    state._engine = fake_engine()  # the engine runs (a generation started it)
+    assert status["state"] == "failed" and "the job was lost" in status["error"]
+    assert not state.engine_started
+    # Once the engine runs, the clients hear a lost job fail (the events the settling
+    # records), before the sync that says so.
+    state._engine = fake_engine()
     ws = await connect()
+    _lost_job(film, job_id="gone-too")
     await send(ws, "client:sync_request")
     seen: list[dict[str, Any]] = []
     while not seen or seen[-1]["event"] != "server:full_sync":
         seen.append(await receive(ws))
-    # The clients hear the job fail (the events the reconcile records), and a sync says so.
-    assert [m["payload"].get("task_id") for m in seen[:-1]] == ["gone"] * (len(seen) - 1)
+    assert [m["payload"].get("task_id") for m in seen[:-1]] == ["gone-too"] * (len(seen) - 1)
     assert seen[-1]["payload"]["node_status"]["shot-1"]["state"] == "failed"

@@ -25,6 +25,7 @@ async def test_list_is_empty_then_shows_projects(api, ws_root: Workspace):
             "aspect_ratio": "16:9",
             "version": 1,
             "path": "Projects/Night_Market",
+            "broken": False,
         }
     ]
 
@@ -44,6 +45,7 @@ async def test_create_scaffolds_through_the_core(api, jp_root_dir: Path):
         "aspect_ratio": "2:1",
         "version": 1,
         "path": "Projects/Rain_City",
+        "broken": False,
     }
     root = jp_root_dir / "Projects" / "Rain_City"
     manifest = json.loads((root / "project.json").read_text())
@@ -168,7 +170,7 @@ async def test_shots_and_takes(api, film: Project, make_png):
     assert (first["prompt"], first["seed"]) == ("lanterns", 7)
 
     status, body = await api("GET", "projects", "Night_Market", "takes", "3", "30")
-    assert (status, body) == (200, {"takes": [], "active": None})
+    assert (status, body) == (200, {"takes": [], "active": None, "active_problem": None})
     status, body = await api("GET", "projects", "Night_Market", "takes", "one", "10")
     assert status == 422 and "scene" in body["message"]
     status, body = await api("GET", "projects", "Night_Market", "takes", "1", "99999")

@@ -8,6 +8,7 @@ import pytest
 
 from studio import LFSRequired, Project, TakeError, ToolMissing
 from studio.project.repo import LFS_POINTER_PREFIX, lfs_files
+from studio.project.takes import scan_folder
 from tests.conftest import git_out
 
 
@@ -164,3 +165,30 @@ def test_without_git_lfs_nothing_is_written(
     with pytest.raises(ToolMissing, match="apt-get install git-lfs"):
         project.new_take(scene=1, shot=10, ext="png")
     assert len(project.takes(scene=1, shot=10)) == 1
+
+
+def test_an_empty_file_without_a_sidecar_is_a_stray_not_a_take(project: Project) -> None:
+    folder = project.shot_path(scene=1, shot=10)
+    folder.mkdir(parents=True)
+    (folder / "SHOT-010_v01_take07.png").write_bytes(b"")
+    scan = scan_folder(folder)
+    assert scan.strays == ["SHOT-010_v01_take07.png"] and scan.takes == {}
+    assert project.takes(scene=1, shot=10) == []
+    # its number is skipped only if a reservation would collide with it, never reused
+    assert project.new_take(scene=1, shot=10, ext="png").name == "SHOT-010_v01_take01.png"
+
+
+def test_a_take_whose_sidecar_does_not_read_is_broken(
+    project: Project, make_png: Callable[..., bytes]
+) -> None:
+    take = project.new_take(scene=1, shot=10, ext="png", prompt="a")
+    take.write_bytes(make_png())
+    take.sidecar_path.write_text("{")
+    [listed] = project.takes(scene=1, shot=10)
+    provenance, error = listed.read_provenance()
+    assert provenance is None and error is not None and take.sidecar_path.name in error
+    assert listed.state == "broken"
+    # the next reservation still works: unknown provenance counts as a creative change
+    assert project.new_take(scene=1, shot=10, ext="png", prompt="a").name == (
+        "SHOT-010_v02_take01.png"
+    )

@@ -18,6 +18,7 @@ from studio.runner.contract import (
     ReadyEvent,
     classify_exit,
     event_line,
+    exit_signal,
     parse_event_line,
 )
 
@@ -58,7 +59,10 @@ def test_unknown_error_code_is_not_an_error_event():
         ({"exit_code": 0}, None),
         ({"exit_code": 1}, ErrorCode.MODEL_ERROR),
         ({"exit_code": None}, ErrorCode.MODEL_ERROR),
-        ({"exit_code": 137}, ErrorCode.OOM),
+        ({"exit_code": 137}, ErrorCode.KILLED),  # SIGKILL alone is not an OOM
+        ({"exit_code": 143}, ErrorCode.KILLED),  # SIGTERM from outside
+        ({"exit_code": 139}, ErrorCode.MODEL_ERROR),  # SIGSEGV: a crash
+        ({"exit_code": 137, "oom_killed": True}, ErrorCode.OOM),
         ({"exit_code": 1, "oom_killed": True}, ErrorCode.OOM),
         ({"exit_code": 137, "canceled": True}, ErrorCode.CANCELED),
         ({"exit_code": 137, "timed_out": True}, ErrorCode.TIMEOUT),
@@ -85,8 +89,15 @@ def test_classify_exit(kwargs, code):
 
 
 def test_oom_advice_mentions_quality():
-    result = classify_exit(exit_code=137)
+    result = classify_exit(exit_code=137, oom_killed=True)
     assert result is not None and "quality" in result.hint
+
+
+def test_a_kill_names_its_signal():
+    result = classify_exit(exit_code=137)
+    assert result is not None and result.code == ErrorCode.KILLED
+    assert "SIGKILL" in result.message and "out of memory" not in result.message
+    assert exit_signal(137) == "SIGKILL" and exit_signal(1) is None and exit_signal(None) is None
 
 
 def test_job_spec_rejects_unsafe_ids():

@@ -10,6 +10,7 @@ from typing import Any, Final, TypeVar
 from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel, ValidationError
 
+from studio.documents import MAX_NESTING, strict_loads
 from studio_jupyter.errors import HTTPProblem, to_problem
 from studio_jupyter.state import StudioState
 
@@ -27,12 +28,13 @@ class StudioHandler(APIHandler):
         return state
 
     def body(self, model: type[M]) -> M:
-        """The request body as ``model``; 400 for malformed JSON, 422 for schema violations
-        (the message names the field)."""
+        """The request body as ``model``; 400 for malformed JSON (NaN, Infinity and numbers
+        out of range are not JSON; nor is nesting past ``MAX_NESTING``, refused before
+        parsing), 422 for schema violations (the message names the field)."""
         raw = self.request.body
         try:
-            data = json.loads(raw) if raw else None
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = strict_loads(raw, max_nesting=MAX_NESTING) if raw else None
+        except ValueError as exc:
             raise HTTPProblem(400, f"request body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
             raise HTTPProblem(422, "request body must be a JSON object")

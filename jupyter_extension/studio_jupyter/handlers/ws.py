@@ -7,14 +7,15 @@ and ``client:cancel_generation`` (the engine), and the canvas's structural edits
 connect, remove; saved and synced the same way). Server events out: every engine event of the
 project's jobs goes to every connected client of the project (one hub per project). A message
 that is not a valid client event gets a ``server:notification`` (level error) back and the
-connection stays open.
+connection stays open; so does one that is larger than ``MAX_MESSAGE_BYTES``, nests deeper than
+``MAX_NESTING`` or holds NaN/Infinity (all refused before or while parsing, never by a crash).
 """
 
 from __future__ import annotations
 
 import json
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
@@ -23,6 +24,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from studio.documents import MAX_NESTING, strict_loads
 from studio.errors import StudioError
 from studio.events import (
     CLIENT_EVENTS,
@@ -37,6 +39,10 @@ from studio_jupyter import service
 from studio_jupyter.errors import to_problem
 from studio_jupyter.handlers.base import AUTH_RESOURCE
 from studio_jupyter.state import StudioState
+
+MAX_MESSAGE_BYTES: Final = 1024 * 1024
+"""A client event is an edit, never a whole file: anything larger is refused unread (Tornado
+itself closes the connection only past its own, larger ``websocket_max_message_size``)."""
 
 
 class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -107,10 +113,14 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     # --- client events --------------------------------------------------------------------------
 
     async def on_message(self, message: str | bytes) -> None:
+        size = len(message.encode() if isinstance(message, str) else message)
+        if size > MAX_MESSAGE_BYTES:
+            self._error(f"a message may hold at most {MAX_MESSAGE_BYTES} bytes, not {size}")
+            return
         try:
-            data = json.loads(message)
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._error(f"a message must be JSON: {exc}")
+            data = strict_loads(message, max_nesting=MAX_NESTING)
+        except ValueError as exc:  # malformed, NaN/Infinity, too deep, not UTF-8
+            self._error(f"a message must be standard JSON: {exc}")
             return
         try:
             name, payload = parse_event(data)
