@@ -18,6 +18,7 @@ A cancel or the build time limit (``STUDIO_BUILD_TIMEOUT_S``) stops a build or a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -344,8 +345,9 @@ def ensure_image(
             elif line.startswith("downloading wheels"):
                 progress.say(f"{label}: {line}")
 
+        previous = _image_id(client, name)
         try:
-            build_image(
+            built = build_image(
                 pipeline,
                 client=client,
                 base_image=base,
@@ -357,4 +359,25 @@ def ensure_image(
             raise
         except StudioError as exc:
             raise ImageUnavailable(exc.message, hint=exc.hint) from None
+        if previous is not None and previous != built:
+            _remove_unused(client, previous)  # else every edit of a pipeline leaves an image
         progress.say(f"{label}: done", now=True)
+
+
+def _image_id(client: DockerClient, name: str) -> str | None:
+    import docker.errors
+
+    try:
+        image_id: str = client.images.get(name).id
+    except docker.errors.ImageNotFound:
+        return None
+    return image_id
+
+
+def _remove_unused(client: DockerClient, image_id: str) -> None:
+    """Remove a replaced build unless something still uses it (a running warm worker's
+    container, another tag): then it stays, as Docker decides."""
+    import docker.errors
+
+    with contextlib.suppress(docker.errors.APIError):
+        client.images.remove(image_id, noprune=False)

@@ -116,6 +116,10 @@ def test_the_first_job_builds_the_missing_image_once_and_rebuilds_after_an_edit(
         ok, events = run_job(runner, throwaway, tmp_path / "job3")
         assert ok and build_steps(events, throwaway.id), "an edited pipeline is rebuilt"
         assert any("built from other sources" in getattr(e, "message", "") for e in events)
+        import docker.errors
+
+        with pytest.raises(docker.errors.ImageNotFound):  # the replaced build is not left behind
+            docker_client.images.get(image.id)
     finally:
         runner.close()
 
