@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from studio.config import load_settings
 from studio.engine import jobs as job_log
@@ -77,6 +79,10 @@ LOST_JOB: Final = (
 )
 FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
 """Node status keys the canvas reads from the render folder rather than the job log."""
+SETTLE_WAIT_S: Final = 5.0
+"""How long reading jobs waits for another process's settling before going on without."""
+DEFAULT_JOB_LIMITS_S: Final = 900.0
+"""A job's setup + run limits when its pipeline is no longer installed (the defaults)."""
 SUBMIT_GRACE_S: Final = 10.0
 """A job still "queued" this recently may not have reached the scheduler yet: not lost."""
 PEER_TIMEOUT_S: Final = 5.0
@@ -285,6 +291,12 @@ class Engine:
     def connected(self) -> bool:
         return getattr(self.client, "status", "running") not in ("closing", "closed")
 
+    @property
+    def owns_scheduler(self) -> bool:
+        """The scheduler runs in this process (a client of a local cluster object, as
+        ``connect()`` starts when no scheduler is configured)."""
+        return getattr(self.client, "cluster", None) is not None
+
     # --- the jobs submitted here ---------------------------------------------------------------
 
     def _remember(self, job: Job) -> None:
@@ -374,7 +386,11 @@ class Engine:
             "shot": shot.shot,
             "seed": seed,
             "scheduler": self.address,
+            "host": socket.gethostname(),
         }
+        if self.owns_scheduler:
+            # The scheduler lives in this process: once it is gone, so are its jobs.
+            info["scheduler_pid"] = os.getpid()
         if decision.notification:
             notice = {"level": "warning", "message": decision.notification, "node_id": node_id}
             self._local(
@@ -528,28 +544,70 @@ _live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 def held_job_ids(states: Iterable[job_log.JobState]) -> set[str]:
     """The ids of the jobs some cluster still holds. An engine of this process answers for
-    the jobs it submitted; each scheduler the log names is asked once about all its jobs (a
-    scheduler that does not answer holds nothing: it is gone)."""
+    the jobs it submitted; each scheduler the log names is asked once about all its jobs; of
+    a scheduler that cannot be reached, only the jobs :func:`evidently_gone` are not held."""
+    unfinished = {state.job_id: state for state in states}
     held: set[str] = set()
     by_scheduler: dict[str, list[str]] = {}
     engines = list(_live_engines)
-    for state in states:
+    for state in unfinished.values():
         if any(state.job_id in engine._jobs for engine in engines):
             held.add(state.job_id)  # its future says so, not the scheduler
         elif isinstance(scheduler := state.info.get("scheduler"), str):
             by_scheduler.setdefault(scheduler, []).append(state.job_id)
     for scheduler, job_ids in by_scheduler.items():
-        held |= _held_on(scheduler, job_ids, engines=engines)
+        held |= _held_on(scheduler, [unfinished[j] for j in job_ids], engines=engines)
     return held
 
 
-def _held_on(scheduler: str, job_ids: list[str], *, engines: list[Engine]) -> set[str]:
+def evidently_gone(state: job_log.JobState, *, now: datetime, this_host: str) -> bool:
+    """Whether a job whose scheduler cannot be reached is certainly dead: its scheduler lived
+    in a process of this host that has ended, or nothing was heard from it for longer than
+    such a job can take. (An unreachable scheduler alone proves nothing: another network, a
+    busy scheduler, an in-process cluster of a live kernel.)"""
+    pid, host = state.info.get("scheduler_pid"), state.info.get("host")
+    if isinstance(pid, int) and host == this_host:
+        return not _process_alive(pid)
+    try:
+        quiet = (now - datetime.fromisoformat(state.updated_at or "")).total_seconds()
+    except ValueError:
+        return True
+    return quiet > job_lifetime_s(state)
+
+
+def job_lifetime_s(state: job_log.JobState) -> float:
+    """The longest a job of this pipeline can take: its setup and run limits and a commit."""
+    settings = load_settings()
+    try:
+        manifest = get_pipeline(str(state.info.get("pipeline", ""))).manifest
+        limits = manifest.setup_timeout_s + manifest.timeout_s
+    except StudioError:
+        limits = DEFAULT_JOB_LIMITS_S
+    return limits + settings.git_timeout_s
+
+
+def _process_alive(pid: int) -> bool:
+    """Is ``pid`` a live process (a zombie, ended but not yet reaped by its parent, is not)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: alive
+        return True
+    with contextlib.suppress(OSError, IndexError):  # Linux: the state letter after "(name)"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _held_on(scheduler: str, states: list[job_log.JobState], *, engines: list[Engine]) -> set[str]:
+    job_ids = [state.job_id for state in states]
     keys = {task_key(job_id): job_id for job_id in job_ids}
     for engine in engines:
         if engine.connected and engine.address == scheduler:
             return {keys[key] for key in scheduler_tasks(engine.client, list(keys))}
     if not scheduler_reachable(scheduler):
-        return set()
+        now, host = datetime.now(UTC), socket.gethostname()
+        return {s.job_id for s in states if not evidently_gone(s, now=now, this_host=host)}
     from distributed import Client
 
     try:
@@ -587,7 +645,12 @@ def settle(project: Project) -> list[str]:
         for engine in list(_live_engines):
             engine._on_event(topic, line)
 
-    with FileLock(job_log.log_path(project.path).with_name("settle.lock")):
+    lock = FileLock(job_log.log_path(project.path).with_name("settle.lock"))
+    try:
+        lock.acquire(timeout=SETTLE_WAIT_S)
+    except Timeout:  # another process is settling (and may be waiting on a slow scheduler)
+        return []
+    try:
         states = job_log.jobs(project.path)  # again, under the lock: another process may have
         alive = held_job_ids(state for state in states if not state.finished)
         return settle_lost_jobs(
@@ -597,6 +660,8 @@ def settle(project: Project) -> list[str]:
             publish=publish,
             project_root=project.path,
         )
+    finally:
+        lock.release()
 
 
 def recently_queued(state: job_log.JobState, now: datetime) -> bool:

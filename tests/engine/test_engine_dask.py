@@ -305,14 +305,17 @@ def test_a_refused_commit_fails_once_with_a_readable_error(engine: Engine, proje
 
 
 def test_jobs_no_cluster_holds_are_recorded_as_lost(engine: Engine, project: Project):
-    """What a restarted kernel finds in the log: a job of a cluster that is gone, a job its
-    own scheduler no longer knows, and one just queued. Only the first two are dead; the next
+    """What a restarted kernel finds in the log: a job of a cluster that is gone (silent for
+    longer than such a job can take), a job its own scheduler no longer knows, one just
+    queued, and a recent one of a scheduler that cannot be reached from here (which proves
+    nothing: another network, a busy scheduler). Only the first two are dead; the next
     generation settles them before it is submitted."""
     node_id = add_shot(project)
     for job_id, scheduler, age, state in (
-        ("gone", "tcp://127.0.0.1:9", 60, "generating"),
+        ("gone", "tcp://127.0.0.1:9", 3600, "generating"),
         ("forgotten", engine.address, 60, "generating"),
         ("just-submitted", engine.address, 1, "queued"),  # may not have reached the scheduler
+        ("out-of-sight", "tcp://127.0.0.1:9", 60, "generating"),
     ):  # fmt: skip
         line = job_log.record(
             job_id=job_id, event="server:node_state_updated", info={"scheduler": scheduler},
@@ -323,6 +326,7 @@ def test_jobs_no_cluster_holds_are_recorded_as_lost(engine: Engine, project: Pro
     states = {j.job_id: (j.state, j.code) for j in job_log.jobs(project.path)}
     assert states["gone"] == states["forgotten"] == ("failed", "ENGINE_ERROR")
     assert states["just-submitted"] == ("queued", None)
+    assert states["out-of-sight"] == ("generating", None)
     running = engine.generate(project, node_id)
     running.result(timeout=TIMEOUT)
     assert project_jobs(project)[-1].state == "success"

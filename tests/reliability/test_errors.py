@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,16 +113,22 @@ def shot_film(film: Project) -> Project:
         (json.dumps({"event": "client:update_node_data",
                      "payload": {"node_id": "shot-1", "data": {"prompt": "x" * 2_000_000}}}),
          "at most"),
+        # unclosed strings: a backtracking string pattern would stall the server's loop here
+        ('["' + "a" * 64, "JSON"),
+        ('{"event": "' + "x" * 100_000, "JSON"),
     ],
-    ids=["100k-brackets", "nested-events", "2MB-message"],
+    ids=["100k-brackets", "nested-events", "2MB-message", "unclosed-string",
+         "unclosed-100k-string"],
 )  # fmt: skip
 async def test_deep_or_huge_messages_get_an_error_and_keep_the_socket(
     connect, shot_film: Project, raw: str, says: str
 ):
     before = shot_film.canvas_path.read_text()
     ws = await connect()
+    started = time.monotonic()
     await ws.write_message(raw)
     error = await receive(ws)
+    assert time.monotonic() - started < 5, "the answer took too long (the loop was stalled)"
     assert error["event"] == "server:notification" and error["payload"]["level"] == "error"
     assert says in error["payload"]["message"]
     await send(ws, "client:sync_request")

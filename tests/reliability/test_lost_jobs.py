@@ -158,11 +158,13 @@ def test_a_dead_reservation_is_removed_and_the_job_fails(project: Project, tmp_p
     """Killed right after reserving (the take still empty): the reservation goes, the job
     says it was lost, and the number is free again (it was never committed)."""
     code = f"""
-import os, signal, studio
+import os, signal, socket, studio
 from studio.engine import jobs as job_log
 if __name__ == "__main__":
     project = studio.Project({str(project.path)!r})
-    info = {{"scheduler": "tcp://127.0.0.1:9", "scene": 1, "shot": 10}}
+    # as the engine records a job of a cluster living in this process, which dies with it
+    info = {{"scheduler": "tcp://127.0.0.1:9", "scene": 1, "shot": 10,
+             "host": socket.gethostname(), "scheduler_pid": os.getpid()}}
     for state in ("queued", "generating"):
         job_log.append(project.path, job_log.record(job_id="dead", info=info,
             event="server:node_state_updated",
