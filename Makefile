@@ -75,10 +75,11 @@ lab: $(STAMP) $(WIDGET) labextension  ## JupyterLab on ./workspace (or $$STUDIO_
 test: $(STAMP) $(WIDGET) labextension  ## the whole test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + svelte-check + tsc (lab extension)
+lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + import contracts + svelte-check + tsc (lab extension)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cd widgets && npm run check --silent
 	cd jupyter_extension && npm run check --silent
 

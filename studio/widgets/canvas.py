@@ -291,3 +291,18 @@ class Canvas(anywidget.AnyWidget):
         if self._autosave_timer is not None:
             self._autosave_timer.cancel()
         super().close()
+
+
+def project_canvas(project: Project, *, height: int = 640, engine: bool = True) -> Canvas:
+    """``project.canvas()``: the installed pipelines are registered first, so each appears in
+    the palette; with ``engine`` the Generate buttons run on the studio engine, started on the
+    first click, and node status is restored from the project's job log."""
+    from studio.pipelines import register_node_types
+
+    register_node_types()
+    canvas = Canvas(project.graph, project=project, height=height)
+    if engine:
+        from studio.engine import attach_on_demand
+
+        attach_on_demand(canvas, project)
+    return canvas
