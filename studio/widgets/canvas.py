@@ -31,6 +31,7 @@ from studio.events import (
     parse_event,
 )
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
+from studio.graph.builtin_types import SHOT
 from studio.graph.graph import Graph, GraphChange
 from studio.graph.registry import NodeTypeRegistry, registry
 from studio.graph.sockets import compatibility_table
@@ -173,7 +174,7 @@ class Canvas(anywidget.AnyWidget):
             return {}
         status = {}
         for node in self._graph.nodes:
-            if node.type != "Shot" or (node_ids is not None and node.id not in node_ids):
+            if node.type != SHOT or (node_ids is not None and node.id not in node_ids):
                 continue
             status[node.id] = {**self.node_status.get(node.id, {}), **self._takes_view(node.id)}
         return status
