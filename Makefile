@@ -94,6 +94,7 @@ build: $(STAMP) $(WIDGET) $(LABEXT)  ## the wheel, in dist/
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache widgets/node_modules \
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache \
+		widgets/node_modules \
 		studio/widgets/static jupyter_extension/node_modules jupyter_extension/lib \
 		jupyter_extension/tsconfig.tsbuildinfo $(LABEXT_DIR)
