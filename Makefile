@@ -75,10 +75,11 @@ lab: $(STAMP) $(WIDGET) labextension  ## JupyterLab on ./workspace (or $$STUDIO_
 test: $(STAMP) $(WIDGET) labextension  ## the whole test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + svelte-check + tsc (lab extension)
+lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + import contracts + svelte-check + tsc (lab extension)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cd widgets && npm run check --silent
 	cd jupyter_extension && npm run check --silent
 
@@ -93,6 +94,7 @@ build: $(STAMP) $(WIDGET) $(LABEXT)  ## the wheel, in dist/
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache widgets/node_modules \
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache \
+		widgets/node_modules \
 		studio/widgets/static jupyter_extension/node_modules jupyter_extension/lib \
 		jupyter_extension/tsconfig.tsbuildinfo $(LABEXT_DIR)

@@ -15,6 +15,10 @@ Quick tour (in a notebook, a script or a papermill run)::
 See README.md for the workspace, project and take contracts.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from studio.__about__ import __version__
 from studio.errors import (
     GitError,
@@ -28,10 +32,39 @@ from studio.errors import (
     VersionConflict,
 )
 from studio.project.manifest import ProjectManifest, ProjectSettings
-from studio.project.project import Project
+from studio.project.project import Project, install_upper_layers
 from studio.project.provenance import Provenance
 from studio.project.takes import Take
+from studio.quality import Quality
 from studio.workspace import Library, Workspace
+
+if TYPE_CHECKING:
+    from studio.engine import Job, JobState
+    from studio.graph.graph import Node
+    from studio.widgets.canvas import Canvas
+
+
+def _project_canvas(project: Project, height: int, engine: bool) -> Canvas:
+    from studio.widgets.canvas import project_canvas
+
+    return project_canvas(project, height=height, engine=engine)
+
+
+def _project_generate(project: Project, node: str | Node, quality: Quality | None) -> Job:
+    from studio.engine import generate
+
+    return generate(project, node, quality=quality)
+
+
+def _project_jobs(project: Project) -> list[JobState]:
+    from studio.engine import project_jobs
+
+    return project_jobs(project)
+
+
+# Project's canvas/generate/jobs belong to the widget and engine layers above studio.project:
+# installed here, and imported lazily (`import studio` loads neither Dask nor anywidget).
+install_upper_layers(canvas=_project_canvas, generate=_project_generate, jobs=_project_jobs)
 
 __all__ = [
     "GitError",

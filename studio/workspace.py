@@ -299,6 +299,6 @@ class Workspace:
         return f"Workspace({str(self.path)!r})"
 
     def _repr_html_(self) -> str:
-        from studio.display import workspace_html
+        from studio.project.display import workspace_html
 
         return workspace_html(self)

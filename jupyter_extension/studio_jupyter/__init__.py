@@ -26,14 +26,13 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     """Register the studio's state and routes on ``serverapp`` (no filesystem writes)."""
-    from studio_jupyter.routes import setup_routes
+    from studio_jupyter.extension import setup_routes
 
     setup_routes(serverapp)
 
 
 def _unload_jupyter_server_extension(serverapp: Any) -> None:
-    """Stop the studio with the server: engine subscriptions, the Dask client (and a local
-    cluster it started), the thread pool. Safe to call twice."""
-    state = serverapp.web_app.settings.get("studio")
-    if state is not None:
-        state.close()
+    """Stop the studio with the server (:func:`studio_jupyter.extension.stop_studio`)."""
+    from studio_jupyter.extension import stop_studio
+
+    stop_studio(serverapp)

@@ -10,11 +10,11 @@ class StudioExtension(ExtensionApp):
     load_other_extensions = True
 
     def initialize_handlers(self) -> None:
-        from studio_jupyter import _load_jupyter_server_extension
+        from studio_jupyter.extension import setup_routes
 
-        _load_jupyter_server_extension(self.serverapp)
+        setup_routes(self.serverapp)
 
     async def stop_extension(self) -> None:
-        from studio_jupyter import _unload_jupyter_server_extension
+        from studio_jupyter.extension import stop_studio
 
-        _unload_jupyter_server_extension(self.serverapp)
+        stop_studio(self.serverapp)

@@ -1,14 +1,14 @@
 """The URL table of the studio's server extension: every REST route with its operations and
 their bodies, in one place. :mod:`studio_jupyter.openapi` describes exactly this table and
-:func:`setup_routes` registers exactly this table, so the two cannot drift."""
+:func:`studio_jupyter.extension.setup_routes` registers exactly this table, so the two
+cannot drift."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
@@ -26,7 +26,7 @@ from studio_jupyter.handlers.projects import (
 from studio_jupyter.handlers.status import OpenAPIHandler, StatusHandler
 from studio_jupyter.handlers.tasks import GenerateShotHandler
 from studio_jupyter.handlers.ws import ProjectWebSocket
-from studio_jupyter.state import API_PREFIX, WS_PREFIX, StudioState, choose_workspace
+from studio_jupyter.state import API_PREFIX, WS_PREFIX
 
 PARAMETER_PATTERNS: Final = {"path": ".+"}
 """Regex of a path parameter (default: one path segment)."""
@@ -115,25 +115,3 @@ def handlers(base_url: str) -> list[tuple[str, type[RequestHandler]]]:
     rest = [(url_path_join(base_url, API_PREFIX, r.pattern()), r.handler) for r in ROUTES]
     ws_pattern = WS_PATH.replace("{project_id}", "(?P<project_id>[^/]+)")
     return [*rest, (url_path_join(base_url, WS_PREFIX, ws_pattern), ProjectWebSocket)]
-
-
-def setup_routes(serverapp: Any) -> None:
-    """Create the studio state (workspace, engine on demand, hubs) and register the
-    studio's REST and WebSocket handlers on ``serverapp``'s web app."""
-    from studio.pipelines import register_node_types
-
-    web_app = serverapp.web_app
-    base_url: str = web_app.settings["base_url"]
-    root_dir = Path(serverapp.root_dir)
-    # Pipelines add node types: a graph using them must load here as it does in a kernel.
-    register_node_types()
-    state = StudioState(
-        workspace=choose_workspace(root_dir=root_dir),  # nothing written until a POST
-        root_dir=root_dir,
-        base_url=base_url,
-        log=serverapp.log,
-    )
-    web_app.settings["studio"] = state
-    web_app.add_handlers(".*$", handlers(base_url))
-    serverapp.log.info("studio_jupyter: workspace %s, API at %s%s", state.workspace_path,
-                       base_url, API_PREFIX)  # fmt: skip

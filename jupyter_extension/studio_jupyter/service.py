@@ -12,6 +12,7 @@ from studio.documents import read_json
 from studio.engine import jobs as job_log
 from studio.engine import settle
 from studio.errors import InvalidInput, ManifestError, StudioError
+from studio.graph.builtin_types import SHOT
 from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
 from studio.project import repo
@@ -155,7 +156,7 @@ def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:
         graph = fresh_graph(state, project_id)
         status = job_log.node_status(job_log.read(project.path))
         for node in graph.nodes:
-            if node.type == "Shot":
+            if node.type == SHOT:
                 status[node.id] = {**status.get(node.id, {}), **_takes_view(state, project, node)}
         return {"graph": graph.to_json(), "node_status": status}
 
@@ -228,7 +229,7 @@ def list_shots(state: StudioState, project_id: str) -> schemas.ShotList:
     nodes: dict[tuple[int, int], str] = {}
     for node in graph.nodes:
         scene, shot = node.data.get("scene"), node.data.get("shot")
-        if node.type == "Shot" and isinstance(scene, int) and isinstance(shot, int):
+        if node.type == SHOT and isinstance(scene, int) and isinstance(shot, int):
             nodes.setdefault((scene, shot), node.id)
     shots = []
     for scene, shot in sorted({*project.shots(), *nodes}):

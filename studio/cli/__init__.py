@@ -6,39 +6,14 @@ Errors a user can act on (:class:`studio.StudioError`) print a message and a hin
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
-
-from studio.__about__ import __version__
+from studio.cli.app import app, err_console
 from studio.errors import StudioError
 
-app = typer.Typer(
-    name="studio",
-    help="Generative Media Studio: workspaces, projects, takes and the Jupyter lab.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-err_console = Console(stderr=True, soft_wrap=True)  # no wrapping: paths stay copyable
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(__version__)
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Generative Media Studio."""
+__all__ = ["app", "main"]
 
 
 def _register() -> None:
-    # Imported here so each command module can import `app` from this one.
+    # Importing a command module adds its commands to `app`.
     from studio.cli import cluster, doctor, lab, pipeline, takes, workspace  # noqa: F401
 
 

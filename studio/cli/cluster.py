@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from studio.cli import app
+from studio.cli.app import app
 from studio.engine.cluster import (
     detect_vram_gb,
     scheduler_command,

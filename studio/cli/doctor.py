@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from studio.cli import app, err_console
+from studio.cli.app import app, err_console
 from studio.cli.options import JsonOption, WorkspaceOption
 from studio.config import load_settings
 from studio.errors import StudioError, ToolMissing
-from studio.project.health import Finding, Repair, examine
-from studio.project.health import repair as repair_project
+from studio.health import Finding, Repair, examine
+from studio.health import repair as repair_project
 from studio.project.repo import probe_tools, require_git_and_lfs
 from studio.workspace import existing_workspace, locate_workspace
 

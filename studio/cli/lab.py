@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from studio.cli import app, err_console
+from studio.cli.app import app, err_console
 from studio.cli.doctor import report_readiness
 from studio.cli.options import WorkspaceOption
 from studio.config import load_settings

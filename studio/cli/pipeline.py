@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from studio.cli import app
+from studio.cli.app import app
 from studio.cli.options import JsonOption
 from studio.config import load_settings
 
@@ -142,8 +142,9 @@ def run(
     """Run one job locally, printing progress; exits 1 with the error code on failure."""
     from studio.pipelines import get_pipeline, parse_cli_inputs
     from studio.quality import QUALITIES
-    from studio.runner.base import Runner, create_job, default_runner
+    from studio.runner.base import Runner, create_job
     from studio.runner.contract import Event, JobFailed
+    from studio.runner.select import default_runner
 
     if quality not in QUALITIES:
         raise typer.BadParameter(f"quality must be one of {', '.join(QUALITIES)}")

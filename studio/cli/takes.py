@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from studio.cli import app, err_console
+from studio.cli.app import app, err_console
 from studio.cli.options import JsonOption, WorkspaceOption
 from studio.engine import settle
 from studio.project.takes import Take

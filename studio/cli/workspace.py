@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from studio.cli import app
+from studio.cli.app import app
 from studio.cli.options import JsonOption, WorkspaceOption
 from studio.project.project import Project
 from studio.quality import Quality

@@ -20,13 +20,19 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from studio.errors import InvalidInput
+from studio.graph.builtin_types import BUILTIN_TYPES, PIPELINE, SHOT
 from studio.graph.sockets import SocketType, can_feed
 from studio.pipelines import LATEST, MEDIA_EXTENSIONS, Pipeline
 
-SHOT_TYPE: Final = "Shot"
 MEDIA_SOCKETS: Final = ("image", "control", "audio", "character", "style")
 """The Shot's input sockets that carry files (``pipeline`` and ``prompt`` are not media)."""
-FILE_FIELDS: Final[dict[str, str]] = {"Asset": "preview", "MotionSource": "file", "Audio": "file"}
+FILE_FIELDS: Final[dict[str, str]] = {
+    node_type.name: field.name
+    for node_type in BUILTIN_TYPES
+    for field in node_type.fields
+    if field.kind == "file"
+}
+"""Node type → the field naming the file it feeds a shot (the built-in types' file fields)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def _scene_shot(data: dict[str, Any]) -> tuple[int, int]:
 def _media_source(socket: str, node: dict[str, Any]) -> MediaSource:
     kind, data = node.get("type"), node.get("data", {})
     node_id = str(node["id"])
-    if kind == SHOT_TYPE:
+    if kind == SHOT:
         scene, shot = _scene_shot(data)
         return MediaSource(
             socket=socket, node_id=node_id, origin="take", scene=scene, shot=shot,
@@ -120,7 +126,7 @@ def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
     node = nodes.get(node_id)
     if node is None:
         raise InvalidInput(f"no node {node_id!r} in the graph")
-    if node.get("type") != SHOT_TYPE:
+    if node.get("type") != SHOT:
         raise InvalidInput(
             f"node {node_id!r} is a {node.get('type')} node; only Shot nodes generate takes"
         )
@@ -134,7 +140,7 @@ def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
         source = nodes[edge["source"]]
         source_data = source.get("data", {})
         socket = edge.get("targetHandle")
-        if socket == "pipeline" and source.get("type") == "Pipeline":
+        if socket == "pipeline" and source.get("type") == PIPELINE:
             pipeline_id = pipeline_reference(source_data)
         elif socket == "prompt":
             # A connected text source wins over the field typed on the shot.

@@ -19,8 +19,9 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from studio.config import load_settings
 from studio.pipelines import Pipeline
 from studio.quality import Quality
-from studio.runner.base import Runner, default_runner
+from studio.runner.base import Runner
 from studio.runner.docker import DockerRunner
+from studio.runner.select import default_runner
 from studio.runner.warm import WarmRunner
 
 if TYPE_CHECKING:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from studio.graph.registry import FieldSpec, NodeType, NodeUI, SocketSpec, registry
 from studio.graph.sockets import SocketType as T
 
@@ -16,11 +18,22 @@ def _out(name: str, label: str, *types: T) -> SocketSpec:
     return SocketSpec(name=name, label=label, types=types)
 
 
+# The built-in node type names: code that treats one type specially names it by these.
+SHOT: Final = "Shot"
+ASSET: Final = "Asset"
+PIPELINE: Final = "Pipeline"
+SCENE_GROUP: Final = "SceneGroup"
+MOTION_SOURCE: Final = "MotionSource"
+AUDIO: Final = "Audio"
+SUPER_RESOLUTION: Final = "SuperResolution"
+VIDEO_RESTORATION: Final = "VideoRestoration"
+VSE_ASSEMBLER: Final = "VSEAssembler"
+
 SCENE = FieldSpec(name="scene", label="Scene", kind="integer", default=1, minimum=0, maximum=999)
 
 BUILTIN_TYPES: tuple[NodeType, ...] = (
     NodeType(
-        name="Shot",
+        name=SHOT,
         label="Shot",
         description="One shot of the film: a prompt and its inputs generate takes.",
         inputs=(
@@ -54,7 +67,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="shot", color="#2b6cb0", icon="■", category="Generate"),
     ),
     NodeType(
-        name="Asset",
+        name=ASSET,
         label="Asset",
         description="A generative asset (character, style, ...) used by shots.",
         outputs=(_out("asset", "Asset", T.ASSET_REFERENCE),),
@@ -66,7 +79,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="asset", color="#b7791f", icon="●", category="Sources"),
     ),
     NodeType(
-        name="Pipeline",
+        name=PIPELINE,
         label="Pipeline",
         description="Chooses the containerized model a shot runs with.",
         outputs=(_out("pipeline", "Pipeline", T.PIPELINE_REFERENCE),),
@@ -77,7 +90,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="pipeline", color="#6b46c1", icon="⚙", category="Generate"),
     ),
     NodeType(
-        name="SceneGroup",
+        name=SCENE_GROUP,
         label="Scene",
         description="Groups a scene's nodes into a subflow (children carry parentId).",
         fields=(
@@ -88,7 +101,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="group", color="#4a5568", icon="▦", category="Structure"),
     ),
     NodeType(
-        name="MotionSource",
+        name=MOTION_SOURCE,
         label="Motion source",
         description="Turns a video into motion data (a control map) for action transfer.",
         inputs=(_in("source_video", "Source video", T.VIDEO),),
@@ -97,7 +110,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="motion", color="#c05621", icon="➤", category="Sources"),
     ),
     NodeType(
-        name="Audio",
+        name=AUDIO,
         label="Audio",
         description="An audio file, or speech generated from text (TTS).",
         inputs=(_in("source_audio", "Source audio", T.AUDIO), _in("text", "Text", T.STRING)),
@@ -109,7 +122,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="audio", color="#97266d", icon="♪", category="Sources"),
     ),
     NodeType(
-        name="SuperResolution",
+        name=SUPER_RESOLUTION,
         label="Super resolution",
         description="Upscales an image or a video.",
         inputs=(_in("input", "Input", T.IMAGE, T.VIDEO, required=True),),
@@ -128,7 +141,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="upscale", color="#2c7a7b", icon="⤢", category="Post"),
     ),
     NodeType(
-        name="VideoRestoration",
+        name=VIDEO_RESTORATION,
         label="Video restoration",
         description="Cleans artifacts and noise from a video.",
         inputs=(_in("input", "Input", T.VIDEO, required=True),),
@@ -147,7 +160,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         ui=NodeUI(component="restore", color="#285e61", icon="✚", category="Post"),
     ),
     NodeType(
-        name="VSEAssembler",
+        name=VSE_ASSEMBLER,
         label="Assembler",
         description="Compiles the connected shots' active takes to an EDL and renders the film.",
         inputs=(

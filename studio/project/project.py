@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio.errors import InvalidInput, ManifestError, ProjectNotFound, TakeError
 from studio.project import active_take, repo
@@ -19,6 +20,38 @@ if TYPE_CHECKING:
     from studio.engine import Job, JobState
     from studio.graph.graph import Graph, Node
     from studio.widgets.canvas import Canvas
+
+
+@dataclass
+class UpperLayers:
+    """What ``Project.canvas()``, ``generate()`` and ``jobs()`` delegate to. They belong to
+    the widget and engine layers above this one, which install them (``import studio`` does,
+    :func:`install_upper_layers`), so the project layer never imports upward."""
+
+    canvas: Callable[[Project, int, bool], Canvas] | None = None
+    generate: Callable[[Project, str | Node, Quality | None], Job] | None = None
+    jobs: Callable[[Project], list[JobState]] | None = None
+
+
+upper_layers = UpperLayers()
+
+
+def install_upper_layers(
+    *,
+    canvas: Callable[[Project, int, bool], Canvas],
+    generate: Callable[[Project, str | Node, Quality | None], Job],
+    jobs: Callable[[Project], list[JobState]],
+) -> None:
+    upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
+
+
+_Hook = TypeVar("_Hook")
+
+
+def _installed(hook: _Hook | None, method: str) -> _Hook:
+    if hook is None:  # only when studio/__init__.py did not run, which Python never allows
+        raise RuntimeError(f"Project.{method}() needs `import studio` (it installs the engine)")
+    return hook
 
 
 @dataclass(frozen=True)
@@ -117,31 +150,18 @@ class Project:
         installed pipelines are registered first, so each appears in the palette. With
         ``engine`` (default) its Generate buttons run on the studio engine, started on the
         first click; node status is restored from the project's job log."""
-        from studio.pipelines import register_node_types
-        from studio.widgets.canvas import Canvas
-
-        register_node_types()
-        canvas = Canvas(self.graph, project=self, height=height)
-        if engine:
-            from studio.engine import attach_on_demand
-
-            attach_on_demand(canvas, self)
-        return canvas
+        return _installed(upper_layers.canvas, "canvas")(self, height, engine)
 
     # --- generation (the Generative Engine) -------------------------------------------------
 
     def generate(self, node: str | Node, quality: Quality | None = None) -> Job:
         """Generate one take of a Shot node on the Dask cluster (``STUDIO_SCHEDULER`` or a
         local one). Returns the Job at once; ``job.result()`` is the Take."""
-        from studio.engine import generate  # the engine imports Project
-
-        return generate(self, node, quality=quality)
+        return _installed(upper_layers.generate, "generate")(self, node, quality)
 
     def jobs(self) -> list[JobState]:
         """Every generation job of this project with its latest state (the durable job log)."""
-        from studio.engine import project_jobs
-
-        return project_jobs(self)
+        return _installed(upper_layers.jobs, "jobs")(self)
 
     # --- takes ----------------------------------------------------------------------------
 
@@ -261,6 +281,6 @@ class Project:
         return f"Project({self.title!r}, path={str(self.path)!r})"
 
     def _repr_html_(self) -> str:
-        from studio.display import project_html
+        from studio.project.display import project_html
 
         return project_html(self)

@@ -222,7 +222,7 @@ class Take:
         return updated
 
     def _repr_html_(self) -> str:
-        from studio.display import take_html
+        from studio.project.display import take_html
 
         return take_html(self)
 

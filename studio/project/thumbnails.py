@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from PIL import Image, UnidentifiedImageError
 
 from studio.atomic import atomic_write_bytes
-from studio.project.takes import Take
+
+if TYPE_CHECKING:
+    from studio.project.takes import Take
 
 THUMBNAIL_DIR: Final = "05_Cache/thumbnails"
 THUMBNAIL_PX: Final = 256

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from studio.config import load_settings
 from studio.documents import load_model, write_model
 from studio.errors import ManifestError, StudioError
 from studio.pipelines import InputInvalid, Pipeline, validate_inputs
@@ -283,18 +282,3 @@ class Runner(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def default_runner() -> Runner:
-    """The runner ``STUDIO_RUNNER`` asks for; ``auto``: Docker when a daemon answers, else
-    local processes (the embedded default)."""
-    from studio.runner.process import ProcessRunner
-
-    choice = load_settings().runner
-    if choice == "process":
-        return ProcessRunner()
-    from studio.runner.docker import DockerRunner, docker_available
-
-    if choice == "docker" or docker_available():
-        return DockerRunner()
-    return ProcessRunner()

@@ -31,6 +31,7 @@ from studio.events import (
     parse_event,
 )
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
+from studio.graph.builtin_types import SHOT
 from studio.graph.graph import Graph, GraphChange
 from studio.graph.registry import NodeTypeRegistry, registry
 from studio.graph.sockets import compatibility_table
@@ -173,7 +174,7 @@ class Canvas(anywidget.AnyWidget):
             return {}
         status = {}
         for node in self._graph.nodes:
-            if node.type != "Shot" or (node_ids is not None and node.id not in node_ids):
+            if node.type != SHOT or (node_ids is not None and node.id not in node_ids):
                 continue
             status[node.id] = {**self.node_status.get(node.id, {}), **self._takes_view(node.id)}
         return status
@@ -291,3 +292,18 @@ class Canvas(anywidget.AnyWidget):
         if self._autosave_timer is not None:
             self._autosave_timer.cancel()
         super().close()
+
+
+def project_canvas(project: Project, *, height: int = 640, engine: bool = True) -> Canvas:
+    """``project.canvas()``: the installed pipelines are registered first, so each appears in
+    the palette; with ``engine`` the Generate buttons run on the studio engine, started on the
+    first click, and node status is restored from the project's job log."""
+    from studio.pipelines import register_node_types
+
+    register_node_types()
+    canvas = Canvas(project.graph, project=project, height=height)
+    if engine:
+        from studio.engine import attach_on_demand
+
+        attach_on_demand(canvas, project)
+    return canvas

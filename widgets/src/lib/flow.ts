@@ -1,6 +1,7 @@
 // Pure conversions between the studio graph and Svelte Flow, and the connection rules the
 // canvas enforces visually (the same table Python validates with).
 import type { Connection, Edge, Node } from "@xyflow/svelte";
+import { COMPONENTS } from "./nodeTypes";
 import type { GraphEdge, GraphJSON, NodeTypeSpec, NodeTypesPayload } from "./types";
 
 export interface FlowNodeData extends Record<string, unknown> {
@@ -9,11 +10,6 @@ export interface FlowNodeData extends Record<string, unknown> {
 }
 
 export type FlowNode = Node<FlowNodeData>;
-
-export const COMPONENTS = [
-  "shot", "asset", "pipeline", "group", "motion", "audio", "upscale", "restore", "assembler",
-  "generic",
-];
 
 export function newId(prefix: string): string {
   const random = Math.random().toString(16).slice(2, 10).padEnd(8, "0");

@@ -1,4 +1,8 @@
-// The shapes the Python side sends (studio/graph/registry.py, studio/graph/graph.py).
+// The shapes the Python side sends (studio/graph/registry.py, studio/graph/graph.py); the
+// registry's names come generated (./nodeTypes.ts).
+import type { Component, FieldKind } from "./nodeTypes";
+
+export type { BuiltinNodeType, Component, FieldKind } from "./nodeTypes";
 
 export type SocketType = string;
 
@@ -9,10 +13,6 @@ export interface SocketSpec {
   multiple: boolean;
   required: boolean;
 }
-
-export type FieldKind =
-  | "text" | "textarea" | "integer" | "float" | "boolean" | "choice" | "slider" | "file"
-  | "take" | "pipeline";
 
 export interface FieldSpec {
   name: string;
@@ -33,7 +33,7 @@ export interface NodeTypeSpec {
   inputs: SocketSpec[];
   outputs: SocketSpec[];
   fields: FieldSpec[];
-  ui: { component: string; color: string; icon: string; category: string; draft: boolean };
+  ui: { component: Component; color: string; icon: string; category: string; draft: boolean };
   pipeline_id: string | null;
 }
 

@@ -1,6 +1,8 @@
 // The one nodeTypes registry: the `ui.component` a node type declares (studio/graph/registry.py)
-// names the component that draws it.
+// names the component that draws it. Keyed by the generated `Component`, so the compiler
+// refuses a component the registry lacks or a registry component without an entry.
 import type { NodeTypes } from "@xyflow/svelte";
+import type { Component } from "../lib/nodeTypes";
 import AssetNode from "./Asset/AssetNode.svelte";
 import AudioNode from "./Audio/AudioNode.svelte";
 import GenericNode from "./Generic/GenericNode.svelte";
@@ -12,7 +14,7 @@ import SuperResolutionNode from "./SuperResolution/SuperResolutionNode.svelte";
 import VideoRestorationNode from "./VideoRestoration/VideoRestorationNode.svelte";
 import VSEAssemblerNode from "./VSEAssembler/VSEAssemblerNode.svelte";
 
-export const nodeTypes: NodeTypes = {
+const components: Record<Component, NodeTypes[string]> = {
   shot: ShotNode,
   asset: AssetNode,
   pipeline: PipelineNode,
@@ -24,3 +26,5 @@ export const nodeTypes: NodeTypes = {
   assembler: VSEAssemblerNode,
   generic: GenericNode,
 };
+
+export const nodeTypes: NodeTypes = components;

@@ -1,4 +1,4 @@
-"""The project's health (studio.project.health): pure classification, examine and repair on
+"""The project's health (studio.health): pure classification, examine and repair on
 real projects (real git + LFS; a lost job whose cluster is gone)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from studio import Project
 from studio.engine import jobs as job_log
+from studio.health import classify_reservation, classify_take, examine, repair
 from studio.project import active_take
-from studio.project.health import classify_reservation, classify_take, examine, repair
 from studio.project.provenance import Provenance, utc_now
 from tests.conftest import git_out
 
