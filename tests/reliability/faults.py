@@ -21,7 +21,8 @@ TIMEOUT = 120
 
 def strict_loads(text: str, *, source: str = "the document") -> Any:
     """``json.loads`` refusing NaN/Infinity (``parse_constant``) and overflowing numbers, as
-    the browser's JSON.parse and every standard reader do."""
+    the browser's JSON.parse and every standard reader do. Written apart from
+    ``studio.documents.strict_loads`` on purpose: the tests' oracle, not the code under test."""
 
     def refuse(name: str) -> Any:
         raise ValueError(f"{source} holds {name}, which is not JSON")
