@@ -3,6 +3,8 @@ real projects (real git + LFS; a lost job whose cluster is gone)."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -40,11 +42,25 @@ def test_classify_take():
                          now=NOW) is None  # fmt: skip
 
 
+def ended_process() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    done = subprocess.Popen(["true"])
+    done.wait()
+    return done.pid
+
+
 def lost_job_with_a_complete_take(project: Project, png: bytes) -> str:
     take = project.new_take(scene=1, shot=10, ext="png", prompt="p", job_id="lost")
     take.write_bytes(png)
     take.record(finished_at=NOW)
-    info = {"scheduler": "tcp://127.0.0.1:9", "scene": 1, "shot": 10}
+    # as the engine records a job of a cluster that lived in a process that has ended
+    info = {
+        "scheduler": "tcp://127.0.0.1:9",
+        "scene": 1,
+        "shot": 10,
+        "host": socket.gethostname(),
+        "scheduler_pid": ended_process(),
+    }
     job_log.append(project.path, job_log.record(
         job_id="lost", event="server:node_state_updated", info=info,
         payload={"node_id": "n", "state": "generating", "task_id": "lost"}))  # fmt: skip
