@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from studio import Workspace
-from tests.browser.jupyter import Lab, chromium_problem, running_lab
+from tests.browser.jupyter import ARTIFACTS, Lab, chromium_problem, running_lab
 from tests.conftest import git_out, require_or_skip
 from tests.project.test_scaffold import TABLE_1_DIRS
 
@@ -310,5 +310,7 @@ def test_panel_lists_a_broken_project_with_its_error(lab: Lab, page: Any) -> Non
         text = item.inner_text()
         assert "broken" in text and "project.json" in text and "uuid" in text
         assert item.locator(".studio-open-canvas").count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        panel.screenshot(path=str(ARTIFACTS / "panel-broken-project.png"))  # to look at
     finally:
         shutil.rmtree(broken.path)
