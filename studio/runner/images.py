@@ -47,6 +47,7 @@ from studio.runner.contract import ProgressEvent
 
 if TYPE_CHECKING:
     from docker import DockerClient
+    from docker.models.images import Image
 
 ProgressSink = Callable[[ProgressEvent], None]
 
@@ -107,19 +108,24 @@ def needs_build(
     return None
 
 
-def image_labels(client: DockerClient, name: str) -> dict[str, str] | None:
-    """The labels of image ``name``, or None when there is no such image."""
+def find_image(client: DockerClient, name: str) -> Image | None:
+    """Image ``name``, or None when there is no such image."""
     import docker.errors
 
     try:
-        image = client.images.get(name)
+        return client.images.get(name)
     except docker.errors.ImageNotFound:
         return None
-    return dict(image.labels or {})
+
+
+def image_labels(client: DockerClient, name: str) -> dict[str, str] | None:
+    """The labels of image ``name``, or None when there is no such image."""
+    image = find_image(client, name)
+    return None if image is None else dict(image.labels or {})
 
 
 def image_present(client: DockerClient, name: str) -> bool:
-    return image_labels(client, name) is not None
+    return find_image(client, name) is not None
 
 
 # --- progress, cancel and the time limit -----------------------------------------------------
@@ -345,7 +351,8 @@ def ensure_image(
             elif line.startswith("downloading wheels"):
                 progress.say(f"{label}: {line}")
 
-        previous = _image_id(client, name)
+        replaced = find_image(client, name)
+        previous: str | None = replaced.id if replaced is not None else None
         try:
             built = build_image(
                 pipeline,
@@ -362,16 +369,6 @@ def ensure_image(
         if previous is not None and previous != built:
             _remove_unused(client, previous)  # else every edit of a pipeline leaves an image
         progress.say(f"{label}: done", now=True)
-
-
-def _image_id(client: DockerClient, name: str) -> str | None:
-    import docker.errors
-
-    try:
-        image_id: str = client.images.get(name).id
-    except docker.errors.ImageNotFound:
-        return None
-    return image_id
 
 
 def _remove_unused(client: DockerClient, image_id: str) -> None:

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from studio import Project, Workspace
+from studio.pipelines import Pipeline
 from studio.project import active_take
-from studio.runner.base import create_job
+from studio.runner.base import Runner, create_job
 from studio.runner.contract import Event, JobResult
 from tests.conftest import git_out, run_studio
 from tests.engine.test_reliability import processes_mentioning
@@ -30,12 +31,11 @@ SHOT_DIR = "03_Renders/SCENE_01/SHOT_010"
 # --- a kill from outside --------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_a_pipeline_killed_from_outside_is_killed_not_out_of_memory(
-    make_runner, misbehave, runner_kind: str, tmp_path: Path
-):
-    runner = make_runner(misbehave)
-    job = create_job(misbehave, {"mode": "sleep", "seconds": 60}, job_dir=tmp_path / "job")
+def run_until_progress(
+    runner: Runner, pipeline: Pipeline, job: Path
+) -> tuple[threading.Thread, list[JobResult]]:
+    """Run ``job`` on a thread until its pipeline reports progress (it is running); the
+    thread appends the result to the returned list when the job ends."""
     running = threading.Event()
     results: list[JobResult] = []
 
@@ -43,12 +43,21 @@ def test_a_pipeline_killed_from_outside_is_killed_not_out_of_memory(
         if event.type == "progress":
             running.set()
 
-    def run() -> None:
-        results.append(runner.run(misbehave, job, on_event=on_event))
-
-    worker = threading.Thread(target=run)
+    worker = threading.Thread(
+        target=lambda: results.append(runner.run(pipeline, job, on_event=on_event))
+    )
     worker.start()
     assert running.wait(120), "the pipeline never reported progress"
+    return worker, results
+
+
+@pytest.mark.slow
+def test_a_pipeline_killed_from_outside_is_killed_not_out_of_memory(
+    make_runner, misbehave, runner_kind: str, tmp_path: Path
+):
+    runner = make_runner(misbehave)
+    job = create_job(misbehave, {"mode": "sleep", "seconds": 60}, job_dir=tmp_path / "job")
+    worker, results = run_until_progress(runner, misbehave, job)
     if runner_kind == "process":
         pids = processes_mentioning(str(job))
         assert pids, "no pipeline process found"
@@ -71,18 +80,7 @@ def test_a_warm_worker_killed_from_outside_is_killed_not_out_of_memory(misbehave
 
     with WarmRunner("process") as warm:
         job = create_job(misbehave, {"mode": "sleep", "seconds": 60}, job_dir=tmp_path / "job")
-        running = threading.Event()
-        results: list[JobResult] = []
-
-        def on_event(event: Event) -> None:
-            if event.type == "progress":
-                running.set()
-
-        worker = threading.Thread(
-            target=lambda: results.append(warm.run(misbehave, job, on_event=on_event))
-        )
-        worker.start()
-        assert running.wait(60), "the pipeline never reported progress"
+        worker, results = run_until_progress(warm, misbehave, job)
         pids = set(processes_mentioning(str(misbehave.entrypoint))) & set(
             processes_mentioning("--warm")
         )
