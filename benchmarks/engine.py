@@ -225,7 +225,7 @@ def latency(client: Any, project: Any) -> None:
     # The widget model: a real Canvas attached to the engine (what a notebook displays);
     # the delay ends when its synced ``node_status`` trait holds the event.
     canvas = project.canvas(engine=False)
-    engine.attach(canvas, project)
+    canvas.use_engine(engine)
 
     def on_status(change: dict[str, Any]) -> None:
         arrived = time.time()

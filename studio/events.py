@@ -115,7 +115,10 @@ class TaskResult(_Payload):
 
     output_url: str
     take: str | None = None
+    thumbnail: str | None = None
+    """The take's thumbnail, a file of the project made once by whoever wrote the take."""
     thumbnail_url: str | None = None
+    """The same thumbnail as this front end's clients load it (set by the studio service)."""
 
 
 class TaskSuccess(_Payload):

@@ -1,6 +1,7 @@
-"""What the REST routes and the WebSocket do, as plain blocking functions over the studio
-core (the handlers run them on the state's thread pool). No Tornado here: these functions
-take validated inputs and return response models, or raise the core's errors."""
+"""What the REST routes do, as plain blocking functions over the studio core (the handlers run
+them on the state's thread pool). No Tornado here: these functions take validated inputs and
+return response models, or raise the core's errors. Client events (the WebSocket) and
+generation go to the studio service (:mod:`studio.service`), the canvas widget's handlers."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from typing import Any
 
 from studio.__about__ import __version__
 from studio.documents import read_json
-from studio.engine import jobs as job_log
 from studio.engine import settle
 from studio.errors import InvalidInput, ManifestError, StudioError
 from studio.graph.builtin_types import SHOT
-from studio.graph.edits import update_node_data
 from studio.graph.graph import Graph
 from studio.project import repo
 from studio.project.layout import RENDERS_DIR
@@ -115,64 +114,9 @@ def save_graph(
     return schemas.SaveResult(version=version)
 
 
-def update_node(
-    state: StudioState, project_id: str, *, node_id: str, data: dict[str, Any]
-) -> dict[str, Any]:
-    """Set a node's fields and save; returns the saved graph."""
-    with state.lock(project_id):
-        graph = fresh_graph(state, project_id)
-        _set_fields(state, project_id, graph, node_id, data)
-        graph.save()
-        return graph.to_json()
-
-
-def _set_fields(
-    state: StudioState, project_id: str, graph: Graph, node_id: str, data: dict[str, Any]
-) -> None:
-    """The node's fields, as the canvas widget sets them (an ``active_take`` also becomes the
-    shot's active take in its folder)."""
-    try:
-        update_node_data(graph, node_id, data, project=state.project(project_id))
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
-
-
-def apply_edit(state: StudioState, project_id: str, *, edit: Any) -> dict[str, Any]:
-    """Apply a structural edit (``edit(graph)``) and save; returns the saved graph."""
-    with state.lock(project_id):
-        graph = fresh_graph(state, project_id)
-        edit(graph)
-        graph.save()
-        return graph.to_json()
-
-
 def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:
-    """``server:full_sync``'s payload: the graph, and each node's status replayed from the
-    durable job log (as the canvas widget restores it) plus its shot's takes. Lost jobs are
-    settled first (cheap when none is unfinished), so no client sees a dead job running."""
-    with state.lock(project_id):
-        project = state.project(project_id)
-        settle(project)
-        graph = fresh_graph(state, project_id)
-        status = job_log.node_status(job_log.read(project.path))
-        for node in graph.nodes:
-            if node.type == SHOT:
-                status[node.id] = {**status.get(node.id, {}), **_takes_view(state, project, node)}
-        return {"graph": graph.to_json(), "node_status": status}
-
-
-def _takes_view(state: StudioState, project: Project, node: Any) -> dict[str, Any]:
-    try:
-        scene, shot = int(node.data["scene"]), int(node.data["shot"])
-        takes, active = project.shot_takes(scene=scene, shot=shot)
-    except (StudioError, KeyError, TypeError, ValueError):
-        return {"takes": [], "active_take": None}
-    thumbnail = make_thumbnail(project.path, active) if active else None
-    return {
-        "takes": [t.name for t in takes if t.ready],
-        "active_take": active.name if active else None,
-        "thumbnail_url": _url(state, project, thumbnail) if thumbnail else None,
-    }
+    """``server:full_sync``'s payload, as the studio service builds it for every client."""
+    return state.project_service(project_id).sync_payload()
 
 
 def _url(state: StudioState, project: Project, path: Path) -> str:
@@ -185,31 +129,12 @@ def _url(state: StudioState, project: Project, path: Path) -> str:
 def generate_shot(
     state: StudioState, project_id: str, *, node_id: str, node_data: dict[str, Any] | None
 ) -> str:
-    """Submit one take of a Shot node on the engine (started on first use); returns the task
-    id at once. The project's hub listens first, so connected clients see every event."""
-    with state.lock(project_id):
-        graph = fresh_graph(state, project_id)
-        graph.node(node_id)
-        if node_data:
-            _set_fields(state, project_id, graph, node_id, node_data)
-            graph.save()
-    # Starting the engine (a local cluster) takes seconds: not while holding the project's
-    # lock, which every edit and sync of the project waits for.
-    state.listen(project_id)
-    with state.lock(project_id):
-        job = state.engine().generate(state.project(project_id), node_id)
+    """Submit one take of a Shot node through the studio service (the engine started on
+    first use); returns the task id at once. Connected clients see every event."""
+    job = state.project_service(project_id).generate(node_id, node_data=node_data)
+    if job is None:  # a server's service has no handler of its own: never
+        raise StudioError("the generation was handed to another handler")
     return job.id
-
-
-def cancel_node(state: StudioState, project_id: str, *, node_id: str) -> bool:
-    """Ask the newest running job of the node to stop; False when there is none."""
-    if not state.engine_started:  # nothing was submitted from here
-        return False
-    job = state.engine().running_job(state.project(project_id), node_id)
-    if job is None:
-        return False
-    job.cancel()
-    return True
 
 
 # --- shots, takes and media ------------------------------------------------------------------

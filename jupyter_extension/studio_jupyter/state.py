@@ -27,6 +27,7 @@ from studio.errors import ProjectNotFound
 from studio.project.layout import MANIFEST_FILE
 from studio.project.naming import is_safe_folder_name
 from studio.project.project import Project
+from studio.service import SavedGraph, StudioService, project_link
 from studio.workspace import PROJECTS_DIR, WORKSPACE_FILE, Workspace
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class StudioState:
         self.executor = ThreadPoolExecutor(EXECUTOR_THREADS, thread_name_prefix="studio")
         self.hubs: dict[str, ProjectHub] = {}
         self._projects: dict[str, Project] = {}
+        self._services: dict[str, StudioService] = {}
         self._locks: dict[str, threading.RLock] = {}
         self._engine: Engine | None = None
         self.closed = False
@@ -199,31 +201,37 @@ class StudioState:
         with self._guard:
             return self.hubs.setdefault(project_id, ProjectHub())
 
+    def project_service(self, project_id: str) -> StudioService:
+        """The studio service of one project for this server's clients: edits saved at once
+        under the project's lock, events broadcast to its hub, thumbnails by media URL."""
+        project, lock, hub = self.project(project_id), self.lock(project_id), self.hub(project_id)
+        with self._guard:
+            service = self._services.get(project_id)
+            if service is None:
+                service = StudioService(
+                    project,
+                    editor=SavedGraph(project, lock=lock),
+                    link=project_link(project.path, partial(self.media_url, project_id)),
+                    publish=hub.broadcast_threadsafe,
+                    engines=ServerEngine(self),
+                )
+                self._services[project_id] = service
+            return service
+
     def listen(self, project_id: str) -> None:
         """Relay the engine's events of this project to its hub, once (blocking if the engine
-        is not started yet: only call it when generating or when it is). Then the project's
-        lost jobs (a restarted kernel's local cluster...) are recorded as failed, so no client
-        sees them generating forever."""
+        is not started yet: only call it when generating or when it is); the project's lost
+        jobs are settled then, so no client sees them generating forever."""
         hub = self.hub(project_id)
         with self._guard:
             if hub.unlisten is not None:
                 return
             hub.unlisten = lambda: None  # claimed; replaced below
         try:
-            project = self.project(project_id)
-            engine = self.engine()
-            hub.unlisten = engine.listen(project, hub.broadcast_threadsafe)
+            hub.unlisten = self.project_service(project_id).follow(self.engine())
         except BaseException:
             hub.unlisten = None  # not subscribed: the next call tries again
             raise
-        try:
-            lost = engine.reconcile(project)
-        except Exception:  # the subscription stands; a lost job stays until the next try
-            self.log.warning("studio: reconciling %s's jobs failed", project_id, exc_info=True)
-        else:
-            if lost:
-                self.log.info("studio: %s: %d lost job(s) recorded as failed", project_id,
-                              len(lost))  # fmt: skip
 
     def close(self) -> None:
         """Stop relaying and close the engine's Dask client (and a local cluster it started).
@@ -244,6 +252,20 @@ class StudioState:
             if cluster is not None:
                 cluster.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class ServerEngine:
+    """The server's engine as the studio service asks for it (started on first use)."""
+
+    def __init__(self, state: StudioState) -> None:
+        self.state = state
+
+    @property
+    def started(self) -> bool:
+        return self.state.engine_started
+
+    def get(self) -> Engine:
+        return self.state.engine()
 
 
 def dumps(value: Any) -> str:

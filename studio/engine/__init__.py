@@ -10,7 +10,6 @@ from studio.engine.dispatch import Dispatch, NoPipeline, NoWorkerFits, dispatch
 from studio.engine.engine import (
     Engine,
     Job,
-    attach_on_demand,
     default_engine,
     generate,
     project_jobs,
@@ -25,7 +24,6 @@ __all__ = [
     "JobState",
     "NoPipeline",
     "NoWorkerFits",
-    "attach_on_demand",
     "default_engine",
     "dispatch",
     "generate",

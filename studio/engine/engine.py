@@ -3,7 +3,7 @@
 >>> engine = Engine()                        # STUDIO_SCHEDULER, or a local cluster
 >>> job = engine.generate(project, "shot-1")  # -> Job at once; the take is made on a worker
 >>> take = job.result(timeout=120)
->>> engine.attach(canvas, project)            # Generate/Cancel buttons + live node status
+>>> canvas.use_engine(engine)                 # its Generate buttons run here (studio.service)
 
 One subscription per project topic receives every worker event; each is handed to its
 ``Job`` (``job.events``) and to the listeners of that project (the canvas). Submission writes
@@ -66,7 +66,6 @@ if TYPE_CHECKING:
 
     from studio.graph.graph import Node
     from studio.project.project import Project
-    from studio.widgets.canvas import Canvas
 
 Listener = Callable[[dict[str, Any]], None]
 DEFAULT_TASK: Final = "generate-image"
@@ -77,8 +76,6 @@ LOST_JOB: Final = (
     "the job was lost: the cluster that ran it stopped (for instance with the kernel that "
     "started it); generate again"
 )
-FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
-"""Node status keys the canvas reads from the render folder rather than the job log."""
 SETTLE_WAIT_S: Final = 5.0
 """How long reading jobs waits for another process's settling before going on without."""
 DEFAULT_JOB_LIMITS_S: Final = 900.0
@@ -206,9 +203,7 @@ class Job:
     def cancel(self) -> None:
         """Ask the job to stop: its worker stops the pipeline (or skips it, if still queued)
         and reports ``task_failed`` CANCELED then state ``canceled``."""
-        marker = job_log.cancel_marker(self.project.path, self.id)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        job_log.request_cancel(self.project.path, self.id)
 
     def __repr__(self) -> str:
         return f"Job({self.id!r}, node={self.node_id!r}, {self.pipeline}, {self.state})"
@@ -454,47 +449,6 @@ class Engine:
                 "task_id": job.id, "node_id": job.node_id, "error": error,
                 "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
 
-    # --- the canvas -----------------------------------------------------------------------
-
-    def generate_from_canvas(self, canvas: Canvas, project: Project, node_id: str) -> None:
-        """A Generate click: submit, or show why not on the node."""
-        try:
-            self.generate(project, node_id)
-        except StudioError as exc:
-            canvas.emit("server:task_failed", node_id=node_id, error=str(exc),
-                        code=type(exc).__name__)  # fmt: skip
-
-    def attach(self, canvas: Canvas, project: Project) -> Callable[[], None]:
-        """Wire a canvas: Generate and Cancel buttons run here, every event of the project's
-        jobs is shown on its node, and node status is restored from the durable job log
-        (so a reopened canvas shows running and finished jobs). Returns a detach function."""
-
-        # Listen first: events of jobs still running (submitted by an earlier kernel) arrive
-        # from now on; then settle jobs no cluster holds; then replay the log.
-        def relay(message: dict[str, Any]) -> None:
-            canvas.emit(message["event"], **message["payload"])
-
-        unlisten = self.listen(project, relay)
-        self.reconcile(project)
-        restore_status(canvas, project)
-
-        def on_generate(node_id: str) -> None:
-            self.generate_from_canvas(canvas, project, node_id)
-
-        def on_cancel(node_id: str) -> None:
-            if (job := self.running_job(project, node_id)) is not None:
-                job.cancel()
-
-        canvas.on_generate(on_generate)
-        canvas.on_cancel(on_cancel)
-
-        def detach() -> None:
-            unlisten()
-            canvas.on_generate(None)
-            canvas.on_cancel(None)
-
-        return detach
-
 
 def settle_lost_jobs(
     states: Iterable[job_log.JobState],
@@ -685,21 +639,6 @@ def scheduler_tasks(client: Client, keys: list[str]) -> set[str]:
     return set(held)
 
 
-def restore_status(canvas: Canvas, project: Project) -> None:
-    """Node status from the durable job log (the truth about jobs), except takes and
-    thumbnail, where the canvas's fresh scan of the render folders wins."""
-    restored = job_log.node_status(job_log.read(project.path))
-    current = dict(canvas.node_status)
-    canvas.node_status = {
-        node_id: {
-            **current.get(node_id, {}),
-            **restored.get(node_id, {}),
-            **{k: v for k, v in current.get(node_id, {}).items() if k in FOLDER_KEYS},
-        }
-        for node_id in {*restored, *current}
-    }
-
-
 def scheduler_reachable(address: str, *, timeout: float = 1.0) -> bool:
     """Does a Dask scheduler answer at ``tcp://host:port``? (``inproc://`` schedulers live in
     another process's memory: never reachable from here.)"""
@@ -778,6 +717,11 @@ _default: Engine | None = None
 _default_lock = threading.Lock()
 
 
+def default_engine_started() -> bool:
+    """Has this kernel's engine been connected yet (nothing is started by asking)?"""
+    return _default is not None
+
+
 def default_engine(project: Project | None = None) -> Engine:
     """The kernel's engine, connected on first use: to ``STUDIO_SCHEDULER``, else the
     ``scheduler`` of the project's workspace.json, else a new local cluster."""
@@ -788,37 +732,6 @@ def default_engine(project: Project | None = None) -> Engine:
         if _default is None:
             _default = Engine.for_workspace(workspace_of(project.path) if project else None)
         return _default
-
-
-def attach_on_demand(canvas: Canvas, project: Project) -> None:
-    """Give a canvas a working Generate button without starting a cluster yet: node status
-    comes back from the durable job log now; the first click connects the default engine
-    (``STUDIO_SCHEDULER`` or a local cluster), attaches it and runs the generation."""
-    # Jobs no cluster holds are dead: settle them before showing their status.
-    settle(project)
-    running = any(not state.finished for state in job_log.jobs(project.path))
-    restore_status(canvas, project)
-
-    def first_generate(node_id: str) -> None:
-        canvas.emit("server:notification", level="info",
-                    message="Starting the generation engine (first use)…")  # fmt: skip
-        try:
-            engine = default_engine(project)
-        except StudioError as exc:
-            canvas.emit("server:task_failed", node_id=node_id, error=str(exc), code="NO_ENGINE")
-            return
-        engine.attach(canvas, project)
-        engine.generate_from_canvas(canvas, project, node_id)
-
-    canvas.on_generate(first_generate)
-    # Follow still-running jobs live when that is cheap (a configured scheduler); never start
-    # a local cluster just to look.
-    if running and _setting(project, "scheduler"):
-        try:
-            default_engine(project).attach(canvas, project)
-        except Exception as exc:  # a notebook cell showing a canvas must not fail over this
-            canvas.emit("server:notification", level="warning",
-                        message=f"Running jobs cannot be followed live: {exc}")  # fmt: skip
 
 
 def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:

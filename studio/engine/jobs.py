@@ -47,6 +47,13 @@ def cancel_marker(project_root: Path, job_id: str) -> Path:
     return project_root / LOG_DIR / "cancel" / job_id
 
 
+def request_cancel(project_root: Path, job_id: str) -> None:
+    """Ask the job to stop: its worker stops the pipeline (or skips it, if still queued)."""
+    marker = cancel_marker(project_root, job_id)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
 def attempt_marker(project_root: Path, job_id: str) -> Path:
     """A file that exists while an attempt of the job runs: found at the start of an attempt,
     it says an earlier one died (a killed worker) and may have left a take behind."""

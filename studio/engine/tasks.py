@@ -230,13 +230,13 @@ def _remove_bare_reservations(project: Project, *, scene: int, shot: int, job_id
 def success_result(root: Path, take: Take, *, recovered: bool = False) -> dict[str, Any]:
     """``server:task_success``'s result for ``take`` (``recovered``: made by an attempt that
     died, settled afterwards)."""
-    from studio.project.thumbnails import thumbnail_data_url
+    from studio.project.thumbnails import make_thumbnail
 
-    result: dict[str, Any] = {
-        "output_url": take.path.relative_to(root).as_posix(),
-        "take": take.name,
-        "thumbnail_url": thumbnail_data_url(root, take),
-    }
+    result: dict[str, Any] = {"output_url": take.path.relative_to(root).as_posix(),
+                              "take": take.name}  # fmt: skip
+    # Made here, once, by the worker that wrote the take; front ends link the cached file.
+    if (thumbnail := make_thumbnail(root, take)) is not None:
+        result["thumbnail"] = thumbnail.relative_to(root).as_posix()
     if recovered:
         result["recovered"] = True
     return result

@@ -1,11 +1,12 @@
 """``Canvas``: the Production Canvas as an anywidget, a live view and editor of a ``Graph``.
 
 The Python ``Graph`` is the single source of truth. The browser edits optimistically and sends
-each edit as a ``client:*`` event; the widget applies it to the Graph (validated) and the
-Graph's change notification pushes the new state back (``graph`` traitlet). A refused edit
-comes back as a ``server:notification`` plus the true graph, which undoes the optimistic
-change on screen. Edits are saved to the canvas file after a short quiet period (and at once
-on ``client:save``).
+each edit as a ``client:*`` event; the widget is a transport: it hands every message to the
+studio service (:mod:`studio.service`, the same handlers as the server's WebSocket), which
+applies it to the Graph (validated). The Graph's change notification pushes the new state back
+(``graph`` traitlet). A refused edit comes back as a ``server:notification`` plus the true
+graph, which undoes the optimistic change on screen. Edits are saved to the canvas file after a
+short quiet period (and at once on ``client:save``).
 """
 
 from __future__ import annotations
@@ -21,33 +22,28 @@ import anywidget
 import traitlets
 
 from studio.errors import StudioError, VersionConflict
-from studio.events import (
-    CancelGeneration,
-    RenderFinalSequence,
-    StartGeneration,
-    UpdateNodeData,
-    apply_event,
-    make_event,
-    parse_event,
-)
-from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
-from studio.graph.builtin_types import SHOT
+from studio.events import make_event
 from studio.graph.graph import Graph, GraphChange
 from studio.graph.registry import NodeTypeRegistry, registry
 from studio.graph.sockets import compatibility_table
+from studio.service import (
+    NO_ASSEMBLER,
+    NO_ENGINE,
+    GivenEngine,
+    KernelEngine,
+    LiveGraph,
+    StudioService,
+    inline_link,
+)
 
 if TYPE_CHECKING:
+    from studio.engine import Engine
     from studio.project.project import Project
 
+__all__ = ["NO_ASSEMBLER", "NO_ENGINE", "Canvas", "project_canvas"]
+
 STATIC: Final = Path(__file__).parent / "static"
-NO_ENGINE: Final = (
-    "No engine configured: nothing can generate yet. Connect one with "
-    "canvas.on_generate(handler), or use the studio engine (project.generate)."
-)
-NO_ASSEMBLER: Final = (
-    "No assembler configured: connect one with canvas.on_render(handler) to render the film."
-)
-GenerationHandler = Callable[[str], None]
+NodeHandler = Callable[[str], None]
 SENT_HISTORY: Final = 1000
 
 
@@ -95,20 +91,25 @@ class Canvas(anywidget.AnyWidget):
         self._node_types = node_types
         self._autosave_delay = autosave_delay
         self._autosave_timer: threading.Timer | asyncio.TimerHandle | None = None
-        self._generation_handler: GenerationHandler | None = None
-        self._cancel_handler: GenerationHandler | None = None
-        self._render_handler: GenerationHandler | None = None
         self.sent: deque[dict[str, Any]] = deque(maxlen=SENT_HISTORY)
         """The latest events sent to the browser, in order (for notebooks and tests); bounded
         so a long session's progress events do not pile up in the kernel."""
         self.title = project.title if project else (graph.path.name if graph.path else "")
         self._push_node_types()
         self._push_graph()
-        self.node_status = self._shot_status()
         self._unsubscribe = [
             graph.subscribe(self._on_graph_change),
             node_types.subscribe(self._push_node_types),
         ]
+        self.service = StudioService(
+            project,
+            editor=LiveGraph(graph, save=self.save, sync_fields=self._sync_fields),
+            link=inline_link,
+            publish=self._send_to_views,
+            on_status=self._show_status,
+        )
+        """Every client event of this canvas is handled there (as the server's are)."""
+        self.node_status = self.service.status
         self.on_msg(self._on_message)
 
     @property
@@ -117,32 +118,47 @@ class Canvas(anywidget.AnyWidget):
 
     # --- engine hooks ---------------------------------------------------------------------------
 
-    def on_generate(self, handler: GenerationHandler | None) -> None:
-        """Call ``handler(node_id)`` when a node's Generate button is clicked."""
-        self._generation_handler = handler
+    def use_engine(self, engine: Engine) -> None:
+        """Generate on ``engine`` (instead of the kernel's default one) and show every event
+        of the project's jobs on their nodes, status restored from the durable job log."""
+        self.service.unfollow()
+        self.service.engines = GivenEngine(engine)
+        self.service.follow(engine)
 
-    def on_cancel(self, handler: GenerationHandler | None) -> None:
+    def on_generate(self, handler: NodeHandler | None) -> None:
+        """Call ``handler(node_id)`` when a node's Generate button is clicked (instead of the
+        studio engine)."""
+        self.service.generation_handler = handler
+
+    def on_cancel(self, handler: NodeHandler | None) -> None:
         """Call ``handler(node_id)`` when a running generation is cancelled from its node."""
-        self._cancel_handler = handler
+        self.service.cancel_handler = handler
 
-    def on_render(self, handler: GenerationHandler | None) -> None:
+    def on_render(self, handler: NodeHandler | None) -> None:
         """Call ``handler(node_id)`` when an assembler node's Render button is clicked."""
-        self._render_handler = handler
+        self.service.render_handler = handler
 
     def emit(self, name: str, **payload: Any) -> dict[str, Any]:
         """Send a server event to the browser; node events also update ``node_status``."""
         message = make_event(name, **payload)
-        node_id = message["payload"].get("node_id")
-        if name != "server:full_sync":
-            status = apply_event(self.node_status, message)
-            if name == "server:task_success" and node_id:
-                status = self._with_takes(status, node_id)
-            # One assignment: a reader (a sync on another thread) never sees the new state
-            # without the take that came with it.
-            self.node_status = status
+        self.service.publish(message)
+        return message
+
+    # --- transport ------------------------------------------------------------------------------
+
+    def _send_to_views(self, message: dict[str, Any]) -> None:
         self.sent.append(message)
         self.send(message)
-        return message
+
+    def _show_status(self, status: dict[str, Any]) -> None:
+        self.node_status = status
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        self.service.handle(content, reply=self._send_to_views)
+
+    def _sync_fields(self, graph: Graph) -> dict[str, Any]:
+        self._push_graph()  # the trait too, for views that read it rather than the message
+        return {"graph": self.graph}
 
     # --- graph -> browser -----------------------------------------------------------------------
 
@@ -165,43 +181,6 @@ class Canvas(anywidget.AnyWidget):
         else:
             self.save_status = "unsaved"
             self._schedule_autosave()
-        if change.kind in ("node_updated", "node_added", "replaced"):
-            self.node_status = {**self.node_status, **self._shot_status(change.ids or None)}
-
-    def _shot_status(self, node_ids: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """Takes list, active take and thumbnail of Shot nodes, read from the render folders."""
-        if self._project is None:
-            return {}
-        status = {}
-        for node in self._graph.nodes:
-            if node.type != SHOT or (node_ids is not None and node.id not in node_ids):
-                continue
-            status[node.id] = {**self.node_status.get(node.id, {}), **self._takes_view(node.id)}
-        return status
-
-    def _takes_view(self, node_id: str) -> dict[str, Any]:
-        from studio.project.thumbnails import thumbnail_data_url
-
-        assert self._project is not None
-        data = self._graph.node(node_id).data
-        try:
-            takes, active = self._project.shot_takes(scene=data["scene"], shot=data["shot"])
-        except (StudioError, KeyError, TypeError):
-            return {"takes": [], "active_take": None, "thumbnail_url": None}
-        return {
-            "takes": [t.name for t in takes if t.ready],
-            "active_take": active.name if active else None,
-            "thumbnail_url": thumbnail_data_url(self._project.path, active) if active else None,
-        }
-
-    def _refresh_takes(self, node_id: str) -> None:
-        self.node_status = self._with_takes(self.node_status, node_id)
-
-    def _with_takes(self, status: dict[str, Any], node_id: str) -> dict[str, Any]:
-        """``status`` with the node's takes, active take and thumbnail read from its folder."""
-        if self._project is None or node_id not in {n.id for n in self._graph.nodes}:
-            return status
-        return {**status, node_id: {**status.get(node_id, {}), **self._takes_view(node_id)}}
 
     # --- saving ---------------------------------------------------------------------------------
 
@@ -239,56 +218,10 @@ class Canvas(anywidget.AnyWidget):
             return False
         return True
 
-    # --- browser -> graph -----------------------------------------------------------------------
-
-    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        try:
-            name, payload = parse_event(content)
-            self._dispatch(name, payload)
-        except StudioError as exc:
-            self.emit("server:notification", level="error", message=exc.message)
-            self._push_graph()  # undo the browser's optimistic change
-            self.emit("server:full_sync", graph=self.graph, node_status=self.node_status)
-
-    def _dispatch(self, name: str, payload: Any) -> None:
-        graph = self._graph
-        if isinstance(payload, UpdateNodeData):
-            if update_node_data(graph, payload.node_id, payload.data, project=self._project):
-                self._refresh_takes(payload.node_id)
-        elif is_structural_edit(payload):
-            apply_structural_edit(graph, payload)
-        elif isinstance(payload, StartGeneration):
-            graph.node(payload.node_id)
-            if self._generation_handler is None:
-                self.emit("server:task_failed", node_id=payload.node_id, error=NO_ENGINE,
-                          code="NO_ENGINE")  # fmt: skip
-            else:
-                self._generation_handler(payload.node_id)
-        elif isinstance(payload, RenderFinalSequence):
-            graph.node(payload.node_id)
-            if self._render_handler is None:
-                self.emit("server:task_failed", node_id=payload.node_id, error=NO_ASSEMBLER,
-                          code="NO_ENGINE")  # fmt: skip
-            else:
-                self._render_handler(payload.node_id)
-        elif isinstance(payload, CancelGeneration):
-            if self._cancel_handler is not None:
-                self._cancel_handler(payload.node_id)
-        elif name == "client:sync_request":
-            self._push_graph()
-            self.emit("server:full_sync", graph=self.graph, node_status=self.node_status)
-        elif name == "client:save":
-            self.save()
-        elif name == "client:undo":
-            graph.undo()
-        elif name == "client:redo":
-            graph.redo()
-        else:
-            raise StudioError(f"the canvas does not handle {name}")
-
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self.service.close()
         if self._autosave_timer is not None:
             self._autosave_timer.cancel()
         super().close()
@@ -296,14 +229,13 @@ class Canvas(anywidget.AnyWidget):
 
 def project_canvas(project: Project, *, height: int = 640, engine: bool = True) -> Canvas:
     """``project.canvas()``: the installed pipelines are registered first, so each appears in
-    the palette; with ``engine`` the Generate buttons run on the studio engine, started on the
-    first click, and node status is restored from the project's job log."""
+    the palette; with ``engine`` the Generate buttons run on the kernel's studio engine,
+    started on the first click, and node status is restored from the project's job log."""
     from studio.pipelines import register_node_types
 
     register_node_types()
     canvas = Canvas(project.graph, project=project, height=height)
     if engine:
-        from studio.engine import attach_on_demand
-
-        attach_on_demand(canvas, project)
+        canvas.service.engines = KernelEngine(project)
+        canvas.service.resume()
     return canvas

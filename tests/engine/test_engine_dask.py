@@ -96,7 +96,11 @@ def test_events_arrive_in_order(engine: Engine, project: Project):
     result = job.events[-1]["payload"]["result"]
     assert result["take"] == take.name
     assert result["output_url"] == take.path.relative_to(project.path).as_posix()
-    assert result["thumbnail_url"].startswith("data:image/jpeg;base64,")
+    # The worker made the thumbnail once and names the cached file; each front end links it
+    # (the canvas inlines it, the server serves it), so no base64 travels through the log.
+    assert result["thumbnail"] == f"05_Cache/thumbnails/{take.name}.jpg"
+    assert (project.path / result["thumbnail"]).read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    assert "thumbnail_url" not in result
     assert job.state == "success"
 
 
@@ -189,7 +193,7 @@ def test_a_gpu_pipeline_no_worker_can_run_fails_at_once_instead_of_hanging(
 def test_canvas_generate_button_shows_progress_and_take(engine: Engine, project: Project):
     node_id = add_shot(project)
     canvas = project.canvas()
-    engine.attach(canvas, project)
+    canvas.use_engine(engine)
     canvas._on_message(
         None, {"event": "client:start_generation", "payload": {"node_id": node_id}}, []
     )
@@ -200,9 +204,13 @@ def test_canvas_generate_button_shows_progress_and_take(engine: Engine, project:
     status = canvas.node_status[node_id]
     assert status["state"] == "success"
     assert status["takes"] == ["SHOT-010_v01_take01.png"]
+    # The worker's cached thumbnail, inlined for the browser (the canvas links, never makes it).
+    success = canvas.sent[-1]["payload"]["result"]
+    assert success["thumbnail_url"].startswith("data:image/jpeg;base64,")
+    assert status["thumbnail_url"] == success["thumbnail_url"]
     # A new canvas (a reload, or another kernel) restores the state from the durable log.
     again = project.canvas()
-    engine.attach(again, project)
+    again.use_engine(engine)
     assert again.node_status[node_id]["state"] == "success"
 
 

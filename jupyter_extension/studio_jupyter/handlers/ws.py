@@ -1,20 +1,19 @@
 """``studio/ws/{project_id}``: PRD Table 6 over a WebSocket, the same vocabulary
-(:mod:`studio.events`) as the canvas widget's comm.
+(:mod:`studio.events`) and the same handlers (:mod:`studio.service`) as the canvas widget's
+comm. This module is a transport only: it reads a message, hands it to the project's studio
+service and sends back what the service answers (to this client) or publishes (to every
+client of the project, one hub per project).
 
-Client events in: ``client:sync_request`` (→ ``server:full_sync``), ``client:update_node_data``
-(saved, then ``server:full_sync`` to every client of the project), ``client:start_generation``
-and ``client:cancel_generation`` (the engine), and the canvas's structural edits (add, move,
-connect, remove; saved and synced the same way). Server events out: every engine event of the
-project's jobs goes to every connected client of the project (one hub per project). A message
-that is not a valid client event gets a ``server:notification`` (level error) back and the
-connection stays open; so does one that is larger than ``MAX_MESSAGE_BYTES``, nests deeper than
-``MAX_NESTING`` or holds NaN/Infinity (all refused before or while parsing, never by a crash).
+Over the server, every edit is saved at once and every client then gets ``server:full_sync``;
+undo/redo (which need one editor's history) are refused with a notification. A message that is
+larger than ``MAX_MESSAGE_BYTES``, nests deeper than ``MAX_NESTING``, holds NaN/Infinity or is
+not JSON is refused here, before parsing or while parsing, never by a crash; the connection
+stays open.
 """
 
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any, Final
 
 from jupyter_core.utils import ensure_async
@@ -22,20 +21,12 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from studio.documents import MAX_NESTING, strict_loads
 from studio.errors import StudioError
-from studio.events import (
-    CLIENT_EVENTS,
-    CancelGeneration,
-    StartGeneration,
-    UpdateNodeData,
-    make_event,
-    parse_event,
-)
-from studio.graph.edits import apply_structural_edit, is_structural_edit
-from studio_jupyter import service
+from studio.events import make_event
 from studio_jupyter.errors import to_problem
 from studio_jupyter.handlers.base import AUTH_RESOURCE
 from studio_jupyter.state import StudioState
@@ -122,67 +113,20 @@ class ProjectWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         except ValueError as exc:  # malformed, NaN/Infinity, too deep, not UTF-8
             self._error(f"a message must be standard JSON: {exc}")
             return
+        # The service runs off the loop; its answers hop back onto it, in order.
+        loop = IOLoop.current()
+
+        def reply(answer: dict[str, Any]) -> None:
+            loop.add_callback(self.send_event, answer)
+
         try:
-            name, payload = parse_event(data)
-        except StudioError as exc:
-            self._error(exc.message)
-            return
-        if name not in CLIENT_EVENTS:
-            self._error(f"{name} is a server event; clients send {', '.join(CLIENT_EVENTS)}")
-            return
-        try:
-            await self._dispatch(name, payload)
-        except Exception as exc:
+            service = await self.studio.run(self.studio.project_service, self.project_id)
+            await self.studio.run(service.handle, data, reply=reply)
+        except Exception as exc:  # the service answers every error a user can fix itself
+            name = data.get("event") if isinstance(data, dict) else None
             problem = to_problem(exc)
             if problem is None:  # a bug: log it, tell the client, keep the connection
                 self.log.exception("studio: %s failed", name)
                 self._error(f"{name} failed on the server: {exc!r}")
-                return
-            node_id = getattr(payload, "node_id", None)
-            if isinstance(payload, StartGeneration):
-                failed = make_event("server:task_failed", node_id=payload.node_id,
-                                    error=problem.message, code=type(exc).__name__)  # fmt: skip
-                self.send_event(failed)
             else:
-                self._error(problem.message, node_id)
-            if name != "client:sync_request":
-                # Undo the client's optimistic change: the true graph.
-                await self._sync(to=self)
-
-    async def _sync(self, *, to: ProjectWebSocket | None = None) -> None:
-        payload = await self.studio.run(service.full_sync, self.studio, self.project_id)
-        message = make_event("server:full_sync", **payload)
-        if to is None:
-            self.studio.hub(self.project_id).broadcast(message)
-        else:
-            to.send_event(message)
-
-    async def _dispatch(self, name: str, payload: Any) -> None:
-        studio, project_id = self.studio, self.project_id
-        if name == "client:sync_request":
-            await self._sync(to=self)
-        elif isinstance(payload, UpdateNodeData):
-            await studio.run(
-                service.update_node, studio, project_id, node_id=payload.node_id,
-                data=payload.data,
-            )  # fmt: skip
-            await self._sync()
-        elif is_structural_edit(payload):
-            edit = partial(apply_structural_edit, payload=payload)
-            await studio.run(service.apply_edit, studio, project_id, edit=edit)
-            await self._sync()
-        elif isinstance(payload, StartGeneration):
-            await studio.run(
-                service.generate_shot, studio, project_id, node_id=payload.node_id,
-                node_data=None,
-            )  # fmt: skip
-        elif isinstance(payload, CancelGeneration):
-            if not await studio.run(service.cancel_node, studio, project_id,
-                                    node_id=payload.node_id):  # fmt: skip
-                self._error("no running generation on this node", payload.node_id)
-        elif name == "client:save":
-            await self._sync(to=self)  # every edit over this socket is saved at once
-        else:
-            # undo/redo need the edit history of one editor (the kernel's canvas has it);
-            # rendering needs the assembler (issue 7).
-            self._error(f"{name} is not available over the server's WebSocket")
+                self._error(problem.message)

@@ -1,0 +1,422 @@
+"""The studio service: every client event, from every front end, handled in one place.
+
+A front end is a transport. The canvas widget's comm (in a kernel) and the server's WebSocket
+each hand every message they receive to :meth:`StudioService.handle` with a ``reply``
+function, and pass on to their clients what the service publishes. The service turns client
+events into graph edits, generations, cancels, take choices and syncs, and the engine's job
+events into server events (:mod:`studio.events`, the one vocabulary). A new client event is
+one handler here, tested without a browser or a server (``tests/service``).
+
+>>> service = StudioService(project, editor=LiveGraph(project.graph, save=...),
+...                         link=inline_link, publish=send_to_views)
+>>> service.handle({"event": "client:sync_request", "payload": {}}, reply=send_to_caller)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from studio.engine import jobs as job_log
+from studio.engine import settle
+from studio.errors import InvalidInput, StudioError
+from studio.events import (
+    CLIENT_EVENTS,
+    CancelGeneration,
+    EventError,
+    RenderFinalSequence,
+    StartGeneration,
+    UpdateNodeData,
+    apply_event,
+    make_event,
+    parse_event,
+)
+from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
+from studio.graph.graph import GraphChange
+from studio.service.editors import GraphEditor
+from studio.service.views import (
+    MediaLink,
+    NodeStatus,
+    durable_status,
+    restored,
+    with_shot_views,
+)
+
+if TYPE_CHECKING:
+    from studio.engine import Engine, Job
+    from studio.graph.graph import Graph
+    from studio.project.project import Project
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], None]
+NodeHandler = Callable[[str], None]
+NO_ENGINE: Final = (
+    "No engine configured: nothing can generate yet. Connect one with "
+    "canvas.on_generate(handler), or use the studio engine (project.generate)."
+)
+NO_ASSEMBLER: Final = (
+    "No assembler configured: connect one with canvas.on_render(handler) to render the film."
+)
+STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
+NO_RUNNING_JOB: Final = "no running generation on this node"
+
+
+class NoEngine(StudioError):
+    """A generation or render asked of a front end that has nothing to run it."""
+
+
+class EngineAccess(Protocol):
+    """The engine a front end generates on, connected (or a cluster started) on first use."""
+
+    @property
+    def started(self) -> bool: ...
+
+    def get(self) -> Engine: ...
+
+
+class KernelEngine:
+    """The kernel's default engine: ``STUDIO_SCHEDULER``, the workspace's scheduler, or a
+    local cluster, started on the first generation."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    @property
+    def started(self) -> bool:
+        from studio.engine.engine import default_engine_started
+
+        return default_engine_started()
+
+    def get(self) -> Engine:
+        from studio.engine import default_engine
+
+        return default_engine(self.project)
+
+
+class GivenEngine:
+    """An engine the caller connected itself (``canvas.use_engine(engine)``)."""
+
+    started = True
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self) -> Engine:
+        return self.engine
+
+
+def notification(message: str, *, level: str = "error", node_id: str | None = None) -> Any:
+    extra = {"node_id": node_id} if node_id else {}
+    return make_event("server:notification", level=level, message=message, **extra)
+
+
+class StudioService:
+    """One project as one front end serves it (see the module doc). ``publish`` sends a
+    server event to every client of the project; ``engines`` is None where nothing can
+    generate (a bare canvas); ``on_status`` hears every change of the live node status."""
+
+    def __init__(
+        self,
+        project: Project | None,
+        *,
+        editor: GraphEditor,
+        link: MediaLink,
+        publish: Send,
+        engines: EngineAccess | None = None,
+        on_status: Callable[[NodeStatus], None] | None = None,
+    ) -> None:
+        self.project = project
+        self.editor = editor
+        self.link = link
+        self._publish = publish
+        self.engines = engines
+        self._on_status = on_status
+        self._lock = threading.Lock()
+        self._unlisten: Callable[[], None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        # A front end's own handlers, replacing the studio's (a notebook's custom engine).
+        self.generation_handler: NodeHandler | None = None
+        self.cancel_handler: NodeHandler | None = None
+        self.render_handler: NodeHandler | None = None
+        self.status: NodeStatus = {}
+        """The live node status (a live editor's; a server reads it from the job log)."""
+        if editor.live:
+            with editor.reading() as graph:
+                if project is not None:
+                    self.status = with_shot_views({}, project, graph, link=link)
+                    # Python-side edits (a notebook changing a shot's numbers) re-read folders.
+                    self._unsubscribe = graph.subscribe(self._on_graph_change)
+
+    # --- client events in ---------------------------------------------------------------------
+
+    def handle(self, message: Any, *, reply: Send) -> None:
+        """One client message: act on it; errors a user can fix are answered (``reply``) and
+        never raised. A refused edit is answered with the true graph, which undoes the
+        client's optimistic change."""
+        try:
+            name, payload = parse_event(message)
+            if name not in CLIENT_EVENTS:
+                raise EventError(
+                    f"{name} is a server event; clients send {', '.join(CLIENT_EVENTS)}"
+                )
+        except StudioError as exc:
+            reply(notification(exc.message))
+            return
+        try:
+            self._dispatch(name, payload, reply)
+        except StudioError as exc:
+            node_id = getattr(payload, "node_id", None)
+            if isinstance(payload, StartGeneration | RenderFinalSequence):
+                self.publish(make_event("server:task_failed", node_id=payload.node_id,
+                                        error=str(exc), code=type(exc).__name__))  # fmt: skip
+            else:
+                reply(notification(exc.message, node_id=node_id))
+            if name != "client:sync_request":
+                reply(self.full_sync())
+
+    def _dispatch(self, name: str, payload: Any, reply: Send) -> None:
+        if isinstance(payload, UpdateNodeData):
+            self.update_node(payload.node_id, payload.data)
+        elif is_structural_edit(payload):
+            with self.editor.editing() as graph:
+                apply_structural_edit(graph, payload)
+            self._edited()
+        elif isinstance(payload, StartGeneration):
+            self.generate(payload.node_id)
+        elif isinstance(payload, CancelGeneration):
+            if not self.cancel(payload.node_id):
+                reply(notification(NO_RUNNING_JOB, level="warning", node_id=payload.node_id))
+        elif isinstance(payload, RenderFinalSequence):
+            self.render(payload.node_id)
+        elif name == "client:sync_request":
+            reply(self.full_sync())
+        elif name == "client:save":
+            self.editor.save()
+            if not self.editor.live:
+                reply(self.full_sync())  # saved already: say what is on disk
+        elif name == "client:undo":
+            self.editor.undo()
+        elif name == "client:redo":
+            self.editor.redo()
+        else:  # a client event added to the vocabulary without a handler here
+            raise StudioError(f"{name} is not handled by the studio yet")
+
+    # --- edits ----------------------------------------------------------------------------------
+
+    def update_node(self, node_id: str, data: dict[str, Any]) -> None:
+        """Set a node's fields; an ``active_take`` also becomes the shot's active take in its
+        folder (what every client's sync and ``project.active_take`` then report)."""
+        with self.editor.editing() as graph:
+            chosen = self._set_fields(graph, node_id, data)
+        if chosen and self.editor.live:
+            self.refresh([node_id])  # the graph's own notice came before the folder changed
+        self._edited()
+
+    def _set_fields(self, graph: Graph, node_id: str, data: dict[str, Any]) -> bool:
+        try:
+            return update_node_data(graph, node_id, data, project=self.project) is not None
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
+
+    def _edited(self) -> None:
+        """A saved edit reaches every client as the new graph (a live graph shows its own)."""
+        if not self.editor.live:
+            self.publish(self.full_sync())
+
+    def _on_graph_change(self, change: GraphChange) -> None:
+        if change.kind in ("node_added", "node_updated", "replaced"):
+            self.refresh(change.ids or None)
+
+    # --- generation -----------------------------------------------------------------------------
+
+    def generate(self, node_id: str, *, node_data: dict[str, Any] | None = None) -> Job | None:
+        """Submit one take of a Shot node (its fields set first from ``node_data``); returns
+        the Job at once (None when a front end's own handler took it). Errors a user can fix
+        raise (the caller shows them on the node)."""
+        if node_data:
+            with self.editor.editing() as graph:
+                self._set_fields(graph, node_id, node_data)
+        else:
+            with self.editor.reading() as graph:
+                graph.node(node_id)  # an unknown node fails here, before any engine starts
+        if self.generation_handler is not None:
+            self.generation_handler(node_id)
+            return None
+        if self.engines is None or self.project is None:
+            raise NoEngine(NO_ENGINE)
+        if not self.engines.started:
+            self.publish(notification(STARTING_ENGINE, level="info", node_id=node_id))
+        # Starting the engine (a local cluster) takes seconds: not while holding the graph.
+        engine = self.engines.get()
+        self.follow(engine)
+        with self.editor.reading():  # the graph held still while the engine snapshots it
+            return engine.generate(self.project, node_id)
+
+    def cancel(self, node_id: str) -> bool:
+        """Ask every unfinished job of the node to stop (the job log knows them, whichever
+        kernel or server submitted them); False when there is none."""
+        if self.cancel_handler is not None:
+            self.cancel_handler(node_id)
+            return True
+        if self.project is None:
+            return False
+        running = [
+            state
+            for state in job_log.jobs(self.project.path)
+            if state.node_id == node_id and not state.finished
+        ]
+        for state in running:
+            job_log.request_cancel(self.project.path, state.job_id)
+        return bool(running)
+
+    def render(self, node_id: str) -> None:
+        with self.editor.reading() as graph:
+            graph.node(node_id)
+        if self.render_handler is None:
+            raise NoEngine(NO_ASSEMBLER)
+        self.render_handler(node_id)
+
+    # --- engine events out ----------------------------------------------------------------------
+
+    def follow(self, engine: Engine) -> Callable[[], None]:
+        """Relay every event of the project's jobs (from any kernel or server on the same
+        cluster) to the clients, once; then settle the jobs no cluster holds, so no client
+        sees a dead job running. Returns the unfollow function."""
+        if self.project is None:
+            raise NoEngine(NO_ENGINE)
+        with self._lock:
+            if self._unlisten is not None:
+                return self._unlisten
+            unlisten = engine.listen(self.project, self.publish)  # raises: not following
+            self._unlisten = unlisten
+        try:
+            settle(self.project)
+        except Exception:  # the subscription stands; a lost job waits for the next look
+            log.warning("settling the jobs of %s failed", self.project.path, exc_info=True)
+        if self.editor.live:
+            self.restore()
+        return self.unfollow
+
+    def unfollow(self) -> None:
+        with self._lock:
+            unlisten, self._unlisten = self._unlisten, None
+        if unlisten is not None:
+            unlisten()
+
+    def resume(self) -> None:
+        """A kernel's canvas opening: settle lost jobs, show every node's status from the
+        job log, and follow still-running jobs live when that is cheap (a configured
+        scheduler); a local cluster is never started just to look."""
+        project, engines = self.project, self.engines
+        if project is None or engines is None:
+            return
+        settle(project)
+        self.restore()
+        running = any(not state.finished for state in job_log.jobs(project.path))
+        if not running or not (engines.started or _scheduler_configured(project)):
+            return
+        try:
+            self.follow(engines.get())
+        except Exception as exc:  # a notebook cell showing a canvas must not fail over this
+            self.publish(notification(f"Running jobs cannot be followed live: {exc}",
+                                      level="warning"))  # fmt: skip
+
+    def publish(self, message: dict[str, Any]) -> None:
+        """Send a server event to every client; a live editor's node status follows it (a
+        success also re-reads the node's folder: its new take)."""
+        message = self._for_clients(message)
+        name, node_id = message["event"], message["payload"].get("node_id")
+        if self.editor.live and node_id and name != "server:notification":
+            with self._lock:
+                status = apply_event(self.status, message)
+                if name == "server:task_success" and self.project is not None:
+                    with self.editor.reading() as graph:
+                        status = with_shot_views(status, self.project, graph, link=self.link,
+                                                 node_ids=[node_id])  # fmt: skip
+                # One assignment: a reader never sees the state without the take it came with.
+                self.status = status
+            if self._on_status is not None:
+                self._on_status(status)
+        self._publish(message)
+
+    def _for_clients(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The event as this front end's clients load it: a take's thumbnail (a file of the
+        project, made once by whoever wrote the take) becomes this front end's link to it."""
+        if message["event"] != "server:task_success" or self.project is None:
+            return message
+        result = message["payload"].get("result") or {}
+        relative = result.get("thumbnail")
+        if not isinstance(relative, str):
+            return message
+        root = self.project.path.resolve()
+        file = (root / relative).resolve()
+        if not file.is_relative_to(root) or not file.is_file():
+            return message
+        result = {**result, "thumbnail_url": self.link(file)}
+        return {**message, "payload": {**message["payload"], "result": result}}
+
+    # --- status and sync ------------------------------------------------------------------------
+
+    def refresh(self, node_ids: tuple[str, ...] | list[str] | None = None) -> None:
+        """Re-read the render folders of the Shot nodes (all, or ``node_ids``)."""
+        if self.project is None or not self.editor.live:
+            return
+        with self._lock, self.editor.reading() as graph:
+            self.status = with_shot_views(self.status, self.project, graph, link=self.link,
+                                          node_ids=node_ids)  # fmt: skip
+            status = self.status
+        if self._on_status is not None:
+            self._on_status(status)
+
+    def restore(self) -> None:
+        """The live status with the job log's word on every job (the folder keeps the takes)."""
+        if self.project is None:
+            return
+        durable = durable_status(self.project)
+        with self._lock:
+            self.status = status = restored(self.status, durable)
+        if self._on_status is not None:
+            self._on_status(status)
+
+    def sync_payload(self) -> dict[str, Any]:
+        """``server:full_sync``'s payload: the graph and every node's status. A server reads
+        the status from the durable job log (settling lost jobs first, cheap when none is
+        unfinished) plus the render folders; a live editor has followed it."""
+        with self.editor.reading() as graph:
+            if self.editor.live or self.project is None:
+                return {**self.editor.sync_fields(graph), "node_status": self.status}
+            settle(self.project)
+            status = with_shot_views(
+                durable_status(self.project), self.project, graph, link=self.link
+            )
+            return {**self.editor.sync_fields(graph), "node_status": status}
+
+    def full_sync(self) -> dict[str, Any]:
+        return make_event("server:full_sync", **self.sync_payload())
+
+    def close(self) -> None:
+        self.unfollow()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+
+def _scheduler_configured(project: Project) -> bool:
+    """Is a shared scheduler configured (so connecting costs no cluster start)?"""
+    from studio.engine.engine import engine_setting
+    from studio.workspace import workspace_of
+
+    return bool(engine_setting(workspace_of(project.path), "scheduler"))
+
+
+def project_link(root: Path, url_of: Callable[[str], str]) -> MediaLink:
+    """A link through a route that serves the project's files by their relative path."""
+
+    def link(path: Path) -> str | None:
+        return url_of(path.resolve().relative_to(root.resolve()).as_posix())
+
+    return link

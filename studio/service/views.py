@@ -1,0 +1,85 @@
+"""What a client shows of a project besides its graph: each node's status (its jobs, from the
+durable job log or followed live) and each Shot's takes, active take and thumbnail, read from
+its render folder. Pure folding plus reads of the project; no transport.
+
+How a client loads a thumbnail depends on the front end (the kernel's canvas inlines a small
+data URL, a server client fetches the media route): that is a :data:`MediaLink`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from studio.engine import jobs as job_log
+from studio.errors import StudioError
+from studio.graph.builtin_types import SHOT
+from studio.project.thumbnails import data_url, make_thumbnail
+
+if TYPE_CHECKING:
+    from studio.graph.graph import Graph, Node
+    from studio.project.project import Project
+
+MediaLink = Callable[[Path], str | None]
+"""A file of the project (a take's thumbnail) -> a URL the client can load it from."""
+NodeStatus = dict[str, dict[str, Any]]
+FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
+"""Node status keys read from the render folder (the truth about takes), not from events."""
+NO_TAKES: Final[dict[str, Any]] = {"takes": [], "active_take": None, "thumbnail_url": None}
+
+
+def inline_link(path: Path) -> str | None:
+    """The kernel's canvas: the (small, cached) thumbnail inlined as a data URL."""
+    return data_url(path.read_bytes())
+
+
+def shot_view(project: Project, node: Node, *, link: MediaLink) -> dict[str, Any]:
+    """A Shot node's ready takes, its active take and that take's thumbnail (made once, then
+    read from ``05_Cache/thumbnails``); nothing for a node without valid shot numbers."""
+    try:
+        scene, shot = int(node.data["scene"]), int(node.data["shot"])
+        takes, active = project.shot_takes(scene=scene, shot=shot)
+    except (StudioError, KeyError, TypeError, ValueError):
+        return dict(NO_TAKES)
+    thumbnail = make_thumbnail(project.path, active) if active else None
+    return {
+        "takes": [take.name for take in takes if take.ready],
+        "active_take": active.name if active else None,
+        "thumbnail_url": link(thumbnail) if thumbnail else None,
+    }
+
+
+def with_shot_views(
+    status: NodeStatus,
+    project: Project,
+    graph: Graph,
+    *,
+    link: MediaLink,
+    node_ids: Iterable[str] | None = None,
+) -> NodeStatus:
+    """``status`` with the folder view of every Shot node (or of ``node_ids``) merged in: the
+    folder wins over what events said about takes."""
+    wanted = None if node_ids is None else set(node_ids)
+    merged = dict(status)
+    for node in graph.nodes:
+        if node.type == SHOT and (wanted is None or node.id in wanted):
+            merged[node.id] = {**status.get(node.id, {}), **shot_view(project, node, link=link)}
+    return merged
+
+
+def durable_status(project: Project) -> NodeStatus:
+    """Each node's status replayed from the project's job log (the truth about its jobs)."""
+    return job_log.node_status(job_log.read(project.path))
+
+
+def restored(current: NodeStatus, durable: NodeStatus) -> NodeStatus:
+    """Pure: ``current`` with the job log's word on every job, keeping the folder's takes."""
+    return {
+        node_id: {
+            **current.get(node_id, {}),
+            **durable.get(node_id, {}),
+            **{k: v for k, v in current.get(node_id, {}).items() if k in FOLDER_KEYS},
+        }
+        for node_id in {*durable, *current}
+    }

@@ -1,0 +1,271 @@
+"""The studio service: every client event handled once, for both front ends (the kernel's live
+graph and the server's saved-per-edit graph), without a browser, a server or a cluster."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from studio import Project
+from studio.engine import jobs as job_log
+from studio.service import (
+    NO_ASSEMBLER,
+    NO_ENGINE,
+    LiveGraph,
+    SavedGraph,
+    StudioService,
+    inline_link,
+    project_link,
+)
+
+Message = dict[str, Any]
+
+
+class Clients:
+    """A front end's transport as the service sees it: what it answered the caller, and what
+    it published to every client."""
+
+    def __init__(self) -> None:
+        self.replies: list[Message] = []
+        self.published: list[Message] = []
+        self.status: dict[str, Any] = {}
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [m["payload"] for m in self.replies + self.published if m["event"] == name]
+
+
+def live_service(project: Project, clients: Clients) -> StudioService:
+    return StudioService(
+        project,
+        editor=LiveGraph(project.graph, save=project.graph.save),
+        link=inline_link,
+        publish=clients.published.append,
+        on_status=lambda status: setattr(clients, "status", status),
+    )
+
+
+def saved_service(project: Project, clients: Clients) -> StudioService:
+    return StudioService(
+        project,
+        editor=SavedGraph(project, lock=threading.RLock()),
+        link=project_link(project.path, lambda relative: f"/media/{relative}"),
+        publish=clients.published.append,
+    )
+
+
+FRONT_ENDS: dict[str, Callable[[Project, Clients], StudioService]] = {
+    "kernel": live_service,
+    "server": saved_service,
+}
+
+
+@pytest.fixture(params=list(FRONT_ENDS))
+def front_end(request: pytest.FixtureRequest, project: Project) -> tuple[StudioService, Clients]:
+    clients = Clients()
+    return FRONT_ENDS[request.param](project, clients), clients
+
+
+def handle(service: StudioService, clients: Clients, event: str, **payload: Any) -> None:
+    service.handle({"event": event, "payload": payload}, reply=clients.replies.append)
+
+
+def on_disk(project: Project) -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(project.canvas_path.read_text())
+    return content
+
+
+def test_edits_go_through_the_graph_on_both_front_ends(front_end, project: Project):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="shot-1",
+           position={"x": 1, "y": 2}, data={"scene": 1, "shot": 10})  # fmt: skip
+    handle(service, clients, "client:add_node", type="Pipeline", id="pipe-1",
+           position={"x": 0, "y": 0}, data={"pipeline_id": "t2i-draft"})  # fmt: skip
+    handle(service, clients, "client:connect", source="pipe-1", source_handle="pipeline",
+           target="shot-1", target_handle="pipeline")  # fmt: skip
+    handle(service, clients, "client:update_node_data", node_id="shot-1", data={"prompt": "rain"})
+    handle(service, clients, "client:save")
+    assert not clients.events("server:notification")
+    saved = on_disk(project)
+    assert [n["data"].get("prompt") for n in saved["nodes"] if n["id"] == "shot-1"] == ["rain"]
+    assert [(e["source"], e["target"]) for e in saved["edges"]] == [("pipe-1", "shot-1")]
+    handle(service, clients, "client:sync_request")
+    sync = clients.events("server:full_sync")[-1]
+    assert {n["id"] for n in sync["graph"]["nodes"]} == {"shot-1", "pipe-1"}
+    assert sync["node_status"]["shot-1"] == {"takes": [], "active_take": None,
+                                             "thumbnail_url": None}  # fmt: skip
+
+
+def test_a_server_edit_is_saved_at_once_and_sent_to_every_client(project: Project):
+    clients = Clients()
+    service = saved_service(project, clients)
+    handle(service, clients, "client:add_node", type="Shot", id="shot-1", position={"x": 0, "y": 0})
+    assert on_disk(project)["version"] == 2
+    [sync] = clients.events("server:full_sync")  # published to all, not only the sender
+    assert clients.published[-1]["event"] == "server:full_sync" and not clients.replies
+    assert [n["id"] for n in sync["graph"]["nodes"]] == ["shot-1"]
+
+
+def test_a_kernel_edit_is_left_to_the_canvas_autosave(project: Project):
+    clients = Clients()
+    service = live_service(project, clients)
+    handle(service, clients, "client:add_node", type="Shot", id="shot-1", position={"x": 0, "y": 0})
+    assert project.graph.dirty and not clients.published  # the graph announces its change
+    handle(service, clients, "client:undo")
+    assert project.graph.nodes == []
+
+
+def test_refused_edits_say_why_and_send_the_true_graph(front_end, project: Project):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="a", position={"x": 0, "y": 0})
+    clients.replies.clear()
+    handle(service, clients, "client:update_node_data", node_id="a", data={"seed": "lots"})
+    first, second = clients.replies
+    assert first["event"] == "server:notification" and "Shot.seed" in first["payload"]["message"]
+    assert first["payload"]["node_id"] == "a"
+    assert second["event"] == "server:full_sync"
+    assert second["payload"]["graph"]["nodes"][0]["data"].get("seed") is None
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ("garbage", "an event must be an object"),
+        ({"event": "client:teleport"}, "unknown event"),
+        ({"event": "server:full_sync", "payload": {"graph": {}}}, "is a server event"),
+        ({"event": "client:start_generation", "payload": {}}, "node_id"),
+    ],
+)
+def test_messages_that_are_not_client_events_are_answered(front_end, message: Any, says: str):
+    service, clients = front_end
+    service.handle(message, reply=clients.replies.append)
+    [answer] = clients.replies  # no sync: nothing was applied, nothing to undo
+    assert answer["event"] == "server:notification" and says in answer["payload"]["message"]
+    assert answer["payload"]["level"] == "error"
+
+
+def test_undo_needs_one_editors_history(project: Project):
+    clients = Clients()
+    service = saved_service(project, clients)
+    handle(service, clients, "client:undo")
+    assert "not available" in clients.replies[0]["payload"]["message"]
+
+
+def test_generate_without_an_engine_fails_on_the_node(front_end, project: Project):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
+    handle(service, clients, "client:start_generation", node_id="s")
+    [failed] = clients.events("server:task_failed")
+    assert failed == {"node_id": "s", "error": NO_ENGINE, "code": "NoEngine"}
+    if service.editor.live:
+        assert clients.status["s"]["state"] == "failed"
+    handle(service, clients, "client:start_generation", node_id="ghost")
+    assert "ghost" in clients.events("server:task_failed")[-1]["error"]
+    handle(service, clients, "client:add_node", type="VSEAssembler", id="vse",
+           position={"x": 0, "y": 0})  # fmt: skip
+    handle(service, clients, "client:render_final_sequence", node_id="vse")
+    assert clients.events("server:task_failed")[-1]["error"] == NO_ASSEMBLER
+
+
+def test_a_front_ends_own_handler_takes_the_generation(project: Project):
+    clients = Clients()
+    service = live_service(project, clients)
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
+    asked: list[str] = []
+    service.generation_handler = asked.append
+    handle(service, clients, "client:start_generation", node_id="s")
+    assert asked == ["s"] and not clients.events("server:task_failed")
+
+
+def _unfinished_job(project: Project, *, job_id: str, node_id: str) -> None:
+    job_log.append(project.path, job_log.record(
+        job_id=job_id, event="server:node_state_updated",
+        payload={"node_id": node_id, "state": "generating", "task_id": job_id}))  # fmt: skip
+
+
+def test_cancel_asks_the_nodes_unfinished_jobs_to_stop_whoever_submitted_them(
+    front_end, project: Project
+):
+    service, clients = front_end
+    handle(service, clients, "client:cancel_generation", node_id="s")
+    [answer] = clients.replies
+    assert answer["payload"]["node_id"] == "s" and "no running" in answer["payload"]["message"]
+    _unfinished_job(project, job_id="j1", node_id="s")  # a job another kernel submitted
+    clients.replies.clear()
+    handle(service, clients, "client:cancel_generation", node_id="s")
+    assert not clients.replies
+    assert job_log.cancel_marker(project.path, "j1").exists()
+
+
+def test_a_take_chosen_from_a_client_is_the_shots_active_take(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0},
+           data={"scene": 2, "shot": 30})  # fmt: skip
+    takes = []
+    for color in ((255, 0, 0), (0, 0, 255)):
+        take = project.new_take(scene=2, shot=30, ext="png")
+        take.write_bytes(make_png(color=color))
+        takes.append(take)
+    handle(service, clients, "client:update_node_data", node_id="s",
+           data={"active_take": takes[0].name})  # fmt: skip
+    assert project.active_take(scene=2, shot=30) == takes[0]
+    status = service.sync_payload()["node_status"]["s"]
+    assert status["takes"] == [t.name for t in takes] and status["active_take"] == takes[0].name
+    link = status["thumbnail_url"]
+    assert link.startswith("data:image/jpeg;base64," if service.editor.live else "/media/")
+    if not service.editor.live:
+        assert link == f"/media/05_Cache/thumbnails/{takes[0].name}.jpg"
+
+
+def test_a_success_links_the_thumbnail_the_worker_made(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0},
+           data={"scene": 1, "shot": 10})  # fmt: skip
+    take = project.new_take(scene=1, shot=10, ext="png")
+    take.write_bytes(make_png())
+    thumbnail = project.path / "05_Cache" / "thumbnails" / f"{take.name}.jpg"
+    thumbnail.parent.mkdir(parents=True, exist_ok=True)
+    thumbnail.write_bytes(b"\xff\xd8 a cached thumbnail")
+    relative = thumbnail.relative_to(project.path).as_posix()
+    for given in (relative, "../../../etc/passwd", "05_Cache/thumbnails/missing.jpg"):
+        service.publish({"event": "server:task_success", "payload": {
+            "task_id": "t", "node_id": "s",
+            "result": {"output_url": "x", "take": take.name, "thumbnail": given}}})  # fmt: skip
+    linked = [m["payload"]["result"].get("thumbnail_url") for m in clients.published[-3:]]
+    expected = inline_link(thumbnail) if service.editor.live else f"/media/{relative}"
+    assert linked == [expected, None, None]  # never a file outside the project, or none
+    if service.editor.live:  # the node shows the take its folder now holds
+        assert clients.status["s"]["active_take"] == take.name
+        assert clients.status["s"]["thumbnail_url"] == expected
+
+
+def test_a_server_sync_reads_the_job_log(project: Project):
+    clients = Clients()
+    service = saved_service(project, clients)
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
+    failed = {"node_id": "s", "task_id": "j1", "error": "out of memory", "code": "OOM"}
+    job_log.append(project.path, job_log.record(job_id="j1", event="server:task_failed",
+                                                payload=failed))  # fmt: skip
+    status = service.sync_payload()["node_status"]["s"]
+    assert (status["state"], status["error"]) == ("failed", "out of memory")
+
+
+def test_a_kernel_canvas_resumes_from_the_job_log(project: Project):
+    from studio.service import KernelEngine
+
+    project.graph.add_node("Shot", id="s", scene=1, shot=10)
+    job_log.append(project.path, job_log.record(
+        job_id="j1", event="server:task_failed",
+        payload={"node_id": "s", "task_id": "j1", "error": "boom"}))  # fmt: skip
+    clients = Clients()
+    service = live_service(project, clients)
+    service.engines = KernelEngine(project)
+    service.resume()  # nothing running: no engine is started to look
+    assert clients.status["s"]["state"] == "failed" and clients.status["s"]["takes"] == []
