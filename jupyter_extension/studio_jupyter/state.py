@@ -9,7 +9,6 @@ WebSocket.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -205,13 +204,14 @@ class StudioState:
         """The studio service of one project for this server's clients: edits saved at once
         under the project's lock, events broadcast to its hub, thumbnails by media URL."""
         project, lock, hub = self.project(project_id), self.lock(project_id), self.hub(project_id)
+        link = project_link(root=project.path, url_of=partial(self.media_url, project_id))
         with self._guard:
             service = self._services.get(project_id)
             if service is None:
                 service = StudioService(
                     project,
                     editor=SavedGraph(project, lock=lock),
-                    link=project_link(project.path, partial(self.media_url, project_id)),
+                    link=link,
                     publish=hub.broadcast_threadsafe,
                     engines=ServerEngine(self),
                 )
@@ -239,11 +239,11 @@ class StudioState:
         self.closed = True
         with self._guard:
             hubs = list(self.hubs.values())
+            services = list(self._services.values())
         for hub in hubs:
-            unlisten, hub.unlisten = hub.unlisten, None
-            if unlisten is not None:
-                with contextlib.suppress(ValueError):  # already removed
-                    unlisten()
+            hub.unlisten = None
+        for service in services:  # stops relaying (whether a client or a generation began it)
+            service.close()
         with self._engine_lock:
             engine, self._engine = self._engine, None
         if engine is not None:

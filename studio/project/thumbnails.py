@@ -1,6 +1,8 @@
 """Small JPEG thumbnails of takes, cached in ``05_Cache/thumbnails`` (git-ignored).
 
-The canvas shows them as small data URLs, so no large media travels through the widget."""
+Whoever writes a take makes its thumbnail once (the worker, for generated takes); the canvas
+inlines it as a small data URL and the server serves it, so no large media travels through
+the widget."""
 
 from __future__ import annotations
 
@@ -31,8 +33,8 @@ def jpeg_thumbnail(source: Path, *, size: int = THUMBNAIL_PX) -> bytes | None:
             image.thumbnail((size, size))
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, format="JPEG", quality=80)
-    except (UnidentifiedImageError, OSError):
-        return None
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError):
+        return None  # not an image Pillow reads safely: no thumbnail, the take stands
     return buffer.getvalue()
 
 
@@ -51,8 +53,3 @@ def make_thumbnail(project_root: Path, take: Take) -> Path | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(target, jpeg)
     return target
-
-
-def thumbnail_data_url(project_root: Path, take: Take) -> str | None:
-    path = make_thumbnail(project_root, take) if take.ready else None
-    return data_url(path.read_bytes()) if path else None

@@ -39,7 +39,8 @@ class GraphEditor(Protocol):
         ...
 
     def reading(self) -> AbstractContextManager[Graph]:
-        """The current graph, held still while the block reads it."""
+        """The current graph; a saved graph is held (under the project's lock) while the block
+        reads it, a live one is the kernel's own (edited on the kernel's thread only)."""
         ...
 
     def sync_fields(self, graph: Graph) -> dict[str, Any]:

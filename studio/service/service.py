@@ -14,6 +14,7 @@ one handler here, tested without a browser or a server (``tests/service``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from studio.events import (
     CLIENT_EVENTS,
     CancelGeneration,
     EventError,
+    NotificationLevel,
     RenderFinalSequence,
     StartGeneration,
     UpdateNodeData,
@@ -35,11 +37,12 @@ from studio.events import (
     parse_event,
 )
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
-from studio.graph.graph import GraphChange
+from studio.graph.graph import GraphChange, GraphError
 from studio.service.editors import GraphEditor
 from studio.service.views import (
     MediaLink,
     NodeStatus,
+    cached_thumbnail,
     durable_status,
     restored,
     with_shot_views,
@@ -59,7 +62,8 @@ NO_ENGINE: Final = (
     "canvas.on_generate(handler), or use the studio engine (project.generate)."
 )
 NO_ASSEMBLER: Final = (
-    "No assembler configured: connect one with canvas.on_render(handler) to render the film."
+    "No assembler configured: rendering the final video is not built into the studio yet "
+    "(from a notebook, canvas.on_render(handler) connects your own)."
 )
 STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
 NO_RUNNING_JOB: Final = "no running generation on this node"
@@ -67,6 +71,8 @@ NO_RUNNING_JOB: Final = "no running generation on this node"
 
 class NoEngine(StudioError):
     """A generation or render asked of a front end that has nothing to run it."""
+
+    code: Final = "NO_ENGINE"
 
 
 class EngineAccess(Protocol):
@@ -109,7 +115,9 @@ class GivenEngine:
         return self.engine
 
 
-def notification(message: str, *, level: str = "error", node_id: str | None = None) -> Any:
+def notification(
+    message: str, *, level: NotificationLevel = "error", node_id: str | None = None
+) -> dict[str, Any]:
     extra = {"node_id": node_id} if node_id else {}
     return make_event("server:notification", level=level, message=message, **extra)
 
@@ -135,8 +143,10 @@ class StudioService:
         self._publish = publish
         self.engines = engines
         self._on_status = on_status
-        self._lock = threading.Lock()
+        # Re-entrant: a status callback (a trait observer) may look at the service again.
+        self._lock = threading.RLock()
         self._unlisten: Callable[[], None] | None = None
+        self._followed: Engine | None = None
         self._unsubscribe: Callable[[], None] | None = None
         # A front end's own handlers, replacing the studio's (a notebook's custom engine).
         self.generation_handler: NodeHandler | None = None
@@ -154,9 +164,10 @@ class StudioService:
     # --- client events in ---------------------------------------------------------------------
 
     def handle(self, message: Any, *, reply: Send) -> None:
-        """One client message: act on it; errors a user can fix are answered (``reply``) and
-        never raised. A refused edit is answered with the true graph, which undoes the
-        client's optimistic change."""
+        """One client message: act on it. Every error is answered (``reply``), never raised:
+        a refused edit (or a message that is not a client event) with a notification and the
+        true graph, which undoes the client's optimistic change; a refused generation or
+        render on its node; an unexpected failure is logged and answered the same way."""
         try:
             name, payload = parse_event(message)
             if name not in CLIENT_EVENTS:
@@ -165,22 +176,33 @@ class StudioService:
                 )
         except StudioError as exc:
             reply(notification(exc.message))
+            reply(self.full_sync())
             return
         try:
             self._dispatch(name, payload, reply)
         except StudioError as exc:
-            node_id = getattr(payload, "node_id", None)
-            if isinstance(payload, StartGeneration | RenderFinalSequence):
-                self.publish(make_event("server:task_failed", node_id=payload.node_id,
-                                        error=str(exc), code=type(exc).__name__))  # fmt: skip
-            else:
-                reply(notification(exc.message, node_id=node_id))
-            if name != "client:sync_request":
-                reply(self.full_sync())
+            self._refused(name, payload, exc, reply)
+        except Exception as exc:  # a bug: say so on the client, keep the session going
+            log.exception("the studio failed on %s", name)
+            reply(notification(f"{name} failed in the studio: {exc!r}"))
+            reply(self.full_sync())
+
+    def _refused(self, name: str, payload: Any, exc: StudioError, reply: Send) -> None:
+        node_id = getattr(payload, "node_id", None)
+        on_a_node = isinstance(payload, StartGeneration | RenderFinalSequence)
+        if on_a_node and not (isinstance(exc, GraphError) and exc.code == "unknown_node"):
+            code = exc.code if isinstance(exc, NoEngine) else type(exc).__name__
+            failed = make_event("server:task_failed", node_id=node_id, error=str(exc), code=code)
+            # The kernel's node shows it (live status); a server tells the one who clicked.
+            (self.publish if self.editor.live else reply)(failed)
+            return  # nothing optimistic to undo: the graph did not change
+        reply(notification(exc.message, node_id=node_id))
+        if name != "client:sync_request":
+            reply(self.full_sync())
 
     def _dispatch(self, name: str, payload: Any, reply: Send) -> None:
         if isinstance(payload, UpdateNodeData):
-            self.update_node(payload.node_id, payload.data)
+            self.update_node(payload.node_id, data=payload.data)
         elif is_structural_edit(payload):
             with self.editor.editing() as graph:
                 apply_structural_edit(graph, payload)
@@ -207,7 +229,7 @@ class StudioService:
 
     # --- edits ----------------------------------------------------------------------------------
 
-    def update_node(self, node_id: str, data: dict[str, Any]) -> None:
+    def update_node(self, node_id: str, *, data: dict[str, Any]) -> None:
         """Set a node's fields; an ``active_take`` also becomes the shot's active take in its
         folder (what every client's sync and ``project.active_take`` then report)."""
         with self.editor.editing() as graph:
@@ -240,6 +262,7 @@ class StudioService:
         if node_data:
             with self.editor.editing() as graph:
                 self._set_fields(graph, node_id, node_data)
+            self._edited()
         else:
             with self.editor.reading() as graph:
                 graph.node(node_id)  # an unknown node fails here, before any engine starts
@@ -253,17 +276,20 @@ class StudioService:
         # Starting the engine (a local cluster) takes seconds: not while holding the graph.
         engine = self.engines.get()
         self.follow(engine)
-        with self.editor.reading():  # the graph held still while the engine snapshots it
+        with self.editor.reading():  # a server's file is not re-saved while it is read
             return engine.generate(self.project, node_id)
 
     def cancel(self, node_id: str) -> bool:
-        """Ask every unfinished job of the node to stop (the job log knows them, whichever
-        kernel or server submitted them); False when there is none."""
+        """Ask every unfinished job of the node to stop — queued ones too, so a Cancel after
+        several Generate clicks stops them all — whichever kernel or server submitted them
+        (the job log knows them all; their workers watch the cancel markers). Jobs no cluster
+        holds are settled first: they are not running. False when none is left."""
         if self.cancel_handler is not None:
             self.cancel_handler(node_id)
             return True
         if self.project is None:
             return False
+        settle(self.project)
         running = [
             state
             for state in job_log.jobs(self.project.path)
@@ -284,15 +310,17 @@ class StudioService:
 
     def follow(self, engine: Engine) -> Callable[[], None]:
         """Relay every event of the project's jobs (from any kernel or server on the same
-        cluster) to the clients, once; then settle the jobs no cluster holds, so no client
-        sees a dead job running. Returns the unfollow function."""
+        cluster) to the clients, from one engine at a time; then settle the jobs no cluster
+        holds, so no client sees a dead job running. Returns the unfollow function."""
         if self.project is None:
             raise NoEngine(NO_ENGINE)
         with self._lock:
-            if self._unlisten is not None:
-                return self._unlisten
-            unlisten = engine.listen(self.project, self.publish)  # raises: not following
-            self._unlisten = unlisten
+            if self._followed is engine:
+                return self.unfollow
+        self.unfollow()  # another engine's events would come twice, or never
+        with self._lock:
+            self._unlisten = engine.listen(self.project, self.publish)  # raises: not following
+            self._followed = engine
         try:
             settle(self.project)
         except Exception:  # the subscription stands; a lost job waits for the next look
@@ -303,9 +331,10 @@ class StudioService:
 
     def unfollow(self) -> None:
         with self._lock:
-            unlisten, self._unlisten = self._unlisten, None
+            unlisten, self._unlisten, self._followed = self._unlisten, None, None
         if unlisten is not None:
-            unlisten()
+            with contextlib.suppress(ValueError):  # the engine forgot it already
+                unlisten()
 
     def resume(self) -> None:
         """A kernel's canvas opening: settle lost jobs, show every node's status from the
@@ -337,24 +366,22 @@ class StudioService:
                     with self.editor.reading() as graph:
                         status = with_shot_views(status, self.project, graph, link=self.link,
                                                  node_ids=[node_id])  # fmt: skip
-                # One assignment: a reader never sees the state without the take it came with.
+                # One assignment: a reader never sees the state without the take it came with;
+                # shown under the lock, so two threads' updates reach the view in order.
                 self.status = status
-            if self._on_status is not None:
-                self._on_status(status)
+                self._show(status)
         self._publish(message)
 
     def _for_clients(self, message: dict[str, Any]) -> dict[str, Any]:
-        """The event as this front end's clients load it: a take's thumbnail (a file of the
-        project, made once by whoever wrote the take) becomes this front end's link to it."""
+        """The event as this front end's clients load it: a take's thumbnail (a file in the
+        project's thumbnail cache, made once by whoever wrote the take) becomes this front
+        end's link to it. Anything else named there is not linked."""
         if message["event"] != "server:task_success" or self.project is None:
             return message
-        result = message["payload"].get("result") or {}
-        relative = result.get("thumbnail")
-        if not isinstance(relative, str):
-            return message
-        root = self.project.path.resolve()
-        file = (root / relative).resolve()
-        if not file.is_relative_to(root) or not file.is_file():
+        result = message["payload"].get("result")
+        relative = result.get("thumbnail") if isinstance(result, dict) else None
+        file = cached_thumbnail(self.project.path, relative)
+        if file is None:
             return message
         result = {**result, "thumbnail_url": self.link(file)}
         return {**message, "payload": {**message["payload"], "result": result}}
@@ -368,9 +395,7 @@ class StudioService:
         with self._lock, self.editor.reading() as graph:
             self.status = with_shot_views(self.status, self.project, graph, link=self.link,
                                           node_ids=node_ids)  # fmt: skip
-            status = self.status
-        if self._on_status is not None:
-            self._on_status(status)
+            self._show(self.status)
 
     def restore(self) -> None:
         """The live status with the job log's word on every job (the folder keeps the takes)."""
@@ -378,7 +403,10 @@ class StudioService:
             return
         durable = durable_status(self.project)
         with self._lock:
-            self.status = status = restored(self.status, durable)
+            self.status = restored(self.status, durable)
+            self._show(self.status)
+
+    def _show(self, status: NodeStatus) -> None:
         if self._on_status is not None:
             self._on_status(status)
 
@@ -413,10 +441,14 @@ def _scheduler_configured(project: Project) -> bool:
     return bool(engine_setting(workspace_of(project.path), "scheduler"))
 
 
-def project_link(root: Path, url_of: Callable[[str], str]) -> MediaLink:
-    """A link through a route that serves the project's files by their relative path."""
+def project_link(*, root: Path, url_of: Callable[[str], str]) -> MediaLink:
+    """A link through a route that serves the project's files by their path relative to
+    ``root`` (a file that is not inside the project gets no link)."""
 
     def link(path: Path) -> str | None:
-        return url_of(path.resolve().relative_to(root.resolve()).as_posix())
+        try:
+            return url_of(path.relative_to(root).as_posix())
+        except ValueError:
+            return None
 
     return link

@@ -9,13 +9,13 @@ data URL, a server client fetches the media route): that is a :data:`MediaLink`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
 from studio.engine import jobs as job_log
 from studio.errors import StudioError
 from studio.graph.builtin_types import SHOT
-from studio.project.thumbnails import data_url, make_thumbnail
+from studio.project.thumbnails import THUMBNAIL_DIR, data_url, make_thumbnail
 
 if TYPE_CHECKING:
     from studio.graph.graph import Graph, Node
@@ -32,6 +32,22 @@ NO_TAKES: Final[dict[str, Any]] = {"takes": [], "active_take": None, "thumbnail_
 def inline_link(path: Path) -> str | None:
     """The kernel's canvas: the (small, cached) thumbnail inlined as a data URL."""
     return data_url(path.read_bytes())
+
+
+def cached_thumbnail(project_root: Path, relative: object) -> Path | None:
+    """The thumbnail file a worker's event names (a path relative to the project), if it is
+    a plain path inside the project's thumbnail cache and there; None for anything else."""
+    if not isinstance(relative, str) or "\\" in relative or "\0" in relative:
+        return None
+    parts = PurePosixPath(relative).parts
+    cache = PurePosixPath(THUMBNAIL_DIR).parts
+    if parts[: len(cache)] != cache or len(parts) != len(cache) + 1 or parts[-1] in ("..", "."):
+        return None
+    file = project_root.joinpath(*parts)
+    try:
+        return file if file.is_file() else None
+    except OSError:
+        return None
 
 
 def shot_view(project: Project, node: Node, *, link: MediaLink) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from studio.graph.sockets import compatibility_table
 from studio.service import (
     NO_ASSEMBLER,
     NO_ENGINE,
+    EngineAccess,
     GivenEngine,
     KernelEngine,
     LiveGraph,
@@ -83,6 +84,7 @@ class Canvas(anywidget.AnyWidget):
         project: Project | None = None,
         node_types: NodeTypeRegistry = registry,
         autosave_delay: float = 1.0,
+        engines: EngineAccess | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -103,9 +105,10 @@ class Canvas(anywidget.AnyWidget):
         ]
         self.service = StudioService(
             project,
-            editor=LiveGraph(graph, save=self.save, sync_fields=self._sync_fields),
+            editor=LiveGraph(graph, save=self.save, sync_fields=self._graph_for_sync),
             link=inline_link,
             publish=self._send_to_views,
+            engines=engines,
             on_status=self._show_status,
         )
         """Every client event of this canvas is handled there (as the server's are)."""
@@ -121,13 +124,13 @@ class Canvas(anywidget.AnyWidget):
     def use_engine(self, engine: Engine) -> None:
         """Generate on ``engine`` (instead of the kernel's default one) and show every event
         of the project's jobs on their nodes, status restored from the durable job log."""
-        self.service.unfollow()
+        self.service.generation_handler = None  # this engine generates from now on
         self.service.engines = GivenEngine(engine)
         self.service.follow(engine)
 
     def on_generate(self, handler: NodeHandler | None) -> None:
-        """Call ``handler(node_id)`` when a node's Generate button is clicked (instead of the
-        studio engine)."""
+        """Call ``handler(node_id)`` when a node's Generate button is clicked, instead of the
+        studio engine (``None``: the studio engine again, if the canvas has one)."""
         self.service.generation_handler = handler
 
     def on_cancel(self, handler: NodeHandler | None) -> None:
@@ -156,8 +159,10 @@ class Canvas(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         self.service.handle(content, reply=self._send_to_views)
 
-    def _sync_fields(self, graph: Graph) -> dict[str, Any]:
-        self._push_graph()  # the trait too, for views that read it rather than the message
+    def _graph_for_sync(self, graph: Graph) -> dict[str, Any]:
+        """``server:full_sync``'s graph; the trait is brought up to date first, for views
+        that read it rather than the message."""
+        self._push_graph()
         return {"graph": self.graph}
 
     # --- graph -> browser -----------------------------------------------------------------------
@@ -234,8 +239,8 @@ def project_canvas(project: Project, *, height: int = 640, engine: bool = True) 
     from studio.pipelines import register_node_types
 
     register_node_types()
-    canvas = Canvas(project.graph, project=project, height=height)
+    engines = KernelEngine(project) if engine else None
+    canvas = Canvas(project.graph, project=project, height=height, engines=engines)
     if engine:
-        canvas.service.engines = KernelEngine(project)
         canvas.service.resume()
     return canvas

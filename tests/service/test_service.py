@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,7 +53,7 @@ def saved_service(project: Project, clients: Clients) -> StudioService:
     return StudioService(
         project,
         editor=SavedGraph(project, lock=threading.RLock()),
-        link=project_link(project.path, lambda relative: f"/media/{relative}"),
+        link=project_link(root=project.path, url_of=lambda relative: f"/media/{relative}"),
         publish=clients.published.append,
     )
 
@@ -142,9 +143,9 @@ def test_refused_edits_say_why_and_send_the_true_graph(front_end, project: Proje
 def test_messages_that_are_not_client_events_are_answered(front_end, message: Any, says: str):
     service, clients = front_end
     service.handle(message, reply=clients.replies.append)
-    [answer] = clients.replies  # no sync: nothing was applied, nothing to undo
+    answer, sync = clients.replies  # the true graph undoes whatever the client did first
     assert answer["event"] == "server:notification" and says in answer["payload"]["message"]
-    assert answer["payload"]["level"] == "error"
+    assert answer["payload"]["level"] == "error" and sync["event"] == "server:full_sync"
 
 
 def test_undo_needs_one_editors_history(project: Project):
@@ -159,11 +160,12 @@ def test_generate_without_an_engine_fails_on_the_node(front_end, project: Projec
     handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
     handle(service, clients, "client:start_generation", node_id="s")
     [failed] = clients.events("server:task_failed")
-    assert failed == {"node_id": "s", "error": NO_ENGINE, "code": "NoEngine"}
+    assert failed == {"node_id": "s", "error": NO_ENGINE, "code": "NO_ENGINE"}
     if service.editor.live:
         assert clients.status["s"]["state"] == "failed"
-    handle(service, clients, "client:start_generation", node_id="ghost")
-    assert "ghost" in clients.events("server:task_failed")[-1]["error"]
+    handle(service, clients, "client:start_generation", node_id="ghost")  # no such node:
+    assert "ghost" in clients.replies[-2]["payload"]["message"]  # said, not a ghost's status
+    assert len(clients.events("server:task_failed")) == 1
     handle(service, clients, "client:add_node", type="VSEAssembler", id="vse",
            position={"x": 0, "y": 0})  # fmt: skip
     handle(service, clients, "client:render_final_sequence", node_id="vse")
@@ -181,9 +183,12 @@ def test_a_front_ends_own_handler_takes_the_generation(project: Project):
 
 
 def _unfinished_job(project: Project, *, job_id: str, node_id: str) -> None:
-    job_log.append(project.path, job_log.record(
-        job_id=job_id, event="server:node_state_updated",
-        payload={"node_id": node_id, "state": "generating", "task_id": job_id}))  # fmt: skip
+    """A job another process runs: its scheduler cannot be reached from here, but it was heard
+    from just now, so settling leaves it alone (no evidence it is dead)."""
+    info = {"scheduler": "tcp://127.0.0.1:9", "pipeline": "t2i-draft"}
+    running = {"node_id": node_id, "state": "generating", "task_id": job_id}
+    job_log.append(project.path, job_log.record(job_id=job_id, event="server:node_state_updated",
+                                                payload=running, info=info))  # fmt: skip
 
 
 def test_cancel_asks_the_nodes_unfinished_jobs_to_stop_whoever_submitted_them(
@@ -193,11 +198,27 @@ def test_cancel_asks_the_nodes_unfinished_jobs_to_stop_whoever_submitted_them(
     handle(service, clients, "client:cancel_generation", node_id="s")
     [answer] = clients.replies
     assert answer["payload"]["node_id"] == "s" and "no running" in answer["payload"]["message"]
-    _unfinished_job(project, job_id="j1", node_id="s")  # a job another kernel submitted
+    done = {"node_id": "s", "task_id": "j0", "result": {"output_url": "x"}}
+    job_log.append(project.path, job_log.record(job_id="j0", event="server:task_success",
+                                                payload=done))  # fmt: skip
+    _unfinished_job(project, job_id="j1", node_id="s")  # e.g. another kernel's
+    _unfinished_job(project, job_id="j2", node_id="other")
     clients.replies.clear()
     handle(service, clients, "client:cancel_generation", node_id="s")
     assert not clients.replies
-    assert job_log.cancel_marker(project.path, "j1").exists()
+    asked = {j for j in ("j0", "j1", "j2") if job_log.cancel_marker(project.path, j).exists()}
+    assert asked == {"j1"}  # not the finished one, not another node's
+
+
+def test_a_lost_job_is_settled_not_cancelled(front_end, project: Project):
+    service, clients = front_end
+    job_log.append(project.path, job_log.record(  # no scheduler can hold it: lost
+        job_id="gone", event="server:node_state_updated",
+        payload={"node_id": "s", "state": "generating", "task_id": "gone"}))  # fmt: skip
+    handle(service, clients, "client:cancel_generation", node_id="s")
+    assert "no running" in clients.replies[-1]["payload"]["message"]
+    assert not job_log.cancel_marker(project.path, "gone").exists()
+    assert {s.job_id: s.state for s in job_log.jobs(project.path)} == {"gone": "failed"}
 
 
 def test_a_take_chosen_from_a_client_is_the_shots_active_take(
@@ -223,7 +244,7 @@ def test_a_take_chosen_from_a_client_is_the_shots_active_take(
 
 
 def test_a_success_links_the_thumbnail_the_worker_made(
-    front_end, project: Project, make_png: Callable[..., bytes]
+    front_end, project: Project, make_png: Callable[..., bytes], tmp_path: Path
 ):
     service, clients = front_end
     handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0},
@@ -234,13 +255,18 @@ def test_a_success_links_the_thumbnail_the_worker_made(
     thumbnail.parent.mkdir(parents=True, exist_ok=True)
     thumbnail.write_bytes(b"\xff\xd8 a cached thumbnail")
     relative = thumbnail.relative_to(project.path).as_posix()
-    for given in (relative, "../../../etc/passwd", "05_Cache/thumbnails/missing.jpg"):
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes(b"\xff\xd8 not the project's")
+    given_names = (relative, str(outside), "../secret.jpg",
+                   "05_Cache/thumbnails/../../project.json", "project.json",
+                   "05_Cache/thumbnails/missing.jpg")  # fmt: skip
+    for given in given_names:
         service.publish({"event": "server:task_success", "payload": {
             "task_id": "t", "node_id": "s",
             "result": {"output_url": "x", "take": take.name, "thumbnail": given}}})  # fmt: skip
-    linked = [m["payload"]["result"].get("thumbnail_url") for m in clients.published[-3:]]
+    linked = [m["payload"]["result"].get("thumbnail_url") for m in clients.published[-6:]]
     expected = inline_link(thumbnail) if service.editor.live else f"/media/{relative}"
-    assert linked == [expected, None, None]  # never a file outside the project, or none
+    assert linked == [expected] + [None] * 5  # only a file of the thumbnail cache
     if service.editor.live:  # the node shows the take its folder now holds
         assert clients.status["s"]["active_take"] == take.name
         assert clients.status["s"]["thumbnail_url"] == expected
@@ -269,3 +295,80 @@ def test_a_kernel_canvas_resumes_from_the_job_log(project: Project):
     service.engines = KernelEngine(project)
     service.resume()  # nothing running: no engine is started to look
     assert clients.status["s"]["state"] == "failed" and clients.status["s"]["takes"] == []
+
+
+class FakeEngine:
+    """Stands in for the Dask engine at the service's edge: what it was asked, and a way to
+    deliver job events as the engine's listeners get them."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[Message], None]] = []
+        self.generated: list[str] = []
+
+    def listen(self, project: Project, listener: Callable[[Message], None]) -> Callable[[], None]:
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
+
+    def generate(self, project: Project, node_id: str) -> Any:
+        self.generated.append(node_id)
+        return type("Job", (), {"id": "job-1"})()
+
+    def deliver(self, message: Message) -> None:
+        for listener in list(self.listeners):
+            listener(message)
+
+
+class Engines:
+    def __init__(self, engine: FakeEngine, *, started: bool) -> None:
+        self.engine, self.started, self.asked = engine, started, 0
+
+    def get(self) -> Any:
+        self.asked += 1
+        self.started = True
+        return self.engine
+
+
+def test_the_first_generation_starts_the_engine_and_follows_it_once(front_end, project: Project):
+    service, clients = front_end
+    engine = FakeEngine()
+    service.engines = engines = Engines(engine, started=False)
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
+    handle(service, clients, "client:start_generation", node_id="s")
+    handle(service, clients, "client:start_generation", node_id="s")
+    assert engine.generated == ["s", "s"] and engines.asked == 2
+    starting = [m for m in clients.events("server:notification") if "first use" in m["message"]]
+    assert len(starting) == 1  # said once, when the engine was not started yet
+    assert len(engine.listeners) == 1  # followed once: every event reaches a client once
+    before = len(clients.published)
+    generating = {"node_id": "s", "state": "generating", "task_id": "job-1"}
+    engine.deliver({"event": "server:node_state_updated", "payload": generating})
+    assert len(clients.published) == before + 1
+    if service.editor.live:
+        assert clients.status["s"]["state"] == "generating"
+    service.close()
+    assert engine.listeners == []
+
+
+def test_a_refused_generation_on_the_server_is_told_to_who_clicked(project: Project):
+    clients = Clients()
+    service = saved_service(project, clients)
+    handle(service, clients, "client:add_node", type="Pipeline", id="p", position={"x": 0, "y": 0})
+    clients.published.clear()
+    handle(service, clients, "client:start_generation", node_id="p")
+    [failed] = clients.replies
+    assert failed["event"] == "server:task_failed" and failed["payload"]["node_id"] == "p"
+    assert not clients.published  # not every client's toast
+
+
+def test_opening_a_canvas_never_starts_an_engine_just_to_look(project: Project):
+    project.graph.add_node("Shot", id="s", scene=1, shot=10)
+    _unfinished_job(project, job_id="j1", node_id="s")  # running elsewhere, still heard from
+    clients = Clients()
+    service = live_service(project, clients)
+    service.engines = engines = Engines(FakeEngine(), started=False)
+    service.resume()  # no scheduler configured: following would start a local cluster
+    assert engines.asked == 0
+    assert clients.status["s"]["state"] == "generating"  # shown from the job log
+    engines.started = True  # once this kernel's engine runs, following it costs nothing
+    service.resume()
+    assert engines.asked == 1
