@@ -26,6 +26,7 @@ from studio.errors import (
     LFSRequired,
     ManifestError,
     ProjectNotFound,
+    SequenceError,
     StudioError,
     TakeError,
     ToolMissing,
@@ -39,6 +40,8 @@ from studio.quality import Quality
 from studio.workspace import Library, Workspace
 
 if TYPE_CHECKING:
+    from studio.assembly.export import EDLExport
+    from studio.assembly.model import Sequence
     from studio.engine import Job, JobState
     from studio.graph.graph import Node
     from studio.widgets.canvas import Canvas
@@ -62,9 +65,29 @@ def _project_jobs(project: Project) -> list[JobState]:
     return project_jobs(project)
 
 
-# Project's canvas/generate/jobs belong to the widget and engine layers above studio.project:
-# installed here, and imported lazily (`import studio` loads neither Dask nor anywidget).
-install_upper_layers(canvas=_project_canvas, generate=_project_generate, jobs=_project_jobs)
+def _project_sequence(project: Project, assembler: str | None) -> Sequence:
+    from studio.assembly.resolve import project_sequence
+
+    return project_sequence(project, assembler)
+
+
+def _project_export_edl(project: Project, assembler: str | None) -> EDLExport:
+    from studio.assembly.export import export_edl
+    from studio.assembly.resolve import project_sequence
+
+    return export_edl(project, project_sequence(project, assembler))
+
+
+# Project's canvas/generate/jobs/sequence/export_edl belong to the widget, engine and assembly
+# layers above studio.project: installed here, and imported lazily (`import studio` loads
+# neither Dask, anywidget nor OpenTimelineIO).
+install_upper_layers(
+    canvas=_project_canvas,
+    generate=_project_generate,
+    jobs=_project_jobs,
+    sequence=_project_sequence,
+    export_edl=_project_export_edl,
+)
 
 __all__ = [
     "GitError",
@@ -77,6 +100,7 @@ __all__ = [
     "ProjectNotFound",
     "ProjectSettings",
     "Provenance",
+    "SequenceError",
     "StudioError",
     "Take",
     "TakeError",

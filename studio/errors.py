@@ -75,3 +75,13 @@ class InvalidInput(StudioError):
 
 class TakeError(StudioError):
     """A take cannot be written or used as asked (already written, still empty, ...)."""
+
+
+class SequenceError(StudioError):
+    """The Assembler's inputs do not make a sequence (or an EDL does not read as one).
+    ``node_id`` names the node to fix (the message says what to do); None when it is not one
+    node's problem."""
+
+    def __init__(self, message: str, *, node_id: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.node_id = node_id

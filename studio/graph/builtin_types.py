@@ -1,4 +1,5 @@
-"""PRD Table 2's nine node types, with the sockets the table gives."""
+"""PRD Table 2's nine node types, with the sockets the table gives, plus the EDL file that
+feeds the Assembler's ``Sequence in``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ AUDIO: Final = "Audio"
 SUPER_RESOLUTION: Final = "SuperResolution"
 VIDEO_RESTORATION: Final = "VideoRestoration"
 VSE_ASSEMBLER: Final = "VSEAssembler"
+EDL: Final = "EDL"
+
+POST_TYPES: Final = frozenset({SUPER_RESOLUTION, VIDEO_RESTORATION})
+"""The post nodes: between a Shot and the Assembler, each makes a new output of its input."""
+FRAME_RATE_CHOICES: Final = ("23.976", "24", "25", "29.97 DF", "30")
+"""The Assembler's sequence rates (``studio.assembly.timecode.FRAME_RATES`` defines each)."""
+RESOLUTION_CHOICES: Final = ("480p", "720p", "1080p", "1440p", "2160p")
+"""The sequence's short side in pixels; the long side follows the project's aspect ratio."""
 
 SCENE = FieldSpec(name="scene", label="Scene", kind="integer", default=1, minimum=0, maximum=999)
 
@@ -92,7 +101,9 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
     NodeType(
         name=SCENE_GROUP,
         label="Scene",
-        description="Groups a scene's nodes into a subflow (children carry parentId).",
+        description="Groups a scene's nodes into a subflow (children carry parentId); "
+        "connected to an Assembler, its shots in scene/shot order.",
+        outputs=(_out("shots", "Shots", T.VIDEO, T.IMAGE),),
         fields=(
             FieldSpec(name="name", label="Name", kind="text", default="Scene"),
             SCENE,
@@ -166,13 +177,87 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         inputs=(
             _in("sequence", "Sequence in", T.EDL),
             _in("clips", "Clips", T.VIDEO, T.IMAGE, multiple=True),
+            _in("music", "Music", T.AUDIO, multiple=True),
         ),
         outputs=(_out("final", "Final video", T.VIDEO),),
         fields=(
-            FieldSpec(name="output_name", label="Output file", kind="text", default="final.mp4"),
-            FieldSpec(name="fps", label="FPS", kind="integer", default=24, minimum=1, maximum=120),
+            FieldSpec(
+                name="title",
+                label="Title",
+                kind="text",
+                default="",
+                help="names the EDL and the export (empty: the project's title)",
+            ),
+            FieldSpec(
+                name="frame_rate",
+                label="Frame rate",
+                kind="choice",
+                default="24",
+                choices=FRAME_RATE_CHOICES,
+            ),
+            FieldSpec(
+                name="resolution",
+                label="Resolution",
+                kind="choice",
+                default="1080p",
+                choices=RESOLUTION_CHOICES,
+                help="the short side; the long side follows the project's aspect ratio",
+            ),
+            FieldSpec(
+                name="start_timecode",
+                label="Start timecode",
+                kind="text",
+                default="01:00:00:00",
+            ),
+            FieldSpec(
+                name="still_duration",
+                label="Still duration (s)",
+                kind="float",
+                default=4.0,
+                minimum=0.1,
+                maximum=3600.0,
+                help="how long an image take stays on screen (a clip's own duration wins)",
+            ),
+            FieldSpec(
+                name="order",
+                label="Clip order",
+                kind="order",
+                default=None,
+                help="the connected clips' node ids in edit order (empty: connection order)",
+            ),
+            FieldSpec(
+                name="clip_settings",
+                label="Clip settings",
+                kind="settings",
+                default=None,
+                help="per clip node id: trim_in, trim_out, duration, handles, overlay, transition",
+            ),
+            FieldSpec(
+                name="music_settings",
+                label="Music settings",
+                kind="settings",
+                default=None,
+                help="per Audio node id: track (A1/A2), level_db, start, trim_in, duration",
+            ),
         ),
         ui=NodeUI(component="assembler", color="#276749", icon="≡", category="Assemble"),
+    ),
+    NodeType(
+        name=EDL,
+        label="EDL",
+        description="A ready edit decision list (CMX 3600) for the Assembler's Sequence in, "
+        "rendered as given.",
+        outputs=(_out("edl", "EDL", T.EDL),),
+        fields=(
+            FieldSpec(
+                name="file",
+                label="EDL file",
+                kind="file",
+                default=None,
+                help="a .edl file in the project, e.g. 04_Project_Files/EDLs/cut.edl",
+            ),
+        ),
+        ui=NodeUI(component="edl", color="#882255", icon="☰", category="Assemble"),
     ),
 )
 

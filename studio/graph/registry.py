@@ -29,10 +29,15 @@ FieldKind = Literal[
     "file",
     "take",
     "pipeline",
+    "order",
+    "settings",
 ]
+"""``order``: an ordered list of node ids (the Assembler's clips, drag to reorder);
+``settings``: node id -> that node's settings object (the Assembler's per-clip trims). Both
+are edited by the node's own component; their content is checked where it is used."""
 Component = Literal[
     "shot", "asset", "pipeline", "group", "motion", "audio", "upscale", "restore", "assembler",
-    "generic",
+    "edl", "generic",
 ]  # fmt: skip
 """The canvas component that draws the node (widgets/src/nodes/<Component>/)."""
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
@@ -75,6 +80,18 @@ class FieldSpec(BaseModel):
         if value is None:
             return None
         kind = self.kind
+        if kind == "order":
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"expects a list of node ids, not {value!r}")
+            if len(set(value)) != len(value):
+                raise ValueError(f"lists a node twice: {list(value)!r}")
+            return list(value)
+        if kind == "settings":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, dict) for k, v in value.items()
+            ):
+                raise ValueError(f"expects {{node id: {{setting: value}}}}, not {value!r}")
+            return value
         if kind == "boolean":
             if not isinstance(value, bool):
                 raise ValueError(f"expects true or false, not {value!r}")

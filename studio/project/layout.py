@@ -8,6 +8,8 @@ from typing import Final
 MANIFEST_FILE: Final = "project.json"
 CANVAS_PATH: Final = "02_Source_Creative/Canvases/main_canvas.json"
 RENDERS_DIR: Final = "03_Renders"
+EDLS_DIR: Final = "04_Project_Files/EDLs"
+"""The versioned EDLs (with their .otio and FCP XML) the Assembler exports."""
 KEEP_FILE: Final = ".gitkeep"
 """Placed in every folder of the layout so that empty folders survive a clone."""
 
@@ -22,7 +24,7 @@ PROJECT_DIRS: Final[tuple[str, ...]] = (
     RENDERS_DIR,
     "04_Project_Files",
     "04_Project_Files/Auto_Saves",
-    "04_Project_Files/EDLs",
+    EDLS_DIR,
     "05_Cache",
     "05_Cache/thumbnails",
     "05_Cache/control_maps",

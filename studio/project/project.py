@@ -17,6 +17,8 @@ from studio.project.takes import Take
 from studio.quality import Quality
 
 if TYPE_CHECKING:
+    from studio.assembly.export import EDLExport
+    from studio.assembly.model import Sequence
     from studio.engine import Job, JobState
     from studio.graph.graph import Graph, Node
     from studio.widgets.canvas import Canvas
@@ -24,13 +26,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class UpperLayers:
-    """What ``Project.canvas()``, ``generate()`` and ``jobs()`` delegate to. They belong to
-    the widget and engine layers above this one, which install them (``import studio`` does,
-    :func:`install_upper_layers`), so the project layer never imports upward."""
+    """What ``Project.canvas()``, ``generate()``, ``jobs()``, ``sequence()`` and
+    ``export_edl()`` delegate to. They belong to the widget, engine and assembly layers above
+    this one, which install them (``import studio`` does, :func:`install_upper_layers`), so
+    the project layer never imports upward."""
 
     canvas: Callable[[Project, int, bool], Canvas] | None = None
     generate: Callable[[Project, str | Node, Quality | None], Job] | None = None
     jobs: Callable[[Project], list[JobState]] | None = None
+    sequence: Callable[[Project, str | None], Sequence] | None = None
+    export_edl: Callable[[Project, str | None], EDLExport] | None = None
 
 
 upper_layers = UpperLayers()
@@ -41,8 +46,11 @@ def install_upper_layers(
     canvas: Callable[[Project, int, bool], Canvas],
     generate: Callable[[Project, str | Node, Quality | None], Job],
     jobs: Callable[[Project], list[JobState]],
+    sequence: Callable[[Project, str | None], Sequence],
+    export_edl: Callable[[Project, str | None], EDLExport],
 ) -> None:
     upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
+    upper_layers.sequence, upper_layers.export_edl = sequence, export_edl
 
 
 _Hook = TypeVar("_Hook")
@@ -52,6 +60,10 @@ def _installed(hook: _Hook | None, method: str) -> _Hook:
     if hook is None:  # only when studio/__init__.py did not run, which Python never allows
         raise RuntimeError(f"Project.{method}() needs `import studio` (it installs the engine)")
     return hook
+
+
+def _node_id(node: str | Node | None) -> str | None:
+    return node if node is None or isinstance(node, str) else node.id
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,21 @@ class Project:
     def jobs(self) -> list[JobState]:
         """Every generation job of this project with its latest state (the durable job log)."""
         return _installed(upper_layers.jobs, "jobs")(self)
+
+    # --- assembly ---------------------------------------------------------------------------
+
+    def sequence(self, assembler: str | Node | None = None) -> Sequence:
+        """The edit the Assembler (the canvas's only one, or ``assembler``) compiles to: its
+        clips' active takes in order with trims, transitions, overlays and audio, at its frame
+        rate. Shown as a table in a notebook; refusals (``SequenceError``) name the node to
+        fix. Nothing is written."""
+        return _installed(upper_layers.sequence, "sequence")(self, _node_id(assembler))
+
+    def export_edl(self, assembler: str | Node | None = None) -> EDLExport:
+        """Write the sequence as the next version of ``04_Project_Files/EDLs/<title>_v###``
+        ``.edl`` (CMX 3600), ``.otio`` and ``.xml`` (FCP 7) and commit them; ``.paths`` are
+        the three files."""
+        return _installed(upper_layers.export_edl, "export_edl")(self, _node_id(assembler))
 
     # --- takes ----------------------------------------------------------------------------
 

@@ -15,12 +15,13 @@ TABLE_2 = {
     "Shot": ({"pipeline", "prompt", "character", "style", "image", "control", "audio"}, {"output"}),
     "Asset": (set(), {"asset"}),
     "Pipeline": (set(), {"pipeline"}),
-    "SceneGroup": (set(), set()),
+    "SceneGroup": (set(), {"shots"}),  # Table 2: "(Varies)"; its shots, for an Assembler
     "MotionSource": ({"source_video"}, {"motion"}),
     "Audio": ({"source_audio", "text"}, {"audio"}),
     "SuperResolution": ({"input"}, {"output"}),
     "VideoRestoration": ({"input"}, {"output"}),
-    "VSEAssembler": ({"sequence", "clips"}, {"final"}),
+    "VSEAssembler": ({"sequence", "clips", "music"}, {"final"}),
+    "EDL": (set(), {"edl"}),  # what feeds the Assembler's Sequence in (EDL)
 }
 
 
@@ -80,6 +81,20 @@ def test_field_checks() -> None:
         choice.check("4:3")
     with pytest.raises(ValueError):
         FieldSpec(name="flag", label="F", kind="boolean").check("yes")
+
+
+def test_structured_fields_an_order_and_per_node_settings() -> None:
+    order = FieldSpec(name="order", label="Order", kind="order")
+    assert order.check(("b", "a")) == ["b", "a"]
+    for bad, match in ((["a", "a"], "twice"), ([1], "list of node ids"), ("a", "list")):
+        with pytest.raises(ValueError, match=match):
+            order.check(bad)
+    settings = FieldSpec(name="clip_settings", label="Clips", kind="settings")
+    assert settings.check({"a": {"trim_in": 4}}) == {"a": {"trim_in": 4}}
+    wrongs: list[object] = [{"a": 4}, [("a", {})], {1: {}}]
+    for wrong in wrongs:
+        with pytest.raises(ValueError, match="node id"):
+            settings.check(wrong)
 
 
 def test_duplicate_socket_names_are_refused() -> None:

@@ -5,6 +5,7 @@ import type { NodeTypes } from "@xyflow/svelte";
 import type { Component } from "../lib/nodeTypes";
 import AssetNode from "./Asset/AssetNode.svelte";
 import AudioNode from "./Audio/AudioNode.svelte";
+import EDLNode from "./EDL/EDLNode.svelte";
 import GenericNode from "./Generic/GenericNode.svelte";
 import MotionSourceNode from "./MotionSource/MotionSourceNode.svelte";
 import PipelineNode from "./Pipeline/PipelineNode.svelte";
@@ -24,6 +25,7 @@ const components: Record<Component, NodeTypes[string]> = {
   upscale: SuperResolutionNode,
   restore: VideoRestorationNode,
   assembler: VSEAssemblerNode,
+  edl: EDLNode,
   generic: GenericNode,
 };
 
