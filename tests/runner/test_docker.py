@@ -18,7 +18,7 @@ import pytest
 from studio.pipelines import get_pipeline
 from studio.runner.base import create_job
 from studio.runner.contract import ErrorCode, JobSpec
-from studio.runner.docker import DockerRunner, container_options, job_mounts
+from studio.runner.docker import DockerRunner, container_options, docker_oom_verdict, job_mounts
 from studio.runner.reaper import reap_orphans
 
 pytestmark = pytest.mark.slow
@@ -107,6 +107,14 @@ def test_gpu_device_request_only_when_assigned():
     gpu = container_options(pipeline, gpu_spec, **common)
     [request] = gpu["device_requests"]
     assert request["DeviceIDs"] == ["1"] and request["Capabilities"] == [["gpu"]]
+
+
+def test_dockers_oom_flag_is_the_evidence_and_its_absence_says_nothing():
+    assert docker_oom_verdict({"ExitCode": 137, "OOMKilled": True})[0] is True
+    killed, says = docker_oom_verdict({"ExitCode": 137, "OOMKilled": False})
+    assert killed is False and "Docker reports no out-of-memory kill" in says
+    killed, says = docker_oom_verdict({"ExitCode": 137})  # a daemon that does not say
+    assert killed is None and "does not report" in says
 
 
 CALLER = """
