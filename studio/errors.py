@@ -20,11 +20,13 @@ class StudioError(Exception):
 class ManifestError(StudioError):
     """A JSON document of the studio (project.json, workspace.json, a sidecar) is unreadable."""
 
-    def __init__(self, path: Path, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, path: Path, message: str, *, field: str | None = None, hint: str | None = None
+    ) -> None:
         where = f"{path}" + (f", field '{field}'" if field else "")
         super().__init__(
             f"{where}: {message}",
-            hint="fix the file by hand (it is plain JSON) or restore it with git",
+            hint=hint or "fix the file by hand (it is plain JSON) or restore it with git",
         )
         self.path = path
         self.field = field

@@ -12,6 +12,12 @@ Findings, by kind:
 * ``dangling_active_take``: ``active_take.json`` names a take that is not there (or does not
   read); repair removes it (the newest ready take is then active, as with no choice).
 * ``lost_job``: the job log says a job runs, but no cluster holds it; repair settles it.
+* ``canvas_numbers``: the canvas file holds numbers that are not standard JSON (``NaN``,
+  ``Infinity``, ``1e999``, as older versions wrote them) or integers past ±(2^53 - 1) (which
+  a browser rounds), so it does not open; repair removes each such field (a node position's
+  ``x``/``y`` becomes 0, an item of a list becomes null), keeps the file as it was beside it
+  (``main_canvas.json.before-repair-<time>``) and writes the result atomically under the
+  canvas lock, one version up.
 * ``broken_sidecar`` and ``missing_media``: need a person (the message says what to do).
 
 Examining reads only (git ls-files, the job log, the folders); the classification is pure.
@@ -19,13 +25,26 @@ Examining reads only (git ls-files, the job log, the folders); the classificatio
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from studio.documents import load_model
+from filelock import FileLock
+
+from studio.atomic import atomic_write_bytes
+from studio.documents import (
+    NonStandardNumber,
+    dump_json,
+    is_safe_integer,
+    load_model,
+    strict_loads,
+)
 from studio.errors import ManifestError, StudioError
 from studio.project import active_take, repo
 from studio.project.layout import RENDERS_DIR
@@ -35,10 +54,17 @@ from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
 
 FindingKind = Literal[
     "untracked_take", "orphan_reservation", "stray_file", "dangling_active_take", "lost_job",
-    "broken_sidecar", "missing_media",
+    "canvas_numbers", "broken_sidecar", "missing_media",
 ]  # fmt: skip
 REPAIRABLE: Final = frozenset(
-    {"untracked_take", "orphan_reservation", "stray_file", "dangling_active_take", "lost_job"}
+    {
+        "untracked_take",
+        "orphan_reservation",
+        "stray_file",
+        "dangling_active_take",
+        "lost_job",
+        "canvas_numbers",
+    }
 )
 
 
@@ -85,6 +111,74 @@ def classify_take(
 
 
 # --- examining (reads only) -----------------------------------------------------------------
+
+
+def bad_number(value: Any) -> bool:
+    """Pure: a number not every JSON reader reads the same (NaN, ±infinity, an integer past
+    ±(2^53 - 1))."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and not is_safe_integer(value)
+
+
+def _token(value: Any) -> str:
+    """Pure: a bad number as its file spelled it (``NaN``, ``-Infinity``, the digits)."""
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, float):
+        return "Infinity" if value > 0 else "-Infinity"
+    return str(value)
+
+
+def clean_numbers(document: Any) -> tuple[Any, list[str]]:
+    """Pure: ``document`` without its bad numbers, and what was changed (one line each): a
+    field holding one is removed, except a position's ``x``/``y`` (required: it becomes 0);
+    a list item becomes null."""
+    changes: list[str] = []
+
+    def clean(item: Any, path: str, parent_key: str) -> Any:
+        if isinstance(item, dict):
+            out: dict[str, Any] = {}
+            for key, value in item.items():
+                where = f"{path}.{key}" if path else key
+                if bad_number(value):
+                    if parent_key == "position" and key in ("x", "y"):
+                        out[key] = 0
+                        changes.append(f"{where}: {_token(value)} -> 0")
+                    else:
+                        changes.append(f"{where}: {_token(value)} removed")
+                    continue
+                out[key] = clean(value, where, key)
+            return out
+        if isinstance(item, list):
+            cleaned: list[Any] = []
+            for index, value in enumerate(item):
+                if bad_number(value):
+                    changes.append(f"{path}[{index}]: {_token(value)} -> null")
+                    cleaned.append(None)
+                else:
+                    cleaned.append(clean(value, f"{path}[{index}]", parent_key))
+            return cleaned
+        return item
+
+    return clean(document, "", ""), changes
+
+
+def examine_canvas(project: Project) -> list[Finding]:
+    """A ``canvas_numbers`` finding when the canvas file holds numbers that are not standard
+    JSON or past 2^53 (its other problems are the canvas's own error when it is opened)."""
+    path = project.canvas_path
+    try:
+        text = path.read_text(encoding="utf-8")
+        strict_loads(text, exact_integers=False)  # as the canvas is opened
+        strict_loads(text)
+    except NonStandardNumber as exc:
+        found = "a number that is not JSON" if exc.reason.endswith("finite)") else "an integer"
+        return [Finding("canvas_numbers", _rel(project, path), f"the canvas holds {found}: {exc}",
+                        True)]  # fmt: skip
+    except (OSError, ValueError, RecursionError):
+        pass  # missing or malformed otherwise: its own error says so; not repair's to fix
+    return []
 
 
 def tracked_renders(project: Project) -> set[str]:
@@ -201,6 +295,7 @@ def examine(project: Project) -> list[Finding]:
                 f"{state.state}, but no cluster holds it", True)
         for state in lost
     ]  # fmt: skip
+    findings += examine_canvas(project)
     tracked = tracked_renders(project)
     for scene, shot in project.shots():
         findings += examine_shot(
@@ -230,6 +325,7 @@ _ACTIONS: Final[dict[FindingKind, str]] = {
     "orphan_reservation": "remove the reservation",
     "stray_file": "remove the empty stray file",
     "dangling_active_take": "remove the stale active-take choice",
+    "canvas_numbers": "remove the canvas's non-standard numbers (the old file kept beside it)",
 }
 
 
@@ -263,10 +359,11 @@ def _outcome(finding: Finding, *, ok: bool, error: str) -> Repair:
 
 def _repair_one(project: Project, finding: Finding) -> Repair:
     try:
-        _FIXES[finding.kind](project, finding)
-    except (StudioError, OSError) as exc:
+        detail = _FIXES[finding.kind](project, finding)
+    except (StudioError, OSError, ValueError) as exc:
         return _outcome(finding, ok=False, error=getattr(exc, "message", None) or str(exc))
-    return _outcome(finding, ok=True, error="")
+    done = _outcome(finding, ok=True, error="")
+    return Repair(finding, f"{done.action}: {detail}") if detail else done
 
 
 def _take_of(project: Project, finding: Finding) -> Take | None:
@@ -318,9 +415,39 @@ def _remove_active_choice(project: Project, finding: Finding) -> None:
         repo.commit_paths(project.path, [path], message="Repair: remove a stale active-take choice")
 
 
-_FIXES: Final[dict[FindingKind, Callable[[Project, Finding], None]]] = {
+def _repair_canvas_numbers(project: Project, finding: Finding) -> str | None:
+    path = project.path / finding.path
+    # the lock Graph.save takes: no save lands between this read and this write
+    with FileLock(path.with_name(f".{path.name}.lock")):
+        document = json.loads(path.read_bytes())  # Python's own reader takes NaN, 1e999
+        cleaned, changes = clean_numbers(document)
+        if not changes:
+            return None  # fixed meanwhile
+        if isinstance(cleaned, dict):
+            version = cleaned.get("version", 1)
+            valid = isinstance(version, int) and not isinstance(version, bool) and version >= 1
+            cleaned["version"] = version + 1 if valid else 1
+        content = dump_json(cleaned, where=path)
+        backup = _free_name(path, f"before-repair-{utc_now().strftime('%Y%m%dT%H%M%SZ')}")
+        shutil.copy2(path, backup)
+        atomic_write_bytes(path, content)
+    return f"{'; '.join(changes)} (the file as it was: {_rel(project, backup)})"
+
+
+def _free_name(path: Path, tag: str) -> Path:
+    """``<name>.<tag>``, or ``<name>.<tag>-2``... when taken: a backup never overwrites one."""
+    candidate = path.with_name(f"{path.name}.{tag}")
+    for n in itertools.count(2):
+        if not candidate.exists():
+            return candidate
+        candidate = path.with_name(f"{path.name}.{tag}-{n}")
+    raise AssertionError("unreachable")
+
+
+_FIXES: Final[dict[FindingKind, Callable[[Project, Finding], str | None]]] = {
     "untracked_take": _commit_untracked,
     "orphan_reservation": _remove_reservation,
     "stray_file": _remove_stray,
     "dangling_active_take": _remove_active_choice,
+    "canvas_numbers": _repair_canvas_numbers,
 }

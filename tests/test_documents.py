@@ -10,10 +10,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from studio.documents import (
+    MAX_SAFE_INTEGER,
     FiniteJSON,
     JSONTooDeep,
+    NonStandardNumber,
     check_nesting,
     dump_json,
+    load_model,
     read_json,
     strict_loads,
     write_model,
@@ -73,3 +76,68 @@ def test_reading_a_file_with_nan_names_the_file(tmp_path: Path):
     path.write_text('{"version": 1, "nodes": [{"position": {"x": NaN}}]}')
     with pytest.raises(ManifestError, match=r"main_canvas\.json.*NaN is not a JSON number"):
         read_json(path)
+
+
+# --- integers past 2^53: exact in Python, rounded by a browser ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "literal", ["9007199254740992", "-9007199254740992", "100000000000000000000", "9" * 5000]
+)
+def test_strict_loads_refuses_integers_a_browser_would_round(literal: str):
+    with pytest.raises(NonStandardNumber, match=r"beyond ±9007199254740991 \(2\^53 - 1\)"):
+        strict_loads(f'{{"node": {{"data": {{"steps": {literal}}}}}}}')
+
+
+def test_strict_loads_takes_every_integer_a_browser_reads_exactly():
+    edge = f"[{MAX_SAFE_INTEGER}, -{MAX_SAFE_INTEGER}, 0, -0, 4294967295]"
+    assert strict_loads(edge) == [MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 0, 0, 2**32 - 1]
+    # what is on disk already is read as it is (a file written before keeps opening)
+    assert strict_loads("[9007199254740993]", exact_integers=False) == [2**53 + 1]
+
+
+def test_free_form_fields_refuse_big_integers_but_stored_documents_keep_them(tmp_path: Path):
+    with pytest.raises(ValidationError, match="browser would silently round"):
+        Holder(values={}, checked={"a": [1, {"b": 2**53}]})
+    with pytest.raises(ValidationError, match="browser would silently round"):
+        Provenance(take="t", creative_fingerprint="f", inputs={"steps": -(2**60)})
+    assert Holder(values={}, checked={"a": MAX_SAFE_INTEGER, "flag": True}).checked["flag"]
+    path = tmp_path / "SHOT-010_v01_take01.take.json"
+    path.write_text('{"take": "t", "creative_fingerprint": "f", "inputs": {"steps": 1e2, '
+                    '"big": 9007199254740993}}')  # fmt: skip
+    assert load_model(path, Provenance).inputs["big"] == 2**53 + 1  # written before: kept
+
+
+def test_a_refused_number_is_located_by_path_id_line_and_column():
+    text = (
+        '{"version": 3,\n'
+        '  "nodes": [\n'
+        '    {"id": "a", "data": {"note": "NaN, 1e999 and [ in a string"}},\n'
+        '    {"id": "shot-3", "data": {"strength": NaN}}\n'
+        "  ]}"
+    )
+    with pytest.raises(NonStandardNumber) as caught:
+        strict_loads(text)
+    error = caught.value
+    assert error.where == 'nodes[1].data.strength in the object with id "shot-3"'
+    assert (error.line, error.column) == (4, 43)
+    assert text.splitlines()[3][42:45] == "NaN"
+    assert str(error) == (
+        "NaN is not a JSON number (JSON numbers are finite), at nodes[1].data.strength in the "
+        'object with id "shot-3", line 4, column 43'
+    )
+    with pytest.raises(NonStandardNumber, match=r'at a\["b c"\]\[1\], line 1, column 19'):
+        strict_loads('{"a": {"b c": [0, -Infinity]}}')
+    with pytest.raises(NonStandardNumber, match=r"1e999 is out of range .*at the top level"):
+        strict_loads("1e999")
+    with pytest.raises(NonStandardNumber, match=r"at seed, line 1, column 10"):
+        strict_loads('{"seed": 9007199254740993}')
+
+
+def test_reading_a_file_with_nan_says_where_in_the_file(tmp_path: Path):
+    path = tmp_path / "main_canvas.json"
+    path.write_text('{\n  "version": 1,\n  "nodes": [{"id": "n1", "position": {"x": Infinity}}]\n}')
+    with pytest.raises(ManifestError) as caught:
+        read_json(path)
+    assert 'nodes[0].position.x in the object with id "n1", line 3, column 44' in str(caught.value)
+    assert caught.value.hint is not None and "by hand" in caught.value.hint

@@ -138,6 +138,15 @@ def test_validate_inputs_fills_defaults_and_reports_every_problem(tmp_path: Path
         validate_inputs(m, {"img": "empty.png"}, files_root=tmp_path)
 
 
+def test_integer_inputs_past_2_53_are_refused(tmp_path: Path):
+    # an input without a maximum: the number would reach the sidecar and the canvas, where a
+    # browser rounds it (seeds are bounded long before: 2^31 - 1 in the built-in pipelines)
+    m = manifest(steps={"type": "Integer", "default": 4, "minimum": 1})
+    assert validate_inputs(m, {"steps": 2**53 - 1}, files_root=tmp_path) == {"steps": 2**53 - 1}
+    with pytest.raises(InputInvalid, match=r"steps: the integer 9007199254740993 is beyond"):
+        validate_inputs(m, {"steps": 2**53 + 1}, files_root=tmp_path)
+
+
 def test_manifest_rejects_inconsistent_specs():
     with pytest.raises(ValueError, match="default"):
         manifest(n={"type": "Integer", "default": 10, "maximum": 4})

@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from studio.__about__ import __version__
 from studio_jupyter import schemas
+from studio_jupyter.handlers.base import MAX_BODY_BYTES
 from studio_jupyter.routes import ROUTES, Operation, Route
 from studio_jupyter.state import API_PREFIX
 
@@ -19,6 +20,7 @@ ERROR_TEXT = {
     403: "not authenticated or not authorized (Jupyter token or cookie)",
     404: "no such project, node or file",
     409: "conflict (the graph changed since it was loaded, or the project cannot do this now)",
+    413: f"the request body is larger than the studio parses ({MAX_BODY_BYTES} bytes)",
     416: "the requested byte range is outside the file",
     422: "the body or a path parameter does not validate",
 }
@@ -57,7 +59,7 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
     }
     errors = {403, *op.errors}
     if op.request is not None:
-        errors |= {400, 422}
+        errors |= {400, 413, 422}
     if route.parameters:
         errors |= {404, 422}
     for status in sorted(errors):

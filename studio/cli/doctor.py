@@ -113,7 +113,9 @@ def repair(
 ) -> None:
     """Fix what `studio doctor PROJECT` finds that can be fixed: settle lost jobs, commit
     complete takes left uncommitted (marked recovered), remove orphan reservations, empty
-    stray files and stale active-take choices. Exit 1 if problems remain."""
+    stray files and stale active-take choices, remove the non-standard numbers (NaN,
+    Infinity) of a canvas that does not open for them (the old file kept beside it). Exit 1
+    if problems remain."""
     opened = existing_workspace(workspace).open_project(project)
     done, remaining = repair_project(opened, dry_run=dry_run)
     if as_json:

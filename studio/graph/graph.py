@@ -29,7 +29,7 @@ from typing import Any, Literal
 from filelock import FileLock
 
 from studio.atomic import atomic_write_bytes
-from studio.documents import dump_json, read_json
+from studio.documents import NumberInFileError, dump_json, read_json
 from studio.errors import ManifestError, StudioError, VersionConflict
 from studio.graph.registry import NodeType, NodeTypeRegistry, UnknownNodeType, registry
 from studio.graph.sockets import sockets_compatible
@@ -510,6 +510,13 @@ class Graph:
         """Read and validate a canvas file; :class:`GraphFileError` says what and where."""
         try:
             data = read_json(path)
+        except NumberInFileError as exc:  # NaN or Infinity, as older versions wrote them
+            raise GraphFileError(
+                path,
+                exc.message.split(": ", 1)[-1],
+                hint="run `studio repair PROJECT`: it removes such numbers (keeping the "
+                "file as it was beside it); or edit the file at the place named",
+            ) from None
         except ManifestError as exc:
             raise GraphFileError(path, exc.message.split(": ", 1)[-1]) from None
         return cls.from_json(data, path=path, node_types=node_types)

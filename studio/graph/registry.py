@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from studio.documents import is_safe_integer, unsafe_integer_message
 from studio.errors import StudioError
 from studio.graph.sockets import SOCKET_COLORS, SocketType
 
@@ -104,6 +105,8 @@ class FieldSpec(BaseModel):
                 )
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"expects a finite number, not {value!r}")
+            if isinstance(value, int) and not is_safe_integer(value):
+                raise ValueError(unsafe_integer_message(value))
             if self.minimum is not None and value < self.minimum:
                 raise ValueError(f"must be at least {self.minimum}, not {value}")
             if self.maximum is not None and value > self.maximum:

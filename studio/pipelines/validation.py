@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from studio.documents import is_safe_integer, unsafe_integer_message
 from studio.errors import StudioError
 from studio.graph.sockets import SocketType
 
@@ -54,6 +55,8 @@ def check_value(spec: InputSpec, value: Any, *, files_root: Path | None) -> str 
             return f"expects {whole}, not {value!r}"
         if isinstance(value, float) and not math.isfinite(value):
             return f"expects a finite number, not {value!r}"
+        if isinstance(value, int) and not is_safe_integer(value):
+            return unsafe_integer_message(value)
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}, not {value}"
         if spec.maximum is not None and value > spec.maximum:

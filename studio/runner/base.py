@@ -78,7 +78,11 @@ class Exit:
     """How the pipeline's process or container ended, as the runner saw it."""
 
     exit_code: int | None
-    oom_killed: bool = False
+    oom_killed: bool | None = None
+    """True: the container or the kernel's OOM killer ended it; False: the evidence says it
+    did not; None: nothing here can tell (no readable OOM-kill counter, nobody asked)."""
+    oom_evidence: str = ""
+    """Who says so, or why nobody can (ends the message of a SIGKILL)."""
     canceled: bool = False
     timed_out: bool = False
     problem: JobFailure | None = None
@@ -202,6 +206,7 @@ class Runner(abc.ABC):
         problem = exit_.problem or classify_exit(
             exit_code=exit_.exit_code,
             oom_killed=exit_.oom_killed,
+            oom_evidence=exit_.oom_evidence,
             canceled=exit_.canceled,
             timed_out=exit_.timed_out,
             reported=collector.error,

@@ -206,15 +206,20 @@ def exit_signal(exit_code: int | None) -> str | None:
 def classify_exit(
     *,
     exit_code: int | None,
-    oom_killed: bool = False,
+    oom_killed: bool | None = None,
+    oom_evidence: str = "",
     canceled: bool = False,
     timed_out: bool = False,
     reported: ErrorEvent | None = None,
 ) -> JobFailure | None:
     """Decide how a finished job ended. The runner's own knowledge (it canceled the job, the
     deadline passed, the container or the kernel's OOM killer says it ran out of memory, a
-    signal ended it) wins over what the pipeline printed. Exit 137 alone is a SIGKILL, not
-    an OOM: only ``oom_killed`` says the memory ran out."""
+    signal from outside ended it) wins over what the pipeline printed. Exit 137 alone is a
+    SIGKILL, not an OOM: only ``oom_killed`` says the memory ran out, and only
+    ``oom_killed=False`` says it did not (``None``: nothing here can tell; ``oom_evidence``
+    says who told, or why nobody can). A crash signal (SIGSEGV, SIGABRT, ...) after the
+    pipeline reported its own error does not hide that error: the report says why the job
+    failed, the crash is what happened next."""
     if timed_out:
         return failure(ErrorCode.TIMEOUT, "the job exceeded its time limit and was stopped")
     if canceled:
@@ -227,14 +232,16 @@ def classify_exit(
         )
     if (name := exit_signal(exit_code)) is not None:
         if name in CRASH_SIGNALS:
+            if reported is not None:
+                return failure(
+                    reported.code,
+                    f"{reported.message} (the pipeline then crashed: {name}, exit code "
+                    f"{exit_code})",
+                )
             return failure(
                 ErrorCode.MODEL_ERROR, f"the pipeline crashed ({name}, exit code {exit_code})"
             )
-        return failure(
-            ErrorCode.KILLED,
-            f"the pipeline was killed by {name} from outside the studio (exit code "
-            f"{exit_code}; not an out-of-memory kill)",
-        )
+        return killed_by_signal(name, exit_code, oom_killed=oom_killed, evidence=oom_evidence)
     if reported is not None:
         return failure(reported.code, reported.message)
     if exit_code is None:
@@ -242,3 +249,33 @@ def classify_exit(
     if exit_code != 0:
         return failure(ErrorCode.MODEL_ERROR, f"the pipeline exited with code {exit_code}")
     return None
+
+
+def killed_by_signal(
+    name: str, exit_code: int | None, *, oom_killed: bool | None, evidence: str
+) -> JobFailure:
+    """Pure: a pipeline ended by a signal it did not raise itself, saying only what is known.
+    The kernel's OOM killer sends SIGKILL, so another signal came from outside; a SIGKILL is
+    "not an out-of-memory kill" only when the evidence says so, otherwise either may be."""
+    if name != "SIGKILL":
+        return failure(
+            ErrorCode.KILLED,
+            f"the pipeline was killed by {name} from outside the studio (exit code "
+            f"{exit_code}; not the out-of-memory killer, which sends SIGKILL)",
+        )
+    if oom_killed is False:
+        because = f": {evidence}" if evidence else ""
+        return failure(
+            ErrorCode.KILLED,
+            f"the pipeline was killed by SIGKILL from outside the studio (exit code "
+            f"{exit_code}; not an out-of-memory kill{because})",
+        )
+    because = f" ({evidence})" if evidence else ""
+    return JobFailure(
+        code=ErrorCode.KILLED,
+        message=f"the pipeline was killed by SIGKILL (exit code {exit_code}), from outside the "
+        f"studio or by the out-of-memory killer: whether it ran out of memory cannot be told "
+        f"here{because}",
+        hint=f"{ADVICE[ErrorCode.KILLED]}; if it may have run out of memory, "
+        f"{ADVICE[ErrorCode.OOM]}",
+    )

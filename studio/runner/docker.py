@@ -164,6 +164,18 @@ def stream_logs(
     return thread
 
 
+def docker_oom_verdict(state: dict[str, Any]) -> tuple[bool | None, str]:
+    """Pure: (OOM-killed, who says so) from a container's ``State``. Docker's ``OOMKilled``
+    is the evidence; a daemon that does not report it (an API without the field) cannot
+    tell."""
+    flag = state.get("OOMKilled")
+    if not isinstance(flag, bool):
+        return None, "the Docker daemon does not report out-of-memory kills (no OOMKilled)"
+    if flag:
+        return True, "Docker reports the container was killed by the out-of-memory killer"
+    return False, "Docker reports no out-of-memory kill of the container"
+
+
 def remove_quietly(container: Container) -> None:
     import docker.errors
 
@@ -323,9 +335,11 @@ class DockerRunner(Runner):
             pump.join(timeout=10)
         container.reload()
         state = container.attrs["State"]
+        oom, evidence = docker_oom_verdict(state)
         return Exit(
             exit_code=state.get("ExitCode"),
-            oom_killed=bool(state.get("OOMKilled")),
+            oom_killed=oom,
+            oom_evidence=evidence,
             canceled=canceled,
             timed_out=timed_out,
         )

@@ -4,8 +4,9 @@ Docker daemon is reachable). Same entrypoint, same job folder, same event lines;
 
 A pipeline killed by SIGKILL is an out-of-memory kill only when the kernel says so: the
 ``oom_kill`` counter of this process's memory cgroup (v2 ``memory.events``, v1
-``memory.oom_control``; the pipeline runs in the same cgroup) rose while it ran. Otherwise
-something outside the studio killed it, and the job says that (``KILLED``)."""
+``memory.oom_control``; the pipeline runs in the same cgroup) rose while it ran. When the
+counter did not rise something outside the studio killed it, and the job says that
+(``KILLED``); when no counter is readable the job says it cannot tell which."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from studio.runner.contract import JobSpec
 
 POLL_S = 0.05
 CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
+PROC_CGROUP: Final = Path("/proc/self/cgroup")
 SIGKILL_EXIT: Final = 128 + signal.SIGKILL
 
 
@@ -86,11 +88,12 @@ def oom_counter_files(proc_cgroup: str, *, root: Path = CGROUP_ROOT) -> list[Pat
     return files
 
 
-def oom_kills() -> int | None:
+def oom_kills(*, proc_cgroup: Path = PROC_CGROUP, root: Path | None = None) -> int | None:
     """How many processes the OOM killer has killed in this process's memory cgroup; None
-    where that cannot be read (not Linux, no memory controller)."""
+    where that cannot be read (not Linux, no memory controller, a file not mounted here).
+    ``root`` defaults to :data:`CGROUP_ROOT` as it is at the call."""
     try:
-        candidates = oom_counter_files(Path("/proc/self/cgroup").read_text())
+        candidates = oom_counter_files(proc_cgroup.read_text(), root=root or CGROUP_ROOT)
     except OSError:
         return None
     for path in candidates:
@@ -103,9 +106,24 @@ def oom_kills() -> int | None:
     return None
 
 
-def killed_by_oom(exit_code: int, *, before: int | None, after: int | None) -> bool:
-    """Pure: a SIGKILL while the cgroup's OOM-kill counter rose is the OOM killer's."""
-    return exit_code == SIGKILL_EXIT and before is not None and after is not None and after > before
+def killed_by_oom(exit_code: int, *, before: int | None, after: int | None) -> bool | None:
+    """Pure: a SIGKILL while the cgroup's OOM-kill counter rose is the OOM killer's; one while
+    it stood still is not; None when a SIGKILL meets an unreadable counter (cannot tell).
+    The kernel's OOM killer sends nothing but SIGKILL, so other exits are never its."""
+    if exit_code != SIGKILL_EXIT:
+        return False
+    if before is None or after is None:
+        return None
+    return after > before
+
+
+def oom_evidence(killed: bool | None) -> str:
+    """Pure: what :func:`killed_by_oom`'s answer rests on, for the job's message."""
+    if killed is None:
+        return "no OOM-kill counter of this process's memory cgroup is readable"
+    if killed:
+        return "the memory cgroup's OOM-kill counter rose"
+    return "the memory cgroup's OOM-kill counter did not rise"
 
 
 def exit_status(returncode: int) -> int:
@@ -179,4 +197,10 @@ class ProcessRunner(Runner):
             proc.stdin.close()
         code = exit_status(proc.wait())
         oom = killed_by_oom(code, before=oom_before, after=oom_kills())
-        return Exit(exit_code=code, oom_killed=oom, canceled=canceled, timed_out=timed_out)
+        return Exit(
+            exit_code=code,
+            oom_killed=oom,
+            oom_evidence=oom_evidence(oom),
+            canceled=canceled,
+            timed_out=timed_out,
+        )

@@ -51,8 +51,8 @@ from studio.runner.contract import (
     failure,
     parse_event_line,
 )
-from studio.runner.docker import DockerRunner, remove_quietly
-from studio.runner.process import SdkPath, exit_status
+from studio.runner.docker import DockerRunner, docker_oom_verdict, remove_quietly
+from studio.runner.process import SdkPath, exit_status, killed_by_oom, oom_evidence, oom_kills
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -95,8 +95,9 @@ class Transport(Protocol):
         ...
 
     def kill(self) -> None: ...
-    def exit_info(self) -> tuple[int | None, bool]:
-        """(exit code, OOM-killed) once the worker has ended."""
+    def exit_info(self) -> tuple[int | None, bool | None, str]:
+        """(exit code, OOM-killed, what says so) once the worker has ended; OOM-killed is
+        None where nothing can tell."""
         ...
 
 
@@ -106,8 +107,10 @@ class ProcessTransport:
         self._cwd = pipeline.folder
         self._env = sdk.env()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._oom_before: int | None = None
 
     def start(self, on_line: LineSink, on_eof: Callable[[], None]) -> None:
+        self._oom_before = oom_kills()
         proc = subprocess.Popen(
             self._args,
             cwd=self._cwd,
@@ -136,6 +139,7 @@ class ProcessTransport:
         self._proc.stdin.flush()
 
     def stage(self, job_dir: Path, job_id: str) -> tuple[str, str]:
+        self._oom_before = oom_kills()  # a death during this job: did the counter rise in it?
         return str(job_dir), str(job_dir / OUTPUTS_DIR)  # same filesystem: nothing to copy
 
     def collect(self, job_dir: Path, job_id: str) -> None:
@@ -158,9 +162,13 @@ class ProcessTransport:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait()
 
-    def exit_info(self) -> tuple[int | None, bool]:
+    def exit_info(self) -> tuple[int | None, bool | None, str]:
         code = self._proc.poll() if self._proc else None
-        return (exit_status(code) if code is not None else None), False
+        if code is None:
+            return None, None, "the worker's exit status is unknown"
+        status = exit_status(code)
+        oom = killed_by_oom(status, before=self._oom_before, after=oom_kills())
+        return status, oom, oom_evidence(oom)
 
 
 class DockerTransport:
@@ -249,15 +257,15 @@ class DockerTransport:
             remove_quietly(self._container)
         shutil.rmtree(self._root, ignore_errors=True)
 
-    def exit_info(self) -> tuple[int | None, bool]:
+    def exit_info(self) -> tuple[int | None, bool | None, str]:
         if self._container is None:
-            return None, False
+            return None, None, "the worker's container was never created"
         try:
             self._container.reload()
-        except Exception:
-            return None, False
+        except Exception as exc:
+            return None, None, f"the worker's container cannot be inspected ({exc})"
         state = self._container.attrs["State"]
-        return state.get("ExitCode"), bool(state.get("OOMKilled"))
+        return (state.get("ExitCode"), *docker_oom_verdict(state))
 
 
 def _sink(on_line: LineSink, stream: str) -> Callable[[bytes], None]:
@@ -362,11 +370,9 @@ class WarmWorker:
                         self.dead.set()
                     break
             if self.dead.is_set() and not (canceled or timed_out):
-                code, oom = self.transport.exit_info()
-                if oom:
-                    return Exit(code, oom_killed=True)
-                if exit_signal(code) is not None:  # killed or crashed: the signal is named
-                    return Exit(code)
+                code, oom, evidence = self.transport.exit_info()
+                if oom or exit_signal(code) is not None:  # killed or crashed: say by what
+                    return Exit(code, oom_killed=oom, oom_evidence=evidence)
                 return Exit(
                     code,
                     problem=failure(

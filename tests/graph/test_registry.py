@@ -97,6 +97,18 @@ def test_structured_fields_an_order_and_per_node_settings() -> None:
             settings.check(wrong)
 
 
+def test_integer_fields_refuse_what_a_browser_would_round() -> None:
+    steps = FieldSpec(name="steps", label="Steps", kind="integer", minimum=1)  # no maximum
+    assert steps.check(2**53 - 1) == 2**53 - 1
+    for bad in (2**53, 10**20):
+        with pytest.raises(ValueError, match="browser would silently round"):
+            steps.check(bad)
+    strength = FieldSpec(name="s", label="S", kind="float")
+    with pytest.raises(ValueError, match="2\\^53"):
+        strength.check(-(2**60))
+    assert strength.check(1e20) == 1e20  # a float is read as a float everywhere
+
+
 def test_duplicate_socket_names_are_refused() -> None:
     with pytest.raises(ValueError, match="duplicate input"):
         NodeType(

@@ -73,6 +73,24 @@ async def test_create_rejects_bad_bodies(api):
     assert status == 422 and "name" in body["message"]
 
 
+async def test_a_body_over_the_limit_is_413_before_it_is_parsed(api, jp_root_dir: Path):
+    from studio_jupyter.handlers.base import MAX_BODY_BYTES
+
+    assert MAX_BODY_BYTES >= 16 * 1024 * 1024  # forty 2000-node canvas graphs (~400 kB each)
+    body = b'{"name": "Huge"}'
+    padded = body + b" " * (MAX_BODY_BYTES + 1 - len(body))  # valid JSON, one byte too many
+    status, reply = await api("POST", "projects", raw=padded)
+    assert status == 413, reply
+    assert "too large" in reply["message"] and str(MAX_BODY_BYTES + 1) in reply["message"]
+    assert reply["max_bytes"] == MAX_BODY_BYTES and reply["hint"]
+    assert not (jp_root_dir / "Projects" / "Huge").exists()
+    # at the limit it is parsed as usual
+    status, reply = await api("POST", "projects", raw=padded[:-1])
+    assert (status, reply["id"]) == (201, "Huge")
+    status, reply = await api("PUT", "projects", "Huge", raw=padded[:-1] + b"  ")
+    assert status == 413  # every body-reading handler
+
+
 async def test_get_returns_manifest_and_graph(api, film: Project):
     film.graph.add_node("Shot", id="shot-1", prompt="lanterns", scene=1, shot=10)
     film.graph.save()

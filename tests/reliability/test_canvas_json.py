@@ -101,6 +101,45 @@ def test_the_widget_refuses_non_finite_positions_and_fields(project: Project, li
     strict_json(project.canvas_path)
 
 
+# --- integers a browser would round (past 2^53 - 1) ------------------------------------------
+
+BIG = 2**53 + 1  # 9007199254740993: JavaScript reads 9007199254740992
+
+
+async def test_the_websocket_refuses_integers_a_browser_would_round(connect, shot_film: Project):
+    before = shot_film.canvas_path.read_text()
+    ws = await connect()
+    update = {"event": "client:update_node_data",
+              "payload": {"node_id": "shot-1", "data": {"seed": BIG}}}  # fmt: skip
+    await ws.write_message(json.dumps(update))
+    error = await receive(ws)
+    assert error["event"] == "server:notification" and error["payload"]["level"] == "error"
+    assert f"the integer {BIG} is beyond" in error["payload"]["message"]
+    assert "payload.data.seed" in error["payload"]["message"]  # where it is
+    assert shot_film.canvas_path.read_text() == before
+
+
+async def test_rest_refuses_integers_a_browser_would_round(api, shot_film: Project):
+    before = shot_film.canvas_path.read_text()
+    _, loaded = await api("GET", "projects", "Night_Market")
+    loaded["graph"]["nodes"][0]["data"]["note_id"] = BIG  # a key no type declares: kept as is
+    body = json.dumps({"graph": loaded["graph"], "version": loaded["version"]})
+    status, reply = await api("PUT", "projects", "Night_Market", raw=body.encode())
+    assert status == 400 and "browser would silently round" in reply["message"]
+    assert 'graph.nodes[0].data.note_id in the object with id "shot-1"' in reply["message"]
+    assert shot_film.canvas_path.read_text() == before
+
+
+def test_the_widget_refuses_integers_a_browser_would_round(project: Project):
+    canvas = canvas_of(project)
+    content = {"event": "client:add_node", "payload": {"type": "Shot", "position": {"x": 0, "y": 0},
+                                                       "data": {"seed": BIG}}}  # fmt: skip
+    canvas._on_message(None, content, [])  # as ipykernel's comm parses: an exact Python int
+    notice = [m for m in canvas.sent if m["event"] == "server:notification"][-1]
+    assert "browser would silently round" in notice["payload"]["message"]
+    assert project.graph.nodes == []
+
+
 def test_the_graph_refuses_non_finite_numbers_from_python(project: Project):
     graph = project.graph
     node = graph.add_node("Shot", position=(1, 2))

@@ -93,6 +93,38 @@ def test_a_warm_worker_killed_from_outside_is_killed_not_out_of_memory(misbehave
     assert "SIGKILL" in result.error.message and "out of memory" not in result.error.message
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["one-shot", "warm"])
+def test_a_sigkill_where_no_oom_counter_is_readable_says_it_cannot_tell(
+    misbehave, tmp_path: Path, monkeypatch, mode: str
+):
+    from studio.runner import process
+    from studio.runner.process import ProcessRunner
+    from studio.runner.warm import WarmRunner
+
+    # a machine with no memory.events / memory.oom_control (no memory controller mounted)
+    monkeypatch.setattr(process, "CGROUP_ROOT", tmp_path / "no-cgroup-here")
+    runner: Runner = WarmRunner("process") if mode == "warm" else ProcessRunner()
+    with runner:
+        job = create_job(misbehave, {"mode": "sleep", "seconds": 60}, job_dir=tmp_path / "job")
+        worker, results = run_until_progress(runner, misbehave, job)
+        warm_pids = set(processes_mentioning(str(misbehave.entrypoint))) & set(
+            processes_mentioning("--warm")
+        )
+        pids = warm_pids if mode == "warm" else set(processes_mentioning(str(job)))
+        assert pids, "no pipeline process found"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        worker.join(60)
+    [result] = results
+    assert result.error is not None and result.error.code == "KILLED", result.error
+    assert "SIGKILL" in result.error.message
+    assert "not an out-of-memory kill" not in result.error.message  # nothing says it was not
+    assert "whether it ran out of memory cannot be told here" in result.error.message
+    assert "no OOM-kill counter" in result.error.message
+    assert "quality" in result.error.hint  # what to do if it was one
+
+
 # --- hostile WebSocket messages -------------------------------------------------------------
 
 

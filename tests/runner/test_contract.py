@@ -94,10 +94,51 @@ def test_oom_advice_mentions_quality():
 
 
 def test_a_kill_names_its_signal():
-    result = classify_exit(exit_code=137)
+    result = classify_exit(exit_code=137, oom_killed=False, oom_evidence="the counter says so")
     assert result is not None and result.code == ErrorCode.KILLED
     assert "SIGKILL" in result.message and "out of memory" not in result.message
+    assert "not an out-of-memory kill: the counter says so" in result.message
     assert exit_signal(137) == "SIGKILL" and exit_signal(1) is None and exit_signal(None) is None
+
+
+def test_a_sigkill_nothing_can_explain_is_not_called_a_kill_from_outside_only():
+    # no memory.events / no OOM-kill counter: either may have killed it, and the job says so
+    result = classify_exit(exit_code=137, oom_evidence="no OOM-kill counter is readable")
+    assert result is not None and result.code == ErrorCode.KILLED
+    assert "not an out-of-memory kill" not in result.message
+    assert "whether it ran out of memory cannot be told here" in result.message
+    assert "(no OOM-kill counter is readable)" in result.message
+    assert "quality" in result.hint  # the OOM advice too: it may have been one
+    bare = classify_exit(exit_code=137, oom_killed=None)
+    assert bare is not None
+    assert bare.message.endswith("whether it ran out of memory cannot be told here")
+
+
+def test_other_signals_are_never_the_oom_killers():
+    result = classify_exit(exit_code=143, oom_killed=None)
+    assert result is not None and result.code == ErrorCode.KILLED
+    assert "SIGTERM from outside the studio" in result.message
+    assert "cannot be told" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("reported", "code"),
+    [(ErrorCode.MODEL_ERROR, ErrorCode.MODEL_ERROR), (ErrorCode.OOM, ErrorCode.OOM)],
+)
+def test_a_crash_after_the_pipelines_own_report_keeps_the_report(reported, code):
+    report = ErrorEvent(code=reported, message="CUDA error: an illegal memory access")
+    for exit_code, name in [(134, "SIGABRT"), (139, "SIGSEGV")]:
+        result = classify_exit(exit_code=exit_code, reported=report)
+        assert result is not None and result.code == code
+        assert result.message == (
+            f"CUDA error: an illegal memory access (the pipeline then crashed: {name}, "
+            f"exit code {exit_code})"
+        )
+    # a crash with nothing reported is still the crash; a kill from outside still wins
+    crashed = classify_exit(exit_code=139)
+    assert crashed is not None and crashed.message.startswith("the pipeline crashed (SIGSEGV")
+    killed = classify_exit(exit_code=137, oom_killed=False, reported=report)
+    assert killed is not None and killed.code == ErrorCode.KILLED
 
 
 def test_job_spec_rejects_unsafe_ids():

@@ -18,7 +18,7 @@ import pytest
 from studio.pipelines import get_pipeline
 from studio.runner.base import create_job
 from studio.runner.contract import ErrorCode, JobSpec
-from studio.runner.docker import DockerRunner, container_options, job_mounts
+from studio.runner.docker import DockerRunner, container_options, docker_oom_verdict, job_mounts
 from studio.runner.reaper import reap_orphans
 
 pytestmark = pytest.mark.slow
@@ -34,6 +34,13 @@ def docker_runner(docker_client, build_pipeline_image, misbehave):
 
 def owned(client, owner: str) -> list[Any]:
     return list(client.containers.list(all=True, filters={"label": f"studio.owner={owner}"}))
+
+
+def owned_ids(client, owner: str) -> list[str]:
+    """``owned`` without inspecting each container, which fails (404) for one the watchdog
+    removes between the listing and the inspect."""
+    label = {"label": f"studio.owner={owner}"}
+    return [c.id for c in client.containers.list(all=True, filters=label, sparse=True)]
 
 
 def test_oom_kill_maps_to_oom(docker_runner, misbehave, tmp_path: Path):
@@ -109,6 +116,14 @@ def test_gpu_device_request_only_when_assigned():
     assert request["DeviceIDs"] == ["1"] and request["Capabilities"] == [["gpu"]]
 
 
+def test_dockers_oom_flag_is_the_evidence_and_its_absence_says_nothing():
+    assert docker_oom_verdict({"ExitCode": 137, "OOMKilled": True})[0] is True
+    killed, says = docker_oom_verdict({"ExitCode": 137, "OOMKilled": False})
+    assert killed is False and "Docker reports no out-of-memory kill" in says
+    killed, says = docker_oom_verdict({"ExitCode": 137})  # a daemon that does not say
+    assert killed is None and "does not report" in says
+
+
 CALLER = """
 import sys, threading
 from pathlib import Path
@@ -133,13 +148,13 @@ def test_no_orphans_when_the_caller_is_killed(docker_client, docker_runner, misb
     assert caller.stdout is not None
     owner = caller.stdout.readline().strip()
     deadline = time.monotonic() + 60
-    while not owned(docker_client, owner):
+    while not owned_ids(docker_client, owner):
         assert time.monotonic() < deadline, "the caller never started its container"
         time.sleep(0.1)
     os.kill(caller.pid, signal.SIGKILL)  # no cleanup code of the caller runs
     caller.wait()
     deadline = time.monotonic() + 30
-    while owned(docker_client, owner):
+    while owned_ids(docker_client, owner):
         assert time.monotonic() < deadline, "the watchdog did not remove the orphan"
         time.sleep(0.2)
 

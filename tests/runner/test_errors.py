@@ -54,6 +54,12 @@ def test_bad_inputs_are_rejected_before_anything_runs(make_runner, misbehave, tm
         ("no-output", ErrorCode.MODEL_ERROR, "no outputs"),
         ("silent-exit", ErrorCode.MODEL_ERROR, "wrote no output for result"),
         ("memory-error", ErrorCode.OOM, "out of memory"),
+        # its own report wins over the crash that followed it (and the crash is said too)
+        (
+            "crash-after-error",
+            ErrorCode.OOM,
+            "CUDA out of memory (2.00 GiB) (the pipeline then crashed: SIGSEGV, exit code 139)",
+        ),
     ],
 )
 def test_failures_map_to_codes(make_runner, misbehave, tmp_path: Path, mode, code, message):

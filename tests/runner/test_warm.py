@@ -81,6 +81,15 @@ def test_crash_fails_the_job_and_restarts_the_worker(warm, misbehave, tmp_path: 
     assert payload(after_job, after)["setup"] != payload(first, before)["setup"]
 
 
+def test_a_crash_after_the_pipelines_own_report_keeps_the_report(warm, misbehave, tmp_path):
+    _, crashed = run(warm, misbehave, tmp_path, "crash", mode="crash-after-error")
+    assert crashed.error is not None and crashed.error.code == ErrorCode.OOM, crashed.error
+    assert crashed.error.message.startswith("CUDA out of memory (2.00 GiB)")
+    assert "then crashed: SIGSEGV" in crashed.error.message
+    _, after = run(warm, misbehave, tmp_path, "after", mode="ok")
+    assert after.ok and warm.starts == 2
+
+
 def test_cooperative_cancel_keeps_the_worker(warm, misbehave, tmp_path: Path):
     job = create_job(misbehave, {"mode": "sleep", "seconds": 60}, job_dir=tmp_path / "long")
     cancel, progressed = threading.Event(), threading.Event()

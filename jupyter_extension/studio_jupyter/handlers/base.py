@@ -17,6 +17,11 @@ from studio_jupyter.state import StudioState
 M = TypeVar("M", bound=BaseModel)
 AUTH_RESOURCE: Final = "studio"
 """The resource name Jupyter's authorizer is asked about (``@authorized``)."""
+MAX_BODY_BYTES: Final = 16 * 1024 * 1024
+"""The largest JSON request body a handler parses (413 above). A 2000-node canvas graph is
+about 400 kB, so this leaves some forty times that; Jupyter's own ``max_body_size`` (512 MB
+by default) only bounds what Tornado reads, not what the studio turns into Python objects.
+The WebSocket has its own, smaller limit per message (``ws.MAX_MESSAGE_BYTES``)."""
 
 
 class StudioHandler(APIHandler):
@@ -30,8 +35,19 @@ class StudioHandler(APIHandler):
     def body(self, model: type[M]) -> M:
         """The request body as ``model``; 400 for malformed JSON (NaN, Infinity and numbers
         out of range are not JSON; nor is nesting past ``MAX_NESTING``, refused before
-        parsing), 422 for schema violations (the message names the field)."""
+        parsing), 413 for a body over ``MAX_BODY_BYTES`` (refused before parsing), 422 for
+        schema violations (the message names the field)."""
         raw = self.request.body
+        if len(raw) > MAX_BODY_BYTES:
+            raise HTTPProblem(
+                413,
+                f"request body is too large: {len(raw)} bytes, more than the "
+                f"{MAX_BODY_BYTES // (1024 * 1024)} MiB ({MAX_BODY_BYTES} bytes) a request "
+                "may hold",
+                hint="send less at once (a canvas graph of thousands of nodes is well under "
+                "a megabyte: look for a huge field, such as an image pasted into node data)",
+                max_bytes=MAX_BODY_BYTES,
+            )
         try:
             data = strict_loads(raw, max_nesting=MAX_NESTING) if raw else None
         except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -33,6 +34,12 @@ def predict(
         os._exit(3 if mode == "exit" else 0)
     if mode == "input-error":
         raise InputError("text: cannot be used")
+    if mode == "crash-after-error":
+        # What a CUDA pipeline does: it reports its own error (as the SDK would for a caught
+        # exception), then a native library crashes on the way out (a real SIGSEGV, which
+        # ends even PID 1 of a container).
+        ctx._emit({"type": "error", "code": "OOM", "message": "CUDA out of memory (2.00 GiB)"})
+        ctypes.string_at(0)
     if mode == "oom":
         hog = []
         while True:  # until the cgroup's OOM killer ends us
