@@ -32,13 +32,11 @@ from pydantic import AfterValidator, BaseModel, ValidationError, ValidationInfo
 
 from studio.atomic import atomic_write_bytes, exclusive_write_bytes
 from studio.errors import InvalidInput, ManifestError
+from studio.numbers import is_safe_integer, unsafe_integer_message
 
 M = TypeVar("M", bound=BaseModel)
 MAX_NESTING: Final = 64
 """How deep arrays and objects may nest in what a client sends (a canvas nests about 4)."""
-MAX_SAFE_INTEGER: Final = 2**53 - 1
-"""JavaScript's ``Number.MAX_SAFE_INTEGER``: the largest integer every JSON reader (a
-browser, ``jq``, most languages' default parsers) reads exactly (RFC 8259 §6)."""
 STORED: Final = "studio.stored"
 """Validation context key: the data was read from a file on disk (see :func:`validate`)."""
 # Unrolled loop (no quantifier nested in another): linear even on an unclosed string, where
@@ -98,17 +96,6 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"the number {text} is out of range (JSON numbers are finite)")
     return value
-
-
-def is_safe_integer(value: int) -> bool:
-    return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-
-
-def unsafe_integer_message(value: int | str) -> str:
-    return (
-        f"the integer {value} is beyond ±{MAX_SAFE_INTEGER} (2^53 - 1): a browser would "
-        "silently round it; use a smaller number, or text for an identifier"
-    )
 
 
 def _safe_int(text: str) -> int:

@@ -41,11 +41,11 @@ from studio.atomic import atomic_write_bytes
 from studio.documents import (
     NonStandardNumber,
     dump_json,
-    is_safe_integer,
     load_model,
     strict_loads,
 )
 from studio.errors import ManifestError, StudioError
+from studio.numbers import is_safe_integer
 from studio.project import active_take, repo
 from studio.project.layout import RENDERS_DIR
 from studio.project.project import Project

@@ -10,7 +10,6 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from studio.documents import (
-    MAX_SAFE_INTEGER,
     FiniteJSON,
     JSONTooDeep,
     NonStandardNumber,
@@ -22,6 +21,7 @@ from studio.documents import (
     write_model,
 )
 from studio.errors import InvalidInput, ManifestError
+from studio.numbers import MAX_SAFE_INTEGER
 from studio.project.provenance import Provenance
 
 

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from studio.documents import is_safe_integer, unsafe_integer_message
 from studio.errors import StudioError
 from studio.graph.sockets import SOCKET_COLORS, SocketType
+from studio.numbers import is_safe_integer, unsafe_integer_message
 
 FieldKind = Literal[
     "text",

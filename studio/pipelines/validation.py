@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from studio.documents import is_safe_integer, unsafe_integer_message
 from studio.errors import StudioError
 from studio.graph.sockets import SocketType
+from studio.numbers import is_safe_integer, unsafe_integer_message
 
 if TYPE_CHECKING:
     from studio.pipelines.schema import InputSpec, Manifest
