@@ -218,30 +218,29 @@ def fold_status(status: Mapping[str, Any], name: str, payload: Mapping[str, Any]
     the events do not set (the takes a canvas adds) are kept. Events outside
     :data:`STATUS_EVENTS` change nothing."""
     current = dict(status)
-    if name == "server:node_state_updated":
-        state = payload["state"]
-        current["state"] = state
+    if name == "server:task_progress":  # the most frequent by far: tested first
+        current["state"] = "generating"
+        current["task_id"] = payload["task_id"]
+        current["progress"] = payload["progress"]
+        current["step"] = payload.get("step", "")
+    elif name == "server:node_state_updated":
+        state = current["state"] = payload["state"]
         if payload.get("task_id"):
             current["task_id"] = payload["task_id"]
         if state in ("queued", "generating"):  # a (new) start: earlier error and progress go
             current.pop("error", None)
-            current.update(progress=0, step="")
-    elif name == "server:task_progress":
-        current.update(
-            state="generating",
-            task_id=payload["task_id"],
-            progress=payload["progress"],
-            step=payload.get("step", ""),
-        )
+            current["progress"], current["step"] = 0, ""
     elif name == "server:task_success":
-        current.update(state="success", task_id=payload["task_id"], progress=100, step="")
+        current["state"], current["task_id"] = "success", payload["task_id"]
+        current["progress"], current["step"] = 100, ""
         current.update(payload["result"])
         current.pop("error", None)
     elif name == "server:task_failed":
         # A cancel is reported twice: this failure (code CANCELED), then the state "canceled".
         # In whichever order they come, the job ends canceled.
         confirmed = current.get("state") == "canceled" and payload.get("code") == CANCELED_CODE
-        current.update(state="canceled" if confirmed else "failed", error=payload["error"], step="")
+        current["state"] = "canceled" if confirmed else "failed"
+        current["error"], current["step"] = payload["error"], ""
         if payload.get("code"):
             current["code"] = payload["code"]
     return current

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO, Final
 
 from filelock import FileLock
 
+from studio.atomic import atomic_write_bytes
 from studio.events import TERMINAL_STATES as TERMINAL_STATES  # where it was, for its users
 from studio.events import fold_status, is_final, make_event, status_node
 
@@ -105,7 +106,7 @@ def append(project_root: Path, line: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class JobState:
-    """The latest known state of one job, folded from its records (:func:`advance`). Shared,
+    """The latest known state of one job, folded from its records (:class:`_Fold`). Shared,
     not copied, between the callers that read the log: never change one (or its ``info``)."""
 
     job_id: str
@@ -142,54 +143,84 @@ class JobState:
         return self.state
 
 
-def advance(job: JobState | None, line: Mapping[str, Any]) -> JobState:
-    """Pure: the state of ``line``'s job (``job``, None before its first record) after that
-    record. Its status is folded by :func:`studio.events.fold_status`; the rest is the log's
-    own bookkeeping (when it was submitted and last heard of, the ``info`` of its records)."""
-    payload = line["payload"]
-    status = fold_status(job.status if job else {}, line["event"], payload)
-    info = dict(line.get("info") or {})
-    if job is not None:
-        info = {**job.info, **info} if info else job.info  # shared while nothing is added
-    return JobState(
-        job_id=line["job_id"],
-        node_id=job.node_id if job else str(payload.get("node_id", "")),
-        state=str(status.get("state", "queued")),
-        progress=float(status.get("progress", 0.0)),
-        step=str(status.get("step", "")),
-        take=status.get("take"),
-        output_url=status.get("output_url"),
-        error=status.get("error"),
-        code=status.get("code"),
-        recovered=bool(status.get("recovered")),
-        submitted_at=job.submitted_at if job else line.get("at"),
-        updated_at=line.get("at"),
-        info=info,
-        status=status,
-    )
-
-
 @dataclass
+class _JobFold:
+    """One job's records folded so far (its fold's own, changed in place)."""
+
+    node_id: str
+    submitted_at: str | None
+    updated_at: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+    progress: float = 0.0
+    made: JobState | None = None
+    """Its :class:`JobState`, made when first asked for since its last record."""
+
+    def state(self, job_id: str) -> JobState:
+        if self.made is None:
+            status = self.status
+            self.made = JobState(
+                job_id=job_id,
+                node_id=self.node_id,
+                state=str(status.get("state", "queued")),
+                progress=self.progress,
+                step=str(status.get("step", "")),
+                take=status.get("take"),
+                output_url=status.get("output_url"),
+                error=status.get("error"),
+                code=status.get("code"),
+                recovered=bool(status.get("recovered")),
+                submitted_at=self.submitted_at,
+                updated_at=self.updated_at,
+                info=self.info,
+                status=status,
+            )
+        return self.made
+
+
 class _Fold:
     """Records folded so far: each job's state (in order of first appearance) and each node's
-    status (the events of every job run on it, in log order, as the canvas folds them)."""
+    status (the events of every job run on it, in log order, as the canvas folds them). Both
+    are folded by :func:`studio.events.fold_status`; the rest is the log's own bookkeeping
+    (when a job was submitted and last heard of, the ``info`` of its records)."""
 
-    jobs: dict[str, JobState] = field(default_factory=dict)
-    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.jobs: dict[str, _JobFold] = {}
+        self.nodes: dict[str, dict[str, Any]] = {}
 
     def add(self, line: Mapping[str, Any]) -> None:
         """Fold one more record (a malformed one raises and changes nothing)."""
-        job = advance(self.jobs.get(line["job_id"]), line)
-        _fold_node(self.nodes, line)
-        self.jobs[job.job_id] = job
+        job_id, name, payload = line["job_id"], line["event"], line["payload"]
+        job = self.jobs.get(job_id)
+        status = fold_status(job.status if job else {}, name, payload)
+        progress = float(status.get("progress", 0.0))
+        extra = line.get("info")
+        info = {**(job.info if job else {}), **extra} if extra else None
+        _fold_node(self.nodes, line)  # the same payload, folded: raises only where above did
+        if job is None:
+            job = self.jobs[job_id] = _JobFold(str(payload.get("node_id", "")), line.get("at"))
+        if info is not None:
+            job.info = info  # a new dict: the JobStates made earlier keep theirs
+        job.status, job.progress, job.updated_at, job.made = status, progress, line.get("at"), None
+
+    def add_lines(self, complete: bytes) -> None:
+        """Fold the records of whole lines (``complete`` ends with a newline, or is empty);
+        torn and foreign lines are skipped."""
+        for raw in complete.split(b"\n")[:-1]:  # (what follows the last newline: nothing)
+            if (line := _parse_record(raw)) is not None:
+                with contextlib.suppress(KeyError, TypeError, ValueError):  # foreign: skipped
+                    self.add(line)
+
+    def job_states(self) -> dict[str, JobState]:
+        return {job_id: job.state(job_id) for job_id, job in self.jobs.items()}
 
     def snapshot(self, path: Path, size: int) -> LogSnapshot:
-        # Copies of the outer maps: this fold goes on; the node status dicts it replaces, never
-        # changes, so they are shared.
+        # Copies of the outer maps, as this fold goes on; the node status dicts it replaces,
+        # never changes, so they are shared.
         return LogSnapshot(
             path=path,
             size=size,
-            jobs=MappingProxyType(dict(self.jobs)),
+            jobs=MappingProxyType(self.job_states()),
             node_status=MappingProxyType(dict(self.nodes)),
         )
 
@@ -209,7 +240,7 @@ def fold(lines: Iterable[Mapping[str, Any]]) -> dict[str, JobState]:
     folded = _Fold()
     for line in lines:
         folded.add(line)
-    return folded.jobs
+    return folded.job_states()
 
 
 def node_status(lines: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -284,12 +315,9 @@ class _CachedLog:
 
     def refresh(self, f: BinaryIO, path: Path) -> LogSnapshot:
         """Fold what was appended to the open log ``f`` since the last look."""
-        fd = f.fileno()
-        size = os.fstat(fd).st_size
-        if size < self.offset or os.pread(fd, len(self.tail), self.offset - len(self.tail)) != (
-            self.tail
-        ):
-            self._start_over()  # truncated, or rewritten under a reused inode number
+        size = os.fstat(f.fileno()).st_size
+        if self._rewritten(f, size):
+            self._start_over()
         if size == self.offset and self.last is not None:
             return self.last
         f.seek(self.offset)
@@ -297,15 +325,18 @@ class _CachedLog:
         # A last line without its newline is still being written (or was torn by a crash and
         # the next append ends it): it is read again next time, not skipped.
         complete = appended[: appended.rfind(b"\n") + 1]
-        for raw in complete.split(b"\n")[:-1]:  # (what follows the last newline: nothing)
-            if (line := _parse_record(raw)) is not None:
-                with contextlib.suppress(KeyError, TypeError, ValueError):  # foreign: skipped
-                    self.folded.add(line)
+        self.folded.add_lines(complete)
         if complete or self.last is None:
             self.offset += len(complete)
             self.tail = (self.tail + complete)[-TAIL_BYTES:]
             self.last = self.folded.snapshot(path, self.offset)
         return self.last
+
+    def _rewritten(self, f: BinaryIO, size: int) -> bool:
+        """Truncated, or written anew under an inode number reused (what was read is gone)."""
+        if size < self.offset:
+            return True
+        return os.pread(f.fileno(), len(self.tail), self.offset - len(self.tail)) != self.tail
 
 
 _cached_logs: OrderedDict[tuple[int, int], _CachedLog] = OrderedDict()
@@ -357,3 +388,63 @@ def read(project_root: Path) -> LogSnapshot:
 def jobs(project_root: Path) -> list[JobState]:
     """Every job of the project with its latest state, oldest first."""
     return list(snapshot(project_root).jobs.values())
+
+
+# --- compacting -----------------------------------------------------------------------------
+
+
+def compact(project_root: Path) -> int:
+    """Drop the records of the job log that no longer change anything: a job's progress event
+    followed, later, by another of its progress events or its success (a job reports dozens;
+    its last one is kept). Every job's state and every node's status read from the log stay
+    exactly as they were: that is checked before the log is replaced, else it is left as it
+    is. Lines that are no records are kept as they are. Runs under the log's lock (no append
+    is lost meanwhile) and replaces the log atomically (a reader sees the old or the new one;
+    every process folds the new one afresh). Returns how many records were dropped."""
+    path = log_path(project_root)
+    if not path.exists():
+        return 0
+    with FileLock(path.with_suffix(".lock")):
+        data = path.read_bytes()
+        lines = data.split(b"\n")  # the last: b"", or a line torn by a crash (kept)
+        dropped = _superseded([_parse_record(raw) for raw in lines[:-1]])
+        if not dropped:
+            return 0
+        compacted = b"\n".join(raw for i, raw in enumerate(lines) if i not in dropped)
+        if _folded(compacted) != _folded(data):
+            return 0  # cannot happen by the rule above; were it to, nothing is lost
+        atomic_write_bytes(path, compacted)
+    return len(dropped)
+
+
+def _superseded(records: list[dict[str, Any] | None]) -> set[int]:
+    """The indexes of the progress records a later record of the same job overwrites whole: a
+    progress event or a success sets everything a progress event sets (state, task id,
+    progress, step), for the job and its node alike. A job's first record (when it was
+    submitted, its node) and records carrying ``info`` are kept."""
+    first: dict[str, int] = {}
+    for i, record in enumerate(records):
+        if record is not None:
+            first.setdefault(record["job_id"], i)
+    overwritten: set[str] = set()  # jobs with a progress or success after this point
+    dropped: set[int] = set()
+    for i in range(len(records) - 1, -1, -1):
+        record = records[i]
+        if record is None or record["event"] not in ("server:task_progress", "server:task_success"):
+            continue
+        job_id = record["job_id"]
+        if (
+            record["event"] == "server:task_progress"
+            and job_id in overwritten
+            and first[job_id] != i
+            and not record.get("info")
+        ):
+            dropped.add(i)
+        overwritten.add(job_id)
+    return dropped
+
+
+def _folded(data: bytes) -> tuple[dict[str, JobState], dict[str, dict[str, Any]]]:
+    folded = _Fold()
+    folded.add_lines(data[: data.rfind(b"\n") + 1])
+    return folded.job_states(), folded.nodes

@@ -182,8 +182,8 @@ def test_a_cancel_not_yet_confirmed_is_not_finished():
 # --- reading incrementally --------------------------------------------------------------------
 
 
-def _progress(job_id: str, percent: float) -> dict[str, Any]:
-    payload = {"node_id": "n", "task_id": job_id, "progress": percent}
+def _progress(job_id: str, percent: float, node_id: str = "n") -> dict[str, Any]:
+    payload = {"node_id": node_id, "task_id": job_id, "progress": percent}
     return job_log.record(job_id=job_id, event="server:task_progress", payload=payload)
 
 
@@ -303,3 +303,50 @@ def test_callers_get_their_own_node_status(tmp_path: Path):
     assert job_log.node_status(job_log.read(tmp_path)) == {
         "shot-1": {"state": "generating", "task_id": "a", "progress": 40, "step": "draw"}
     }
+
+
+# --- compacting -------------------------------------------------------------------------------
+
+
+def test_compacting_keeps_every_state_and_drops_superseded_progress(tmp_path: Path):
+    lines = _lifecycle()  # a's progress is overwritten by its success: dropped
+    for percent in (10, 20, 30):  # d's and e's middle ones are dropped (their first: kept)
+        lines += [_progress("d", percent, "n1"), _progress("e", percent, "n2")]
+    lines += [_events("f", "n3")[0], _progress("f", 5, "n3")]  # running: its last is kept
+    for line in lines:
+        job_log.append(tmp_path, line)
+    with job_log.log_path(tmp_path).open("ab") as f:
+        f.write(b'["foreign"]\n{"job_id": "torn", "ev')
+    before = job_log.fold(job_log.read(tmp_path)), job_log.node_status(job_log.read(tmp_path))
+    inode = job_log.log_path(tmp_path).stat().st_ino
+    assert job_log.compact(tmp_path) == 3
+    after = job_log.fold(job_log.read(tmp_path)), job_log.node_status(job_log.read(tmp_path))
+    assert after == before
+    assert job_log.log_path(tmp_path).stat().st_ino != inode  # replaced, not rewritten
+    data = job_log.log_path(tmp_path).read_bytes()
+    assert b'["foreign"]\n' in data and data.endswith(b'{"job_id": "torn", "ev')
+    assert job_log.compact(tmp_path) == 0  # nothing left to drop
+
+
+def _append_jobs(root: str, worker: int) -> None:
+    for i in range(40):
+        job_log.append(Path(root), _progress(f"w{worker}-{i}", 50))
+
+
+def test_compacting_while_others_append_loses_nothing(tmp_path: Path):
+    for percent in range(1, 60):
+        job_log.append(tmp_path, _progress("old", percent))
+    context = multiprocessing.get_context("spawn")
+    procs = [context.Process(target=_append_jobs, args=(str(tmp_path), w)) for w in range(2)]
+    for p in procs:
+        p.start()
+    dropped = 0
+    while any(p.is_alive() for p in procs):
+        dropped += job_log.compact(tmp_path)
+        job_log.append(tmp_path, _progress("old", 60 + dropped % 40))
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    ids = {j.job_id for j in job_log.jobs(tmp_path)}
+    assert ids == {"old"} | {f"w{w}-{i}" for w in range(2) for i in range(40)}
+    assert dropped > 0
