@@ -7,6 +7,7 @@ BENCHMARKS = [
     "canvas",
     "project_create",
     "takes_listing",
+    "job_log",
     "runner_overhead",
     "runner_warm",
     "engine",

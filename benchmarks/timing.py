@@ -20,6 +20,14 @@ def median_seconds(action: Callable[[], object], *, repeat: int) -> float:
 
 def report(label: str, studio_s: float, baseline_label: str, baseline_s: float) -> None:
     print(
-        f"{label}: {studio_s * 1000:.1f} ms vs {baseline_label}: {baseline_s * 1000:.1f} ms"
-        f" -> ratio {studio_s / baseline_s:.2f}x"
+        f"{label}: {_ms(studio_s)} vs {baseline_label}: {_ms(baseline_s)}"
+        f" -> ratio {_ratio(studio_s / baseline_s)}x"
     )
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds >= 0.001 else f"{seconds * 1000:.3f} ms"
+
+
+def _ratio(ratio: float) -> str:
+    return f"{ratio:.2f}" if ratio >= 0.01 else f"{ratio:.1e}"  # a tiny one keeps its digits

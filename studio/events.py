@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -196,39 +197,82 @@ def make_event(name: str, **payload: Any) -> dict[str, Any]:
     return {"event": name, "payload": model.model_dump(mode="json", exclude_none=True)}
 
 
-# --- the status a node shows, folded from server events (pure) --------------------------------
+# --- the status of a job, and of the node it runs on, folded from server events (pure) -----
+
+TERMINAL_STATES: Final = frozenset({"success", "failed", "canceled"})
+CANCELED_CODE: Final = "CANCELED"
+"""The error code of a canceled job (``studio.runner.contract.ErrorCode.CANCELED``; a test
+keeps them equal: this vocabulary sits below the runner and imports none of it)."""
+STATUS_EVENTS: Final = frozenset(
+    {
+        "server:node_state_updated",
+        "server:task_progress",
+        "server:task_success",
+        "server:task_failed",
+    }
+)
+"""The server events that change the status of a job and of its node."""
+
+
+def fold_status(status: Mapping[str, Any], name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Pure, the one reducer of the event stream: a job's status after one more of its server
+    events. ``payload`` is in wire form (validated, as :func:`make_event` and the job log have
+    it). A node shows this same status folded over the events of the jobs run on it, so keys
+    the events do not set (the takes a canvas adds) are kept. Events outside
+    :data:`STATUS_EVENTS` change nothing."""
+    current = dict(status)
+    if name == "server:task_progress":  # the most frequent by far: tested first
+        current["state"] = "generating"
+        current["task_id"] = payload["task_id"]
+        current["progress"] = payload["progress"]
+        current["step"] = payload.get("step", "")
+    elif name == "server:node_state_updated":
+        state = current["state"] = payload["state"]
+        if payload.get("task_id"):
+            current["task_id"] = payload["task_id"]
+        if state in ("queued", "generating"):  # a (new) start: earlier error and progress go
+            current.pop("error", None)
+            current["progress"], current["step"] = 0, ""
+    elif name == "server:task_success":
+        current["state"], current["task_id"] = "success", payload["task_id"]
+        current["progress"], current["step"] = 100, ""
+        # The thumbnail's file is for front ends to link (thumbnail_url), not node status.
+        current.update({k: v for k, v in payload["result"].items() if k != "thumbnail"})
+        current.pop("error", None)
+    elif name == "server:task_failed":
+        # A cancel is reported twice: this failure (code CANCELED), then the state "canceled".
+        # In whichever order they come, the job ends canceled.
+        confirmed = current.get("state") == "canceled" and payload.get("code") == CANCELED_CODE
+        current["state"] = "canceled" if confirmed else "failed"
+        current["error"], current["step"] = payload["error"], ""
+        if payload.get("code"):
+            current["code"] = payload["code"]
+    return current
+
+
+def is_final(state: str | None, code: str | None) -> bool:
+    """Pure: whether a job in ``state`` (with error ``code``) has ended for good. A failure
+    with code CANCELED has not yet: the state "canceled" follows it."""
+    if state == "failed" and code == CANCELED_CODE:
+        return False
+    return state in TERMINAL_STATES
+
+
+def status_node(name: str, payload: Mapping[str, Any]) -> str | None:
+    """The node whose status a server event (wire form) changes, if any."""
+    node_id = payload.get("node_id")
+    return node_id if name in STATUS_EVENTS and isinstance(node_id, str) else None
 
 
 def apply_event(status: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
-    """The new per-node status after a server event (the widget renders this)."""
-    name, payload = parse_event(message)
-    node_id = getattr(payload, "node_id", None)
-    if node_id is None or name == "server:notification":
+    """The new per-node status after a server event (the widget renders this): the node's
+    entry folded by :func:`fold_status`. Raises :class:`EventError` for an invalid message."""
+    name, model = parse_event(message)
+    payload = model.model_dump(mode="json", exclude_none=True)
+    node_id = status_node(name, payload)
+    if node_id is None:
         return status
-    current = dict(status.get(node_id, {}))
-    if isinstance(payload, NodeStateUpdated):
-        current.update(state=payload.state)
-        if payload.task_id:
-            current["task_id"] = payload.task_id
-        if payload.state in ("queued", "generating"):
-            current.pop("error", None)
-            current.update(progress=0, step="")
-    elif isinstance(payload, TaskProgress):
-        current.update(
-            state="generating",
-            task_id=payload.task_id,
-            progress=payload.progress,
-            step=payload.step,
-        )
-    elif isinstance(payload, TaskSuccess):
-        current.update(state="success", task_id=payload.task_id, progress=100, step="")
-        current.update(payload.result.model_dump(exclude_none=True))
-        current.pop("error", None)
-    elif isinstance(payload, TaskFailed):
-        current.update(state="failed", error=payload.error, step="")
-        if payload.code:
-            current["code"] = payload.code
-    return {**status, node_id: current}
+    return {**status, node_id: fold_status(status.get(node_id, {}), name, payload)}
 
 
 # --- TypeScript ------------------------------------------------------------------------------

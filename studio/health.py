@@ -279,7 +279,7 @@ def examine(project: Project) -> list[Finding]:
     """Everything wrong with the project's takes and jobs (reads only; running jobs are told
     from lost ones by asking the clusters, as settling does)."""
     from studio.engine import jobs as job_log
-    from studio.engine.engine import held_job_ids, recently_queued
+    from studio.engine.settling import held_job_ids, recently_queued
 
     now = utc_now()
     unfinished = [

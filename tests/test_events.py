@@ -3,10 +3,13 @@ from pathlib import Path
 import pytest
 
 from studio.events import (
+    CANCELED_CODE,
     CLIENT_EVENTS,
     SERVER_EVENTS,
     EventError,
     apply_event,
+    fold_status,
+    is_final,
     make_event,
     parse_event,
     typescript_module,
@@ -77,3 +80,39 @@ def test_node_status_folds_the_task_lifecycle() -> None:
     )
     assert "error" not in again["n"] and again["n"]["progress"] == 0
     assert apply_event(again, make_event("server:notification", message="hi")) == again
+
+
+def test_a_cancel_ends_canceled_in_either_order_and_only_then_is_final() -> None:
+    failed = make_event("server:task_failed", task_id="t", node_id="n", error="stop",
+                        code=CANCELED_CODE)["payload"]  # fmt: skip
+    canceled = make_event("server:node_state_updated", node_id="n", state="canceled")["payload"]
+    first = fold_status({}, "server:task_failed", failed)
+    assert (first["state"], first["code"]) == ("failed", "CANCELED")
+    assert not is_final(first["state"], first["code"])  # the state "canceled" follows
+    then = fold_status(first, "server:node_state_updated", canceled)
+    assert then["state"] == "canceled" and is_final(then["state"], then.get("code"))
+    reverse = fold_status(
+        fold_status({}, "server:node_state_updated", canceled), "server:task_failed", failed
+    )
+    assert reverse["state"] == "canceled" and is_final(reverse["state"], reverse["code"])
+    other = make_event("server:task_failed", node_id="n", error="no engine", code="NO_ENGINE")
+    assert fold_status(then, "server:task_failed", other["payload"])["state"] == "failed"
+
+
+def test_the_cancel_code_is_the_runners() -> None:
+    from studio.runner.contract import ErrorCode
+
+    assert ErrorCode.CANCELED == CANCELED_CODE
+
+
+def test_only_status_events_change_a_node() -> None:
+    status = {"n": {"state": "success", "takes": ["a.png"]}}
+    for message in (
+        make_event("server:notification", message="hi", node_id="n"),
+        make_event("client:start_generation", node_id="n"),
+    ):
+        assert apply_event(status, message) is status
+    queued = apply_event(status, make_event("server:node_state_updated", node_id="n",
+                                            state="queued", task_id="t"))  # fmt: skip
+    assert queued["n"] == {"state": "queued", "task_id": "t", "progress": 0, "step": "",
+                           "takes": ["a.png"]}  # fmt: skip

@@ -175,7 +175,7 @@ class StudioState:
     @property
     def shared_scheduler(self) -> bool:
         """Is a scheduler configured (so connecting costs no cluster start)?"""
-        from studio.engine.engine import engine_setting
+        from studio.engine.settings import engine_setting
 
         return bool(engine_setting(self.workspace_path, "scheduler"))
 

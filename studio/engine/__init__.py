@@ -13,9 +13,9 @@ from studio.engine.engine import (
     default_engine,
     generate,
     project_jobs,
-    settle,
 )
 from studio.engine.jobs import JobState
+from studio.engine.settling import settle
 
 __all__ = [
     "Dispatch",

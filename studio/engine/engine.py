@@ -8,6 +8,10 @@
 One subscription per project topic receives every worker event; each is handed to its
 ``Job`` (``job.events``) and to the listeners of that project (the canvas). Submission writes
 a durable "queued" record first, so ``project_jobs()`` knows a job from the moment it exists.
+
+Beside it: settling lost jobs (:mod:`studio.engine.settling`), where the engine's settings
+come from (:mod:`studio.engine.settings`), a job's notebook progress bar
+(:mod:`studio.engine.progress_bar`).
 """
 
 from __future__ import annotations
@@ -20,17 +24,14 @@ import socket
 import threading
 import time
 import uuid
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import CancelledError
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING, Any, Final
 
 from studio.config import load_settings
 from studio.engine import jobs as job_log
+from studio.engine import settling
 from studio.engine.cluster import connect, dashboard_html, worker_vram
 from studio.engine.dispatch import (
     DRAFT_PIPELINES,
@@ -41,14 +42,12 @@ from studio.engine.dispatch import (
     ladder_from_map,
 )
 from studio.engine.inputs import resolve_shot
-from studio.engine.tasks import (
-    execute_shot_node,
-    project_topic,
-    recover_attempt,
-    success_result,
-    task_key,
-)
+from studio.engine.progress_bar import Watcher, progress_bar
+from studio.engine.settings import engine_setting, project_quality_map, project_setting
+from studio.engine.settling import settle
+from studio.engine.tasks import execute_shot_node, project_topic, task_key
 from studio.errors import StudioError, TakeError
+from studio.events import fold_status, is_final, status_node
 from studio.pipelines import (
     Pipeline,
     PipelineNotFound,
@@ -72,30 +71,8 @@ DEFAULT_TASK: Final = "generate-image"
 DEFAULT_RETRIES: Final = 1
 KEEP_FINISHED_JOBS: Final = 100
 """Finished jobs an engine keeps in memory (the job log keeps them all)."""
-LOST_JOB: Final = (
-    "the job was lost: the cluster that ran it stopped (for instance with the kernel that "
-    "started it); generate again"
-)
-SETTLE_WAIT_S: Final = 5.0
-"""How long reading jobs waits for another process's settling before going on without."""
-DEFAULT_JOB_LIMITS_S: Final = 900.0
-"""A job's setup + run limits when its pipeline is no longer installed (the defaults)."""
-SUBMIT_GRACE_S: Final = 10.0
-"""A job still "queued" this recently may not have reached the scheduler yet: not lost."""
-PEER_TIMEOUT_S: Final = 5.0
-"""How long reconciling waits for another scheduler named in the job log."""
 EVENT_GRACE_S: Final = 5.0
 """After the task's result, how long to wait for its last event (events travel separately)."""
-
-
-def _is_terminal(message: dict[str, Any]) -> bool:
-    name, payload = message["event"], message["payload"]
-    if name == "server:task_success":
-        return True
-    if name == "server:task_failed":
-        # A cancel is followed by node_state_updated(canceled): wait for that one.
-        return bool(payload.get("code") != ErrorCode.CANCELED)
-    return bool(name == "server:node_state_updated" and payload.get("state") == "canceled")
 
 
 class Job:
@@ -113,8 +90,9 @@ class Job:
         self.events: list[dict[str, Any]] = []
         self.future: Future[dict[str, Any]] | None = None
         self._lock = threading.Lock()
+        self._folded: dict[str, Any] = {}  # its status, as its node shows it
         self._terminal = threading.Event()
-        self._watchers: list[Callable[[dict[str, Any]], None]] = []
+        self._watchers: list[Watcher] = []
 
     @property
     def pipeline(self) -> str:
@@ -125,39 +103,32 @@ class Job:
         return self.decision.quality
 
     def _deliver(self, message: dict[str, Any]) -> None:
+        name, payload = message["event"], message["payload"]
         with self._lock:
             self.events.append(message)
-            watchers = list(self._watchers)
+            if status_node(name, payload) is not None:
+                self._folded = fold_status(self._folded, name, payload)
+            status, watchers = self._folded, list(self._watchers)
         for watcher in watchers:
-            watcher(self._status())
-        if _is_terminal(message):
+            watcher(dict(status))
+        if is_final(status.get("state"), status.get("code")):
             self._terminal.set()
 
     def _status(self) -> dict[str, Any]:
         with self._lock:
-            events = list(self.events)
-        status = job_log.node_status({"event": m["event"], "payload": m["payload"]} for m in events)
-        return dict(status.get(self.node_id, {}))
+            return dict(self._folded)
+
+    def follow(self, watcher: Watcher) -> None:
+        """Call ``watcher(status)`` now and after each of the job's events (``status``: the
+        job's status as its node shows it)."""
+        with self._lock:
+            self._watchers.append(watcher)
+        watcher(self._status())
 
     def progress(self) -> Any:
         """A live progress bar for notebooks (ipywidgets) when not using the canvas: it
         follows the job's events (state, percent, step, then the take or the error)."""
-        import ipywidgets as widgets
-
-        bar = widgets.FloatProgress(min=0, max=100, description=self.pipeline)
-        label = widgets.Label("queued")
-
-        def show(status: dict[str, Any]) -> None:
-            state = status.get("state", "queued")
-            bar.value = float(status.get("progress", 100 if state == "success" else 0))
-            bar.bar_style = {"success": "success", "failed": "danger"}.get(state, "info")
-            detail = status.get("take") or status.get("error") or status.get("step") or ""
-            label.value = f"{state} {detail}".strip()
-
-        with self._lock:
-            self._watchers.append(show)
-        show(self._status())
-        return widgets.HBox([bar, label])
+        return progress_bar(self.pipeline, self.follow)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.progress()._repr_mimebundle_(**kwargs)
@@ -219,7 +190,7 @@ class Engine:
         self._listeners: dict[str, list[Listener]] = {}
         self._subscribed: set[str] = set()
         self._lock = threading.Lock()
-        _live_engines.add(self)  # settling anywhere in this process asks it about its jobs
+        settling.register(self)  # settling anywhere in this process asks it about its jobs
 
     @classmethod
     def for_workspace(cls, root: Path | None) -> Engine:
@@ -251,10 +222,11 @@ class Engine:
             self._subscribed.add(topic)
         # Subscribing before the first submit matters: topics deliver only new events.
         self.client.subscribe_topic(  # type: ignore[no-untyped-call]  # distributed is untyped
-            topic, lambda event: self._on_event(topic, event[1])
+            topic, lambda event: self.relay(topic, event[1])
         )
 
-    def _on_event(self, topic: str, line: dict[str, Any]) -> None:
+    def relay(self, topic: str, line: dict[str, Any]) -> None:
+        """Hand a job event (a job log record) to its ``Job`` and the project's listeners."""
         message = {"event": line["event"], "payload": line["payload"]}
         job = self._jobs.get(line.get("job_id", ""))
         if job is not None:
@@ -265,7 +237,7 @@ class Engine:
     def _local(self, topic: str, project: Project, line: dict[str, Any]) -> None:
         """An event born in the kernel: durable log, then the same path as worker events."""
         job_log.append(project.path, line)
-        self._on_event(topic, line)
+        self.relay(topic, line)
 
     def listen(self, project: Project, listener: Listener) -> Callable[[], None]:
         """Call ``listener(message)`` for every event of the project's jobs; returns an
@@ -294,6 +266,10 @@ class Engine:
 
     # --- the jobs submitted here ---------------------------------------------------------------
 
+    def submitted(self, job_id: str) -> bool:
+        """Whether this engine submitted the job and still keeps it."""
+        return job_id in self._jobs
+
     def _remember(self, job: Job) -> None:
         """Keep ``job`` (for its events, and to cancel it); drop the oldest finished jobs past
         ``KEEP_FINISHED_JOBS`` so a long-running server does not grow without bound."""
@@ -320,7 +296,7 @@ class Engine:
         settings = project.manifest.project_settings
         wanted: Quality = quality or settings.quality
         own_policy = (settings.model_extra or {}).get("dispatch_policy")
-        policy: DispatchPolicy = own_policy or _setting(project, "dispatch_policy")
+        policy: DispatchPolicy = own_policy or project_setting(project, "dispatch_policy")
         installed = discover()
         if shot.pipeline_id is not None:
             manifest = get_pipeline(shot.pipeline_id).manifest  # says why when it cannot
@@ -330,7 +306,7 @@ class Engine:
             }
         else:
             task = DEFAULT_TASK
-            quality_map = _quality_map(project)
+            quality_map = project_quality_map(project)
             ladder = ladder_from_map(
                 quality_map, task=task, vram_of=_installed_needs(quality_map, installed, task)
             )
@@ -450,211 +426,6 @@ class Engine:
                 "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
 
 
-def settle_lost_jobs(
-    states: Iterable[job_log.JobState],
-    *,
-    held: Callable[[job_log.JobState], bool],
-    recover: Callable[[job_log.JobState], Take | None],
-    publish: Callable[[dict[str, Any]], None],
-    project_root: Path,
-) -> list[str]:
-    """Settle every unfinished job of ``states`` (the job log, folded) that ``held`` says no
-    cluster holds; returns their ids. ``recover`` settles what its dead attempt left (as its
-    Dask retry would): a complete take is committed and the job ends ``success`` (recovered);
-    otherwise the leftovers are removed and the job ends ``failed`` (lost). A job still
-    "queued" in the last ``SUBMIT_GRACE_S`` is left alone: "queued" is logged just before the
-    submit reaches the scheduler (any later state was logged by a worker)."""
-    now = datetime.now(UTC)
-    lost = []
-    for state in states:
-        if state.finished or recently_queued(state, now):
-            continue
-        if held(state):
-            continue
-        try:
-            take = recover(state)
-        except StudioError as exc:  # e.g. the commit is refused: the take stays for `repair`
-            take, error = None, f"{LOST_JOB}; settling what it left failed: {exc.message}"
-        else:
-            error = LOST_JOB
-        if take is not None:
-            event = "server:task_success"
-            payload: dict[str, Any] = {"task_id": state.job_id, "node_id": state.node_id,
-                                       "result": success_result(project_root, take,
-                                                                recovered=True)}  # fmt: skip
-        else:
-            event = "server:task_failed"
-            payload = {"task_id": state.job_id, "node_id": state.node_id, "error": error,
-                       "code": ErrorCode.ENGINE_ERROR}  # fmt: skip
-        publish(job_log.record(job_id=state.job_id, event=event, payload=payload))
-        job_log.attempt_marker(project_root, state.job_id).unlink(missing_ok=True)
-        lost.append(state.job_id)
-    return lost
-
-
-_live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
-"""Every engine of this process: who knows its own jobs, and whose listeners hear settling."""
-
-
-def held_job_ids(states: Iterable[job_log.JobState]) -> set[str]:
-    """The ids of the jobs some cluster still holds. An engine of this process answers for
-    the jobs it submitted; each scheduler the log names is asked once about all its jobs; of
-    a scheduler that cannot be reached, only the jobs :func:`evidently_gone` are not held."""
-    unfinished = {state.job_id: state for state in states}
-    held: set[str] = set()
-    by_scheduler: dict[str, list[str]] = {}
-    engines = list(_live_engines)
-    for state in unfinished.values():
-        if any(state.job_id in engine._jobs for engine in engines):
-            held.add(state.job_id)  # its future says so, not the scheduler
-        elif isinstance(scheduler := state.info.get("scheduler"), str):
-            by_scheduler.setdefault(scheduler, []).append(state.job_id)
-    for scheduler, job_ids in by_scheduler.items():
-        held |= _held_on(scheduler, [unfinished[j] for j in job_ids], engines=engines)
-    return held
-
-
-def evidently_gone(state: job_log.JobState, *, now: datetime, this_host: str) -> bool:
-    """Whether a job whose scheduler cannot be reached is certainly dead: its scheduler lived
-    in a process of this host that has ended, or nothing was heard from it for longer than
-    such a job can take. (An unreachable scheduler alone proves nothing: another network, a
-    busy scheduler, an in-process cluster of a live kernel.)"""
-    pid, host = state.info.get("scheduler_pid"), state.info.get("host")
-    if isinstance(pid, int) and host == this_host:
-        return not _process_alive(pid)
-    try:
-        quiet = (now - datetime.fromisoformat(state.updated_at or "")).total_seconds()
-    except ValueError:
-        return True
-    return quiet > job_lifetime_s(state)
-
-
-def job_lifetime_s(state: job_log.JobState) -> float:
-    """The longest a job of this pipeline can take: its setup and run limits and a commit."""
-    settings = load_settings()
-    try:
-        manifest = get_pipeline(str(state.info.get("pipeline", ""))).manifest
-        limits = manifest.setup_timeout_s + manifest.timeout_s
-    except StudioError:
-        limits = DEFAULT_JOB_LIMITS_S
-    return limits + settings.git_timeout_s
-
-
-def _process_alive(pid: int) -> bool:
-    """Is ``pid`` a live process (a zombie, ended but not yet reaped by its parent, is not)?"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's: alive
-        return True
-    with contextlib.suppress(OSError, IndexError):  # Linux: the state letter after "(name)"
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
-def _held_on(scheduler: str, states: list[job_log.JobState], *, engines: list[Engine]) -> set[str]:
-    job_ids = [state.job_id for state in states]
-    keys = {task_key(job_id): job_id for job_id in job_ids}
-    for engine in engines:
-        if engine.connected and engine.address == scheduler:
-            return {keys[key] for key in scheduler_tasks(engine.client, list(keys))}
-    if not scheduler_reachable(scheduler):
-        now, host = datetime.now(UTC), socket.gethostname()
-        return {s.job_id for s in states if not evidently_gone(s, now=now, this_host=host)}
-    from distributed import Client
-
-    try:
-        with Client(scheduler, timeout=PEER_TIMEOUT_S) as other:  # type: ignore[no-untyped-call]
-            return {keys[key] for key in scheduler_tasks(other, list(keys))}
-    except (OSError, TimeoutError):
-        return set(job_ids)  # cannot tell: leave them to the next look rather than call them lost
-
-
-def _recover_lost(project: Project, state: job_log.JobState) -> Take | None:
-    """What the lost job's attempt left, settled (its shot from the log, else every shot)."""
-    scene, shot = state.info.get("scene"), state.info.get("shot")
-    shots = [(scene, shot)] if isinstance(scene, int) and isinstance(shot, int) else project.shots()
-    found = None
-    for scene_no, shot_no in shots:
-        take = recover_attempt(
-            project, scene=scene_no, shot=shot_no, job_id=state.job_id, by="settle"
-        )
-        found = found or take
-    return found
-
-
-def settle(project: Project) -> list[str]:
-    """Settle the project's lost jobs (:func:`settle_lost_jobs`); returns their ids. Cheap
-    when nothing is unfinished: one read of the job log, no scheduler asked. Runs wherever
-    jobs are read or the project is written (``project.jobs()``, ``project.generate()``,
-    ``studio takes``, the server's sync, a canvas opening). Serialized between processes, so a
-    lost job is settled once."""
-    if all(state.finished for state in job_log.jobs(project.path)):
-        return []
-    topic = project_topic(str(project.uuid))
-
-    def publish(line: dict[str, Any]) -> None:
-        job_log.append(project.path, line)
-        for engine in list(_live_engines):
-            engine._on_event(topic, line)
-
-    lock = FileLock(job_log.log_path(project.path).with_name("settle.lock"))
-    try:
-        lock.acquire(timeout=SETTLE_WAIT_S)
-    except Timeout:  # another process is settling (and may be waiting on a slow scheduler)
-        return []
-    try:
-        states = job_log.jobs(project.path)  # again, under the lock: another process may have
-        alive = held_job_ids(state for state in states if not state.finished)
-        return settle_lost_jobs(
-            states,
-            held=lambda state: state.job_id in alive,
-            recover=lambda state: _recover_lost(project, state),
-            publish=publish,
-            project_root=project.path,
-        )
-    finally:
-        lock.release()
-
-
-def recently_queued(state: job_log.JobState, now: datetime) -> bool:
-    """Pure: logged "queued" less than ``SUBMIT_GRACE_S`` ago (its submit may not have reached
-    the scheduler yet: not lost, whatever the scheduler says)."""
-    if state.state != "queued":
-        return False
-    try:
-        last = datetime.fromisoformat(state.updated_at or "")
-    except ValueError:
-        return False
-    return (now - last).total_seconds() < SUBMIT_GRACE_S
-
-
-def scheduler_tasks(client: Client, keys: list[str]) -> set[str]:
-    """Which of the task ``keys`` the client's scheduler still holds (queued, running or
-    done), in one round trip."""
-    held = client.run_on_scheduler(  # type: ignore[no-untyped-call]
-        lambda dask_scheduler: [key for key in keys if key in dask_scheduler.tasks]
-    )
-    return set(held)
-
-
-def scheduler_reachable(address: str, *, timeout: float = 1.0) -> bool:
-    """Does a Dask scheduler answer at ``tcp://host:port``? (``inproc://`` schedulers live in
-    another process's memory: never reachable from here.)"""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(address)
-    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
-        return False
-    try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def crash_message(exc: BaseException | None) -> str:
     """A sentence for a job that ended without an outcome of its own (its worker died on
     every attempt, the cluster went away, an unexpected exception after the retries)."""
@@ -682,33 +453,6 @@ def _installed_needs(
             manifest = find_pipeline(cell.pipeline, installed=installed).manifest
             needs[cell.pipeline] = {q: manifest.resources_for(q).vram_gb for q in QUALITIES}
     return needs
-
-
-def _quality_map(project: Project) -> QualityMap:
-    """PRD Table 4 with the overrides of the workspace the project lives in (if any)."""
-    from studio.workspace import workspace_of, workspace_quality_map
-
-    return workspace_quality_map(workspace_of(project.path))
-
-
-def engine_setting(
-    workspace_root: Path | None, name: Literal["scheduler", "dispatch_policy"]
-) -> Any:
-    """An engine setting: ``STUDIO_*`` when set, else the workspace's workspace.json, else the
-    default (environment over configuration file, as usual)."""
-    from studio.workspace import read_workspace_config
-
-    settings = load_settings()
-    if name in settings.model_fields_set or workspace_root is None:
-        return getattr(settings, name)
-    configured = getattr(read_workspace_config(workspace_root), name)
-    return configured if configured is not None else getattr(settings, name)
-
-
-def _setting(project: Project | None, name: Literal["scheduler", "dispatch_policy"]) -> Any:
-    from studio.workspace import workspace_of
-
-    return engine_setting(workspace_of(project.path) if project else None, name)
 
 
 # --- the Python API (Project.generate / Project.jobs delegate here) --------------------------

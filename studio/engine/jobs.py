@@ -15,26 +15,40 @@ kernel that submitted the job is gone.
 
 Appends are atomic: one ``write(2)`` of a whole line on an ``O_APPEND`` descriptor, under a
 file lock (so lines from many processes never interleave, also where ``O_APPEND`` is weak,
-e.g. NFS), then ``fsync``. A line torn by a crash is skipped when reading.
+e.g. NFS), then ``fsync``. A line torn by a crash is skipped when reading (and the next append
+starts a line of its own).
+
+Reading is incremental: each process keeps the log folded (:func:`snapshot`), remembers how far
+it read, and reads only what was appended since. The state of a job and the status of a node
+are both folded by the one reducer of the event stream, :func:`studio.events.fold_status`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, BinaryIO, Final
 
 from filelock import FileLock
 
-from studio.events import apply_event, make_event
+from studio.atomic import atomic_write_bytes
+from studio.events import TERMINAL_STATES as TERMINAL_STATES  # where it was, for its users
+from studio.events import fold_status, is_final, make_event, status_node
 
 LOG_DIR: Final = ".git/studio"
 LOG_FILE: Final = "jobs.jsonl"
-TERMINAL_STATES: Final = frozenset({"success", "failed", "canceled"})
+CACHED_LOGS: Final = 32
+"""Job logs a process keeps folded (the least recently read one goes first)."""
+TAIL_BYTES: Final = 64
+"""How many bytes before where a log was read up to are compared, to tell it was rewritten."""
 
 
 def log_path(project_root: Path) -> Path:
@@ -84,32 +98,23 @@ def append(project_root: Path, line: dict[str, Any]) -> None:
         json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
     ).encode()
     with FileLock(path.with_suffix(".lock")):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                # A line torn by a crashed writer (writers hold the lock, so none is writing):
+                # end it, so that this record is a line of its own rather than torn with it.
+                data = b"\n" + data
             os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
 
 
-def read(project_root: Path) -> Iterator[dict[str, Any]]:
-    """Every complete record, oldest first; torn or foreign lines are skipped."""
-    path = log_path(project_root)
-    if not path.exists():
-        return
-    with path.open("rb") as f:
-        for raw in f:
-            try:
-                line = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(line, dict) and isinstance(line.get("job_id"), str):
-                yield line
-
-
-@dataclass
+@dataclass(frozen=True)
 class JobState:
-    """The latest known state of one job, folded from its records."""
+    """The latest known state of one job, folded from its records (:class:`_Fold`). Shared,
+    not copied, between the callers that read the log: never change one (or its ``info``)."""
 
     job_id: str
     node_id: str
@@ -125,10 +130,13 @@ class JobState:
     submitted_at: str | None = None
     updated_at: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Its status as a node shows it (:func:`studio.events.fold_status`): the fields above
+    are read from it."""
 
     @property
     def finished(self) -> bool:
-        return self.state in TERMINAL_STATES
+        return is_final(self.state, self.code)
 
     @property
     def summary(self) -> str:
@@ -142,52 +150,308 @@ class JobState:
         return self.state
 
 
-def fold(lines: Iterable[dict[str, Any]]) -> dict[str, JobState]:
-    """Pure: job id -> latest state, in order of first appearance."""
-    jobs: dict[str, JobState] = {}
-    for line in lines:
-        payload = line.get("payload") or {}
-        job = jobs.get(line["job_id"])
-        if job is None:
-            job = JobState(
-                job_id=line["job_id"],
-                node_id=str(payload.get("node_id", "")),
-                submitted_at=line.get("at"),
+@dataclass
+class _JobFold:
+    """One job's records folded so far (its fold's own, changed in place)."""
+
+    node_id: str
+    submitted_at: str | None
+    updated_at: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+    progress: float = 0.0
+    made: JobState | None = None
+    """Its :class:`JobState`, made when first asked for since its last record."""
+
+    def state(self, job_id: str) -> JobState:
+        if self.made is None:
+            status = self.status
+            self.made = JobState(
+                job_id=job_id,
+                node_id=self.node_id,
+                state=str(status.get("state", "queued")),
+                progress=self.progress,
+                step=str(status.get("step", "")),
+                take=status.get("take"),
+                output_url=status.get("output_url"),
+                error=status.get("error"),
+                code=status.get("code"),
+                recovered=bool(status.get("recovered")),
+                submitted_at=self.submitted_at,
+                updated_at=self.updated_at,
+                info=self.info,
+                status=status,
             )
-            jobs[job.job_id] = job
-        job.updated_at = line.get("at")
-        job.info.update(line.get("info") or {})
-        event = line.get("event")
-        if event == "server:node_state_updated":
-            job.state = str(payload.get("state", job.state))
-        elif event == "server:task_progress":
-            job.state = "generating"
-            job.progress = float(payload.get("progress", job.progress))
-            job.step = str(payload.get("step", ""))
-        elif event == "server:task_success":
-            result = payload.get("result") or {}
-            job.state, job.progress, job.step = "success", 100.0, ""
-            job.take = result.get("take")
-            job.output_url = result.get("output_url")
-            job.recovered = bool(result.get("recovered"))
-        elif event == "server:task_failed":
-            # A cancel is reported as failed with code CANCELED, then as state "canceled".
-            if job.state != "canceled":
-                job.state = "failed"
-            job.error = payload.get("error")
-            job.code = payload.get("code")
-    return jobs
+        return self.made
 
 
-def node_status(lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Pure: the canvas's per-node status after replaying the log (for ``server:full_sync``
-    after a kernel restart or a browser reload)."""
-    status: dict[str, Any] = {}
+class _Fold:
+    """Records folded so far: each job's state (in order of first appearance) and each node's
+    status (the events of every job run on it, in log order, as the canvas folds them). Both
+    are folded by :func:`studio.events.fold_status`; the rest is the log's own bookkeeping
+    (when a job was submitted and last heard of, the ``info`` of its records)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, _JobFold] = {}
+        self.nodes: dict[str, dict[str, Any]] = {}
+
+    def add(self, line: Mapping[str, Any]) -> None:
+        """Fold one more record (a malformed one raises and changes nothing)."""
+        job_id, name, payload = line["job_id"], line["event"], line["payload"]
+        job = self.jobs.get(job_id)
+        status = fold_status(job.status if job else {}, name, payload)
+        progress = float(status.get("progress", 0.0))
+        extra = line.get("info")
+        info = {**(job.info if job else {}), **extra} if extra else None
+        _fold_node(self.nodes, line)  # the same payload, folded: raises only where above did
+        if job is None:
+            job = self.jobs[job_id] = _JobFold(str(payload.get("node_id", "")), line.get("at"))
+        if info is not None:
+            job.info = info  # a new dict: the JobStates made earlier keep theirs
+        job.status, job.progress, job.updated_at, job.made = status, progress, line.get("at"), None
+
+    def add_lines(self, complete: bytes) -> None:
+        """Fold the records of whole lines (``complete`` ends with a newline, or is empty);
+        torn and foreign lines are skipped."""
+        for raw in complete.split(b"\n")[:-1]:  # (what follows the last newline: nothing)
+            if (line := _parse_record(raw)) is not None:
+                with contextlib.suppress(KeyError, TypeError, ValueError):  # foreign: skipped
+                    self.add(line)
+
+    def job_states(self) -> dict[str, JobState]:
+        return {job_id: job.state(job_id) for job_id, job in self.jobs.items()}
+
+    def snapshot(self, path: Path, size: int) -> LogSnapshot:
+        # Copies of the outer maps, as this fold goes on; the node status dicts it replaces,
+        # never changes, so they are shared.
+        return LogSnapshot(
+            path=path,
+            size=size,
+            jobs=MappingProxyType(self.job_states()),
+            node_status=MappingProxyType(dict(self.nodes)),
+        )
+
+
+def _fold_node(nodes: dict[str, dict[str, Any]], message: Mapping[str, Any]) -> None:
+    """Fold a message (a record, or just its event and payload) into its node's status."""
+    name, payload = message["event"], message["payload"]
+    if (node_id := status_node(name, payload)) is not None:
+        nodes[node_id] = fold_status(nodes.get(node_id, {}), name, payload)
+
+
+def fold(lines: Iterable[Mapping[str, Any]]) -> dict[str, JobState]:
+    """Pure: job id -> latest state, in order of first appearance. (A :class:`LogSnapshot`
+    was folded as it was read: nothing is folded again.)"""
+    if isinstance(lines, LogSnapshot):
+        return dict(lines.jobs)
+    folded = _Fold()
     for line in lines:
-        status = apply_event(status, {"event": line["event"], "payload": line["payload"]})
-    return status
+        folded.add(line)
+    return folded.job_states()
+
+
+def node_status(lines: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Pure: the canvas's per-node status after replaying the log (for ``server:full_sync``
+    after a kernel restart or a browser reload). (A :class:`LogSnapshot` was folded as it was
+    read: nothing is folded again.)"""
+    if isinstance(lines, LogSnapshot):
+        return {node_id: dict(status) for node_id, status in lines.node_status.items()}
+    nodes: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        _fold_node(nodes, line)
+    return nodes
+
+
+# --- reading, incrementally ------------------------------------------------------------------
+
+
+def _parse_record(raw: bytes) -> dict[str, Any] | None:
+    """One line of the log as a record, or None for a torn or foreign line."""
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return None
+    if (
+        isinstance(line, dict)
+        and isinstance(line.get("job_id"), str)
+        and isinstance(line.get("event"), str)
+        and isinstance(line.get("payload"), dict)
+    ):
+        return line
+    return None
+
+
+def _records(path: Path, *, end: int) -> Iterator[dict[str, Any]]:
+    try:
+        with path.open("rb") as f:
+            data = f.read(end)
+    except FileNotFoundError:
+        return
+    for raw in data.split(b"\n"):
+        if (line := _parse_record(raw)) is not None:
+            yield line
+
+
+@dataclass(frozen=True)
+class LogSnapshot:
+    """The job log folded as far as its lines were complete (``size`` bytes): each job's
+    state and each node's status. Iterating it yields those records, oldest first (read
+    again from the file: the fold is kept in memory, the records are not)."""
+
+    path: Path
+    size: int
+    jobs: Mapping[str, JobState]
+    node_status: Mapping[str, Mapping[str, Any]]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return _records(self.path, end=self.size)
+
+
+class _CachedLog:
+    """One log file (device and inode) folded up to ``offset``; only used under ``lock``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._start_over()
+
+    def _start_over(self) -> None:
+        self.offset = 0
+        self.tail = b""  # the bytes just before offset, as they were read
+        self.folded = _Fold()
+        self.last: LogSnapshot | None = None
+
+    def refresh(self, f: BinaryIO, path: Path) -> LogSnapshot:
+        """Fold what was appended to the open log ``f`` since the last look."""
+        size = os.fstat(f.fileno()).st_size
+        if self._rewritten(f, size):
+            self._start_over()
+        if size == self.offset and self.last is not None:
+            return self.last
+        f.seek(self.offset)
+        appended = f.read()
+        # A last line without its newline is still being written (or was torn by a crash and
+        # the next append ends it): it is read again next time, not skipped.
+        complete = appended[: appended.rfind(b"\n") + 1]
+        self.folded.add_lines(complete)
+        if complete or self.last is None:
+            self.offset += len(complete)
+            self.tail = (self.tail + complete)[-TAIL_BYTES:]
+            self.last = self.folded.snapshot(path, self.offset)
+        return self.last
+
+    def _rewritten(self, f: BinaryIO, size: int) -> bool:
+        """Truncated, or written anew under an inode number reused (what was read is gone)."""
+        if size < self.offset:
+            return True
+        return os.pread(f.fileno(), len(self.tail), self.offset - len(self.tail)) != self.tail
+
+
+_cached_logs: OrderedDict[tuple[int, int], _CachedLog] = OrderedDict()
+_cached_logs_lock = threading.Lock()
+
+
+def _forget_cached_logs() -> None:
+    # A child forked while another thread held a lock would wait for it forever: start afresh.
+    global _cached_logs_lock
+    _cached_logs_lock = threading.Lock()
+    _cached_logs.clear()
+
+
+os.register_at_fork(after_in_child=_forget_cached_logs)
+
+
+def _cached_log(identity: tuple[int, int]) -> _CachedLog:
+    with _cached_logs_lock:
+        log = _cached_logs.get(identity)
+        if log is None:
+            log = _cached_logs[identity] = _CachedLog()
+            while len(_cached_logs) > CACHED_LOGS:
+                _cached_logs.popitem(last=False)
+        _cached_logs.move_to_end(identity)
+        return log
+
+
+def snapshot(project_root: Path) -> LogSnapshot:
+    """The project's job log, folded: only what was appended since this process last looked
+    is read (from any process; a log that was truncated or replaced is folded afresh)."""
+    path = log_path(project_root)
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        return LogSnapshot(path, 0, MappingProxyType({}), MappingProxyType({}))
+    with f:
+        stat = os.fstat(f.fileno())
+        log = _cached_log((stat.st_dev, stat.st_ino))
+        with log.lock:
+            return log.refresh(f, path)
+
+
+def read(project_root: Path) -> LogSnapshot:
+    """Every complete record, oldest first; torn or foreign lines are skipped. (A snapshot:
+    :func:`fold` and :func:`node_status` of it cost nothing, it was folded as it was read.)"""
+    return snapshot(project_root)
 
 
 def jobs(project_root: Path) -> list[JobState]:
     """Every job of the project with its latest state, oldest first."""
-    return list(fold(read(project_root)).values())
+    return list(snapshot(project_root).jobs.values())
+
+
+# --- compacting -----------------------------------------------------------------------------
+
+
+def compact(project_root: Path) -> int:
+    """Drop the records of the job log that no longer change anything: a job's progress event
+    followed, later, by another of its progress events or its success (a job reports dozens;
+    its last one is kept). Every job's state and every node's status read from the log stay
+    exactly as they were: that is checked before the log is replaced, else it is left as it
+    is. Lines that are no records are kept as they are. Runs under the log's lock (no append
+    is lost meanwhile) and replaces the log atomically (a reader sees the old or the new one;
+    every process folds the new one afresh). Returns how many records were dropped."""
+    path = log_path(project_root)
+    if not path.exists():
+        return 0
+    with FileLock(path.with_suffix(".lock")):
+        data = path.read_bytes()
+        lines = data.split(b"\n")  # the last: b"", or a line torn by a crash (kept)
+        dropped = _superseded([_parse_record(raw) for raw in lines[:-1]])
+        if not dropped:
+            return 0
+        compacted = b"\n".join(raw for i, raw in enumerate(lines) if i not in dropped)
+        if _folded(compacted) != _folded(data):
+            return 0  # cannot happen by the rule above; were it to, nothing is lost
+        atomic_write_bytes(path, compacted)
+    return len(dropped)
+
+
+def _superseded(records: list[dict[str, Any] | None]) -> set[int]:
+    """The indexes of the progress records a later record of the same job overwrites whole: a
+    progress event or a success sets everything a progress event sets (state, task id,
+    progress, step), for the job and its node alike. A job's first record (when it was
+    submitted, its node) and records carrying ``info`` are kept."""
+    first: dict[str, int] = {}
+    for i, record in enumerate(records):
+        if record is not None:
+            first.setdefault(record["job_id"], i)
+    overwritten: set[str] = set()  # jobs with a progress or success after this point
+    dropped: set[int] = set()
+    for i in range(len(records) - 1, -1, -1):
+        record = records[i]
+        if record is None or record["event"] not in ("server:task_progress", "server:task_success"):
+            continue
+        job_id = record["job_id"]
+        if (
+            record["event"] == "server:task_progress"
+            and job_id in overwritten
+            and first[job_id] != i
+            and not record.get("info")
+        ):
+            dropped.add(i)
+        overwritten.add(job_id)
+    return dropped
+
+
+def _folded(data: bytes) -> tuple[dict[str, JobState], dict[str, dict[str, Any]]]:
+    folded = _Fold()
+    folded.add_lines(data[: data.rfind(b"\n") + 1])
+    return folded.job_states(), folded.nodes

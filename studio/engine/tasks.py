@@ -34,7 +34,7 @@ from studio.engine.inputs import (
 )
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, ManifestError, StudioError
-from studio.pipelines import InputInvalid, get_pipeline
+from studio.pipelines import InputInvalid, Manifest, get_pipeline
 from studio.project.project import Project
 from studio.project.provenance import Provenance, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
@@ -339,7 +339,7 @@ def _store_take(
     creative = {k: v for k, v in values.items() if k not in ("prompt", "seed")}
     take = project.new_take(
         job_id=job_id,
-        lease_s=job_lifetime_s(pipeline_id),
+        lease_s=take_lease_s(get_pipeline(pipeline_id).manifest),
         scene=shot.scene,
         shot=shot.shot,
         ext=produced.suffix,
@@ -361,10 +361,10 @@ def _store_take(
     return take
 
 
-def job_lifetime_s(pipeline_id: str) -> float:
-    """The longest a job of ``pipeline_id`` can live: its pipeline's time limit plus the
-    commit's (git's). A reservation it made is abandoned after that."""
-    return float(get_pipeline(pipeline_id).manifest.timeout_s) + load_settings().git_timeout_s
+def take_lease_s(manifest: Manifest) -> float:
+    """How long a take reserved by a job of this pipeline may live: the pipeline's time limit
+    plus the commit's (git's). The reservation is abandoned after that."""
+    return float(manifest.timeout_s) + load_settings().git_timeout_s
 
 
 def _committed(project: Project, take: Take) -> bool:

@@ -435,10 +435,9 @@ class StudioService:
 
 def _scheduler_configured(project: Project) -> bool:
     """Is a shared scheduler configured (so connecting costs no cluster start)?"""
-    from studio.engine.engine import engine_setting
-    from studio.workspace import workspace_of
+    from studio.engine.settings import project_setting
 
-    return bool(engine_setting(workspace_of(project.path), "scheduler"))
+    return bool(project_setting(project, "scheduler"))
 
 
 def project_link(*, root: Path, url_of: Callable[[str], str]) -> MediaLink:

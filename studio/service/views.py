@@ -86,7 +86,7 @@ def with_shot_views(
 
 def durable_status(project: Project) -> NodeStatus:
     """Each node's status replayed from the project's job log (the truth about its jobs)."""
-    return job_log.node_status(job_log.read(project.path))
+    return job_log.node_status(job_log.read(project.path))  # copies: the snapshot is shared
 
 
 def restored(current: NodeStatus, durable: NodeStatus) -> NodeStatus:

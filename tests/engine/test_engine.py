@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import CancelledError
 from typing import Any
@@ -22,22 +21,6 @@ def test_crash_messages_are_sentences_not_reprs():
         "OSError: [Errno 28] No space left on device"
     )
     assert crash_message(None) == "the job ended without a result"
-
-
-def test_the_scheduler_comes_from_the_environment_else_workspace_json(
-    project, workspace, monkeypatch
-):
-    from studio.engine.engine import _setting
-
-    monkeypatch.delenv("STUDIO_SCHEDULER", raising=False)
-    assert _setting(project, "scheduler") is None  # a local cluster
-    config = workspace.path / "workspace.json"
-    config.write_text(
-        json.dumps({**json.loads(config.read_text()), "scheduler": "tcp://team:8786"})
-    )
-    assert _setting(project, "scheduler") == "tcp://team:8786"
-    monkeypatch.setenv("STUDIO_SCHEDULER", "tcp://mine:8786")
-    assert _setting(project, "scheduler") == "tcp://mine:8786"
 
 
 class FakeJob:
