@@ -5,7 +5,9 @@ A message is ``{"event": NAME, "payload": {...}}``. ``widgets/src/events.ts`` is
 from this module (``python -m studio.events``) and a test keeps the two identical.
 
 Besides Table 6, the canvas sends the structural edits it makes (add, move, connect, remove,
-save, undo, redo) as ``client:*`` events, so every edit goes through the Python ``Graph``.
+save, undo, redo) as ``client:*`` events, so every edit goes through the Python ``Graph``; and
+the canvas widget gets each change of the graph as a ``server:graph_patch`` (the whole graph
+only in ``server:full_sync``).
 """
 
 from __future__ import annotations
@@ -138,6 +140,24 @@ class TaskFailed(_Payload):
 class FullSync(_Payload):
     graph: dict[str, Any]
     node_status: dict[str, Any] = Field(default_factory=dict)
+    seq: int | None = Field(default=None, ge=0)
+    """The canvas' patch number this graph is at: ``server:graph_patch`` continues from it.
+    When absent, the canvas widget's ``graph_seq`` trait, set just before, says it."""
+
+
+class GraphPatch(_Payload):
+    """One change of the canvas' graph: the nodes and edges added or updated, whole (as the
+    canvas file holds them), and the ids of those removed. Patch ``seq`` applies to the graph
+    at patch ``seq - 1`` whose version is ``base_version``; a receiver holding anything else
+    missed a patch, drops this one and asks for the whole graph (``client:sync_request``)."""
+
+    seq: int = Field(ge=1)
+    base_version: int
+    version: int
+    nodes: list[dict[str, Any]] = Field(default_factory=list)
+    removed_nodes: list[str] = Field(default_factory=list)
+    edges: list[dict[str, Any]] = Field(default_factory=list)
+    removed_edges: list[str] = Field(default_factory=list)
 
 
 class Notification(_Payload):
@@ -166,6 +186,7 @@ SERVER_EVENTS: dict[str, type[_Payload]] = {
     "server:task_success": TaskSuccess,
     "server:task_failed": TaskFailed,
     "server:full_sync": FullSync,
+    "server:graph_patch": GraphPatch,
     "server:notification": Notification,
 }
 EVENTS: dict[str, type[_Payload]] = {**CLIENT_EVENTS, **SERVER_EVENTS}

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from filelock import FileLock
 
@@ -99,11 +99,33 @@ class Edge:
 
 @dataclass(frozen=True)
 class GraphChange:
-    """What changed: ``kind`` and the ids involved (subscribers re-read the graph)."""
+    """What changed: ``kind`` and exactly the nodes and edges added, updated or removed, by id,
+    so a subscriber can follow a change by re-reading just those (a canvas sends them to the
+    browser as a patch). An undo, a redo or a reload (``replaced``) names everything it changed;
+    ``saved`` names nothing (only ``version`` moved)."""
 
     kind: Literal["node_added", "node_updated", "nodes_moved", "node_removed", "edge_added",
                   "edge_removed", "replaced", "saved"]  # fmt: skip
-    ids: tuple[str, ...] = ()
+    node_ids: tuple[str, ...] = ()
+    edge_ids: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The node ids, then the edge ids."""
+        return self.node_ids + self.edge_ids
+
+
+@dataclass(frozen=True)
+class _Saved:
+    """Some nodes and edges as they were (``None``: absent), to put back on undo, redo or a
+    failed edit: history holds what each edit touched, never the whole graph. The order of all
+    nodes and edges is kept when putting back re-inserts some (an undone removal), so they
+    return to their places in the canvas file."""
+
+    nodes: dict[str, Node | None]
+    edges: dict[str, Edge | None]
+    node_order: tuple[str, ...] | None = None
+    edge_order: tuple[str, ...] | None = None
 
 
 Listener = Callable[[GraphChange], None]
@@ -150,8 +172,8 @@ class Graph:
         self._nodes: dict[str, Node] = {}
         self._edges: dict[str, Edge] = {}
         self._listeners: list[Listener] = []
-        self._undo: list[dict[str, Any]] = []
-        self._redo: list[dict[str, Any]] = []
+        self._undo: list[_Saved] = []
+        self._redo: list[_Saved] = []
         self._lock = threading.RLock()
         self._loading = False  # while building from a file: no undo snapshots, no notifications
         self.dirty = False
@@ -172,6 +194,18 @@ class Graph:
             return self._nodes[node_id]
         except KeyError:
             raise GraphError("unknown_node", f"no node {node_id!r} in the graph") from None
+
+    def find_node(self, node_id: str) -> Node | None:
+        return self._nodes.get(node_id)
+
+    def find_edge(self, edge_id: str) -> Edge | None:
+        return self._edges.get(edge_id)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold edits (from other threads) back while reading several things at once."""
+        with self._lock:
+            yield
 
     def node_type(self, node_id: str) -> NodeType:
         return self.node_types.get(self.node(node_id).type)
@@ -205,22 +239,55 @@ class Graph:
         for listener in list(self._listeners):
             listener(change)
 
-    def _snapshot(self) -> dict[str, Any]:
-        return {"nodes": copy.deepcopy(self._nodes), "edges": dict(self._edges)}
+    def _save(
+        self,
+        node_ids: tuple[str, ...],
+        edge_ids: tuple[str, ...],
+        *,
+        with_order: bool,
+        copy_nodes: bool = True,
+    ) -> _Saved:
+        """These nodes and edges as they are now. Nodes are copied unless they are about to
+        leave the graph, as edits change nodes in place (edges are immutable)."""
+        keep = copy.deepcopy if copy_nodes else _same
+        return _Saved(
+            nodes={node_id: keep(self._nodes.get(node_id)) for node_id in node_ids},
+            edges={edge_id: self._edges.get(edge_id) for edge_id in edge_ids},
+            node_order=tuple(self._nodes) if with_order else None,
+            edge_order=tuple(self._edges) if with_order else None,
+        )
+
+    def _restore(self, saved: _Saved) -> None:
+        for node_id, node in saved.nodes.items():
+            if node is None:
+                self._nodes.pop(node_id, None)
+            else:
+                self._nodes[node_id] = node
+        for edge_id, edge in saved.edges.items():
+            if edge is None:
+                self._edges.pop(edge_id, None)
+            else:
+                self._edges[edge_id] = edge
+        if saved.node_order is not None:
+            self._nodes = _in_order(self._nodes, saved.node_order)
+        if saved.edge_order is not None:
+            self._edges = _in_order(self._edges, saved.edge_order)
 
     @contextmanager
     def _mutation(self, change: GraphChange) -> Iterator[None]:
         """Apply an edit atomically: on error the graph is unchanged; on success it is
-        recorded for undo, marked dirty and announced."""
+        recorded for undo, marked dirty and announced. The edit touches only the nodes and
+        edges ``change`` names: those are what undo puts back."""
         if self._loading:
             yield
             return
         with self._lock:
-            before = self._snapshot()
+            removal = change.kind in ("node_removed", "edge_removed")
+            before = self._save(change.node_ids, change.edge_ids, with_order=removal)
             try:
                 yield
             except BaseException:
-                self._nodes, self._edges = before["nodes"], before["edges"]
+                self._restore(before)
                 raise
             self._undo.append(before)
             del self._undo[:-HISTORY_LIMIT]
@@ -243,15 +310,21 @@ class Graph:
     def redo(self) -> bool:
         return self._travel(self._redo, self._undo)
 
-    def _travel(self, source: list[dict[str, Any]], target: list[dict[str, Any]]) -> bool:
+    def _travel(self, source: list[_Saved], target: list[_Saved]) -> bool:
         with self._lock:
             if not source:
                 return False
-            target.append(self._snapshot())
-            state = source.pop()
-            self._nodes, self._edges = state["nodes"], state["edges"]
+            back = source.pop()
+            # What is there now goes on the other stack (those nodes leave the graph: no copy),
+            # with the order when putting ``back`` removes some, which the other stack re-inserts.
+            removes = any(n is None and i in self._nodes for i, n in back.nodes.items()) or any(
+                e is None and i in self._edges for i, e in back.edges.items()
+            )
+            node_ids, edge_ids = tuple(back.nodes), tuple(back.edges)
+            target.append(self._save(node_ids, edge_ids, with_order=removes, copy_nodes=False))
+            self._restore(back)
             self.dirty = True
-        self._notify(GraphChange("replaced"))
+        self._notify(GraphChange("replaced", node_ids, edge_ids))
         return True
 
     # --- edits ----------------------------------------------------------------------------------
@@ -382,7 +455,7 @@ class Graph:
             e.id for e in self._edges.values() if e.source in doomed or e.target in doomed
         }
         kind: Literal["node_removed", "edge_removed"] = "node_removed" if doomed else "edge_removed"
-        with self._mutation(GraphChange(kind, tuple(sorted(doomed | edges)))):
+        with self._mutation(GraphChange(kind, tuple(sorted(doomed)), tuple(sorted(edges)))):
             for node_id in doomed:
                 del self._nodes[node_id]
             for edge_id in edges:
@@ -461,7 +534,7 @@ class Graph:
         if edge_id in self._edges:
             raise GraphError("duplicate_id", f"an edge {edge_id!r} already exists")
         edge = Edge(edge_id, source_id, source_socket, target_id, target_socket)
-        with self._mutation(GraphChange("edge_added", (edge_id,))):
+        with self._mutation(GraphChange("edge_added", edge_ids=(edge_id,))):
             self._edges[edge_id] = edge
         return edge
 
@@ -473,12 +546,14 @@ class Graph:
     def replace_with(self, other: Graph) -> None:
         """Take ``other``'s nodes, edges and version (a reload); clears undo history."""
         with self._lock:
+            node_ids = tuple({**self._nodes, **other._nodes})  # what was and what is
+            edge_ids = tuple({**self._edges, **other._edges})
             self._nodes, self._edges = other._nodes, other._edges
             self.version = other.version
             self._undo.clear()
             self._redo.clear()
             self.dirty = False
-        self._notify(GraphChange("replaced"))
+        self._notify(GraphChange("replaced", node_ids, edge_ids))
 
     def save(self, path: Path | None = None) -> int:
         """Write the canvas file if it is still at this graph's ``version``; it becomes
@@ -600,6 +675,19 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph v{self.version}: {len(self._nodes)} nodes, {len(self._edges)} edges>"
+
+
+_Item = TypeVar("_Item")
+
+
+def _same(item: _Item) -> _Item:
+    return item
+
+
+def _in_order(items: dict[str, _Item], order: tuple[str, ...]) -> dict[str, _Item]:
+    """``items`` in ``order`` (any not in it last)."""
+    ordered = {key: items[key] for key in order if key in items}
+    return {**ordered, **items}
 
 
 def _is_finite(value: Any) -> bool:

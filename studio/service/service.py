@@ -251,7 +251,7 @@ class StudioService:
 
     def _on_graph_change(self, change: GraphChange) -> None:
         if change.kind in ("node_added", "node_updated", "replaced"):
-            self.refresh(change.ids or None)
+            self.refresh(change.node_ids or None)  # a reload naming nothing: look at all
 
     # --- generation -----------------------------------------------------------------------------
 

@@ -3,10 +3,13 @@
 The Python ``Graph`` is the single source of truth. The browser edits optimistically and sends
 each edit as a ``client:*`` event; the widget is a transport: it hands every message to the
 studio service (:mod:`studio.service`, the same handlers as the server's WebSocket), which
-applies it to the Graph (validated). The Graph's change notification pushes the new state back
-(``graph`` traitlet). A refused edit comes back as a ``server:notification`` plus the true
-graph, which undoes the optimistic change on screen. Edits are saved to the canvas file after a
-short quiet period (and at once on ``client:save``).
+applies it to the Graph (validated). The Graph's change notification sends the change back as
+a ``server:graph_patch`` (just the nodes and edges that changed, numbered). The whole graph
+goes only with the widget's state (a new view), in ``server:full_sync`` (asked for by every
+view as it mounts, and by a view that misses a patch) and after a refused edit, which comes
+back as a ``server:notification`` plus the true graph, undoing the optimistic change on
+screen. Edits are saved to the canvas file after a short quiet period (and at once on
+``client:save``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import traitlets
 from studio.errors import StudioError, VersionConflict
 from studio.events import make_event
 from studio.graph.graph import Graph, GraphChange
+from studio.graph.patches import build_patch
 from studio.graph.registry import NodeTypeRegistry, registry
 from studio.graph.sockets import compatibility_table
 from studio.service import (
@@ -65,8 +69,9 @@ class Canvas(anywidget.AnyWidget):
     _esm = _static("canvas.js")
     _css = _static("canvas.css")
 
-    graph = traitlets.Dict().tag(sync=True)
-    """The graph as the canvas file holds it (nodes, edges, version)."""
+    graph_seq = traitlets.Int(0).tag(sync=True)
+    """The patch number of the graph in the latest ``server:full_sync`` (set just before it,
+    on the same comm): the browser takes the ``server:graph_patch`` events after it."""
     node_types = traitlets.Dict().tag(sync=True)
     """The registry (palette, sockets, fields, UI hints) and the socket compatibility table."""
     node_status = traitlets.Dict().tag(sync=True)
@@ -87,8 +92,12 @@ class Canvas(anywidget.AnyWidget):
         engines: EngineAccess | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        # Before the widget opens its comm: the opening state holds the whole graph.
         self._graph = graph
+        self._patch_seq = 0
+        self._patched_version = graph.version
+        self._patch_lock = threading.Lock()
+        super().__init__(**kwargs)
         self._project = project
         self._node_types = node_types
         self._autosave_delay = autosave_delay
@@ -116,8 +125,23 @@ class Canvas(anywidget.AnyWidget):
         self.on_msg(self._on_message)
 
     @property
+    def graph(self) -> dict[str, Any]:
+        """The graph as the canvas file holds it (nodes, edges, version), read now. The browser
+        gets it whole with the widget's state and in ``server:full_sync``, and each change as
+        a ``server:graph_patch``: never as a trait change, which would send all of it."""
+        return self._graph.to_json()
+
+    @property
     def graph_object(self) -> Graph:
         return self._graph
+
+    def get_state(self, key: str | list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The widget's state; the whole of it (a view's model being made: the widget shown, a
+        page reloaded) also holds the whole graph, so a view draws it at once."""
+        state: dict[str, Any] = super().get_state(key)
+        if key is None:
+            state["graph"] = self.graph
+        return state
 
     # --- engine hooks ---------------------------------------------------------------------------
 
@@ -168,8 +192,22 @@ class Canvas(anywidget.AnyWidget):
     # --- graph -> browser -----------------------------------------------------------------------
 
     def _push_graph(self) -> None:
-        self.graph = self._graph.to_json()
+        """Before the whole graph goes to the browser (``server:full_sync``): its patch number,
+        so the browser continues with the patches after it; and the undo state."""
+        self.graph_seq = self._patch_seq
+        self._push_history()
+
+    def _push_history(self) -> None:
         self.history = {"can_undo": self._graph.can_undo, "can_redo": self._graph.can_redo}
+
+    def _send_patch(self, change: GraphChange) -> None:
+        """``change`` to the browser as the next ``server:graph_patch``."""
+        with self._patch_lock:  # numbered and sent in one order, whichever thread changed it
+            patch = build_patch(
+                self._graph, change, seq=self._patch_seq + 1, base_version=self._patched_version
+            )
+            self._patch_seq, self._patched_version = patch.seq, patch.version
+            self.emit("server:graph_patch", **patch.model_dump())
 
     def _push_node_types(self) -> None:
         payload = self._node_types.as_json()
@@ -180,7 +218,8 @@ class Canvas(anywidget.AnyWidget):
         )
 
     def _on_graph_change(self, change: GraphChange) -> None:
-        self._push_graph()
+        self._send_patch(change)
+        self._push_history()
         if change.kind == "saved":
             self.save_status = "saved"
         else:

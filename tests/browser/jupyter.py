@@ -148,3 +148,24 @@ def open_and_run(page: Any, lab: Lab, name: str) -> None:
 
 def wait_idle(page: Any, timeout: int = 60_000) -> None:
     page.locator("#jp-main-statusbar >> text=/ipykernel\\) \\| Idle/").wait_for(timeout=timeout)
+
+
+RUN_IN_KERNEL_JS = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({ code, store_history: false });
+  let out = "";
+  let error = null;
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === "stream") out += msg.content.text;
+    if (msg.header.msg_type === "error") error = `${msg.content.ename}: ${msg.content.evalue}`;
+  };
+  await future.done;
+  if (error) throw new Error(`in the kernel: ${error}`);
+  return out;
+}"""
+
+
+def run_in_kernel(page: Any, code: str) -> str:
+    """Run ``code`` in the kernel of the notebook on screen (not in a cell); its printed output.
+    An exception in the kernel raises here."""
+    return str(page.evaluate(RUN_IN_KERNEL_JS, code))

@@ -16,7 +16,8 @@ export type ServerNodeStateUpdated = { node_id: string; state: "idle" | "queued"
 export type ServerTaskProgress = { task_id: string; node_id: string; progress: number; step?: string };
 export type ServerTaskSuccess = { task_id: string; node_id: string; result: { output_url: string; take?: string | null; thumbnail?: string | null; thumbnail_url?: string | null } };
 export type ServerTaskFailed = { task_id?: string | null; node_id: string; error: string; code?: string | null };
-export type ServerFullSync = { graph: Record<string, unknown>; node_status?: Record<string, unknown> };
+export type ServerFullSync = { graph: Record<string, unknown>; node_status?: Record<string, unknown>; seq?: number | null };
+export type ServerGraphPatch = { seq: number; base_version: number; version: number; nodes?: Record<string, unknown>[]; removed_nodes?: string[]; edges?: Record<string, unknown>[]; removed_edges?: string[] };
 export type ServerNotification = { level?: "info" | "warning" | "error"; message: string; node_id?: string | null };
 
 export interface EventPayloads {
@@ -37,12 +38,13 @@ export interface EventPayloads {
   "server:task_success": ServerTaskSuccess;
   "server:task_failed": ServerTaskFailed;
   "server:full_sync": ServerFullSync;
+  "server:graph_patch": ServerGraphPatch;
   "server:notification": ServerNotification;
 }
 
 export type EventName = keyof EventPayloads;
 export const CLIENT_EVENTS = ["client:update_node_data", "client:start_generation", "client:cancel_generation", "client:render_final_sequence", "client:sync_request", "client:add_node", "client:move_nodes", "client:remove_elements", "client:connect", "client:save", "client:undo", "client:redo"] as const;
-export const SERVER_EVENTS = ["server:node_state_updated", "server:task_progress", "server:task_success", "server:task_failed", "server:full_sync", "server:notification"] as const;
+export const SERVER_EVENTS = ["server:node_state_updated", "server:task_progress", "server:task_success", "server:task_failed", "server:full_sync", "server:graph_patch", "server:notification"] as const;
 
 export interface Message<N extends EventName = EventName> {
   event: N;

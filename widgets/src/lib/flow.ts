@@ -2,7 +2,7 @@
 // canvas enforces visually (the same table Python validates with).
 import type { Connection, Edge, Node } from "@xyflow/svelte";
 import { COMPONENTS } from "./nodeTypes";
-import type { GraphEdge, GraphJSON, NodeTypeSpec, NodeTypesPayload } from "./types";
+import type { GraphEdge, GraphJSON, GraphNode, NodeTypeSpec, NodeTypesPayload } from "./types";
 
 export interface FlowNodeData extends Record<string, unknown> {
   nodeType: string;
@@ -16,11 +16,20 @@ export function newId(prefix: string): string {
   return `${prefix.toLowerCase().replace(/\./g, "-")}-${random}`;
 }
 
-/** Graph nodes as Svelte Flow nodes, keeping selection and measurements of `previous`. */
+export interface FlowNodeOptions {
+  /** Whether the flow node of `previous` may stay as it is (mid-drag, say) for `node`. */
+  unchanged?: (node: GraphNode) => boolean;
+  /** Where a node's fields are read from when shown (else: from the graph node, fixed). */
+  fieldsOf?: (id: string) => Record<string, unknown>;
+}
+
+/** Graph nodes as Svelte Flow nodes, keeping selection and measurements of `previous`; an
+ * `unchanged` node keeps its flow node unless it was hidden or shown since. */
 export function toFlowNodes(
   graph: GraphJSON,
   types: NodeTypesPayload,
   previous: FlowNode[],
+  { unchanged = () => false, fieldsOf }: FlowNodeOptions = {},
 ): FlowNode[] {
   const before = new Map(previous.map((n) => [n.id, n]));
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -32,24 +41,34 @@ export function toFlowNodes(
     return false;
   };
   // Svelte Flow wants parents before their children.
-  const depth = (id: string): number => {
+  const depth = new Map<string, number>();
+  for (const node of graph.nodes) {
     let d = 0;
-    for (let p = byId.get(id)?.parentId; p && d < 64; p = byId.get(p)?.parentId) d++;
-    return d;
-  };
+    for (let p = node.parentId; p && d < 64; p = byId.get(p)?.parentId) d++;
+    depth.set(node.id, d);
+  }
   return [...graph.nodes]
-    .sort((a, b) => depth(a.id) - depth(b.id))
+    .sort((a, b) => (depth.get(a.id) ?? 0) - (depth.get(b.id) ?? 0))
     .map((node) => {
       const old = before.get(node.id);
+      const hidden = collapsed(node.parentId);
+      if (old && unchanged(node)) return old.hidden === hidden ? old : { ...old, hidden };
       const kind = component.get(node.type) ?? "generic";
       const isGroupCollapsed = kind === "group" && node.data.collapsed === true;
       const flow: FlowNode = {
         id: node.id,
         type: COMPONENTS.includes(kind) ? kind : "generic",
         position: { ...node.position },
-        data: { nodeType: node.type, fields: node.data },
+        data: fieldsOf
+          ? {
+              nodeType: node.type,
+              get fields() {
+                return fieldsOf(node.id);
+              },
+            }
+          : { nodeType: node.type, fields: node.data },
         selected: old?.selected ?? false,
-        hidden: collapsed(node.parentId),
+        hidden,
       };
       if (old?.measured) flow.measured = old.measured;
       if (node.parentId) {
@@ -65,16 +84,92 @@ export function toFlowNodes(
     });
 }
 
-export function toFlowEdges(graph: GraphJSON, previous: Edge[]): Edge[] {
+/** Graph edges as Svelte Flow edges, keeping selection of `previous`; an edge for which
+ * `unchanged(edge)` holds keeps its flow edge of `previous`. */
+export function toFlowEdges(
+  graph: GraphJSON,
+  previous: Edge[],
+  unchanged: (edge: GraphEdge) => boolean = () => false,
+): Edge[] {
   const before = new Map(previous.map((e) => [e.id, e]));
-  return graph.edges.map((edge: GraphEdge) => ({
-    id: edge.id,
-    source: edge.source,
-    sourceHandle: edge.sourceHandle,
-    target: edge.target,
-    targetHandle: edge.targetHandle,
-    selected: before.get(edge.id)?.selected ?? false,
-  }));
+  return graph.edges.map((edge: GraphEdge) => {
+    const old = before.get(edge.id);
+    if (old && unchanged(edge)) return old;
+    return {
+      id: edge.id,
+      source: edge.source,
+      sourceHandle: edge.sourceHandle,
+      target: edge.target,
+      targetHandle: edge.targetHandle,
+      selected: old?.selected ?? false,
+    };
+  });
+}
+
+/** Successive graphs from Python as Svelte Flow nodes and edges, redrawing only what changed.
+ * A patch leaves the objects of the nodes and edges it does not touch as they were, so one
+ * already converted keeps its flow element as Svelte Flow holds it now (a drag under way, a
+ * selection, measurements): an edit's echo resets nothing else. A node whose fields alone
+ * changed keeps its flow node too: shown through `fieldsOf` (reactive), its fields redraw just
+ * that node, and when no element changed Svelte Flow gets the same arrays back (handing it new
+ * ones costs it work for every node and edge). A whole graph (`wholeRevision`: a sync, a
+ * refused edit) rebuilds everything, which also undoes optimistic changes Python refused. */
+export class FlowConverter {
+  #nodes = new Map<string, GraphNode>();
+  #edges = new Map<string, GraphEdge>();
+  #types: NodeTypesPayload | null = null;
+  #wholeRevision = -1;
+  #fieldsOf: (id: string) => Record<string, unknown>;
+
+  constructor(fieldsOf: (id: string) => Record<string, unknown>) {
+    this.#fieldsOf = fieldsOf;
+  }
+
+  /** The flow nodes and edges for `graph`, from those Svelte Flow holds now (`previous`). */
+  convert(
+    graph: GraphJSON,
+    types: NodeTypesPayload,
+    previous: { nodes: FlowNode[]; edges: Edge[] },
+    wholeRevision: number,
+  ): { nodes: FlowNode[]; edges: Edge[] } {
+    if (types !== this.#types || wholeRevision !== this.#wholeRevision) {
+      this.#types = types; // (other components or colours: redraw every node too)
+      this.#wholeRevision = wholeRevision;
+      this.#nodes.clear();
+      this.#edges.clear();
+    }
+    const nodesBefore = this.#nodes;
+    const edgesBefore = this.#edges;
+    const unchanged = (node: GraphNode): boolean => {
+      const before = nodesBefore.get(node.id);
+      return before !== undefined && (before === node || sameShape(before, node));
+    };
+    const nodes = toFlowNodes(graph, types, previous.nodes, { unchanged, fieldsOf: this.#fieldsOf });
+    const edges = toFlowEdges(graph, previous.edges, (edge) => edgesBefore.get(edge.id) === edge);
+    this.#nodes = new Map(graph.nodes.map((node) => [node.id, node]));
+    this.#edges = new Map(graph.edges.map((edge) => [edge.id, edge]));
+    return {
+      nodes: sameItems(nodes, previous.nodes) ? previous.nodes : nodes,
+      edges: sameItems(edges, previous.edges) ? previous.edges : edges,
+    };
+  }
+}
+
+/** Whether two states of a node differ in their fields at most (not where or what it is). */
+function sameShape(a: GraphNode, b: GraphNode): boolean {
+  return (
+    a.type === b.type &&
+    a.parentId === b.parentId &&
+    a.position.x === b.position.x &&
+    a.position.y === b.position.y &&
+    a.width === b.width &&
+    a.height === b.height &&
+    a.data.collapsed === b.data.collapsed // a group's size and its children's visibility
+  );
+}
+
+function sameItems<T>(a: T[], b: T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 function reaches(edges: GraphEdge[], from: string, goal: string): boolean {

@@ -1,12 +1,20 @@
 // The widget model mirrored into Svelte state (runes). Python's Graph is the source of truth:
-// edits are applied here at once (optimistic) and sent as `client:*` events; the graph that
-// comes back (traitlet or `server:full_sync`) replaces the local one.
+// edits are applied here at once (optimistic) and sent as `client:*` events; what comes back
+// replaces the local graph: each change as a numbered `server:graph_patch`, the whole graph in
+// `server:full_sync` (asked for on mount and whenever a patch does not follow).
 import type { AnyModel } from "@anywidget/types";
+import { SvelteMap } from "svelte/reactivity";
 import type { EventName, EventPayloads, Message } from "../events";
+import { applyPatch, patchedNodes, patchFollows } from "./patches";
 import type { GraphJSON, NodeStatus, NodeTypeSpec, NodeTypesPayload } from "./types";
+
+/** How long an unanswered `client:sync_request` holds back asking again (patches that do not
+ * follow keep coming meanwhile; one full sync answers for all of them). */
+const SYNC_RETRY_MS = 2000;
 
 export interface WidgetState {
   graph: GraphJSON;
+  graph_seq: number;
   node_types: NodeTypesPayload;
   node_status: Record<string, NodeStatus>;
   pipelines: string[];
@@ -30,6 +38,8 @@ export class CanvasModel {
   graph = $state.raw<GraphJSON>({ version: 1, nodes: [], edges: [] });
   /** Bumped on every authoritative graph from Python, even an identical one (a revert). */
   revision = $state.raw(0);
+  /** The revision of the latest whole graph (not a patch): from it on, redraw everything. */
+  wholeRevision = $state.raw(0);
   nodeTypes = $state.raw<NodeTypesPayload>({ node_types: [], socket_colors: {}, compatibility: {} });
   nodeStatus = $state.raw<Record<string, NodeStatus>>({});
   pipelines = $state.raw<string[]>([]);
@@ -44,6 +54,12 @@ export class CanvasModel {
   #model: AnyModel<WidgetState>;
   #off: Array<() => void> = [];
   #toastId = 0;
+  /** The patch number the local graph is at; null until a full sync says (patches wait). */
+  #seq: number | null = null;
+  /** When the pending `client:sync_request` went out, or null when none is pending. */
+  #syncAskedAt: number | null = null;
+  /** Each node's fields, a signal per node: a patch of fields redraws just those nodes. */
+  #fields = new SvelteMap<string, Record<string, unknown>>();
 
   constructor(model: AnyModel<WidgetState>) {
     this.#model = model;
@@ -56,16 +72,16 @@ export class CanvasModel {
     const onMessage = (content: unknown) => this.#receive(content as Message);
     model.on("msg:custom", onMessage);
     this.#off.push(() => model.off("msg:custom", onMessage));
-    // A re-displayed widget (or a reconnect) asks for the authoritative state.
-    this.send("client:sync_request", {});
+    // A re-displayed widget (or a reconnect) asks for the authoritative state: the graph of the
+    // widget's state draws at once, but only a full sync says which patch it is at.
+    this.#askForSync();
   }
 
   #read(name: (typeof TRAITS)[number]): void {
     const value = this.#model.get(name);
     switch (name) {
       case "graph":
-        this.graph = value as GraphJSON;
-        this.revision += 1;
+        this.#adopt((value as GraphJSON | undefined) ?? this.graph, null);
         break;
       case "node_types":
         this.nodeTypes = value as NodeTypesPayload;
@@ -96,9 +112,12 @@ export class CanvasModel {
     this.received = [...this.received.slice(-199), message];
     if (message.event === "server:full_sync") {
       const payload = message.payload as EventPayloads["server:full_sync"];
-      this.graph = payload.graph as unknown as GraphJSON;
       this.nodeStatus = (payload.node_status ?? {}) as Record<string, NodeStatus>;
-      this.revision += 1;
+      // The trait came on the same comm just before (Python sets it as it sends a full sync).
+      const seq = payload.seq ?? this.#model.get("graph_seq");
+      this.#adopt(payload.graph as unknown as GraphJSON, typeof seq === "number" ? seq : null);
+    } else if (message.event === "server:graph_patch") {
+      this.#patch(message.payload as EventPayloads["server:graph_patch"]);
     } else if (message.event === "server:notification") {
       const payload = message.payload as EventPayloads["server:notification"];
       this.notify(payload.level ?? "info", payload.message);
@@ -106,6 +125,45 @@ export class CanvasModel {
       const payload = message.payload as EventPayloads["server:task_failed"];
       this.notify("error", payload.error);
     }
+  }
+
+  /** A whole graph from Python, at patch `seq` (null: unknown, so a full sync is asked for). */
+  #adopt(graph: GraphJSON, seq: number | null): void {
+    this.graph = graph;
+    const present = new Set(graph.nodes.map((node) => node.id));
+    for (const id of this.#fields.keys()) if (!present.has(id)) this.#fields.delete(id);
+    for (const node of graph.nodes) this.#fields.set(node.id, node.data);
+    this.revision += 1;
+    this.wholeRevision = this.revision;
+    this.#seq = seq;
+    if (seq === null) this.#askForSync();
+    else this.#syncAskedAt = null;
+  }
+
+  #patch(patch: EventPayloads["server:graph_patch"]): void {
+    if (this.#seq === null || !patchFollows(this.graph, this.#seq, patch)) {
+      // Lost, out of order or before any full sync: the full sync will hold this change too.
+      this.#seq = null;
+      this.#askForSync();
+      return;
+    }
+    this.graph = applyPatch(this.graph, patch);
+    for (const id of patch.removed_nodes ?? []) this.#fields.delete(id);
+    for (const node of patchedNodes(patch)) this.#fields.set(node.id, node.data);
+    this.#seq = patch.seq;
+    this.revision += 1;
+  }
+
+  /** The fields of node `id` as Python has them (reactive: read it where they are shown). */
+  fieldsOf(id: string): Record<string, unknown> {
+    return this.#fields.get(id) ?? {};
+  }
+
+  #askForSync(): void {
+    const now = Date.now();
+    if (this.#syncAskedAt !== null && now - this.#syncAskedAt < SYNC_RETRY_MS) return;
+    this.#syncAskedAt = now;
+    this.send("client:sync_request", {});
   }
 
   send<N extends EventName>(event: N, payload: EventPayloads[N]): void {
