@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _fsync_dir(directory: Path) -> None:
-    # The rename is only durable once the directory entry is on disk.
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or link into ``directory`` durable (its entry on disk)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -43,7 +43,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         _write_synced(temp, data)
         temp.chmod(mode)
         temp.replace(path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def exclusive_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> bool:
@@ -60,5 +60,5 @@ def exclusive_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> bool
             os.link(temp, path)
         except FileExistsError:
             return False
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True

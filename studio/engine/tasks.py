@@ -78,6 +78,18 @@ class Publisher:
     def worker_address(self) -> str | None:
         return str(self._worker.address) if self._worker is not None else None
 
+    def release_slot(self) -> None:
+        """Let this worker start its next job now (Dask's ``secede``): what is left of this
+        one (storing and committing the take) needs no pipeline, so the next pipeline runs
+        while it commits. This job's result still comes after its commit, and the resources
+        it asked for (``VRAM``) stay held until then."""
+        if self._worker is None:
+            return
+        from distributed import secede
+
+        with contextlib.suppress(ValueError, AttributeError):  # not in a worker's task thread
+            secede()  # type: ignore[no-untyped-call]  # distributed is untyped
+
     def __call__(self, event: str, **payload: Any) -> None:
         line = job_log.record(job_id=self.job_id, event=event, payload=payload)
         # Durable first: a reader of the log never lags behind what the canvas showed.
@@ -302,6 +314,7 @@ def _execute(
         return _fail(publish, code, problem.message if problem else "the job failed")
     output = pipeline.manifest.outputs[0].name
     produced = result.output_path(job_dir, output)
+    publish.release_slot()
     take = _store_take(
         project,
         shot=shot,
@@ -368,9 +381,10 @@ def job_lifetime_s(pipeline_id: str) -> float:
 
 
 def _committed(project: Project, take: Take) -> bool:
+    """True once HEAD holds the take (staged is not committed: a commit killed between its
+    index update and its ref update leaves the take staged, and settling commits it)."""
     from studio.project import repo
 
     with contextlib.suppress(StudioError):
-        rel = take.path.relative_to(project.path).as_posix()
-        return bool(repo.git(project.path, "ls-files", "--", rel).strip())
+        return repo.is_committed(project.path, take.path)
     return False
