@@ -34,7 +34,7 @@ from studio.engine.inputs import (
 )
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, ManifestError, StudioError
-from studio.pipelines import InputInvalid, get_pipeline
+from studio.pipelines import InputInvalid, Pipeline, get_pipeline
 from studio.project.project import Project
 from studio.project.provenance import Provenance, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
@@ -142,14 +142,19 @@ def _fail(publish: Publisher, code: str, message: str) -> dict[str, Any]:
 
 def job_workdir(job_id: str) -> Path:
     """A fresh private scratch folder for this attempt (``mkdtemp``: mode 0700, owned by
-    this user, an unpredictable name). Folders an earlier attempt of the same job left here
-    (killed with its worker) are removed first."""
+    this user, an unpredictable name)."""
+    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{job_id}-"))
+
+
+def remove_stale_workdirs(job_id: str) -> None:
+    """Remove the scratch folders earlier attempts of this job left (killed with their
+    worker). Only a retry looks: an attempt makes its folder after its attempt marker, so
+    without a marker there is none, and a first attempt need not list the temp folder."""
     scratch = Path(tempfile.gettempdir())
     for stale in scratch.glob(f"{WORKDIR_PREFIX}{job_id}-*"):
         with contextlib.suppress(OSError):  # another user's, or already gone
             if not stale.is_symlink() and stale.is_dir() and stale.stat().st_uid == os.getuid():
                 shutil.rmtree(stale)
-    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{job_id}-"))
 
 
 def execute_shot_node(
@@ -171,13 +176,17 @@ def execute_shot_node(
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
     attempt = job_log.attempt_marker(root, job_id)
-    workdir = job_workdir(job_id)
+    retry = attempt.exists()  # an earlier attempt got this far, and may have left things
+    if retry:
+        remove_stale_workdirs(job_id)
+    workdir: Path | None = None
     try:
-        if attempt.exists() and (done := _recover(Project(root), graph, node_id, job_id)):
+        if retry and (done := _recover(Project(root), graph, node_id, job_id)):
             outcome = _succeed(publish, root, done, recovered=True)
         else:
             attempt.parent.mkdir(parents=True, exist_ok=True)
             attempt.touch()
+            workdir = job_workdir(job_id)  # after the marker (see remove_stale_workdirs)
             outcome = _execute(publish, watch, root, workdir, graph, pipeline_id, quality, seed)
     except GitError:
         raise  # may be transient (a lock, a full disk being cleared): Dask's retries apply
@@ -185,7 +194,8 @@ def execute_shot_node(
         outcome = _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
     finally:
         watch.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
     # Only an attempt that reached an outcome clears its marker: after an exception (even
     # past the commit) the retry must look for what this attempt left.
     attempt.unlink(missing_ok=True)
@@ -319,7 +329,7 @@ def _execute(
         project,
         shot=shot,
         produced=produced,
-        pipeline_id=pipeline.id,
+        pipeline=pipeline,
         values=recorded,
         seed=seed,
         quality=quality,
@@ -340,7 +350,7 @@ def _store_take(
     *,
     shot: ShotInputs,
     produced: Path,
-    pipeline_id: str,
+    pipeline: Pipeline,
     values: dict[str, Any],
     seed: int,
     quality: Quality,
@@ -352,11 +362,11 @@ def _store_take(
     creative = {k: v for k, v in values.items() if k not in ("prompt", "seed")}
     take = project.new_take(
         job_id=job_id,
-        lease_s=job_lifetime_s(pipeline_id),
+        lease_s=job_lifetime_s(pipeline),
         scene=shot.scene,
         shot=shot.shot,
         ext=produced.suffix,
-        pipeline=pipeline_id,
+        pipeline=pipeline.id,
         prompt=shot.prompt,
         inputs=creative,
         seed=seed,
@@ -365,7 +375,7 @@ def _store_take(
     try:
         take.write_from(produced)
         take.record(**provenance)
-        project.commit_takes([take], message=f"Generate {take.name} ({pipeline_id}, {quality})")
+        project.commit_takes([take], message=f"Generate {take.name} ({pipeline.id}, {quality})")
     except BaseException:
         if not _committed(project, take):
             take.path.unlink(missing_ok=True)
@@ -374,10 +384,10 @@ def _store_take(
     return take
 
 
-def job_lifetime_s(pipeline_id: str) -> float:
-    """The longest a job of ``pipeline_id`` can live: its pipeline's time limit plus the
-    commit's (git's). A reservation it made is abandoned after that."""
-    return float(get_pipeline(pipeline_id).manifest.timeout_s) + load_settings().git_timeout_s
+def job_lifetime_s(pipeline: Pipeline) -> float:
+    """The longest a job of ``pipeline`` can live: its time limit plus the commit's (git's).
+    A reservation it made is abandoned after that."""
+    return float(pipeline.manifest.timeout_s) + load_settings().git_timeout_s
 
 
 def _committed(project: Project, take: Take) -> bool:
