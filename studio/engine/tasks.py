@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -372,16 +373,36 @@ def _store_take(
         seed=seed,
         quality=quality,
     )
+    from studio.project.thumbnails import make_thumbnail  # Pillow: imported where used
+
     try:
         take.write_from(produced)
         take.record(**provenance)
-        project.commit_takes([take], message=f"Generate {take.name} ({pipeline.id}, {quality})")
+        with _meanwhile(lambda: make_thumbnail(project.path, take)):  # git waits, PIL works
+            project.commit_takes([take], message=f"Generate {take.name} ({pipeline.id}, {quality})")
     except BaseException:
         if not _committed(project, take):
             take.path.unlink(missing_ok=True)
             take.sidecar_path.unlink(missing_ok=True)
         raise
     return take
+
+
+@contextlib.contextmanager
+def _meanwhile(work: Callable[[], object]) -> Iterator[None]:
+    """Run ``work`` on a thread while the block runs; its errors are ignored (it is a head
+    start on something done again, properly, later)."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    thread = threading.Thread(target=run, daemon=True, name="studio-meanwhile")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def job_lifetime_s(pipeline: Pipeline) -> float:
