@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -61,7 +62,12 @@ def project_topic(project_uuid: str) -> str:
 
 
 class Publisher:
-    """Sends a job's events to the Dask topic (when on a worker) and the durable log."""
+    """Sends a job's events to the Dask topic (when on a worker) and the durable log.
+
+    Progress (:meth:`progress`) is sent by a thread of its own, in order, so the runner's
+    pump thread that reports it never waits for the log's fsync (the pipeline's result comes
+    through that same thread); any other event first waits until all progress before it is
+    sent, so the log and the topic keep the order things happened in."""
 
     def __init__(self, *, project_root: Path, topic: str, job_id: str, node_id: str) -> None:
         self.project_root = project_root
@@ -74,6 +80,10 @@ class Publisher:
             self._worker: Any = get_worker()
         except ValueError:  # called outside a worker (a direct call): durable log only
             self._worker = None
+        self._progress: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._sender: threading.Thread | None = None
+        self._sender_lock = threading.Lock()
+        self._failure: BaseException | None = None
 
     @property
     def worker_address(self) -> str | None:
@@ -92,12 +102,53 @@ class Publisher:
             secede()  # type: ignore[no-untyped-call]  # distributed is untyped
 
     def __call__(self, event: str, **payload: Any) -> None:
-        line = job_log.record(job_id=self.job_id, event=event, payload=payload)
+        self.flush()
+        self._send(job_log.record(job_id=self.job_id, event=event, payload=payload))
+
+    def progress(self, **payload: Any) -> None:
+        """``server:task_progress``, sent in order without making the caller wait."""
+        line = job_log.record(job_id=self.job_id, event="server:task_progress", payload=payload)
+        with self._sender_lock:
+            if self._sender is None:
+                self._sender = threading.Thread(
+                    target=self._send_progress, daemon=True, name=f"progress-{self.job_id}"
+                )
+                self._sender.start()
+        self._progress.put(line)
+
+    def flush(self) -> None:
+        """Return once every progress event reported so far is sent; raise what stopped
+        one from being sent (a full disk, say) as the caller's own error."""
+        self._progress.join()
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def close(self) -> None:
+        """Send what is left and stop the progress thread."""
+        with self._sender_lock:
+            sender, self._sender = self._sender, None
+        if sender is not None:
+            self._progress.put(None)
+            sender.join()
+
+    def _send_progress(self) -> None:
+        while (line := self._progress.get()) is not None:
+            try:
+                if self._failure is None:
+                    self._send(line)
+            except BaseException as exc:  # kept for flush(): this thread has no caller
+                self._failure = exc
+            finally:
+                self._progress.task_done()
+        self._progress.task_done()
+
+    def _send(self, line: dict[str, Any]) -> None:
         # Durable first: a reader of the log never lags behind what the canvas showed.
         job_log.append(self.project_root, line)
         if self._worker is not None:
             # Worker.log_event is safe from any thread (it hops onto the worker's loop in
-            # call order), so runner pump threads may publish progress directly.
+            # call order).
             self._worker.log_event(self.topic, line)
 
 
@@ -194,6 +245,7 @@ def execute_shot_node(
     except StudioError as exc:  # deterministic: a retry would fail the same way
         outcome = _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
     finally:
+        publish.close()
         watch.close()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -313,8 +365,7 @@ def _execute(
     def on_event(event: Event) -> None:
         if isinstance(event, ProgressEvent):
             progress, step = _progress_payload(event)
-            publish("server:task_progress", task_id=job_id, node_id=node_id,
-                    progress=progress, step=step)  # fmt: skip
+            publish.progress(task_id=job_id, node_id=node_id, progress=progress, step=step)
 
     clock = time.monotonic()
     runner = worker_runners().for_pipeline(pipeline, quality=quality)  # kept across jobs
