@@ -64,10 +64,11 @@ def project_topic(project_uuid: str) -> str:
 class Publisher:
     """Sends a job's events to the Dask topic (when on a worker) and the durable log.
 
-    Progress (:meth:`progress`) is sent by a thread of its own, in order, so the runner's
-    pump thread that reports it never waits for the log's fsync (the pipeline's result comes
-    through that same thread); any other event first waits until all progress before it is
-    sent, so the log and the topic keep the order things happened in."""
+    Events that need not be on disk before the caller goes on (``generating``, progress:
+    :meth:`nowait`) are sent by a thread of its own, in order, so neither the job's start nor
+    the runner's pump thread that reports progress (the pipeline's result comes through that
+    same thread) waits for the log's fsync; any other event first waits until everything
+    before it is sent, so the log and the topic keep the order things happened in."""
 
     def __init__(self, *, project_root: Path, topic: str, job_id: str, node_id: str) -> None:
         self.project_root = project_root
@@ -80,7 +81,7 @@ class Publisher:
             self._worker: Any = get_worker()
         except ValueError:  # called outside a worker (a direct call): durable log only
             self._worker = None
-        self._progress: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._queued: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._sender: threading.Thread | None = None
         self._sender_lock = threading.Lock()
         self._failure: BaseException | None = None
@@ -105,43 +106,43 @@ class Publisher:
         self.flush()
         self._send(job_log.record(job_id=self.job_id, event=event, payload=payload))
 
-    def progress(self, **payload: Any) -> None:
-        """``server:task_progress``, sent in order without making the caller wait."""
-        line = job_log.record(job_id=self.job_id, event="server:task_progress", payload=payload)
+    def nowait(self, event: str, **payload: Any) -> None:
+        """Send ``event`` in order, without making the caller wait for it."""
+        line = job_log.record(job_id=self.job_id, event=event, payload=payload)
         with self._sender_lock:
             if self._sender is None:
                 self._sender = threading.Thread(
-                    target=self._send_progress, daemon=True, name=f"progress-{self.job_id}"
+                    target=self._send_queued, daemon=True, name=f"events-{self.job_id}"
                 )
                 self._sender.start()
-        self._progress.put(line)
+        self._queued.put(line)
 
     def flush(self) -> None:
-        """Return once every progress event reported so far is sent; raise what stopped
-        one from being sent (a full disk, say) as the caller's own error."""
-        self._progress.join()
+        """Return once every :meth:`nowait` event so far is sent; raise what stopped one
+        from being sent (a full disk, say) as the caller's own error."""
+        self._queued.join()
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
 
     def close(self) -> None:
-        """Send what is left and stop the progress thread."""
+        """Send what is left and stop the sending thread."""
         with self._sender_lock:
             sender, self._sender = self._sender, None
         if sender is not None:
-            self._progress.put(None)
+            self._queued.put(None)
             sender.join()
 
-    def _send_progress(self) -> None:
-        while (line := self._progress.get()) is not None:
+    def _send_queued(self) -> None:
+        while (line := self._queued.get()) is not None:
             try:
                 if self._failure is None:
                     self._send(line)
             except BaseException as exc:  # kept for flush(): this thread has no caller
                 self._failure = exc
             finally:
-                self._progress.task_done()
-        self._progress.task_done()
+                self._queued.task_done()
+        self._queued.task_done()
 
     def _send(self, line: dict[str, Any]) -> None:
         # Durable first: a reader of the log never lags behind what the canvas showed.
@@ -339,7 +340,8 @@ def _execute(
     job_id, node_id = publish.job_id, publish.node_id
     if watch.marker.exists():  # canceled while queued: do nothing at all
         return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
-    publish("server:node_state_updated", node_id=node_id, state="generating", task_id=job_id)
+    publish.nowait("server:node_state_updated", node_id=node_id, state="generating",
+                   task_id=job_id)  # fmt: skip
     started = datetime.now(UTC)
     project = Project(root)
     try:
@@ -365,7 +367,8 @@ def _execute(
     def on_event(event: Event) -> None:
         if isinstance(event, ProgressEvent):
             progress, step = _progress_payload(event)
-            publish.progress(task_id=job_id, node_id=node_id, progress=progress, step=step)
+            publish.nowait("server:task_progress", task_id=job_id, node_id=node_id,
+                           progress=progress, step=step)  # fmt: skip
 
     clock = time.monotonic()
     runner = worker_runners().for_pipeline(pipeline, quality=quality)  # kept across jobs

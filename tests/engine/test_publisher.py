@@ -1,5 +1,6 @@
-"""A job's Publisher (studio.engine.tasks): progress is sent by its own thread, never out of
-order with the job's other events, and a failure to send it is not lost."""
+"""A job's Publisher (studio.engine.tasks): ``generating`` and progress are sent by its own
+thread, never out of order with the job's other events, and a failure to send one is not
+lost."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ def publisher(root: Path) -> Publisher:
 
 def test_progress_never_overtakes_the_events_around_it(tmp_path: Path) -> None:
     publish = publisher(tmp_path)
-    publish("server:node_state_updated", node_id="n1", state="generating", task_id="job1")
+    publish.nowait("server:node_state_updated", node_id="n1", state="generating", task_id="job1")
     for step in range(20):
-        publish.progress(task_id="job1", node_id="n1", progress=step * 5.0, step=f"s{step}")
+        publish.nowait("server:task_progress", task_id="job1", node_id="n1", progress=step * 5.0,
+                       step=f"s{step}")  # fmt: skip
     publish("server:node_state_updated", node_id="n1", state="canceled", task_id="job1")
     publish.close()
     logged = [(line["event"], line["payload"].get("step")) for line in job_log.read(tmp_path)]
@@ -44,7 +46,9 @@ def test_the_reporting_thread_does_not_wait_for_the_log(
 
     monkeypatch.setattr(job_log, "append", slow_append)
     publish = publisher(tmp_path)
-    publish.progress(task_id="job1", node_id="n1", progress=1.0, step="one")  # returns at once
+    publish.nowait(
+        "server:task_progress", task_id="job1", node_id="n1", progress=1.0, step="one"
+    )  # returns at once
     assert list(job_log.read(tmp_path)) == []
     release.set()
     publish.flush()
@@ -60,7 +64,7 @@ def test_a_progress_event_that_cannot_be_sent_fails_the_next_event(
 
     publish = publisher(tmp_path)
     monkeypatch.setattr(job_log, "append", full_disk)
-    publish.progress(task_id="job1", node_id="n1", progress=1.0, step="one")
+    publish.nowait("server:task_progress", task_id="job1", node_id="n1", progress=1.0, step="one")
     with pytest.raises(OSError, match="No space left"):
         publish("server:node_state_updated", node_id="n1", state="canceled", task_id="job1")
     publish.close()
