@@ -102,12 +102,13 @@ def run_pipeline_only(pipeline_id: str, values: dict[str, Any]) -> bool:
 
 @contextmanager
 def cluster(workers: int) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
+    from studio.engine.cluster import local_cluster
+
+    # The studio's own local cluster (CPU workers, one thread each, the task module preloaded).
     with (
-        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as local,
+        local_cluster(n_workers=workers, vram_gb=[]) as local,
         Client(local) as client,  # type: ignore[no-untyped-call]
     ):
         client.wait_for_workers(workers, timeout=TIMEOUT)

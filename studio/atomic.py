@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _fsync_dir(directory: Path) -> None:
-    # The rename is only durable once the directory entry is on disk.
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or link into ``directory`` durable (its entry on disk)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -30,20 +30,24 @@ def _temp_beside(path: Path) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
-def _write_synced(path: Path, data: bytes) -> None:
+def _write_synced(path: Path, data: bytes, *, durable: bool = True) -> None:
     with path.open("wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data``: temp file, fsync, rename, fsync of the folder."""
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = True) -> None:
+    """Replace ``path`` with ``data``: temp file, fsync, rename, fsync of the folder.
+    ``durable=False`` skips both fsyncs, for scratch files nobody needs after a power cut
+    (a reader still sees the old file or the new one, never a torn one)."""
     with _temp_beside(path) as temp:
-        _write_synced(temp, data)
+        _write_synced(temp, data, durable=durable)
         temp.chmod(mode)
         temp.replace(path)
-    _fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def exclusive_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> bool:
@@ -60,5 +64,5 @@ def exclusive_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> bool
             os.link(temp, path)
         except FileExistsError:
             return False
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True

@@ -300,8 +300,9 @@ def load_model(path: Path, model: type[M]) -> M:
     return validate(path, read_json(path), model)
 
 
-def write_model(path: Path, model: BaseModel) -> None:
-    atomic_write_bytes(path, model_bytes(model, where=path))
+def write_model(path: Path, model: BaseModel, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``model`` atomically (:func:`studio.atomic.atomic_write_bytes`)."""
+    atomic_write_bytes(path, model_bytes(model, where=path), durable=durable)
 
 
 def create_model(path: Path, model: BaseModel) -> bool:

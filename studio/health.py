@@ -20,7 +20,7 @@ Findings, by kind:
   canvas lock, one version up.
 * ``broken_sidecar`` and ``missing_media``: need a person (the message says what to do).
 
-Examining reads only (git ls-files, the job log, the folders); the classification is pure.
+Examining reads only (git ls-tree, the job log, the folders); the classification is pure.
 """
 
 from __future__ import annotations
@@ -182,9 +182,9 @@ def examine_canvas(project: Project) -> list[Finding]:
 
 
 def tracked_renders(project: Project) -> set[str]:
-    """Paths under 03_Renders that git tracks (one ``git ls-files``)."""
-    out = repo.git(project.path, "ls-files", "-z", "--", RENDERS_DIR)
-    return {path for path in out.split("\0") if path}
+    """Paths under 03_Renders that HEAD holds (one ``git ls-tree``): a take only staged (a
+    commit killed before it moved HEAD) is not committed yet."""
+    return repo.committed_paths(project.path, under=RENDERS_DIR)
 
 
 def _rel(project: Project, path: Path) -> str:
@@ -409,7 +409,7 @@ def _sidecar_beside(media: Path) -> Path:
 
 def _remove_active_choice(project: Project, finding: Finding) -> None:
     path = project.path / finding.path
-    tracked = bool(repo.git(project.path, "ls-files", "--", finding.path).strip())
+    tracked = repo.is_committed(project.path, path)
     path.unlink(missing_ok=True)
     if tracked:  # the removal is committed too, so a clone does not bring the stale choice back
         repo.commit_paths(project.path, [path], message="Repair: remove a stale active-take choice")

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
 NVIDIA_SMI_TIMEOUT_S: Final = 10.0
+WORKER_PRELOAD: Final = "studio.engine.tasks"
+"""Imported by every worker the studio starts, when it starts: the first job does not pay
+for importing the studio (half a second), so a first Generate is as quick as the next."""
 CONNECT_TIMEOUT_S: Final = 30.0
 
 
@@ -78,6 +81,7 @@ def local_cluster(
         "threads_per_worker": 1,
         "processes": processes,
         "dashboard_address": ":0" if dashboard else None,
+        "preload": [WORKER_PRELOAD],
     }
     if gpus:
         options["resources"] = {"VRAM": min(gpus)}
@@ -135,7 +139,7 @@ def worker_command(
     resource name, and a task asking for ``VRAM`` would then wait forever)."""
     command = [
         sys.executable, "-m", "dask", "worker", scheduler, "--nthreads", str(nthreads),
-        "--no-dashboard",
+        "--no-dashboard", "--preload", WORKER_PRELOAD,
     ]  # fmt: skip
     if vram_gb > 0:
         command += ["--resources", f"VRAM={vram_gb:g}"]

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -34,7 +36,7 @@ from studio.engine.inputs import (
 )
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, ManifestError, StudioError
-from studio.pipelines import InputInvalid, Manifest, get_pipeline
+from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
 from studio.project.project import Project
 from studio.project.provenance import Provenance, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
@@ -60,7 +62,13 @@ def project_topic(project_uuid: str) -> str:
 
 
 class Publisher:
-    """Sends a job's events to the Dask topic (when on a worker) and the durable log."""
+    """Sends a job's events to the Dask topic (when on a worker) and the durable log.
+
+    Events that need not be on disk before the caller goes on (``generating``, progress:
+    :meth:`nowait`) are sent by a thread of its own, in order, so neither the job's start nor
+    the runner's pump thread that reports progress (the pipeline's result comes through that
+    same thread) waits for the log's fsync; any other event first waits until everything
+    before it is sent, so the log and the topic keep the order things happened in."""
 
     def __init__(self, *, project_root: Path, topic: str, job_id: str, node_id: str) -> None:
         self.project_root = project_root
@@ -73,18 +81,75 @@ class Publisher:
             self._worker: Any = get_worker()
         except ValueError:  # called outside a worker (a direct call): durable log only
             self._worker = None
+        self._queued: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._sender: threading.Thread | None = None
+        self._sender_lock = threading.Lock()
+        self._failure: BaseException | None = None
 
     @property
     def worker_address(self) -> str | None:
         return str(self._worker.address) if self._worker is not None else None
 
+    def release_slot(self) -> None:
+        """Let this worker start its next job now (Dask's ``secede``): what is left of this
+        one (storing and committing the take) needs no pipeline, so the next pipeline runs
+        while it commits. This job's result still comes after its commit, and the resources
+        it asked for (``VRAM``) stay held until then."""
+        if self._worker is None:
+            return
+        from distributed import secede
+
+        with contextlib.suppress(ValueError, AttributeError):  # not in a worker's task thread
+            secede()  # type: ignore[no-untyped-call]  # distributed is untyped
+
     def __call__(self, event: str, **payload: Any) -> None:
+        self.flush()
+        self._send(job_log.record(job_id=self.job_id, event=event, payload=payload))
+
+    def nowait(self, event: str, **payload: Any) -> None:
+        """Send ``event`` in order, without making the caller wait for it."""
         line = job_log.record(job_id=self.job_id, event=event, payload=payload)
+        with self._sender_lock:
+            if self._sender is None:
+                self._sender = threading.Thread(
+                    target=self._send_queued, daemon=True, name=f"events-{self.job_id}"
+                )
+                self._sender.start()
+        self._queued.put(line)
+
+    def flush(self) -> None:
+        """Return once every :meth:`nowait` event so far is sent; raise what stopped one
+        from being sent (a full disk, say) as the caller's own error."""
+        self._queued.join()
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def close(self) -> None:
+        """Send what is left and stop the sending thread."""
+        with self._sender_lock:
+            sender, self._sender = self._sender, None
+        if sender is not None:
+            self._queued.put(None)
+            sender.join()
+
+    def _send_queued(self) -> None:
+        while (line := self._queued.get()) is not None:
+            try:
+                if self._failure is None:
+                    self._send(line)
+            except BaseException as exc:  # kept for flush(): this thread has no caller
+                self._failure = exc
+            finally:
+                self._queued.task_done()
+        self._queued.task_done()
+
+    def _send(self, line: dict[str, Any]) -> None:
         # Durable first: a reader of the log never lags behind what the canvas showed.
         job_log.append(self.project_root, line)
         if self._worker is not None:
             # Worker.log_event is safe from any thread (it hops onto the worker's loop in
-            # call order), so runner pump threads may publish progress directly.
+            # call order).
             self._worker.log_event(self.topic, line)
 
 
@@ -130,14 +195,19 @@ def _fail(publish: Publisher, code: str, message: str) -> dict[str, Any]:
 
 def job_workdir(job_id: str) -> Path:
     """A fresh private scratch folder for this attempt (``mkdtemp``: mode 0700, owned by
-    this user, an unpredictable name). Folders an earlier attempt of the same job left here
-    (killed with its worker) are removed first."""
+    this user, an unpredictable name)."""
+    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{job_id}-"))
+
+
+def remove_stale_workdirs(job_id: str) -> None:
+    """Remove the scratch folders earlier attempts of this job left (killed with their
+    worker). Only a retry looks: an attempt makes its folder after its attempt marker, so
+    without a marker there is none, and a first attempt need not list the temp folder."""
     scratch = Path(tempfile.gettempdir())
     for stale in scratch.glob(f"{WORKDIR_PREFIX}{job_id}-*"):
         with contextlib.suppress(OSError):  # another user's, or already gone
             if not stale.is_symlink() and stale.is_dir() and stale.stat().st_uid == os.getuid():
                 shutil.rmtree(stale)
-    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{job_id}-"))
 
 
 def execute_shot_node(
@@ -159,21 +229,27 @@ def execute_shot_node(
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
     attempt = job_log.attempt_marker(root, job_id)
-    workdir = job_workdir(job_id)
+    retry = attempt.exists()  # an earlier attempt got this far, and may have left things
+    if retry:
+        remove_stale_workdirs(job_id)
+    workdir: Path | None = None
     try:
-        if attempt.exists() and (done := _recover(Project(root), graph, node_id, job_id)):
+        if retry and (done := _recover(Project(root), graph, node_id, job_id)):
             outcome = _succeed(publish, root, done, recovered=True)
         else:
             attempt.parent.mkdir(parents=True, exist_ok=True)
             attempt.touch()
+            workdir = job_workdir(job_id)  # after the marker (see remove_stale_workdirs)
             outcome = _execute(publish, watch, root, workdir, graph, pipeline_id, quality, seed)
     except GitError:
         raise  # may be transient (a lock, a full disk being cleared): Dask's retries apply
     except StudioError as exc:  # deterministic: a retry would fail the same way
         outcome = _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
     finally:
+        publish.close()
         watch.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
     # Only an attempt that reached an outcome clears its marker: after an exception (even
     # past the commit) the retry must look for what this attempt left.
     attempt.unlink(missing_ok=True)
@@ -264,7 +340,8 @@ def _execute(
     job_id, node_id = publish.job_id, publish.node_id
     if watch.marker.exists():  # canceled while queued: do nothing at all
         return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
-    publish("server:node_state_updated", node_id=node_id, state="generating", task_id=job_id)
+    publish.nowait("server:node_state_updated", node_id=node_id, state="generating",
+                   task_id=job_id)  # fmt: skip
     started = datetime.now(UTC)
     project = Project(root)
     try:
@@ -290,8 +367,8 @@ def _execute(
     def on_event(event: Event) -> None:
         if isinstance(event, ProgressEvent):
             progress, step = _progress_payload(event)
-            publish("server:task_progress", task_id=job_id, node_id=node_id,
-                    progress=progress, step=step)  # fmt: skip
+            publish.nowait("server:task_progress", task_id=job_id, node_id=node_id,
+                           progress=progress, step=step)  # fmt: skip
 
     clock = time.monotonic()
     runner = worker_runners().for_pipeline(pipeline, quality=quality)  # kept across jobs
@@ -302,11 +379,12 @@ def _execute(
         return _fail(publish, code, problem.message if problem else "the job failed")
     output = pipeline.manifest.outputs[0].name
     produced = result.output_path(job_dir, output)
+    publish.release_slot()
     take = _store_take(
         project,
         shot=shot,
         produced=produced,
-        pipeline_id=pipeline.id,
+        pipeline=pipeline,
         values=recorded,
         seed=seed,
         quality=quality,
@@ -327,7 +405,7 @@ def _store_take(
     *,
     shot: ShotInputs,
     produced: Path,
-    pipeline_id: str,
+    pipeline: Pipeline,
     values: dict[str, Any],
     seed: int,
     quality: Quality,
@@ -339,26 +417,46 @@ def _store_take(
     creative = {k: v for k, v in values.items() if k not in ("prompt", "seed")}
     take = project.new_take(
         job_id=job_id,
-        lease_s=take_lease_s(get_pipeline(pipeline_id).manifest),
+        lease_s=take_lease_s(pipeline.manifest),
         scene=shot.scene,
         shot=shot.shot,
         ext=produced.suffix,
-        pipeline=pipeline_id,
+        pipeline=pipeline.id,
         prompt=shot.prompt,
         inputs=creative,
         seed=seed,
         quality=quality,
     )
+    from studio.project.thumbnails import make_thumbnail  # Pillow: imported where used
+
     try:
         take.write_from(produced)
         take.record(**provenance)
-        project.commit_takes([take], message=f"Generate {take.name} ({pipeline_id}, {quality})")
+        with _meanwhile(lambda: make_thumbnail(project.path, take)):  # git waits, PIL works
+            project.commit_takes([take], message=f"Generate {take.name} ({pipeline.id}, {quality})")
     except BaseException:
         if not _committed(project, take):
             take.path.unlink(missing_ok=True)
             take.sidecar_path.unlink(missing_ok=True)
         raise
     return take
+
+
+@contextlib.contextmanager
+def _meanwhile(work: Callable[[], object]) -> Iterator[None]:
+    """Run ``work`` on a thread while the block runs; its errors are ignored (it is a head
+    start on something done again, properly, later)."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    thread = threading.Thread(target=run, daemon=True, name="studio-meanwhile")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def take_lease_s(manifest: Manifest) -> float:
@@ -368,9 +466,10 @@ def take_lease_s(manifest: Manifest) -> float:
 
 
 def _committed(project: Project, take: Take) -> bool:
+    """True once HEAD holds the take (staged is not committed: a commit killed between its
+    index update and its ref update leaves the take staged, and settling commits it)."""
     from studio.project import repo
 
     with contextlib.suppress(StudioError):
-        rel = take.path.relative_to(project.path).as_posix()
-        return bool(repo.git(project.path, "ls-files", "--", rel).strip())
+        return repo.is_committed(project.path, take.path)
     return False

@@ -286,7 +286,6 @@ class Project:
             if not take.ready:
                 raise TakeError(f"{take.name} is still empty (reserved, never written)")
         media = [take.path for take in takes]
-        repo.require_lfs_for(self.path, media)
         extra = [take.sidecar_path for take in takes if take.sidecar_path.exists()]
         for take in {take.path.parent: take for take in takes}.values():
             # A choice naming a take that is not there is never committed (doctor reports it).
@@ -295,7 +294,10 @@ class Project:
                 extra.append(take.path.parent / active_take.ACTIVE_FILE)
         names = ", ".join(take.name for take in takes)
         return repo.commit_paths(
-            self.path, [*media, *extra], message=message or f"Add takes: {names}"
+            self.path,
+            [*media, *extra],
+            message=message or f"Add takes: {names}",
+            lfs_required=media,
         )
 
     def _check_owned(self, take: Take) -> None:

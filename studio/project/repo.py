@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import platform
 import shutil
@@ -22,7 +23,9 @@ from filelock import FileLock
 
 from studio.config import load_settings
 from studio.errors import GitError, LFSRequired, ToolMissing
+from studio.project import lfs, plumbing
 
+_log = logging.getLogger(__name__)
 DEFAULT_AUTHOR = ("Generative Media Studio", "studio@localhost")
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
@@ -137,14 +140,17 @@ def _author_env() -> dict[str, str]:
     }
 
 
+def _git_env() -> dict[str, str]:
+    return {**os.environ, **_author_env(), "GIT_TERMINAL_PROMPT": "0"}
+
+
 def git(repo: Path, *args: str, input_text: str | None = None) -> str:
     """Run ``git args`` in ``repo``; return stdout; raise :class:`GitError` on failure."""
-    env = {**os.environ, **_author_env(), "GIT_TERMINAL_PROMPT": "0"}
     try:
         done = subprocess.run(
             ["git", *args],
             cwd=repo,
-            env=env,
+            env=_git_env(),
             input=input_text,
             capture_output=True,
             text=True,
@@ -155,6 +161,25 @@ def git(repo: Path, *args: str, input_text: str | None = None) -> str:
         raise GitError(list(args), repo, f"timed out after {exc.timeout} s") from None
     if done.returncode != 0:
         raise GitError(list(args), repo, done.stderr or done.stdout)
+    return done.stdout
+
+
+def git_bytes(repo: Path, *args: str, stdin: bytes = b"", timeout_s: float) -> bytes:
+    """:func:`git` with bytes in and out (object contents, NUL-separated paths)."""
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=repo,
+            env=_git_env(),
+            input=stdin,
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(list(args), repo, f"timed out after {exc.timeout} s") from None
+    if done.returncode != 0:
+        raise GitError(list(args), repo, (done.stderr or done.stdout).decode(errors="replace"))
     return done.stdout
 
 
@@ -169,15 +194,22 @@ def commit_lock(repo: Path) -> FileLock:
     return FileLock(repo / ".git" / "studio-commit.lock")
 
 
-def lfs_filter_of(repo: Path, paths: Iterable[Path]) -> dict[Path, str]:
-    """The ``filter`` attribute git applies to each path (``lfs`` means it goes through LFS)."""
-    rel = [str(p.relative_to(repo)) for p in paths]
+def path_attributes(repo: Path, paths: Iterable[Path]) -> dict[Path, dict[str, str]]:
+    """What git's attributes say of each path (:data:`plumbing.ATTRIBUTES`; one
+    ``git check-attr``): ``unspecified``, ``unset``, ``set`` or a value."""
+    rel = [p.relative_to(repo).as_posix() for p in paths]
     if not rel:
         return {}
-    out = git(repo, "check-attr", "-z", "filter", "--stdin", input_text="\0".join(rel) + "\0")
-    fields = out.split("\0")
-    # -z output: path NUL attribute NUL value NUL, repeated
-    return {repo / fields[i]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
+    out = git(
+        repo, "check-attr", "-z", *plumbing.ATTRIBUTES, "--stdin", input_text="\0".join(rel) + "\0"
+    )
+    found = plumbing.parse_check_attr(out)
+    return {repo / r: found.get(r, {}) for r in rel}
+
+
+def lfs_filter_of(repo: Path, paths: Iterable[Path]) -> dict[Path, str]:
+    """The ``filter`` attribute git applies to each path (``lfs`` means it goes through LFS)."""
+    return {p: a.get("filter", "unspecified") for p, a in path_attributes(repo, paths).items()}
 
 
 def ensure_lfs_configured(repo: Path) -> None:
@@ -188,6 +220,83 @@ def ensure_lfs_configured(repo: Path) -> None:
         git(repo, "lfs", "install", "--local")
 
 
+_CONFIG_ENV: Final = (
+    "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+)  # fmt: skip
+_configs: dict[Path, tuple[tuple[object, ...], dict[str, str]]] = {}
+
+
+def _config_files(repo: Path) -> list[Path]:
+    """The files ``git config`` reads for ``repo`` (system, global, XDG, local)."""
+    home = Path(os.environ.get("HOME", "~")).expanduser()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return [
+        Path(os.environ.get("GIT_CONFIG_SYSTEM", "/etc/gitconfig")),
+        Path(os.environ.get("GIT_CONFIG_GLOBAL", home / ".gitconfig")),
+        xdg / "git" / "config",
+        repo / ".git" / "config",
+    ]
+
+
+def _config_stamp(repo: Path) -> tuple[object, ...]:
+    stamp: list[object] = [os.environ.get(name) for name in _CONFIG_ENV]
+    for path in _config_files(repo):
+        try:
+            st = path.stat()
+        except OSError:
+            stamp.append(None)
+        else:
+            stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
+def repo_config(repo: Path) -> dict[str, str]:
+    """The configuration the commit depends on (:data:`plumbing.CONFIG_PATTERN`), read again
+    only when one of git's configuration files (or the variables naming them) changed."""
+    stamp = _config_stamp(repo)
+    cached = _configs.get(repo)
+    if cached is not None and cached[0] == stamp:
+        return dict(cached[1])
+    try:
+        out = git(repo, "config", "-z", "--get-regexp", plumbing.CONFIG_PATTERN)
+    except GitError as exc:
+        if exc.stderr.strip():
+            raise
+        out = ""  # nothing matched
+    config = plumbing.parse_config(out)
+    _configs[repo] = (stamp, config)
+    return dict(config)
+
+
+def head_commit(repo: Path) -> str | None:
+    """The commit HEAD names, read from the ref files (no process); None when there is none
+    yet. Where the files do not say (another ref backend, a symbolic ref chain), git is
+    asked. The commit's ref update checks this value, so a stale read can only be refused."""
+    git_dir = repo / ".git"
+    head = (git_dir / "HEAD").read_text(encoding="ascii", errors="replace").strip()
+    if not head.startswith("ref: "):
+        found = plumbing.object_id(head)
+    else:
+        ref = head.removeprefix("ref: ")
+        try:
+            found = plumbing.object_id((git_dir / ref).read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            try:
+                packed = (git_dir / "packed-refs").read_text(encoding="ascii", errors="replace")
+            except FileNotFoundError:
+                packed = ""
+            found = plumbing.packed_ref(packed, ref)
+        except (OSError, UnicodeDecodeError):
+            found = None
+    if found is not None:
+        return found
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+    except GitError:
+        return None  # no commit yet
+
+
 def _clean_message(message: str) -> str:
     # git refuses NUL and argv cannot carry it; other control characters garble the log.
     return "".join(c if c in "\n\t" or c >= " " else " " for c in message).strip() or "studio"
@@ -195,34 +304,220 @@ def _clean_message(message: str) -> str:
 
 INDEX_LOCK_RETRIES: Final = 5
 INDEX_LOCK_WAIT_S: Final = 0.2
+GC_AUTO_DEFAULT: Final = 6700
+"""git's ``gc.auto``: loose objects past which ``git gc --auto`` packs them."""
 
 
 def commit_paths(
-    repo: Path, paths: Sequence[Path], *, message: str, force_add: Sequence[Path] = ()
+    repo: Path,
+    paths: Sequence[Path],
+    *,
+    message: str,
+    force_add: Sequence[Path] = (),
+    lfs_required: Sequence[Path] = (),
 ) -> str:
     """Commit only ``paths`` (and the ignored ``force_add`` ones, force-added), whatever else
-    is staged; return the commit id. Serialized per repository by :func:`commit_lock`."""
-    rel = [str(p.relative_to(repo)) for p in paths]
-    forced = [str(p.relative_to(repo)) for p in force_add]
+    is staged; return the commit id. Serialized per repository by :func:`commit_lock`.
+
+    ``lfs_required``: files that must go through Git LFS (``LFSRequired`` otherwise, before
+    anything is written). Files git stores as they are or through LFS are committed with
+    plumbing and no git-lfs process (:mod:`studio.project.plumbing`); anything else, and an
+    ignored file, by ``git add`` + ``git commit``. Both make the same commit."""
+    if lfs_required:
+        require_git_and_lfs()
+    every = list(dict.fromkeys([*paths, *lfs_required]))
+    attributes = path_attributes(repo, every)
+    _refuse_outside_lfs(lfs_required, attributes)
+    plan = _prepare(repo, paths, attributes) if not force_add else "files are force-added"
+    rel = [p.relative_to(repo).as_posix() for p in paths]
+    forced = [p.relative_to(repo).as_posix() for p in force_add]
     with commit_lock(repo):
         for attempt in range(INDEX_LOCK_RETRIES + 1):
             try:
-                if rel:
-                    # Made known to git without reading them (the commit below reads them):
-                    # one run of the LFS filter fewer than a plain add.
-                    git(repo, "add", "--intent-to-add", "--", *rel)
-                if forced:
-                    git(repo, "add", "--force", "--", *forced)
-                git(repo, "commit", "--quiet", "-m", _clean_message(message), "--", *rel, *forced)
-                return git(repo, "rev-parse", "HEAD").strip()
+                if isinstance(plan, _Plan):
+                    commit = _commit_by_plumbing(repo, plan, message=message)
+                    if commit is not None:
+                        _pack_when_due(repo, plan.config)
+                        return commit
+                    plan = "a file holds a carriage return"
+                _log.debug("commit in %s by git commit: %s", repo, plan)
+                return _commit_by_porcelain(repo, rel, forced, message=message)
             except GitError as exc:
-                # Another git (the user's `git status`, an IDE) briefly holds the index: wait,
-                # rather than throw away a finished take. Anything else is not transient.
-                if "index.lock" not in exc.stderr or attempt == INDEX_LOCK_RETRIES:
+                # Another git (the user's `git status`, an IDE, a commit) briefly holds the
+                # index or HEAD, or moved HEAD: wait and build again, rather than throw away a
+                # finished take. Anything else is not transient.
+                if not _transient(exc.stderr) or attempt == INDEX_LOCK_RETRIES:
                     _unstage(repo, [*rel, *forced])
                     raise
                 time.sleep(INDEX_LOCK_WAIT_S * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _transient(stderr: str) -> bool:
+    return "index.lock" in stderr or ".lock'" in stderr or "but expected" in stderr
+
+
+def _refuse_outside_lfs(binaries: Sequence[Path], attributes: dict[Path, dict[str, str]]) -> None:
+    outside = [p for p in binaries if attributes.get(p, {}).get("filter") != "lfs"]
+    if outside:
+        names = ", ".join(p.name for p in outside)
+        raise LFSRequired(
+            f"refusing to commit {names}: not routed through Git LFS by .gitattributes, so the "
+            "binary would go into git history itself",
+            hint="add a rule such as '*.EXT filter=lfs diff=lfs merge=lfs -text' to the "
+            "project's .gitattributes, commit it, and try again",
+        )
+
+
+def _commit_by_porcelain(repo: Path, rel: list[str], forced: list[str], *, message: str) -> str:
+    if rel:
+        # Made known to git without reading them (the commit below reads them): one run of
+        # the LFS filter fewer than a plain add.
+        git(repo, "add", "--intent-to-add", "--", *rel)
+    if forced:
+        git(repo, "add", "--force", "--", *forced)
+    git(repo, "commit", "--quiet", "-m", _clean_message(message), "--", *rel, *forced)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+# --- the plumbing road (studio.project.plumbing says why it is safe) --------------------------
+
+
+@dataclass(frozen=True)
+class _Cleaned:
+    """A file whose LFS object is stored, with what it looked like when it was read."""
+
+    path: Path
+    pointer: lfs.Pointer
+    seen: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    cleaned: list[_Cleaned]
+    plain: list[Path]
+    config: dict[str, str]
+    who: plumbing.Identity
+
+
+def _seen(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _clean(repo: Path, path: Path) -> _Cleaned:
+    seen = _seen(path)
+    return _Cleaned(path, lfs.store_object(lfs_dir=repo / ".git" / "lfs", source=path), seen)
+
+
+def _prepare(
+    repo: Path, paths: Sequence[Path], attributes: dict[Path, dict[str, str]]
+) -> _Plan | str:
+    """The plumbing plan for ``paths``, their LFS objects already stored (outside the commit
+    lock: content-addressed and atomic, so concurrent takes may do it at once); or why the
+    porcelain must commit them."""
+    routes = {p: plumbing.route(attributes.get(p, {})) for p in paths}
+    config = repo_config(repo)
+    if "lfs" in routes.values() and "filter.lfs.clean" not in config:
+        git(repo, "lfs", "install", "--local")  # a clone made without LFS: filters first
+        config = repo_config(repo)
+    git_dir = repo / ".git"
+    if not git_dir.is_dir():
+        return "the repository's git dir is not .git"
+    if any((git_dir / name).exists() for name in plumbing.IN_PROGRESS):
+        return "a merge, cherry-pick or revert is in progress"
+    reason = plumbing.refusal(config) or _hook_refusal(git_dir / "hooks")
+    if reason:
+        return reason
+    env = _author_env()
+    who = plumbing.identity(env["GIT_AUTHOR_NAME"], env["GIT_AUTHOR_EMAIL"])
+    if who is None:
+        return "the author name or email holds < > or a line break"
+    for path, way in routes.items():
+        rel = path.relative_to(repo).as_posix()
+        if not path.is_file() or path.is_symlink():
+            return f"{rel} is not a regular file"
+        if way is None:
+            return f"{rel} has attributes only git applies"
+        if way == "lfs" and lfs.looks_like_pointer(path):
+            return f"{rel} is already an LFS pointer"
+    cleaned = [_clean(repo, p) for p, way in routes.items() if way == "lfs"]
+    plain = [p for p, way in routes.items() if way == "plain"]
+    return _Plan(cleaned, plain, config, who)
+
+
+def _hook_refusal(hooks: Path) -> str | None:
+    for name in plumbing.COMMIT_HOOKS:
+        hook = hooks / name
+        if not (hook.is_file() and os.access(hook, os.X_OK)):
+            continue
+        if name == "post-commit" and plumbing.is_lfs_post_commit_hook(
+            hook.read_text(errors="replace")
+        ):
+            continue
+        return f"a {name} hook is installed"
+    return None
+
+
+def _commit_by_plumbing(repo: Path, plan: _Plan, *, message: str) -> str | None:
+    """Commit the plan (under the commit lock); None when a file turned out to need the
+    porcelain. Objects, then the index, then HEAD: see :mod:`studio.project.plumbing`."""
+    filemode = plan.config.get("core.filemode", "true").lower() in ("true", "yes", "on", "1")
+    entries: list[plumbing.Entry] = []
+    for item in plan.cleaned:
+        if _seen(item.path) != item.seen:  # rewritten since it was read: read it again
+            item = _clean(repo, item.path)
+        entries.append(_entry(repo, item.path, item.pointer.text(), filemode=filemode))
+    for path in plan.plain:
+        data = path.read_bytes()
+        if b"\r" in data:  # git's text conversion could change it: let git read it
+            return None
+        entries.append(_entry(repo, path, data, filemode=filemode))
+    timeout_s = load_settings().git_timeout_s
+    parent = head_commit(repo)
+    if parent is None:
+        return None  # no commit yet: the first one is git commit's
+    stream = plumbing.fast_import_stream(
+        entries=entries, parent=parent, who=plan.who, message=plumbing.clean_message(message)
+    )
+    marks = git_bytes(
+        repo, "fast-import", "--quiet", "--force", "--date-format=now",
+        stdin=stream, timeout_s=timeout_s,
+    )  # fmt: skip
+    commit, blobs = plumbing.parse_marks(marks, entries=len(entries))
+    git_bytes(
+        repo, "update-index", "-z", "--add", "--index-info",
+        stdin=plumbing.index_info(entries, blobs), timeout_s=timeout_s,
+    )  # fmt: skip
+    subject = plumbing.clean_message(message).partition("\n")[0]
+    git_bytes(
+        repo, "update-ref", "-m", f"commit: {subject}", "--stdin",
+        stdin=plumbing.ref_transaction(new=commit, old=parent), timeout_s=timeout_s,
+    )  # fmt: skip
+    return commit
+
+
+def _entry(repo: Path, path: Path, blob: bytes, *, filemode: bool) -> plumbing.Entry:
+    mode = plumbing.file_mode(path.stat().st_mode, filemode=filemode)
+    return plumbing.Entry(path.relative_to(repo).as_posix(), mode, blob)
+
+
+def _pack_when_due(repo: Path, config: dict[str, str]) -> None:
+    """What ``git commit`` does after committing and plumbing does not: ``git gc --auto``
+    once loose objects pile up, estimated as git does (one of the 256 object folders)."""
+    try:
+        limit = int(config.get("gc.auto", GC_AUTO_DEFAULT))
+    except ValueError:
+        limit = GC_AUTO_DEFAULT
+    if limit <= 0:
+        return
+    try:
+        loose = sum(1 for _ in os.scandir(repo / ".git" / "objects" / "17"))
+    except FileNotFoundError:
+        return
+    if loose > -(-limit // 256):
+        with contextlib.suppress(GitError):  # packing is an optimisation, never a failure
+            git(repo, "gc", "--auto", "--quiet")  # goes to the background by itself
 
 
 def _unstage(repo: Path, rel: list[str]) -> None:
@@ -237,16 +532,25 @@ def require_lfs_for(repo: Path, binaries: Sequence[Path]) -> None:
     """Refuse (``LFSRequired``) unless every path in ``binaries`` would be stored by LFS."""
     require_git_and_lfs()
     ensure_lfs_configured(repo)
-    filters = lfs_filter_of(repo, binaries)
-    outside = [p for p in binaries if filters.get(p) != "lfs"]
-    if outside:
-        names = ", ".join(p.name for p in outside)
-        raise LFSRequired(
-            f"refusing to commit {names}: not routed through Git LFS by .gitattributes, so the "
-            "binary would go into git history itself",
-            hint="add a rule such as '*.EXT filter=lfs diff=lfs merge=lfs -text' to the "
-            "project's .gitattributes, commit it, and try again",
-        )
+    _refuse_outside_lfs(binaries, path_attributes(repo, binaries))
+
+
+def committed_paths(repo: Path, *, under: str) -> set[str]:
+    """Paths under ``under`` (relative, ``/``-separated) that HEAD holds: committed, not
+    merely staged."""
+    try:
+        out = git(repo, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", under)
+    except GitError as exc:
+        if "Not a valid object name" in exc.stderr:  # no commit yet
+            return set()
+        raise
+    return {path for path in out.split("\0") if path}
+
+
+def is_committed(repo: Path, path: Path) -> bool:
+    """True when HEAD holds ``path`` (a file of ``repo``)."""
+    rel = path.relative_to(repo).as_posix()
+    return rel in committed_paths(repo, under=rel)
 
 
 def lfs_files(repo: Path) -> list[str]:

@@ -69,7 +69,8 @@ def create_job(
         quality=quality,
         gpus=gpus,
     )
-    write_model(job_dir / SPEC_FILE, spec_model)
+    # A private scratch folder, removed after the job: atomic, no need to survive a power cut.
+    write_model(job_dir / SPEC_FILE, spec_model, durable=False)
     return job_dir
 
 
@@ -253,7 +254,7 @@ class Runner(abc.ABC):
             runner=self.name,
             exit_code=exit_code,
         )
-        write_model(job_dir / RESULT_FILE, result)
+        write_model(job_dir / RESULT_FILE, result, durable=False)  # beside the scratch spec
         return result
 
     def prepare(  # noqa: B027 - optional hook: only image-based runners have work here

@@ -1,0 +1,230 @@
+"""The pure half of a commit made with git plumbing (see :func:`studio.project.repo.commit_paths`):
+which paths may take that road, what to feed ``git fast-import`` and ``git update-index``,
+and how to read what git answers. No process is started here.
+
+The road, for paths git would store as they are or through Git LFS: the LFS objects are
+written in-process (:mod:`studio.project.lfs`), then ``git fast-import`` writes the blobs
+(LFS pointers and plain files), the trees and the commit (parent: HEAD) onto a scratch ref,
+``git update-index --index-info`` stages the same blobs, and one ``git update-ref``
+transaction moves HEAD from the parent it was built on (and drops the scratch ref). Objects
+exist before the index names them and the index holds them before HEAD does, so a process
+killed at any point leaves either nothing or *staged, not committed* takes, which settling
+commits; never a commit whose take the index would then delete.
+
+Anything this road cannot do exactly as ``git add`` + ``git commit`` would (other content
+filters, ``ident``, a working-tree encoding, lockable files, user hooks, signed commits,
+LFS extensions or another LFS store, a merge in progress, deletions, links) goes through
+the porcelain instead: :func:`refusal` and :func:`route` name the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Mode = Literal["100644", "100755"]
+Route = Literal["lfs", "plain"]
+
+ATTRIBUTES: Final = ("filter", "ident", "working-tree-encoding", "lockable")
+"""What ``git check-attr`` is asked about each path (see :func:`route`)."""
+CONFIG_PATTERN: Final = (
+    r"^(filter\.lfs\.|lfs\.|commit\.gpgsign$|core\.hookspath$|core\.filemode$|gc\.auto$)"
+)
+"""The configuration :func:`refusal` and the caller read (``git config --get-regexp``)."""
+COMMIT_HOOKS: Final = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
+"""Hooks ``git commit`` runs and plumbing does not."""
+SCRATCH_REF: Final = "refs/studio/commit"
+"""Where ``git fast-import`` leaves the commit until HEAD is moved to it (then deleted)."""
+IN_PROGRESS: Final = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
+"""Files in the git dir that make ``git commit -- paths`` refuse (a partial commit)."""
+_CRUD: Final = "".join(chr(c) for c in range(33)) + ",:;<>\"\\'"
+_UNSET: Final = ("unspecified", "unset")
+_TRUE: Final = ("true", "yes", "on", "1")
+_OBJECT_ID: Final = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_LFS_HOOK_LINE: Final = re.compile(r'git lfs post-commit "\$@"|command -v git-lfs .*')
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path of the commit: its mode and the blob git stores for it (an LFS file's
+    pointer, a plain file's own bytes)."""
+
+    path: str
+    """Relative to the repository, ``/``-separated."""
+    mode: Mode
+    blob: bytes
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+
+# --- which road ------------------------------------------------------------------------------
+
+
+def parse_check_attr(output: str) -> dict[str, dict[str, str]]:
+    """``git check-attr -z`` output (path NUL attribute NUL value NUL ...) by path."""
+    fields = output.split("\0")
+    found: dict[str, dict[str, str]] = {}
+    for i in range(0, len(fields) - 2, 3):
+        found.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
+    return found
+
+
+def route(attributes: Mapping[str, str]) -> Route | None:
+    """How git would store a file with these attributes: through LFS, as it is (``plain``;
+    text conversion of a file without CR changes nothing), or None when only git can say
+    (another filter, ``ident``, an encoding, a lockable file made read-only by a hook)."""
+    if attributes.get("ident", "unspecified") not in _UNSET:
+        return None
+    if attributes.get("working-tree-encoding", "unspecified") not in _UNSET:
+        return None
+    if attributes.get("lockable", "unspecified") not in _UNSET:
+        return None
+    driver = attributes.get("filter", "unspecified")
+    if driver == "lfs":
+        return "lfs"
+    return "plain" if driver in _UNSET else None
+
+
+def parse_config(output: str) -> dict[str, str]:
+    """``git config -z --get-regexp`` output (key LF value NUL ...); keys as git prints them
+    (section and name lower case)."""
+    found: dict[str, str] = {}
+    for item in output.split("\0"):
+        if item:
+            key, _, value = item.partition("\n")
+            found[key] = value
+    return found
+
+
+def refusal(config: Mapping[str, str]) -> str | None:
+    """Why this repository's configuration needs the porcelain, or None."""
+    if any(key.startswith("lfs.extension.") for key in config):
+        return "Git LFS extensions are configured"
+    if "lfs.storage" in config:
+        return "lfs.storage moves the LFS store"
+    if config.get("commit.gpgsign", "false").lower() in _TRUE:
+        return "commits are signed (commit.gpgSign)"
+    if "core.hookspath" in config:
+        return "hooks are configured (core.hooksPath)"
+    return None
+
+
+def is_lfs_post_commit_hook(text: str) -> bool:
+    """True for the ``post-commit`` hook ``git lfs install`` writes (it only makes lockable
+    files read-only; :func:`route` sends those to the porcelain)."""
+    lines = [line.strip() for line in text.splitlines()]
+    body = [line for line in lines if line and not line.startswith("#")]
+    return bool(body) and all(_LFS_HOOK_LINE.fullmatch(line) for line in body)
+
+
+def object_id(text: str) -> str | None:
+    """``text`` when it is an object id (SHA-1 or SHA-256, lower-case hex), else None."""
+    return text if _OBJECT_ID.fullmatch(text) else None
+
+
+def packed_ref(packed_refs: str, ref: str) -> str | None:
+    """The id ``ref`` has in a ``packed-refs`` file's text (``<id> <ref>`` lines), or None."""
+    for line in packed_refs.splitlines():
+        oid, _, name = line.partition(" ")
+        if name == ref:
+            return object_id(oid)
+    return None
+
+
+def file_mode(st_mode: int, *, filemode: bool) -> Mode:
+    """The mode git records for a regular file (executable only where git tracks the bit)."""
+    return "100755" if filemode and st_mode & 0o100 else "100644"
+
+
+# --- what git is told ------------------------------------------------------------------------
+
+
+def clean_message(message: str) -> str:
+    """A commit message as ``git commit -m`` stores it: control characters (git refuses NUL,
+    others garble the log) made spaces, trailing space cut from each line, runs of empty
+    lines made one, no empty lines around, one final newline (git's "whitespace" cleanup)."""
+    printable = "".join(c if c in "\n\t" or c >= " " else " " for c in message)
+    lines: list[str] = []
+    for line in printable.split("\n"):
+        line = line.rstrip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else "studio\n"
+
+
+def identity(name: str, email: str) -> Identity | None:
+    """The identity git would record (leading and trailing "crud" cut, as git does), or None
+    when one that fast-import cannot write remains (angle brackets, line breaks)."""
+    clean_name, clean_email = name.strip(_CRUD), email.strip(_CRUD)
+    if any(c in value for value in (clean_name, clean_email) for c in "<>\n"):
+        return None
+    return Identity(clean_name, clean_email)
+
+
+def quote_path(path: str) -> bytes:
+    """A path as fast-import reads it: C-style quoted when it must be."""
+    raw = path.encode()
+    if not any(b < 0x20 or b in b'"\\' for b in raw) and not path.startswith(" "):
+        return raw
+    escapes = {ord("\\"): b"\\\\", ord('"'): b'\\"', ord("\n"): b"\\n", ord("\t"): b"\\t"}
+    out = bytearray(b'"')
+    for b in raw:
+        out += escapes.get(b, b"\\%03o" % b if b < 0x20 else bytes([b]))
+    return bytes(out + b'"')
+
+
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n%s\n" % (len(payload), payload)
+
+
+def fast_import_stream(
+    *, entries: Sequence[Entry], parent: str, who: Identity, message: str
+) -> bytes:
+    """Input for ``git fast-import --date-format=now``: one blob per entry (marks 1..n), a
+    commit onto :data:`SCRATCH_REF` with ``parent`` as its first parent (mark n+1) changing
+    those paths only, then the ids of all marks, commit first (:func:`parse_marks`)."""
+    person = f"{who.name} <{who.email}> now".encode()
+    out = [b"feature done\nfeature get-mark\n"]
+    for mark, entry in enumerate(entries, start=1):
+        out.append(b"blob\nmark :%d\n%s" % (mark, _data(entry.blob)))
+    commit = len(entries) + 1
+    out.append(b"commit %s\nmark :%d\n" % (SCRATCH_REF.encode(), commit))
+    out.append(b"author %s\ncommitter %s\n%s" % (person, person, _data(message.encode())))
+    out.append(b"from %s\n" % parent.encode())
+    for mark, entry in enumerate(entries, start=1):
+        out.append(b"M %s :%d %s\n" % (entry.mode.encode(), mark, quote_path(entry.path)))
+    out.append(b"\n")
+    out.extend(b"get-mark :%d\n" % mark for mark in (commit, *range(1, commit)))
+    out.append(b"done\n")
+    return b"".join(out)
+
+
+def parse_marks(output: bytes, *, entries: int) -> tuple[str, list[str]]:
+    """The commit id and the blob ids (in entry order) fast-import printed."""
+    ids = output.decode().split()
+    if len(ids) != entries + 1 or not all(object_id(i) for i in ids):
+        raise ValueError(f"git fast-import printed {output!r}, not {entries + 1} object ids")
+    return ids[0], ids[1:]
+
+
+def index_info(entries: Sequence[Entry], blobs: Sequence[str]) -> bytes:
+    """Input for ``git update-index -z --add --index-info``: stage each entry's blob."""
+    return b"".join(
+        b"%s %s\t%s\0" % (entry.mode.encode(), blob.encode(), entry.path.encode())
+        for entry, blob in zip(entries, blobs, strict=True)
+    )
+
+
+def ref_transaction(*, new: str, old: str) -> bytes:
+    """Input for ``git update-ref --stdin``: HEAD (and the branch it names) from ``old`` to
+    ``new``, refused when HEAD moved meanwhile; the scratch ref deleted in the same
+    transaction."""
+    return b"update HEAD %s %s\ndelete %s\n" % (new.encode(), old.encode(), SCRATCH_REF.encode())

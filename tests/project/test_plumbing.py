@@ -1,0 +1,156 @@
+"""The pure half of the plumbing commit (studio.project.plumbing) and the in-process LFS clean
+step (studio.project.lfs), checked against what git and git-lfs themselves say."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from studio import Project
+from studio.project import lfs, plumbing
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"filter": "lfs", "ident": "unspecified", "working-tree-encoding": "unspecified"}, "lfs"),
+        ({"filter": "unspecified"}, "plain"),
+        ({"filter": "unset"}, "plain"),
+        ({}, "plain"),
+        ({"filter": "upper"}, None),  # another clean filter: only git can run it
+        ({"filter": "unspecified", "ident": "set"}, None),
+        ({"filter": "unspecified", "working-tree-encoding": "UTF-16"}, None),
+        ({"filter": "lfs", "lockable": "set"}, None),  # git-lfs's hook makes it read-only
+    ],
+)
+def test_route(attributes: dict[str, str], expected: str | None) -> None:
+    assert plumbing.route(attributes) == expected
+
+
+def test_check_attr_and_config_output_are_read() -> None:
+    out = "a.png\0filter\0lfs\0a.png\0ident\0unspecified\0b c.json\0filter\0unspecified\0"
+    assert plumbing.parse_check_attr(out) == {
+        "a.png": {"filter": "lfs", "ident": "unspecified"},
+        "b c.json": {"filter": "unspecified"},
+    }
+    config = "filter.lfs.clean\ngit-lfs clean -- %f\0core.filemode\ntrue\0"
+    assert plumbing.parse_config(config) == {
+        "filter.lfs.clean": "git-lfs clean -- %f",
+        "core.filemode": "true",
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"filter.lfs.clean": "git-lfs clean -- %f"}, None),
+        ({"commit.gpgsign": "false"}, None),
+        ({"commit.gpgsign": "true"}, "commits are signed (commit.gpgSign)"),
+        ({"core.hookspath": "/hooks"}, "hooks are configured (core.hooksPath)"),
+        ({"lfs.storage": "/elsewhere"}, "lfs.storage moves the LFS store"),
+        ({"lfs.extension.foo.clean": "foo"}, "Git LFS extensions are configured"),
+    ],
+)
+def test_configurations_that_need_git_commit(config: dict[str, str], reason: str | None) -> None:
+    assert plumbing.refusal(config) == reason
+
+
+def test_the_hook_git_lfs_installs_is_recognised(project: Project) -> None:
+    hook = (project.path / ".git/hooks/post-commit").read_text()
+    assert plumbing.is_lfs_post_commit_hook(hook)
+    assert not plumbing.is_lfs_post_commit_hook(hook + "\n./notify-the-team\n")
+    assert not plumbing.is_lfs_post_commit_hook("#!/bin/sh\n")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Generate SHOT-010_v01_take01.png (t2i-draft, low)",
+        "  subject  \n\n\n\nbody line   \n\n",
+        "\n\nleading blank lines\n",
+        "tabs\tinside\tstay",
+        "",
+    ],
+)
+def test_messages_are_cleaned_as_git_commit_does(message: str) -> None:
+    expected = subprocess.run(
+        ["git", "stripspace"], input=message, capture_output=True, text=True, check=True
+    ).stdout
+    assert plumbing.clean_message(message) == (expected or "studio\n")
+
+
+def test_control_characters_become_spaces() -> None:
+    assert plumbing.clean_message("a\0b\x1bc") == "a b c\n"
+
+
+def test_identity_is_written_as_git_writes_it() -> None:
+    assert plumbing.identity("  Ada  ", "<ada@example.org>") == plumbing.Identity(
+        "Ada", "ada@example.org"
+    )
+    assert plumbing.identity("A <b>", "a@b") is None
+
+
+def test_paths_are_quoted_only_when_fast_import_needs_it() -> None:
+    assert plumbing.quote_path("03_Renders/SCENE_01/a b.png") == b"03_Renders/SCENE_01/a b.png"
+    assert plumbing.quote_path('say "hi"\n.txt') == b'"say \\"hi\\"\\n.txt"'
+    assert plumbing.quote_path("tab\there") == b'"tab\\there"'
+
+
+def test_marks_are_read_and_checked() -> None:
+    commit, blob = "a" * 40, "b" * 40
+    assert plumbing.parse_marks(f"{commit}\n{blob}\n".encode(), entries=1) == (commit, [blob])
+    with pytest.raises(ValueError, match="not 2 object ids"):
+        plumbing.parse_marks(b"fatal: nope\n", entries=1)
+
+
+def test_refs_are_read_from_packed_refs() -> None:
+    oid = "c" * 40
+    packed = f"# pack-refs with: peeled fully-peeled sorted\n{oid} refs/heads/main\n^{'d' * 40}\n"
+    assert plumbing.packed_ref(packed, "refs/heads/main") == oid
+    assert plumbing.packed_ref(packed, "refs/heads/other") is None
+
+
+def test_the_stream_names_the_parent_and_every_path() -> None:
+    entries = [plumbing.Entry("a/b.png", "100644", b"pointer"), plumbing.Entry("c", "100755", b"")]
+    stream = plumbing.fast_import_stream(
+        entries=entries, parent="e" * 40, who=plumbing.Identity("A", "a@b"), message="m\n"
+    )
+    assert b"from " + b"e" * 40 + b"\n" in stream
+    assert b"M 100644 :1 a/b.png\nM 100755 :2 c\n" in stream
+    assert stream.endswith(b"get-mark :3\nget-mark :1\nget-mark :2\ndone\n")
+    assert plumbing.index_info(entries, ["1" * 40, "2" * 40]) == (
+        b"100644 " + b"1" * 40 + b"\ta/b.png\0" + b"100755 " + b"2" * 40 + b"\tc\0"
+    )
+
+
+def test_store_object_is_git_lfs_clean(project: Project, tmp_path: Path) -> None:
+    """Pointer and object are byte for byte what git-lfs's own clean filter makes."""
+    source = tmp_path / "take.png"
+    source.write_bytes(b"\x89PNG" + bytes(range(256)) * 40)
+    lfs_dir = project.path / ".git" / "lfs"
+    pointer = lfs.store_object(lfs_dir=lfs_dir, source=source)
+    expected = subprocess.run(
+        ["git", "lfs", "clean"],
+        input=source.read_bytes(),
+        cwd=project.path,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert pointer.text() == expected
+    assert pointer.oid == hashlib.sha256(source.read_bytes()).hexdigest()
+    stored = lfs.object_path(lfs_dir=lfs_dir, oid=pointer.oid)
+    assert stored.read_bytes() == source.read_bytes()
+    assert stored.stat().st_mode & 0o777 == 0o644
+    assert lfs.store_object(lfs_dir=lfs_dir, source=source) == pointer  # again: kept as is
+    assert list((lfs_dir / "tmp").glob("studio-clean-*")) == []
+
+
+def test_a_pointer_file_is_recognised(tmp_path: Path) -> None:
+    pointer = tmp_path / "p"
+    pointer.write_bytes(lfs.Pointer("f" * 64, 3).text())
+    media = tmp_path / "m"
+    media.write_bytes(b"\x00" * 2000)
+    assert lfs.looks_like_pointer(pointer) and not lfs.looks_like_pointer(media)
