@@ -184,10 +184,11 @@ class Canvas(anywidget.AnyWidget):
         self.service.handle(content, reply=self._send_to_views)
 
     def _graph_for_sync(self, graph: Graph) -> dict[str, Any]:
-        """``server:full_sync``'s graph; the trait is brought up to date first, for views
-        that read it rather than the message."""
-        self._push_graph()
-        return {"graph": self.graph}
+        """``server:full_sync``'s graph and its patch number (the browser continues with the
+        patches after it); the traits are brought up to date first, for views that read them."""
+        with self._patch_lock:  # the graph and its number read together
+            self._push_graph()
+            return {"graph": self.graph, "seq": self._patch_seq}
 
     # --- graph -> browser -----------------------------------------------------------------------
 
