@@ -128,8 +128,24 @@ class PostStep:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
+class _Event:
+    """An event's span: source frames [in, out) placed at ``record_in`` on its track."""
+
+    source_in: int
+    source_out: int
+    record_in: int
+
+    @property
+    def frames(self) -> int:
+        return self.source_out - self.source_in
+
+    @property
+    def record_out(self) -> int:
+        return self.record_in + self.frames
+
+
 @dataclass(frozen=True)
-class Clip:
+class Clip(_Event):
     """One event of the picture track."""
 
     media: Media | None
@@ -151,20 +167,12 @@ class Clip:
     label: str = ""
 
     @property
-    def frames(self) -> int:
-        return self.source_out - self.source_in
-
-    @property
-    def record_out(self) -> int:
-        return self.record_in + self.frames
-
-    @property
     def name(self) -> str:
         return self.media.name if self.media is not None else "BLACK"
 
 
 @dataclass(frozen=True)
-class AudioClip:
+class AudioClip(_Event):
     """One event of an audio track: a shot's own sound (``sync``, cut with its picture) or
     a stretch of an Audio node's file (a music bed, a voice-over) at ``level_db``."""
 
@@ -177,14 +185,6 @@ class AudioClip:
     level_db: float = 0.0
     node_id: str | None = None
     sync: bool = False
-
-    @property
-    def frames(self) -> int:
-        return self.source_out - self.source_in
-
-    @property
-    def record_out(self) -> int:
-        return self.record_in + self.frames
 
 
 SequenceOrigin = Literal["graph", "edl"]
