@@ -10,6 +10,8 @@ CANVAS_PATH: Final = "02_Source_Creative/Canvases/main_canvas.json"
 RENDERS_DIR: Final = "03_Renders"
 EDLS_DIR: Final = "04_Project_Files/EDLs"
 """The versioned EDLs (with their .otio and FCP XML) the Assembler exports."""
+EXPORTS_DIR: Final = "06_Exports"
+"""The rendered films (``<title>_v###.mp4``): deliverables, git-ignored."""
 KEEP_FILE: Final = ".gitkeep"
 """Placed in every folder of the layout so that empty folders survive a clone."""
 
@@ -28,10 +30,10 @@ PROJECT_DIRS: Final[tuple[str, ...]] = (
     "05_Cache",
     "05_Cache/thumbnails",
     "05_Cache/control_maps",
-    "06_Exports",
+    EXPORTS_DIR,
 )
 
-IGNORED_DIRS: Final[tuple[str, ...]] = ("05_Cache", "06_Exports")
+IGNORED_DIRS: Final[tuple[str, ...]] = ("05_Cache", EXPORTS_DIR)
 """Transient and deliverable folders: git-ignored, but their .gitkeep files are force-added."""
 
 LFS_EXTENSIONS: Final[tuple[str, ...]] = (
