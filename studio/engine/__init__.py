@@ -4,6 +4,8 @@ dispatcher, worker tasks, the durable job log and the kernel-side ``Engine``/``J
 >>> from studio.engine import generate
 >>> job = generate(project, "shot-1")          # project.generate("shot-1") does the same
 >>> job.result(timeout=120)                      # the Take
+>>> generate(project, "restore-1").result()      # a post node: its output (a PostOutput)
+>>> generate_pending(project, project.sequence().pending)  # the stale post steps, in order
 """
 
 from studio.engine.dispatch import Dispatch, NoPipeline, NoWorkerFits, dispatch
@@ -12,6 +14,7 @@ from studio.engine.engine import (
     Job,
     default_engine,
     generate,
+    generate_pending,
     project_jobs,
 )
 from studio.engine.jobs import JobState
@@ -27,6 +30,7 @@ __all__ = [
     "default_engine",
     "dispatch",
     "generate",
+    "generate_pending",
     "project_jobs",
     "settle",
 ]

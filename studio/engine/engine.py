@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -41,12 +41,12 @@ from studio.engine.dispatch import (
     dispatch,
     ladder_from_map,
 )
-from studio.engine.inputs import resolve_shot
+from studio.engine.inputs import resolve_node
 from studio.engine.progress_bar import Watcher, progress_bar
 from studio.engine.settings import engine_setting, project_quality_map, project_setting
 from studio.engine.settling import settle
-from studio.engine.tasks import execute_shot_node, project_topic, task_key
-from studio.errors import StudioError, TakeError
+from studio.engine.tasks import execute_post_node, execute_shot_node, project_topic, task_key
+from studio.errors import InvalidInput, StudioError, TakeError
 from studio.events import fold_status, is_final, status_node
 from studio.pipelines import (
     Pipeline,
@@ -56,12 +56,16 @@ from studio.pipelines import (
     find_pipeline,
     get_pipeline,
 )
+from studio.post import PostInputs, post_state, resolve_post
+from studio.project.outputs import list_outputs
 from studio.project.takes import Take, list_takes
 from studio.quality import QUALITIES, Quality, QualityMap
 from studio.runner.contract import ErrorCode, JobFailed, failure
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+
+    from studio.assembly.model import PostStep
 
     from studio.graph.graph import Node
     from studio.project.project import Project
@@ -165,8 +169,10 @@ class Job:
         return self._take(outcome["name"])
 
     def _take(self, name: str) -> Take:
-        shot = resolve_shot(self.project.graph.to_json(), self.node_id)
-        for take in list_takes(self.project.path, scene=shot.scene, shot=shot.shot):
+        node = resolve_node(self.project.graph.to_json(), self.node_id)
+        where = {"scene": node.scene, "shot": node.shot}
+        made = list_outputs(self.project.path, **where) if node.post else []
+        for take in made or list_takes(self.project.path, **where):
             if take.name == name:
                 return take
         raise TakeError(f"job {self.id} made {name}, but it is not in the shot's folder")
@@ -291,8 +297,9 @@ class Engine:
     # --- generating -------------------------------------------------------------------------
 
     def decide(self, project: Project, node_id: str, *, quality: Quality | None = None) -> Dispatch:
-        """The dispatcher's choice for a shot now (raises ``NoWorkerFits`` / ``NoPipeline``)."""
-        shot = resolve_shot(project.graph.to_json(), node_id)
+        """The dispatcher's choice for a shot (or a post node: its pipeline field) now (raises
+        ``NoWorkerFits`` / ``NoPipeline``)."""
+        shot = resolve_node(project.graph.to_json(), node_id)
         settings = project.manifest.project_settings
         wanted: Quality = quality or settings.quality
         own_policy = (settings.model_extra or {}).get("dispatch_policy")
@@ -330,18 +337,29 @@ class Engine:
         return decision
 
     def generate(
-        self, project: Project, node: str | Node, *, quality: Quality | None = None
+        self,
+        project: Project,
+        node: str | Node,
+        *,
+        quality: Quality | None = None,
+        after: Job | None = None,
     ) -> Job:
-        """Submit one take of a Shot node; returns its Job at once. Errors a user can fix
-        (not a shot, no pipeline, no worker can ever fit) are raised here, not later."""
+        """Submit one take of a Shot node, or one output of a post node (run on its upstream
+        output; ``after``: the job making that output, which this one waits for); returns its
+        Job at once. Errors a user can fix (not a shot, no pipeline, no worker can ever fit,
+        a post node with nothing to run on) are raised here, not later."""
         node_id = node if isinstance(node, str) else node.id
         settle(project)  # a project written to never keeps a dead job's take uncommitted
         snapshot = project.graph.to_json()  # unsaved edits included: the kernel's graph rules
-        shot = resolve_shot(snapshot, node_id)
+        shot = resolve_node(snapshot, node_id)
+        if shot.post is not None and after is None:
+            _check_post_source(project, snapshot, shot.post)
         decision = self.decide(project, node_id, quality=quality)
         topic = project_topic(str(project.uuid))
         self._subscribe(topic)
         seed = shot.seed if shot.seed is not None else secrets.randbelow(2**31)
+        if shot.post is not None:
+            seed = 0  # a post step has no seed: it re-makes the same output
         job = Job(
             job_id=uuid.uuid4().hex[:16],
             node_id=node_id,
@@ -377,16 +395,20 @@ class Engine:
                 job_id=job.id, event="server:node_state_updated", payload=queued, info=info
             ),
         )
+        task: dict[str, Any] = (
+            {"func": execute_shot_node, "pipeline_id": decision.pipeline, "seed": seed}
+            if shot.post is None
+            else {"func": execute_post_node, "after": after.future if after else None}
+        )
         job.future = self.client.submit(
-            execute_shot_node,
+            task.pop("func"),
             project_path=str(project.path),
             job_id=job.id,
             node_id=node_id,
             graph=snapshot,
-            pipeline_id=decision.pipeline,
             quality=decision.quality,
-            seed=seed,
             topic=topic,
+            **task,
             key=task_key(job.id),
             pure=False,
             retries=self.retries,
@@ -403,6 +425,29 @@ class Engine:
             lambda f: self._on_done(topic, job, f)
         )
         return job
+
+    def generate_pending(
+        self, project: Project, steps: Iterable[str | PostStep], *, quality: Quality | None = None
+    ) -> list[Job]:
+        """Run the post steps that are stale (``Sequence.pending``, or post node ids) and the
+        stale post nodes before them, each once, in dependency order: a step that runs on an
+        earlier step's output is submitted with that job as ``after``, so Dask starts it once
+        that output is committed (and fails it, saying so, if that step failed). Returns the
+        jobs at once, earliest first; wait for the last of a chain to have all. Nothing is
+        submitted when any step cannot run (it raises, naming the node)."""
+        graph = project.graph.to_json()
+        wanted = [step if isinstance(step, str) else step.node_id for step in steps]
+        order = stale_post_nodes(project, graph, wanted)
+        upstream = {node_id: resolve_post(graph, node_id).upstream_id for node_id in order}
+        for node_id in order:
+            if upstream[node_id] not in order:
+                _check_post_source(project, graph, resolve_post(graph, node_id))
+        jobs: dict[str, Job] = {}
+        for node_id in order:
+            jobs[node_id] = self.generate(
+                project, node_id, quality=quality, after=jobs.get(upstream[node_id])
+            )
+        return list(jobs.values())
 
     def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
         # An exception (after retries) or a cancel of the future means the worker published
@@ -424,6 +469,36 @@ class Engine:
             job_id=job.id, event="server:task_failed", payload={
                 "task_id": job.id, "node_id": job.node_id, "error": error,
                 "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
+
+
+def _check_post_source(project: Project, graph: dict[str, Any], post: PostInputs) -> None:
+    """Refuse, before anything is queued, a post node with nothing to run on: "generate
+    SHOT-010 first", an image into Video restoration, a pipeline not installed."""
+    state = post_state(project, graph, post.node_id)
+    if state.problem is not None:
+        raise InvalidInput(state.problem)
+
+
+def stale_post_nodes(project: Project, graph: dict[str, Any], node_ids: list[str]) -> list[str]:
+    """The post nodes among ``node_ids`` and the post nodes before them that have no
+    current output, in dependency order (each after the one it runs on), once each."""
+    memo: dict[str, Any] = {}
+    ordered: list[str] = []
+
+    def add(node_id: str) -> None:
+        if node_id in ordered:
+            return
+        post = resolve_post(graph, node_id)
+        if not post.upstream_is_shot and post_state(
+            project, graph, post.upstream_id, _memo=memo
+        ).current is None:
+            add(post.upstream_id)  # its source is stale too: made first
+        if post.upstream_id in ordered or post_state(project, graph, node_id, _memo=memo).current is None:
+            ordered.append(node_id)
+
+    for node_id in node_ids:
+        add(node_id)
+    return ordered
 
 
 def crash_message(exc: BaseException | None) -> str:
@@ -481,6 +556,18 @@ def default_engine(project: Project | None = None) -> Engine:
 def generate(project: Project, node: str | Node, *, quality: Quality | None = None) -> Job:
     """``project.generate(...)``: one take of a Shot node, on the default engine."""
     return default_engine(project).generate(project, node, quality=quality)
+
+
+def generate_pending(
+    project: Project, steps: Iterable[str | PostStep], *, quality: Quality | None = None
+) -> list[Job]:
+    """The stale post steps of ``steps`` (and before them) on the default engine, in
+    dependency order (see :meth:`Engine.generate_pending`): what a render runs first.
+
+    >>> jobs = generate_pending(project, project.sequence().pending)
+    >>> for job in jobs: job.result(timeout=600)   # then project.sequence() cuts their outputs
+    """
+    return default_engine(project).generate_pending(project, steps, quality=quality)
 
 
 def project_jobs(project: Project) -> list[job_log.JobState]:

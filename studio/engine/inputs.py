@@ -11,6 +11,9 @@ Media reach a shot through its input sockets:
 
 A source that cannot be found fails the job with ``INPUT_INVALID`` and a sentence that names
 the node and what to do, before any pipeline runs.
+
+A post node (Video restoration, Super resolution) generates too: :func:`resolve_node` reads
+either kind; what a post node runs on is :mod:`studio.post`'s.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from studio.errors import InvalidInput
 from studio.graph.builtin_types import BUILTIN_TYPES, PIPELINE, SHOT
 from studio.graph.sockets import SocketType, can_feed
 from studio.pipelines import LATEST, MEDIA_EXTENSIONS, Pipeline
+from studio.post import PostInputs, is_post, resolve_post
 
 MEDIA_SOCKETS: Final = ("image", "control", "audio", "character", "style")
 """The Shot's input sockets that carry files (``pipeline`` and ``prompt`` are not media)."""
@@ -128,7 +132,8 @@ def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
         raise InvalidInput(f"no node {node_id!r} in the graph")
     if node.get("type") != SHOT:
         raise InvalidInput(
-            f"node {node_id!r} is a {node.get('type')} node; only Shot nodes generate takes"
+            f"node {node_id!r} is a {node.get('type')} node; only Shot nodes generate takes "
+            "(and post nodes, outputs of them)"
         )
     data = node.get("data", {})
     prompt = data.get("prompt") or None
@@ -158,6 +163,32 @@ def resolve_shot(graph: dict[str, Any], node_id: str) -> ShotInputs:
         pipeline_id=pipeline_id,
         media=tuple(media),
     )
+
+
+@dataclass(frozen=True)
+class NodeTarget:
+    """A node that generates (a Shot, or a post node) as the engine needs it: where its
+    results go and which pipeline it names."""
+
+    node_id: str
+    scene: int
+    shot: int
+    seed: int | None
+    pipeline_id: str | None
+    post: PostInputs | None = None
+    """Set for a post node (its chain, pipeline and settings)."""
+
+
+def resolve_node(graph: dict[str, Any], node_id: str) -> NodeTarget:
+    """A Shot (:func:`resolve_shot`) or a post node (:func:`studio.post.resolve_post`);
+    ``InvalidInput`` for anything else, or a post node with nothing upstream."""
+    if is_post(graph, node_id):
+        post = resolve_post(graph, node_id)
+        return NodeTarget(node_id=node_id, scene=post.scene, shot=post.shot, seed=None,
+                          pipeline_id=post.pipeline_id, post=post)  # fmt: skip
+    shot = resolve_shot(graph, node_id)  # says why when it is not a shot
+    return NodeTarget(node_id=node_id, scene=shot.scene, shot=shot.shot, seed=shot.seed,
+                      pipeline_id=shot.pipeline_id)  # fmt: skip
 
 
 # --- on disk ---------------------------------------------------------------------------------

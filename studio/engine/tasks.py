@@ -32,11 +32,14 @@ from studio.engine.inputs import (
     assign_media,
     locate_media,
     pipeline_inputs,
+    resolve_node,
     resolve_shot,
 )
 from studio.engine.runners import worker_runners
-from studio.errors import GitError, ManifestError, StudioError
+from studio.errors import GitError, InvalidInput, ManifestError, StudioError
 from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
+from studio.post import post_state
+from studio.project.outputs import list_outputs, output_stem, reserve_output, scan_outputs
 from studio.project.project import Project
 from studio.project.provenance import Provenance, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
@@ -225,6 +228,55 @@ def execute_shot_node(
     ``{"ok": False, "code": ..., "error": ...}`` for a failure that would only repeat (a bad
     input, a cancel, a pipeline error, a commit refused). Unexpected errors (disk, a crash)
     raise, so Dask's ``retries`` apply; a retry first settles what the dead attempt left."""
+
+    def work(publish: Publisher, watch: CancelWatch, workdir: Path) -> dict[str, Any]:
+        return _execute(publish, watch, Path(project_path), workdir, graph, pipeline_id,
+                        quality, seed)  # fmt: skip
+
+    return _attempt(project_path=project_path, job_id=job_id, node_id=node_id, graph=graph,
+                    topic=topic, work=work)  # fmt: skip
+
+
+def execute_post_node(
+    *,
+    project_path: str,
+    job_id: str,
+    node_id: str,
+    graph: dict[str, Any],
+    quality: Quality,
+    topic: str,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run a post node's pipeline on its upstream output (read when the task runs: a step
+    submitted ``after`` the one before it runs on that one's new output) and store the result
+    as the next output of that source; the outcome as :func:`execute_shot_node`'s. ``after``:
+    the earlier step's outcome (Dask passes it in once that task is done)."""
+
+    def work(publish: Publisher, watch: CancelWatch, workdir: Path) -> dict[str, Any]:
+        if after is not None and not after.get("ok"):
+            return _fail(publish, ErrorCode.INPUT_INVALID, "the post step before this one "
+                         f"did not make its output ({after.get('error')}), so this one did "
+                         "not run")  # fmt: skip
+        return _execute_post(publish, watch, Path(project_path), workdir, graph, quality)
+
+    return _attempt(project_path=project_path, job_id=job_id, node_id=node_id, graph=graph,
+                    topic=topic, work=work)  # fmt: skip
+
+
+Work = Callable[["Publisher", "CancelWatch", Path], dict[str, Any]]
+
+
+def _attempt(
+    *,
+    project_path: str,
+    job_id: str,
+    node_id: str,
+    graph: dict[str, Any],
+    topic: str,
+    work: Work,
+) -> dict[str, Any]:
+    """One attempt of a job: events, its cancel watch, its attempt marker (a retry settles
+    what a dead attempt left first) and its scratch folder around ``work``."""
     root = Path(project_path)
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
@@ -240,7 +292,7 @@ def execute_shot_node(
             attempt.parent.mkdir(parents=True, exist_ok=True)
             attempt.touch()
             workdir = job_workdir(job_id)  # after the marker (see remove_stale_workdirs)
-            outcome = _execute(publish, watch, root, workdir, graph, pipeline_id, quality, seed)
+            outcome = work(publish, watch, workdir)
     except GitError:
         raise  # may be transient (a lock, a full disk being cleared): Dask's retries apply
     except StudioError as exc:  # deterministic: a retry would fail the same way
@@ -258,8 +310,9 @@ def execute_shot_node(
 
 def _recover(project: Project, graph: dict[str, Any], node_id: str, job_id: str) -> Take | None:
     """An earlier attempt of this job died (its worker was killed): settle what it left."""
-    shot = resolve_shot(graph, node_id)
-    return recover_attempt(project, scene=shot.scene, shot=shot.shot, job_id=job_id, by="retry")
+    target = resolve_node(graph, node_id)
+    return recover_attempt(project, scene=target.scene, shot=target.shot, job_id=job_id,
+                           by="retry")  # fmt: skip
 
 
 def recover_attempt(
@@ -269,9 +322,12 @@ def recover_attempt(
     and the settling of a lost job both come here). Its take, if complete (written and
     recorded), is the result: committed now if it was not yet, marked recovered in its
     provenance. An empty or unfinished one is removed (media, then sidecar), so no partial
-    file stays visible and exactly one take results."""
+    file stays visible and exactly one take results. A post job's outputs
+    (:mod:`studio.project.outputs`) are settled the same way."""
     found = None
-    for take in project.takes(scene=scene, shot=shot):
+    made = [*project.takes(scene=scene, shot=shot), *list_outputs(project.path, scene=scene,
+                                                                  shot=shot)]  # fmt: skip
+    for take in made:
         provenance, _ = take.read_provenance()
         if provenance is None or provenance.job_id != job_id:
             continue
@@ -290,14 +346,25 @@ def recover_attempt(
     return found
 
 
+def _bare_sidecars(folder: Path, *, shot: int) -> list[Path]:
+    """Sidecars (of takes and outputs) whose media file is not there."""
+    scan, outputs = scan_folder(folder), scan_outputs(folder)
+    bare = [
+        folder / (take_stem(shot=shot, version=i.version, number=i.number) + SIDECAR_SUFFIX)
+        for i in scan.sidecars - set(scan.takes)
+    ]
+    bare += [
+        folder / (output_stem(source_stem=i.source, kind=i.kind, version=i.version,
+                              number=i.number) + SIDECAR_SUFFIX)  # fmt: skip
+        for i in outputs.sidecars - set(outputs.outputs)
+    ]
+    return bare
+
+
 def _remove_bare_reservations(project: Project, *, scene: int, shot: int, job_id: str) -> None:
     """Sidecars of ``job_id`` without a media file (killed between the two steps of a
     reservation: the sidecar is published first)."""
-    folder = project.shot_path(scene=scene, shot=shot)
-    scan = scan_folder(folder)
-    for take_id in scan.sidecars - set(scan.takes):
-        stem = take_stem(shot=shot, version=take_id.version, number=take_id.number)
-        sidecar = folder / (stem + SIDECAR_SUFFIX)
+    for sidecar in _bare_sidecars(project.shot_path(scene=scene, shot=shot), shot=shot):
         with contextlib.suppress(ManifestError):
             if load_model(sidecar, Provenance).job_id == job_id:
                 sidecar.unlink(missing_ok=True)
@@ -364,15 +431,9 @@ def _execute(
     except InputInvalid as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
 
-    def on_event(event: Event) -> None:
-        if isinstance(event, ProgressEvent):
-            progress, step = _progress_payload(event)
-            publish.nowait("server:task_progress", task_id=job_id, node_id=node_id,
-                           progress=progress, step=step)  # fmt: skip
-
     clock = time.monotonic()
     runner = worker_runners().for_pipeline(pipeline, quality=quality)  # kept across jobs
-    result = runner.run(pipeline, job_dir, on_event=on_event, cancel=watch.event)
+    result = runner.run(pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event)
     if not result.ok:
         problem = result.error
         code = problem.code if problem else ErrorCode.MODEL_ERROR
@@ -427,19 +488,96 @@ def _store_take(
         seed=seed,
         quality=quality,
     )
+    return _fill_and_commit(
+        project, take, produced=produced, provenance=provenance,
+        message=f"Generate {take.name} ({pipeline.id}, {quality})",
+    )  # fmt: skip
+
+
+def _fill_and_commit(
+    project: Project, take: Take, *, produced: Path, provenance: dict[str, Any], message: str
+) -> Take:
+    """Fill a reserved take (or output), record how it was made, commit it. If anything fails
+    before the commit, the reservation is removed so a retry never leaves an empty one."""
     from studio.project.thumbnails import make_thumbnail  # Pillow: imported where used
 
     try:
         take.write_from(produced)
         take.record(**provenance)
         with _meanwhile(lambda: make_thumbnail(project.path, take)):  # git waits, PIL works
-            project.commit_takes([take], message=f"Generate {take.name} ({pipeline.id}, {quality})")
+            project.commit_takes([take], message=message)
     except BaseException:
         if not _committed(project, take):
             take.path.unlink(missing_ok=True)
             take.sidecar_path.unlink(missing_ok=True)
         raise
     return take
+
+
+def _execute_post(
+    publish: Publisher,
+    watch: CancelWatch,
+    root: Path,
+    workdir: Path,
+    graph: dict[str, Any],
+    quality: Quality,
+) -> dict[str, Any]:
+    job_id, node_id = publish.job_id, publish.node_id
+    if watch.marker.exists():  # canceled while queued: do nothing at all
+        return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
+    publish.nowait("server:node_state_updated", node_id=node_id, state="generating",
+                   task_id=job_id)  # fmt: skip
+    started = datetime.now(UTC)
+    project = Project(root)
+    try:
+        state = post_state(project, graph, node_id)  # its source as it is now
+        if state.run is None:
+            raise InvalidInput(state.problem or f"{node_id}: nothing to run on")
+        run = state.run
+        values = {run.media_input: str(run.source.path), **run.settings}
+        job_dir = create_job(
+            run.pipeline, values, job_dir=workdir / "job", quality=quality, job_id=job_id
+        )
+    except StudioError as exc:
+        return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
+    clock = time.monotonic()
+    result = worker_runners().for_pipeline(run.pipeline, quality=quality).run(
+        run.pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event
+    )
+    if not result.ok:
+        problem = result.error
+        code = problem.code if problem else ErrorCode.MODEL_ERROR
+        return _fail(publish, code, problem.message if problem else "the job failed")
+    produced = result.output_path(job_dir, run.pipeline.manifest.outputs[0].name)
+    publish.release_slot()
+    post = run.post
+    output = reserve_output(
+        project.path, source=run.source, kind=post.kind, ext=produced.suffix,
+        pipeline=run.pipeline.id, inputs=run.recorded, quality=quality, job_id=job_id,
+        lease_s=take_lease_s(run.pipeline.manifest), recorded=run.provenance(),
+    )  # fmt: skip
+    _fill_and_commit(
+        project, output, produced=produced,
+        provenance={
+            "worker": publish.worker_address,
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "runner": result.runner,
+            "duration_s": round(time.monotonic() - clock, 3),
+        },
+        message=f"{post.label}: {output.name} from {run.source.name} ({run.pipeline.id})",
+    )  # fmt: skip
+    return _succeed(publish, root, output)
+
+
+def _progress_to(publish: Publisher) -> Callable[[Event], None]:
+    def on_event(event: Event) -> None:
+        if isinstance(event, ProgressEvent):
+            progress, step = _progress_payload(event)
+            publish.nowait("server:task_progress", task_id=publish.job_id,
+                           node_id=publish.node_id, progress=progress, step=step)  # fmt: skip
+
+    return on_event
 
 
 @contextlib.contextmanager

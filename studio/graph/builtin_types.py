@@ -33,6 +33,14 @@ EDL: Final = "EDL"
 
 POST_TYPES: Final = frozenset({SUPER_RESOLUTION, VIDEO_RESTORATION})
 """The post nodes: between a Shot and the Assembler, each makes a new output of its input."""
+POST_PIPELINES: Final[dict[str, str]] = {
+    SUPER_RESOLUTION: "sr-lanczos",
+    VIDEO_RESTORATION: "restore-ffmpeg",
+}
+"""Each post type's default pipeline (its ``pipeline_id`` field's default): a Thera or
+SeedVR2 pipeline plugs into the same node by being chosen there (or becoming the default)."""
+POST_KINDS: Final[dict[str, str]] = {SUPER_RESOLUTION: "sr", VIDEO_RESTORATION: "restore"}
+"""The tag an output's file name carries for its step (see :mod:`studio.project.outputs`)."""
 FRAME_RATE_CHOICES: Final = ("23.976", "24", "25", "29.97 DF", "30")
 """The Assembler's sequence rates (``studio.assembly.timecode.FRAME_RATES`` defines each)."""
 RESOLUTION_CHOICES: Final = ("480p", "720p", "1080p", "1440p", "2160p")
@@ -148,6 +156,14 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
                 maximum=8.0,
                 step=0.5,
             ),
+            FieldSpec(
+                name="pipeline_id",
+                label="Pipeline",
+                kind="pipeline",
+                default=POST_PIPELINES[SUPER_RESOLUTION],
+                help="the pipeline that runs this step (its settings are the node's fields)",
+            ),
+            FieldSpec(name="active_output", label="Output", kind="take", default=None),
         ),
         ui=NodeUI(component="upscale", color="#2c7a7b", icon="⤢", category="Post"),
     ),
@@ -167,6 +183,14 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
                 maximum=1.0,
                 step=0.05,
             ),
+            FieldSpec(
+                name="pipeline_id",
+                label="Pipeline",
+                kind="pipeline",
+                default=POST_PIPELINES[VIDEO_RESTORATION],
+                help="the pipeline that runs this step (its settings are the node's fields)",
+            ),
+            FieldSpec(name="active_output", label="Output", kind="take", default=None),
         ),
         ui=NodeUI(component="restore", color="#285e61", icon="✚", category="Post"),
     ),

@@ -148,10 +148,14 @@ class Take:
         return self.path.name
 
     @property
+    def stem(self) -> str:
+        """The name without its extension (``SHOT-010_v01_take03``): what a sidecar and an
+        output made from this take are named after."""
+        return self.path.name.removesuffix(f".{self.ext}")
+
+    @property
     def sidecar_path(self) -> Path:
-        return _sidecar_of(
-            self.path.parent, shot=self.shot, take_id=TakeId(self.version, self.number)
-        )
+        return self.path.with_name(self.stem + SIDECAR_SUFFIX)
 
     @property
     def ready(self) -> bool:
@@ -308,7 +312,7 @@ def _readable_sidecar(path: Path) -> Provenance | None:
     return None
 
 
-def _reclaim_lock(project_root: Path) -> contextlib.AbstractContextManager[object]:
+def reclaim_lock(project_root: Path) -> contextlib.AbstractContextManager[object]:
     """Serializes reclaiming between processes (a lock inside ``.git``, never a project
     change); a folder that is not a repository (a bare scan) needs none."""
     git_dir = project_root / ".git"
@@ -340,7 +344,7 @@ def reclaim_expired(project_root: Path, folder: Path, *, shot: int) -> list[str]
     if not any(True for _ in _expired_reservations(folder, scan_folder(folder), shot=shot)):
         return []
     removed = []
-    with _reclaim_lock(project_root):
+    with reclaim_lock(project_root):
         scan = scan_folder(folder)
         for take_id in list(_expired_reservations(folder, scan, shot=shot)):
             if (ext := scan.takes.get(take_id)) is not None:
@@ -404,14 +408,24 @@ def reserve_take(
             reservation=token,
             lease_s=lease_s,
         )
-        if create_model(take.sidecar_path, sidecar):
-            try:
-                os.close(os.open(take.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-                return take
-            except FileExistsError:
-                # A media file without a sidecar (copied in by hand, or a stray) holds it.
-                take.sidecar_path.unlink()
+        if claim(take, sidecar):
+            return take
         number += 1
+
+
+def claim(take: Take, sidecar: Provenance) -> bool:
+    """Publish ``sidecar`` (the reservation token, with ``link(2)``), then create the take's
+    media file empty with ``O_EXCL``; False (nothing left behind) when either name is
+    taken. Shared by takes and the outputs made from them (:mod:`studio.project.outputs`)."""
+    if not create_model(take.sidecar_path, sidecar):
+        return False
+    try:
+        os.close(os.open(take.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        # A media file without a sidecar (copied in by hand, or a stray) holds it.
+        take.sidecar_path.unlink()
+        return False
+    return True
 
 
 def list_shots(project_root: Path) -> list[tuple[int, int]]:
