@@ -7,8 +7,10 @@ and probes every media file once (ffprobe when it is on PATH, else the ffmpeg of
 ``imageio-ffmpeg``; Pillow for images). Takes are immutable, so facts are cached by path,
 size and modification time. :func:`project_sequence` then compiles.
 
-A post node's output is not looked for yet (post nodes do not run yet): its clip cuts the
-newest media upstream and lists the step in ``Clip.pending``.
+A post node gives its *current output* (:func:`studio.post.post_state`: the newest output made
+from its current source with its current pipeline and settings); without one (never run, or
+stale) its clip cuts the newest media upstream and lists the step in ``Clip.pending``, which
+``studio.engine.generate_pending`` runs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from studio.assembly.edl import edl_sources
 from studio.assembly.model import Media, MediaKind, Sequence, SequenceInputs
 from studio.assembly.sequence import compile_sequence, needed_inputs
 from studio.errors import InvalidInput, SequenceError
+from studio.pipelines import discover
+from studio.post import PostState, post_state
 from studio.project.repo import LFS_POINTER_PREFIX
 
 if TYPE_CHECKING:
@@ -285,8 +289,18 @@ def sequence_inputs(
             problems[node_id] = f"its take {view.active.name} is a link out of the project"
             continue
         media[node_id] = probe_media(*found)
+    memo: dict[str, PostState] = {}
+    installed = discover() if needs.posts else {}
     for node_id in needs.posts:
-        problems[node_id] = "not run yet"
+        state = post_state(project, graph, node_id, installed=installed, _memo=memo)
+        if state.current is None:
+            problems[node_id] = state.problem or "its output is not made yet (or is stale)"
+            continue
+        found = _inside(project, state.current.path.relative_to(project.path).as_posix())
+        if found is None:
+            problems[node_id] = f"its output {state.current.name} is a link out of the project"
+            continue
+        media[node_id] = probe_media(*found)
     for node_id in needs.audio:
         file, text = data(node_id).get("file"), data(node_id).get("text")
         if not file:

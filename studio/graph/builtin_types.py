@@ -39,6 +39,8 @@ POST_PIPELINES: Final[dict[str, str]] = {
 }
 """Each post type's default pipeline (its ``pipeline_id`` field's default): a Thera or
 SeedVR2 pipeline plugs into the same node by being chosen there (or becoming the default)."""
+POST_TASKS: Final[dict[str, str]] = {SUPER_RESOLUTION: "upscale", VIDEO_RESTORATION: "restore"}
+"""The pipeline task each post type runs (its Pipeline field offers the pipelines of it)."""
 POST_KINDS: Final[dict[str, str]] = {SUPER_RESOLUTION: "sr", VIDEO_RESTORATION: "restore"}
 """The tag an output's file name carries for its step (see :mod:`studio.project.outputs`)."""
 FRAME_RATE_CHOICES: Final = ("23.976", "24", "25", "29.97 DF", "30")

@@ -36,6 +36,7 @@ from studio.events import (
     make_event,
     parse_event,
 )
+from studio.graph.builtin_types import POST_TYPES
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
 from studio.graph.graph import GraphChange, GraphError
 from studio.service.editors import GraphEditor
@@ -252,11 +253,18 @@ class StudioService:
     def _on_graph_change(self, change: GraphChange) -> None:
         if change.kind in ("node_added", "node_updated", "replaced"):
             self.refresh(change.node_ids or None)  # a reload naming nothing: look at all
+        elif change.kind in ("edge_added", "edge_removed"):
+            # A post node's source is what is connected to it: look at them all again.
+            with self.editor.reading() as graph:
+                posts = [node.id for node in graph.nodes if node.type in POST_TYPES]
+            if posts:
+                self.refresh(posts)
 
     # --- generation -----------------------------------------------------------------------------
 
     def generate(self, node_id: str, *, node_data: dict[str, Any] | None = None) -> Job | None:
-        """Submit one take of a Shot node (its fields set first from ``node_data``); returns
+        """Submit one take of a Shot node, or one output of a post node (run on its upstream
+        output), its fields set first from ``node_data``; returns
         the Job at once (None when a front end's own handler took it). Errors a user can fix
         raise (the caller shows them on the node)."""
         if node_data:

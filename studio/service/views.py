@@ -1,6 +1,7 @@
 """What a client shows of a project besides its graph: each node's status (its jobs, from the
-durable job log or followed live) and each Shot's takes, active take and thumbnail, read from
-its render folder. Pure folding plus reads of the project; no transport.
+durable job log or followed live), each Shot's takes, active take and thumbnail, and each post
+node's outputs, current output and thumbnail, read from the render folder. Pure folding plus
+reads of the project; no transport.
 
 How a client loads a thumbnail depends on the front end (the kernel's canvas inlines a small
 data URL, a server client fetches the media route): that is a :data:`MediaLink`.
@@ -14,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from studio.engine import jobs as job_log
 from studio.errors import StudioError
-from studio.graph.builtin_types import SHOT
+from studio.graph.builtin_types import POST_TASKS, POST_TYPES, SHOT
+from studio.pipelines import Pipeline, discover
+from studio.post import PostState, downstream_posts, post_state
 from studio.project.thumbnails import THUMBNAIL_DIR, data_url, make_thumbnail
 
 if TYPE_CHECKING:
@@ -24,7 +27,10 @@ if TYPE_CHECKING:
 MediaLink = Callable[[Path], str | None]
 """A file of the project (a take's thumbnail) -> a URL the client can load it from."""
 NodeStatus = dict[str, dict[str, Any]]
-FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
+FOLDER_KEYS: Final = frozenset(
+    {"takes", "active_take", "thumbnail_url", "outputs", "active_output", "source", "stale",
+     "problem", "pipelines"}
+)  # fmt: skip
 """Node status keys read from the render folder (the truth about takes), not from events."""
 NO_TAKES: Final[dict[str, Any]] = {"takes": [], "active_take": None, "thumbnail_url": None}
 
@@ -66,6 +72,31 @@ def shot_view(project: Project, node: Node, *, link: MediaLink) -> dict[str, Any
     }
 
 
+def post_view(
+    state: PostState, project: Project, *, link: MediaLink, pipelines: list[str]
+) -> dict[str, Any]:
+    """A post node's outputs as its node shows them (see :mod:`studio.post`):
+
+    * ``outputs``: the outputs made from its current source with its current settings (the
+      picker's choices), oldest first; ``active_output``: its current output (None: none);
+    * ``thumbnail_url``: the current output's thumbnail, else (``stale``) the newest output
+      made from the source with other settings, shown as stale;
+    * ``source``: the take or output it runs on; ``problem``: why it cannot run now
+      ("connect a shot first", "generate SHOT-010 first", an image into Video restoration);
+    * ``pipelines``: the installed pipelines of the node's task (its Pipeline field's choices)."""
+    shown = state.current or (state.outputs[-1] if state.outputs else None)
+    thumbnail = make_thumbnail(project.path, shown) if shown else None
+    return {
+        "outputs": [output.name for output in state.fresh],
+        "active_output": state.current.name if state.current else None,
+        "thumbnail_url": link(thumbnail) if thumbnail else None,
+        "source": state.source.name if state.source else None,
+        "stale": state.stale and bool(state.outputs),
+        "problem": state.problem,
+        "pipelines": pipelines,
+    }
+
+
 def with_shot_views(
     status: NodeStatus,
     project: Project,
@@ -74,13 +105,28 @@ def with_shot_views(
     link: MediaLink,
     node_ids: Iterable[str] | None = None,
 ) -> NodeStatus:
-    """``status`` with the folder view of every Shot node (or of ``node_ids``) merged in: the
-    folder wins over what events said about takes."""
+    """``status`` with the folder view of every Shot and post node (or of ``node_ids`` and
+    the post nodes after them, whose source they are) merged in: the folder wins over what
+    events said about takes and outputs."""
     wanted = None if node_ids is None else set(node_ids)
     merged = dict(status)
+    installed: dict[str, Pipeline] | None = None
+    memo: dict[str, PostState] = {}
     for node in graph.nodes:
         if node.type == SHOT and (wanted is None or node.id in wanted):
             merged[node.id] = {**status.get(node.id, {}), **shot_view(project, node, link=link)}
+    if not any(node.type in POST_TYPES for node in graph.nodes):
+        return merged
+    snapshot = graph.to_json()
+    posts = None if wanted is None else wanted | downstream_posts(snapshot, wanted)
+    for node in graph.nodes:
+        if node.type in POST_TYPES and (posts is None or node.id in posts):
+            installed = installed if installed is not None else discover()
+            state = post_state(project, snapshot, node.id, installed=installed, _memo=memo)
+            task = POST_TASKS[node.type]
+            of_task = sorted(p.id for p in installed.values() if p.manifest.task == task)
+            view = post_view(state, project, link=link, pipelines=of_task)
+            merged[node.id] = {**status.get(node.id, {}), **view}
     return merged
 
 

@@ -77,7 +77,8 @@ def test_each_clip_is_the_active_take_or_the_last_post_nodes_output() -> None:
     film.media["vr"] = video("03_Renders/SCENE_01/SHOT_010/SHOT-010_v01_take01.restore01.mp4")
     first = film.compile().clips[0]
     assert first.media == film.media["vr"]
-    assert first.pending == (PostStep("sr", "SuperResolution", {"scale": 2.0}),)
+    settings = {"scale": 2.0, "pipeline_id": "sr-lanczos", "active_output": None}
+    assert first.pending == (PostStep("sr", "SuperResolution", settings),)
     film.media["sr"] = video("03_Renders/SCENE_01/SHOT_010/SHOT-010_v01_take01.sr01.mp4")
     assert film.compile().clips[0].pending == ()
 

@@ -79,4 +79,16 @@ export interface NodeStatus {
   thumbnail_url?: string | null;
   takes?: string[];
   active_take?: string | null;
+  /** A post node's outputs made from its current source with its current settings. */
+  outputs?: string[];
+  /** A post node's current output (null: none, or stale). */
+  active_output?: string | null;
+  /** What a post node runs on: the upstream take or output. */
+  source?: string | null;
+  /** A post node whose shown output was made with other settings (or from another source). */
+  stale?: boolean;
+  /** Why a post node cannot run now ("connect a shot first", "generate SHOT-010 first"). */
+  problem?: string | null;
+  /** The installed pipelines a post node can run (of its task). */
+  pipelines?: string[];
 }
