@@ -114,8 +114,9 @@ def resolve_post(graph: Mapping[str, Any], node_id: str) -> PostInputs:
             break
         if source.get("type") not in POST_TYPES:
             raise InvalidInput(
-                f"{_label(current)} is fed by a {source.get('type')} node ({source_id}): a post "
-                "node takes a Shot's take or another post node's output; connect one of those"
+                f"{_label(current)} is fed by the {source.get('type')} node {source_id!r}: a "
+                "post node takes a Shot's take or another post node's output; connect one of "
+                "those"
             )
         current = source
     data = dict(node.get("data", {}))

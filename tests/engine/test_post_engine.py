@@ -1,0 +1,163 @@
+"""The post nodes on the engine: Generate on a Video restoration / Super resolution node runs
+the real draft pipelines (restore-ffmpeg, sr-lanczos) in Docker on a real Dask cluster, on
+the upstream take or output, through the Shot's path (dispatch, durable job log, events,
+commit through LFS); ``generate_pending`` runs a stale chain in order; refusals come before
+anything is queued; a dead attempt's output is settled like a take."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from distributed import Client, LocalCluster
+
+from studio import Project
+from studio.engine import Engine, project_jobs
+from studio.engine.tasks import recover_attempt
+from studio.errors import InvalidInput
+from studio.pipelines import get_pipeline
+from studio.project import repo
+from studio.project.outputs import list_outputs, reserve_output
+from studio.project.provenance import utc_now
+from tests.conftest import git_out
+from tests.project.media import image_take, video_take
+from tests.runner.media import video_facts
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,  # type: ignore[no-untyped-call]
+    ):
+        patch.setenv("STUDIO_RUNNER", "docker")  # the workers' runners are made on first use
+        yield c
+
+
+@pytest.fixture(scope="module")
+def post_images(build_pipeline_image) -> None:
+    """The two draft post pipelines' images, built through the product's on-demand path."""
+    for pipeline_id in ("restore-ffmpeg", "sr-lanczos"):
+        build_pipeline_image(get_pipeline(pipeline_id))
+
+
+@pytest.fixture
+def engine(client: Client, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("STUDIO_RUNNER", "docker")
+    return Engine(client=client)
+
+
+def chain(project: Project) -> tuple[str, str, str]:
+    """Shot (scene 1, shot 10) -> Video restoration -> Super resolution."""
+    graph = project.graph
+    shot = graph.add_node("Shot", scene=1, shot=10).id
+    vr = graph.add_node("VideoRestoration", strength=0.8).id
+    sr = graph.add_node("SuperResolution", scale=2.0).id
+    graph.connect(shot, "output", vr, "input")
+    graph.connect(vr, "output", sr, "input")
+    return shot, vr, sr
+
+
+def test_each_post_node_runs_its_pipeline_in_docker_on_its_upstream_output(
+    engine: Engine, project: Project, post_images: None
+):
+    take = video_take(project, size="160x90", seconds=1.0)
+    _, vr, sr = chain(project)
+    restoring = engine.generate(project, vr)
+    restored = restoring.result(timeout=TIMEOUT)
+    assert restored.name == "SHOT-010_v01_take01.restore_v01_take01.mp4"
+    assert video_facts(restored.path)[:3] == ("h264", 160, 90)
+    events = [m["event"] for m in restoring.events]
+    assert events[0] == events[1] == "server:node_state_updated"  # queued, generating
+    assert "server:task_progress" in events and events[-1] == "server:task_success"
+    result = restoring.events[-1]["payload"]["result"]
+    assert result["take"] == restored.name  # the event names the output like a take
+    assert result["thumbnail"] == f"05_Cache/thumbnails/{restored.name}.jpg"  # a video's frame
+    assert (project.path / result["thumbnail"]).read_bytes()[:2] == b"\xff\xd8"
+
+    upscaled = engine.generate(project, sr).result(timeout=TIMEOUT)
+    assert upscaled.name == "SHOT-010_v01_take01.restore_v01_take01.sr_v01_take01.mp4"
+    codec, width, height, _, duration = video_facts(upscaled.path)
+    assert (codec, width, height) == ("h264", 320, 180) and duration == pytest.approx(1.0, abs=0.1)
+    provenance = upscaled.provenance
+    assert provenance is not None
+    extra = provenance.model_extra or {}
+    assert provenance.pipeline == "sr-lanczos" and extra["runner"] == "docker"
+    assert provenance.inputs == {"media": restored.name, "scale": 2.0}
+    assert (extra["source"], extra["post_node"], extra["settings"]) == (
+        restored.name, sr, {"scale": 2.0})  # fmt: skip
+    lfs = repo.lfs_files(project.path)
+    for made in (take, restored, upscaled):
+        assert f"03_Renders/SCENE_01/SHOT_010/{made.name}" in lfs
+    assert git_out(project.path, "status", "--porcelain", "--", "03_Renders") == ""
+    assert {(j.node_id, j.state) for j in project_jobs(project)} == {
+        (vr, "success"), (sr, "success")}  # fmt: skip
+
+
+def test_generate_pending_runs_a_stale_chain_in_order_and_the_edit_cuts_its_output(
+    engine: Engine, project: Project, post_images: None
+):
+    video_take(project, size="96x54", seconds=1.0)
+    shot, vr, sr = chain(project)
+    assembler = project.graph.add_node("VSEAssembler", frame_rate="24")
+    project.graph.connect(sr, "output", assembler.id, "clips")
+    pending = project.sequence().pending
+    assert [step.node_id for step in pending] == [vr, sr]
+    jobs = engine.generate_pending(project, pending)
+    assert [job.node_id for job in jobs] == [vr, sr]
+    outputs = [job.result(timeout=TIMEOUT) for job in jobs]
+    assert outputs[1].name == f"{outputs[0].path.stem}.sr_v01_take01.mp4"  # SR ran on VR's new one
+    sequence = project.sequence()
+    assert sequence.pending == ()
+    assert sequence.clips[0].media is not None
+    assert sequence.clips[0].media.path.endswith(outputs[1].name)
+    assert (sequence.clips[0].media.width, sequence.clips[0].media.height) == (192, 108)
+    assert engine.generate_pending(project, [sr]) == []  # nothing stale: nothing runs
+
+    project.graph.update_node(vr, strength=0.2)  # VR stale, so SR after it too
+    assert [s.node_id for s in project.sequence().pending] == [vr, sr]
+    again = engine.generate_pending(project, [sr])  # SR alone asks for VR first
+    assert [job.node_id for job in again] == [vr, sr]
+    remade = [job.result(timeout=TIMEOUT) for job in again]
+    assert remade[0].name == "SHOT-010_v01_take01.restore_v02_take01.mp4"  # new settings: v02
+    assert remade[1].name == "SHOT-010_v01_take01.restore_v02_take01.sr_v01_take01.mp4"
+    assert project.sequence().pending == ()
+
+
+def test_refusals_come_before_anything_is_queued(engine: Engine, project: Project):
+    graph = project.graph
+    lonely = graph.add_node("SuperResolution").id
+    with pytest.raises(InvalidInput, match="connect a shot first"):
+        engine.generate(project, lonely)
+    _, vr, sr = chain(project)
+    with pytest.raises(InvalidInput, match="generate SHOT-010 first"):
+        engine.generate(project, vr)
+    with pytest.raises(InvalidInput, match="generate SHOT-010 first"):
+        engine.generate_pending(project, [sr])
+    image_take(project)
+    with pytest.raises(InvalidInput, match="takes a video, but Shot SHOT-010 .* gives an image"):
+        engine.generate(project, vr)
+    assert project_jobs(project) == []
+
+
+def test_a_dead_attempts_output_is_settled_like_a_take(project: Project):
+    take = video_take(project)
+    complete = reserve_output(project.path, source=take, kind="sr", ext="mp4",
+                              pipeline="sr-lanczos", inputs={"media": take.name}, job_id="j1")  # fmt: skip
+    complete.write_from(take.path)
+    complete.record(finished_at=utc_now())  # written and recorded: only its commit is missing
+    empty = reserve_output(project.path, source=take, kind="restore", ext="mp4",
+                           pipeline="restore-ffmpeg", inputs={"video": take.name}, job_id="j1")  # fmt: skip
+    found = recover_attempt(project, scene=1, shot=10, job_id="j1", by="settle")
+    assert found == complete
+    assert repo.is_committed(project.path, complete.path)
+    provenance = complete.provenance
+    assert provenance is not None and provenance.recovered_by == "settle"
+    assert not empty.path.exists() and not empty.sidecar_path.exists()
+    assert [o.name for o in list_outputs(project.path, scene=1, shot=10)] == [complete.name]
