@@ -220,6 +220,8 @@ class PostState:
     """A post node's outputs as its render folder holds them now."""
 
     node_id: str
+    label: str = ""
+    """How messages name the node ("Video restoration 'n3'")."""
     post: PostInputs | None = None
     source: Take | None = None
     problem: str | None = None
@@ -261,7 +263,8 @@ def post_state(
     memo = {} if _memo is None else _memo
     if node_id in memo:
         return memo[node_id]
-    state = memo[node_id] = PostState(node_id=node_id)
+    node = next((n for n in graph.get("nodes", []) if n.get("id") == node_id), None)
+    state = memo[node_id] = PostState(node_id=node_id, label=_label(node) if node else "")
     try:
         post = state.post = resolve_post(graph, node_id)
     except InvalidInput as exc:

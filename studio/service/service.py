@@ -39,6 +39,7 @@ from studio.events import (
 from studio.graph.builtin_types import POST_TYPES
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
 from studio.graph.graph import GraphChange, GraphError
+from studio.post import post_state
 from studio.service.editors import GraphEditor
 from studio.service.views import (
     MediaLink,
@@ -277,6 +278,7 @@ class StudioService:
         if self.generation_handler is not None:
             self.generation_handler(node_id)
             return None
+        self._check_post(node_id)  # "connect a shot first" needs no engine started
         if self.engines is None or self.project is None:
             raise NoEngine(NO_ENGINE)
         if not self.engines.started:
@@ -286,6 +288,17 @@ class StudioService:
         self.follow(engine)
         with self.editor.reading():  # a server's file is not re-saved while it is read
             return engine.generate(self.project, node_id)
+
+    def _check_post(self, node_id: str) -> None:
+        """A post node with nothing to run on is refused here, saying what to do first."""
+        if self.project is None:
+            return
+        with self.editor.reading() as graph:
+            if graph.node(node_id).type not in POST_TYPES:
+                return
+            state = post_state(self.project, graph.to_json(), node_id)
+        if state.problem is not None:
+            raise InvalidInput(state.problem)
 
     def cancel(self, node_id: str) -> bool:
         """Ask every unfinished job of the node to stop — queued ones too, so a Cancel after

@@ -92,9 +92,18 @@ def post_view(
         "thumbnail_url": link(thumbnail) if thumbnail else None,
         "source": state.source.name if state.source else None,
         "stale": state.stale and bool(state.outputs),
-        "problem": state.problem,
+        "problem": _on_the_node(state),
         "pipelines": pipelines,
     }
+
+
+def _on_the_node(state: PostState) -> str | None:
+    """The problem as the node itself shows it: without its own name in front."""
+    problem = state.problem
+    if problem is None or not state.label:
+        return problem
+    short = problem.removeprefix(f"{state.label} ")
+    return short[:1].upper() + short[1:]
 
 
 def with_shot_views(
