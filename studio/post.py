@@ -74,12 +74,16 @@ def _label(node: Mapping[str, Any]) -> str:
         type_label = kind
     if kind == SHOT:
         data = node.get("data", {})
-        return f"Shot SHOT-{int(data.get('shot', 10)):03d} ({node_id!r}, scene {data.get('scene', 1)})"
+        return (
+            f"Shot SHOT-{int(data.get('shot', 10)):03d} ({node_id!r}, scene {data.get('scene', 1)})"
+        )
     return f"{type_label} {node_id!r}"
 
 
 def is_post(graph: Mapping[str, Any], node_id: str) -> bool:
-    return any(n.get("id") == node_id and n.get("type") in POST_TYPES for n in graph.get("nodes", []))
+    return any(
+        n.get("id") == node_id and n.get("type") in POST_TYPES for n in graph.get("nodes", [])
+    )
 
 
 def resolve_post(graph: Mapping[str, Any], node_id: str) -> PostInputs:
@@ -150,27 +154,30 @@ def media_kind(path: Path) -> SocketType | None:
     return None
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def media_input(pipeline: Pipeline, post: PostInputs, source: Path, source_label: str) -> str:
     """The pipeline input the source file fills: refused (naming the node) when the node or
     its pipeline does not take that kind of media (an image into Video restoration)."""
     kind = media_kind(source)
     spec = registry.get(post.node_type).input(INPUT_SOCKET)
     accepted = spec.types if spec is not None else ()
+    what = kind.value.lower() if kind else "file"
     if kind is None or kind not in accepted:
-        what = kind.value.lower() if kind else "file"
         takes = " or ".join(t.value.lower() for t in accepted)
+        still = ", or upscale the still with Super resolution" if kind == SocketType.IMAGE else ""
         raise InvalidInput(
-            f"{post.label} takes {'an ' if takes[0] in 'aeiou' else 'a '}{takes}, but "
-            f"{source_label} gives {'an' if what[0] in 'aeiou' else 'a'} {what} ({source.name}): "
-            "connect a shot that makes a video"
-            + (", or upscale the still with Super resolution" if kind == SocketType.IMAGE else "")
+            f"{post.label} takes {_a(takes)}, but {source_label} gives {_a(what)} "
+            f"({source.name}): connect a shot that makes a video{still}"
         )
     for input_spec in pipeline.manifest.inputs:
         if input_spec.is_file and kind in input_spec.type:
             return input_spec.name
     raise InvalidInput(
-        f"{post.label}: pipeline {pipeline.id!r} has no input for {'an' if kind == 'Image' else 'a'} "
-        f"{kind.value.lower()}; choose another pipeline in its Pipeline field"
+        f"{post.label}: pipeline {pipeline.id!r} has no input for {_a(what)}; choose another "
+        "pipeline in its Pipeline field"
     )
 
 
@@ -208,8 +215,12 @@ class PostRun:
 
     def provenance(self) -> dict[str, Any]:
         """The sidecar's post fields (beside pipeline, inputs and ``source``)."""
-        return {"post_node": self.post.node_id, "node_type": self.post.node_type,
-                "settings": self.settings, "pipeline_version": self.pipeline.manifest.version}  # fmt: skip
+        return {
+            "post_node": self.post.node_id,
+            "node_type": self.post.node_type,
+            "settings": self.settings,
+            "pipeline_version": self.pipeline.manifest.version,
+        }
 
 
 # --- on disk ----------------------------------------------------------------------------------
@@ -281,8 +292,9 @@ def post_state(
         return state
     state.outputs = [
         o
-        for o in list_outputs(project.path, scene=post.scene, shot=post.shot, source=source.stem,
-                              kind=post.kind)  # fmt: skip
+        for o in list_outputs(
+            project.path, scene=post.scene, shot=post.shot, source=source.stem, kind=post.kind
+        )
         if o.ready
     ]
     state.fresh = _ready_fresh(state.outputs, state.run.fingerprint)
@@ -328,7 +340,10 @@ def _upstream(
                 f"{post.upstream_label} has no take yet: generate SHOT-{post.shot:03d} first"
             )
         if not view.active.path.resolve().is_relative_to(project.path):
-            return None, f"{post.upstream_label}: its take {view.active.name} is a link out of the project"
+            return (
+                None,
+                f"{post.upstream_label}: its take {view.active.name} is a link out of the project",
+            )
         return view.active, None
     upstream = post_state(project, graph, post.upstream_id, installed=installed, _memo=memo)
     if upstream.current is not None:
@@ -336,6 +351,39 @@ def _upstream(
     if upstream.problem is not None:
         return None, upstream.problem
     return None, f"{post.upstream_label} has no current output: generate it first"
+
+
+def check_runnable(project: Project, graph: Mapping[str, Any], node_id: str) -> None:
+    """Refuse (``InvalidInput``, naming the node and what to do) a post node with nothing to
+    run on now: nothing upstream, the upstream shot or post node not generated, an image
+    into Video restoration, its pipeline not installed."""
+    state = post_state(project, graph, node_id)
+    if state.problem is not None:
+        raise InvalidInput(state.problem)
+
+
+def stale_chain(project: Project, graph: Mapping[str, Any], node_ids: list[str]) -> list[str]:
+    """The post nodes among ``node_ids`` that have no current output, with the stale post
+    nodes before them and those after a stale one (their source is about to be remade), in
+    dependency order (each after the node it runs on), once each."""
+    memo: dict[str, PostState] = {}
+    ordered: list[str] = []
+
+    def stale(node_id: str) -> bool:
+        return post_state(project, graph, node_id, _memo=memo).current is None
+
+    def add(node_id: str) -> None:
+        if node_id in ordered:
+            return
+        post = resolve_post(graph, node_id)
+        if not post.upstream_is_shot and stale(post.upstream_id):
+            add(post.upstream_id)
+        if post.upstream_id in ordered or stale(node_id):
+            ordered.append(node_id)
+
+    for node_id in node_ids:
+        add(node_id)
+    return ordered
 
 
 def post_node_ids(graph: Mapping[str, Any]) -> list[str]:
@@ -351,7 +399,8 @@ def downstream_posts(graph: Mapping[str, Any], node_ids: set[str]) -> set[str]:
         after = {
             str(e["target"])
             for e in graph.get("edges", [])
-            if e.get("source") in frontier and e.get("target") in posts
+            if e.get("source") in frontier
+            and e.get("target") in posts
             and e.get("targetHandle") == INPUT_SOCKET
         } - found
         found |= after

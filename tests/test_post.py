@@ -48,7 +48,8 @@ def test_nothing_upstream_says_connect_a_shot_first(project: Project):
     sr = project.graph.add_node("SuperResolution").id
     with pytest.raises(InvalidInput, match="has nothing upstream: connect a shot first"):
         resolve_post(project.graph.to_json(), sr)
-    assert "connect a shot first" in (post_state(project, project.graph.to_json(), sr).problem or "")
+    problem = post_state(project, project.graph.to_json(), sr).problem
+    assert "connect a shot first" in (problem or "")
 
 
 def test_an_asset_upstream_is_refused_by_name(project: Project):
@@ -65,7 +66,8 @@ def test_an_asset_upstream_is_refused_by_name(project: Project):
 def test_an_ungenerated_shot_says_generate_it_first(project: Project):
     _, vr, sr = chain(project)
     snapshot = project.graph.to_json()
-    assert "has no take yet: generate SHOT-010 first" in (post_state(project, snapshot, vr).problem or "")
+    problem = post_state(project, snapshot, vr).problem
+    assert "has no take yet: generate SHOT-010 first" in (problem or "")
     assert "generate SHOT-010 first" in (post_state(project, snapshot, sr).problem or "")
 
 
@@ -118,7 +120,8 @@ def test_the_current_output_follows_the_source_and_the_settings(project: Project
     assert project.active_take(scene=1, shot=10) == second
     snapshot = project.graph.to_json()
     assert post_state(project, snapshot, vr).current is None
-    assert "no current output: generate it first" in (post_state(project, snapshot, sr).problem or "")
+    problem = post_state(project, snapshot, sr).problem
+    assert "no current output: generate it first" in (problem or "")
     project.set_active_take(first_take)  # the old take again: the old outputs are current
     snapshot = project.graph.to_json()
     assert post_state(project, snapshot, sr).current == upscaled

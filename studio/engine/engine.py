@@ -46,7 +46,7 @@ from studio.engine.progress_bar import Watcher, progress_bar
 from studio.engine.settings import engine_setting, project_quality_map, project_setting
 from studio.engine.settling import settle
 from studio.engine.tasks import execute_post_node, execute_shot_node, project_topic, task_key
-from studio.errors import InvalidInput, StudioError, TakeError
+from studio.errors import StudioError, TakeError
 from studio.events import fold_status, is_final, status_node
 from studio.pipelines import (
     Pipeline,
@@ -56,7 +56,7 @@ from studio.pipelines import (
     find_pipeline,
     get_pipeline,
 )
-from studio.post import PostInputs, post_state, resolve_post
+from studio.post import check_runnable, resolve_post, stale_chain
 from studio.project.outputs import list_outputs
 from studio.project.takes import Take, list_takes
 from studio.quality import QUALITIES, Quality, QualityMap
@@ -66,7 +66,6 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
     from studio.assembly.model import PostStep
-
     from studio.graph.graph import Node
     from studio.project.project import Project
 
@@ -170,9 +169,8 @@ class Job:
 
     def _take(self, name: str) -> Take:
         node = resolve_node(self.project.graph.to_json(), self.node_id)
-        where = {"scene": node.scene, "shot": node.shot}
-        made = list_outputs(self.project.path, **where) if node.post else []
-        for take in made or list_takes(self.project.path, **where):
+        lister = list_outputs if node.post else list_takes
+        for take in lister(self.project.path, scene=node.scene, shot=node.shot):
             if take.name == name:
                 return take
         raise TakeError(f"job {self.id} made {name}, but it is not in the shot's folder")
@@ -353,7 +351,7 @@ class Engine:
         snapshot = project.graph.to_json()  # unsaved edits included: the kernel's graph rules
         shot = resolve_node(snapshot, node_id)
         if shot.post is not None and after is None:
-            _check_post_source(project, snapshot, shot.post)
+            check_runnable(project, snapshot, node_id)
         decision = self.decide(project, node_id, quality=quality)
         topic = project_topic(str(project.uuid))
         self._subscribe(topic)
@@ -395,20 +393,19 @@ class Engine:
                 job_id=job.id, event="server:node_state_updated", payload=queued, info=info
             ),
         )
-        task: dict[str, Any] = (
-            {"func": execute_shot_node, "pipeline_id": decision.pipeline, "seed": seed}
-            if shot.post is None
-            else {"func": execute_post_node, "after": after.future if after else None}
-        )
+        task: Callable[..., dict[str, Any]] = execute_shot_node
+        own: dict[str, Any] = {"pipeline_id": decision.pipeline, "seed": seed}
+        if shot.post is not None:  # Dask starts it once ``after`` is done, with its outcome
+            task, own = execute_post_node, {"after": after.future if after else None}
         job.future = self.client.submit(
-            task.pop("func"),
+            task,
             project_path=str(project.path),
             job_id=job.id,
             node_id=node_id,
             graph=snapshot,
             quality=decision.quality,
             topic=topic,
-            **task,
+            **own,
             key=task_key(job.id),
             pure=False,
             retries=self.retries,
@@ -437,11 +434,11 @@ class Engine:
         submitted when any step cannot run (it raises, naming the node)."""
         graph = project.graph.to_json()
         wanted = [step if isinstance(step, str) else step.node_id for step in steps]
-        order = stale_post_nodes(project, graph, wanted)
+        order = stale_chain(project, graph, wanted)
         upstream = {node_id: resolve_post(graph, node_id).upstream_id for node_id in order}
         for node_id in order:
             if upstream[node_id] not in order:
-                _check_post_source(project, graph, resolve_post(graph, node_id))
+                check_runnable(project, graph, node_id)
         jobs: dict[str, Job] = {}
         for node_id in order:
             jobs[node_id] = self.generate(
@@ -469,36 +466,6 @@ class Engine:
             job_id=job.id, event="server:task_failed", payload={
                 "task_id": job.id, "node_id": job.node_id, "error": error,
                 "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
-
-
-def _check_post_source(project: Project, graph: dict[str, Any], post: PostInputs) -> None:
-    """Refuse, before anything is queued, a post node with nothing to run on: "generate
-    SHOT-010 first", an image into Video restoration, a pipeline not installed."""
-    state = post_state(project, graph, post.node_id)
-    if state.problem is not None:
-        raise InvalidInput(state.problem)
-
-
-def stale_post_nodes(project: Project, graph: dict[str, Any], node_ids: list[str]) -> list[str]:
-    """The post nodes among ``node_ids`` and the post nodes before them that have no
-    current output, in dependency order (each after the one it runs on), once each."""
-    memo: dict[str, Any] = {}
-    ordered: list[str] = []
-
-    def add(node_id: str) -> None:
-        if node_id in ordered:
-            return
-        post = resolve_post(graph, node_id)
-        if not post.upstream_is_shot and post_state(
-            project, graph, post.upstream_id, _memo=memo
-        ).current is None:
-            add(post.upstream_id)  # its source is stale too: made first
-        if post.upstream_id in ordered or post_state(project, graph, node_id, _memo=memo).current is None:
-            ordered.append(node_id)
-
-    for node_id in node_ids:
-        add(node_id)
-    return ordered
 
 
 def crash_message(exc: BaseException | None) -> str:

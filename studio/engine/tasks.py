@@ -353,11 +353,9 @@ def _bare_sidecars(folder: Path, *, shot: int) -> list[Path]:
         folder / (take_stem(shot=shot, version=i.version, number=i.number) + SIDECAR_SUFFIX)
         for i in scan.sidecars - set(scan.takes)
     ]
-    bare += [
-        folder / (output_stem(source_stem=i.source, kind=i.kind, version=i.version,
-                              number=i.number) + SIDECAR_SUFFIX)  # fmt: skip
-        for i in outputs.sidecars - set(outputs.outputs)
-    ]
+    for i in outputs.sidecars - set(outputs.outputs):
+        stem = output_stem(source_stem=i.source, kind=i.kind, version=i.version, number=i.number)
+        bare.append(folder / (stem + SIDECAR_SUFFIX))
     return bare
 
 
@@ -541,8 +539,10 @@ def _execute_post(
     except StudioError as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
     clock = time.monotonic()
-    result = worker_runners().for_pipeline(run.pipeline, quality=quality).run(
-        run.pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event
+    result = (
+        worker_runners()
+        .for_pipeline(run.pipeline, quality=quality)
+        .run(run.pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event)
     )
     if not result.ok:
         problem = result.error

@@ -265,7 +265,9 @@ def reserve_output(
     reclaim_expired_outputs(project_root, folder)
     scan = scan_outputs(folder)
     mine = {i for i in scan.outputs if i.source == source.stem and i.kind == kind}
-    used = {i.take_id for i in {*mine, *scan.sidecars} if i.source == source.stem and i.kind == kind}
+    used = {
+        i.take_id for i in {*mine, *scan.sidecars} if i.source == source.stem and i.kind == kind
+    }
     newest = max(mine, default=None)
     newest_provenance = None
     if newest is not None:

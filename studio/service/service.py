@@ -39,7 +39,7 @@ from studio.events import (
 from studio.graph.builtin_types import POST_TYPES
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
 from studio.graph.graph import GraphChange, GraphError
-from studio.post import post_state
+from studio.post import check_runnable
 from studio.service.editors import GraphEditor
 from studio.service.views import (
     MediaLink,
@@ -294,11 +294,8 @@ class StudioService:
         if self.project is None:
             return
         with self.editor.reading() as graph:
-            if graph.node(node_id).type not in POST_TYPES:
-                return
-            state = post_state(self.project, graph.to_json(), node_id)
-        if state.problem is not None:
-            raise InvalidInput(state.problem)
+            if graph.node(node_id).type in POST_TYPES:
+                check_runnable(self.project, graph.to_json(), node_id)
 
     def cancel(self, node_id: str) -> bool:
         """Ask every unfinished job of the node to stop — queued ones too, so a Cancel after

@@ -46,7 +46,9 @@ def test_generate_on_video_restoration_shows_progress_then_its_output(
     vr.wait_for(timeout=30_000)
     assert vr.locator(".upstream").inner_text() == f"from {take.name}"
     assert vr.locator(".empty").inner_text() == "no output yet"
-    assert sr.locator(".empty").inner_text().startswith("Has nothing upstream: connect a shot first")
+    assert (
+        sr.locator(".empty").inner_text().startswith("Has nothing upstream: connect a shot first")
+    )
 
     vr.locator("button.generate").click()
     wait_state(vr, "generating")  # spinner, progress bar

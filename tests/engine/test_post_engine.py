@@ -104,7 +104,7 @@ def test_generate_pending_runs_a_stale_chain_in_order_and_the_edit_cuts_its_outp
     engine: Engine, project: Project, post_images: None
 ):
     video_take(project, size="96x54", seconds=1.0)
-    shot, vr, sr = chain(project)
+    _, vr, sr = chain(project)
     assembler = project.graph.add_node("VSEAssembler", frame_rate="24")
     project.graph.connect(sr, "output", assembler.id, "clips")
     pending = project.sequence().pending
@@ -141,19 +141,19 @@ def test_refusals_come_before_anything_is_queued(engine: Engine, project: Projec
     with pytest.raises(InvalidInput, match="generate SHOT-010 first"):
         engine.generate_pending(project, [sr])
     image_take(project)
-    with pytest.raises(InvalidInput, match="takes a video, but Shot SHOT-010 .* gives an image"):
+    with pytest.raises(InvalidInput, match=r"takes a video, but Shot SHOT-010 .* gives an image"):
         engine.generate(project, vr)
     assert project_jobs(project) == []
 
 
 def test_a_dead_attempts_output_is_settled_like_a_take(project: Project):
     take = video_take(project)
-    complete = reserve_output(project.path, source=take, kind="sr", ext="mp4",
-                              pipeline="sr-lanczos", inputs={"media": take.name}, job_id="j1")  # fmt: skip
+    complete = reserve_output(project.path, source=take, ext="mp4", job_id="j1", kind="sr",
+                              pipeline="sr-lanczos", inputs={"media": take.name})  # fmt: skip
     complete.write_from(take.path)
     complete.record(finished_at=utc_now())  # written and recorded: only its commit is missing
-    empty = reserve_output(project.path, source=take, kind="restore", ext="mp4",
-                           pipeline="restore-ffmpeg", inputs={"video": take.name}, job_id="j1")  # fmt: skip
+    empty = reserve_output(project.path, source=take, ext="mp4", job_id="j1", kind="restore",
+                           pipeline="restore-ffmpeg", inputs={"video": take.name})  # fmt: skip
     found = recover_attempt(project, scene=1, shot=10, job_id="j1", by="settle")
     assert found == complete
     assert repo.is_committed(project.path, complete.path)

@@ -4,17 +4,26 @@ node. No browser, server or cluster: real takes and outputs in a real project.""
 
 from __future__ import annotations
 
+import pytest
+
 from studio import Project
 from studio.post import post_state
 from studio.project.outputs import PostOutput, reserve_output
+from studio.service import StudioService
 from tests.project.media import image_take, video_take
-from tests.service.test_service import (  # noqa: F401  (front_end: the fixture)
+from tests.service.test_service import (
+    FRONT_ENDS,
     Clients,
-    front_end,
     handle,
     live_service,
     saved_service,
 )
+
+
+@pytest.fixture(params=list(FRONT_ENDS))
+def front_end(request: pytest.FixtureRequest, project: Project) -> tuple[StudioService, Clients]:
+    clients = Clients()
+    return FRONT_ENDS[request.param](project, clients), clients
 
 
 def add(service, clients: Clients, node_type: str, node_id: str, **data) -> None:
@@ -74,7 +83,8 @@ def test_an_image_into_video_restoration_is_refused_on_the_node(project: Project
     add(service, clients, "Shot", "s", scene=1, shot=10)
     add(service, clients, "VideoRestoration", "vr")
     connect(service, clients, "s", "vr")
-    assert clients.status["vr"]["problem"].startswith("Takes a video, but Shot SHOT-010")  # shown early
+    problem = clients.status["vr"]["problem"]  # shown before any click
+    assert problem.startswith("Takes a video, but Shot SHOT-010")
     handle(service, clients, "client:start_generation", node_id="vr")
     [failed] = clients.events("server:task_failed")
     assert failed["node_id"] == "vr" and "gives an image" in failed["error"]
