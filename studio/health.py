@@ -4,7 +4,8 @@ folders (``studio doctor PROJECT`` reports it, ``studio repair PROJECT`` fixes i
 Findings, by kind:
 
 * ``untracked_take``: a complete take that is not committed (a clone or a push loses it);
-  repair commits it, marked recovered in its provenance.
+  repair commits it, marked recovered in its provenance. A post node's outputs
+  (:mod:`studio.project.outputs`) are examined and repaired as takes.
 * ``orphan_reservation``: an empty reservation (or a sidecar without its media) whose job is
   over, or whose lease ran out; repair removes it.
 * ``stray_file``: an empty file named like a take, without a sidecar (not a take: ignored for
@@ -48,6 +49,7 @@ from studio.errors import ManifestError, StudioError
 from studio.numbers import is_safe_integer
 from studio.project import active_take, repo
 from studio.project.layout import RENDERS_DIR
+from studio.project.outputs import list_outputs, output_stem, scan_outputs
 from studio.project.project import Project
 from studio.project.provenance import Provenance, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
@@ -214,8 +216,16 @@ def examine_shot(
         found = _examine_take(project, take, tracked=tracked, running=running_jobs, now=now)
         findings += [Finding(kind, rel, message, kind in REPAIRABLE, **where)
                      for kind, rel, message in found]  # fmt: skip
-    for take_id in sorted(scan.sidecars - set(scan.takes)):
-        stem = take_stem(shot=shot, version=take_id.version, number=take_id.number)
+    for output in list_outputs(project.path, **where):  # a post node's: checked as takes
+        found = _examine_take(project, output, tracked=tracked, running=running_jobs, now=now)
+        findings += [Finding(kind, rel, message, kind in REPAIRABLE, **where)
+                     for kind, rel, message in found]  # fmt: skip
+    outputs = scan_outputs(folder)
+    lone = [take_stem(shot=shot, version=i.version, number=i.number)
+            for i in sorted(scan.sidecars - set(scan.takes))]  # fmt: skip
+    lone += [output_stem(source_stem=i.source, kind=i.kind, version=i.version, number=i.number)
+             for i in sorted(outputs.sidecars - set(outputs.outputs))]  # fmt: skip
+    for stem in lone:
         sidecar = folder / (stem + SIDECAR_SUFFIX)
         found = _examine_lone_sidecar(project, sidecar, tracked=tracked, running=running_jobs,
                                       now=now)  # fmt: skip
@@ -371,7 +381,8 @@ def _take_of(project: Project, finding: Finding) -> Take | None:
     if finding.scene is None or finding.shot is None:
         return None
     name = Path(finding.path).name
-    for take in project.takes(scene=finding.scene, shot=finding.shot):
+    where = {"scene": finding.scene, "shot": finding.shot}
+    for take in [*project.takes(**where), *list_outputs(project.path, **where)]:
         if take.name == name:
             return take
     return None

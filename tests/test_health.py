@@ -96,6 +96,26 @@ def test_examine_then_repair(project: Project, make_png: Callable[..., bytes]):
     assert state.summary == "success (recovered)"
 
 
+def test_a_post_nodes_outputs_are_examined_and_repaired_as_takes(project: Project):
+    from studio.project.outputs import list_outputs, reserve_output
+    from tests.project.media import video_take
+
+    take = video_take(project)
+    left = reserve_output(project.path, source=take, kind="sr", ext="mp4", pipeline="sr-lanczos",
+                          inputs={"media": take.name}, job_id="over")  # fmt: skip
+    left.write_from(take.path)  # complete, never committed (its worker died after writing)
+    orphan = reserve_output(project.path, source=take, kind="restore", ext="mp4", job_id="over",
+                            pipeline="restore-ffmpeg", inputs={"video": take.name})  # fmt: skip
+    found = {f.path.rsplit("/", 1)[-1]: f.kind for f in examine(project)}
+    assert found == {left.name: "untracked_take", orphan.name: "orphan_reservation"}
+    done, remaining = repair(project)
+    assert remaining == [] and all(r.error is None for r in done)
+    assert git_out(project.path, "status", "--porcelain") == ""
+    assert [o.name for o in list_outputs(project.path, scene=1, shot=10)] == [left.name]
+    provenance = left.provenance
+    assert provenance is not None and provenance.recovered_by == "repair"
+
+
 # --- a canvas an older version wrote with NaN / Infinity ---------------------------------------
 
 
