@@ -216,7 +216,7 @@ def examine_shot(
         found = _examine_take(project, take, tracked=tracked, running=running_jobs, now=now)
         findings += [Finding(kind, rel, message, kind in REPAIRABLE, **where)
                      for kind, rel, message in found]  # fmt: skip
-    for output in list_outputs(project.path, **where):  # a post node's: checked as takes
+    for output in list_outputs(project.path, scene=scene, shot=shot):  # checked as takes
         found = _examine_take(project, output, tracked=tracked, running=running_jobs, now=now)
         findings += [Finding(kind, rel, message, kind in REPAIRABLE, **where)
                      for kind, rel, message in found]  # fmt: skip
@@ -381,8 +381,9 @@ def _take_of(project: Project, finding: Finding) -> Take | None:
     if finding.scene is None or finding.shot is None:
         return None
     name = Path(finding.path).name
-    where = {"scene": finding.scene, "shot": finding.shot}
-    for take in [*project.takes(**where), *list_outputs(project.path, **where)]:
+    scene, shot = finding.scene, finding.shot
+    outputs = list_outputs(project.path, scene=scene, shot=shot)  # a post node's, as takes
+    for take in [*project.takes(scene=scene, shot=shot), *outputs]:
         if take.name == name:
             return take
     return None
