@@ -6,6 +6,7 @@ anything is queued; a dead attempt's output is settled like a take."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,7 @@ from studio.pipelines import get_pipeline
 from studio.project import repo
 from studio.project.outputs import list_outputs, reserve_output
 from studio.project.provenance import utc_now
+from studio.runner.contract import ErrorCode, JobFailed
 from tests.conftest import git_out
 from tests.project.media import image_take, video_take
 from tests.runner.media import video_facts
@@ -128,6 +130,28 @@ def test_generate_pending_runs_a_stale_chain_in_order_and_the_edit_cuts_its_outp
     assert remade[0].name == "SHOT-010_v01_take01.restore_v02_take01.mp4"  # new settings: v02
     assert remade[1].name == "SHOT-010_v01_take01.restore_v02_take01.sr_v01_take01.mp4"
     assert project.sequence().pending == ()
+
+
+def test_canceling_a_step_stops_its_pipeline_and_the_step_after_it_does_not_run(
+    engine: Engine, project: Project, post_images: None
+):
+    video_take(project, size="640x360", fps=24, seconds=30.0)  # a restoration of some seconds
+    _, vr, sr = chain(project)
+    restoring, upscaling = engine.generate_pending(project, [sr])
+    deadline = time.monotonic() + TIMEOUT
+    while not any(m["event"] == "server:task_progress" for m in restoring.events):
+        assert time.monotonic() < deadline, restoring.events
+        time.sleep(0.1)
+    restoring.cancel()
+    with pytest.raises(JobFailed) as canceled:
+        restoring.result(timeout=TIMEOUT)
+    assert canceled.value.code == ErrorCode.CANCELED
+    with pytest.raises(JobFailed) as skipped:
+        upscaling.result(timeout=TIMEOUT)
+    assert "the post step before this one did not make its output" in str(skipped.value)
+    assert list_outputs(project.path, scene=1, shot=10) == []  # nothing partial left
+    states = {j.node_id: j.state for j in project_jobs(project)}
+    assert states == {vr: "canceled", sr: "failed"}
 
 
 def test_refusals_come_before_anything_is_queued(engine: Engine, project: Project):
