@@ -168,7 +168,9 @@ class Project:
 
     def generate(self, node: str | Node, quality: Quality | None = None) -> Job:
         """Generate one take of a Shot node on the Dask cluster (``STUDIO_SCHEDULER`` or a
-        local one). Returns the Job at once; ``job.result()`` is the Take."""
+        local one), or one output of a post node (Video restoration, Super resolution) from
+        its upstream take or output. Returns the Job at once; ``job.result()`` is the Take
+        (for a post node its output, :class:`studio.project.outputs.PostOutput`)."""
         return _installed(upper_layers.generate, "generate")(self, node, quality)
 
     def jobs(self) -> list[JobState]:
