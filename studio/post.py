@@ -74,9 +74,9 @@ def _label(node: Mapping[str, Any]) -> str:
         type_label = kind
     if kind == SHOT:
         data = node.get("data", {})
-        return (
-            f"Shot SHOT-{int(data.get('shot', 10)):03d} ({node_id!r}, scene {data.get('scene', 1)})"
-        )
+        shot = data.get("shot")
+        number = f"SHOT-{shot:03d}" if isinstance(shot, int) else "(no shot number)"
+        return f"Shot {number} ({node_id!r}, scene {data.get('scene')})"
     return f"{type_label} {node_id!r}"
 
 
@@ -127,6 +127,10 @@ def resolve_post(graph: Mapping[str, Any], node_id: str) -> PostInputs:
     node_type = str(node["type"])
     upstream = nodes[upstream_of[node_id]]
     shot_data = source.get("data", {})
+    scene, shot = shot_data.get("scene"), shot_data.get("shot")
+    if not (isinstance(scene, int) and isinstance(shot, int)):
+        raise InvalidInput(f"{_label(source)} before {_label(node)} needs a scene and a shot "
+                           "number: set them on the shot")  # fmt: skip
     return PostInputs(
         node_id=node_id,
         node_type=node_type,
@@ -138,8 +142,8 @@ def resolve_post(graph: Mapping[str, Any], node_id: str) -> PostInputs:
         upstream_is_shot=upstream.get("type") == SHOT,
         upstream_label=_label(upstream),
         shot_id=source_id,
-        scene=int(shot_data.get("scene", 1)),
-        shot=int(shot_data.get("shot", 10)),
+        scene=scene,
+        shot=shot,
     )
 
 

@@ -63,6 +63,14 @@ def test_an_asset_upstream_is_refused_by_name(project: Project):
         resolve_post(snapshot, sr.id)
 
 
+def test_a_shot_without_numbers_says_so(project: Project):
+    _, vr, _ = chain(project)
+    shot = resolve_post(project.graph.to_json(), vr).shot_id
+    project.graph.update_node(shot, shot=None)
+    with pytest.raises(InvalidInput, match="needs a scene and a shot number"):
+        resolve_post(project.graph.to_json(), vr)
+
+
 def test_an_ungenerated_shot_says_generate_it_first(project: Project):
     _, vr, sr = chain(project)
     snapshot = project.graph.to_json()
