@@ -83,9 +83,13 @@ def staging_folder(project_root: Path, job_id: str) -> Path:
 
 
 def remove_leftovers(project_root: Path, job_id: str) -> None:
-    """What a dead attempt of render job ``job_id`` left (its staging folder): removed. A
-    published film is complete and stays."""
-    shutil.rmtree(staging_folder(project_root, job_id), ignore_errors=True)
+    """What a dead attempt of render job ``job_id`` left (its staging folder): removed, and
+    the staging area too once no other render uses it. A published film is complete and
+    stays."""
+    folder = staging_folder(project_root, job_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # another render's folder is in it: it stays
+        folder.parent.rmdir()
 
 
 # --- Git LFS pointers ---------------------------------------------------------------------------

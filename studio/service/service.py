@@ -65,8 +65,8 @@ NO_ENGINE: Final = (
     "canvas.on_generate(handler), or use the studio engine (project.generate)."
 )
 NO_ASSEMBLER: Final = (
-    "No engine configured: nothing can render the final video here. Use the studio engine "
-    "(project.render), or connect your own with canvas.on_render(handler)."
+    "No assembler configured: this canvas has no engine to render the final video on "
+    "(project.canvas() has one; canvas.on_render(handler) connects your own)."
 )
 STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
 NO_RUNNING_JOB: Final = "no running generation on this node"
