@@ -18,12 +18,14 @@ import typer
 
 from studio.cli.app import app, err_console
 from studio.cli.options import JsonOption, WorkspaceOption
-from studio.quality import QUALITIES, Quality
+from studio.errors import StudioError
+from studio.quality import QUALITIES
 from studio.workspace import existing_workspace
 
 if TYPE_CHECKING:
     from studio.assembly.export import EDLExport
     from studio.engine.rendering import FinalVideo, RenderJob
+    from studio.project.project import Project
 
 CANCEL_WAIT_S: Final = 60.0
 """After Ctrl+C, how long to wait for the worker to confirm the render stopped."""
@@ -112,6 +114,31 @@ def _wait(job: RenderJob) -> FinalVideo:
     return film
 
 
+def failure_summary(exc: StudioError) -> dict[str, Any]:
+    """The JSON shape of a refusal or a failed render: ``code`` (the job's error code, or
+    the refusal's kind), ``error``, ``hint``, and ``node_id`` when a node is to be fixed."""
+    from studio.runner.contract import JobFailed
+
+    if isinstance(exc, JobFailed):
+        code, message = str(exc.code), exc.failure.message
+    else:
+        code, message = type(exc).__name__, exc.message
+    summary: dict[str, Any] = {"ok": False, "code": code, "error": message, "hint": exc.hint}
+    if node_id := getattr(exc, "node_id", None):
+        summary["node_id"] = node_id
+    return summary
+
+
+def _render(
+    project: Project, *, quality: str | None, assembler: str | None
+) -> tuple[FinalVideo, str]:
+    err_console.print("exporting the EDL and submitting the render…", highlight=False)
+    job = project.render(quality=quality, assembler=assembler)  # type: ignore[arg-type]
+    err_console.print(f"{job.export.edl.name} → render job {job.id}", highlight=False)
+    _show_progress(job)
+    return _wait(job), job.id
+
+
 @app.command()
 def render(
     project: Annotated[str, typer.Argument(help="Project folder name, uuid or title.")],
@@ -131,34 +158,27 @@ def render(
     """Render the final video: the sequence exported as a new EDL version (committed), then
     rendered from that EDL into 06_Exports/<title>_v###.mp4 (versioned, never overwritten)
     on the Dask cluster (STUDIO_SCHEDULER, else a local one)."""
-    from studio.runner.contract import JobFailed
-
     if quality is not None and quality not in QUALITIES:
         raise typer.BadParameter(f"quality must be one of {', '.join(QUALITIES)}")
     opened = existing_workspace(workspace).open_project(project)
+    try:
+        if edl_only:
+            export = opened.export_edl(assembler)
+        else:
+            film, job_id = _render(opened, quality=quality, assembler=assembler)
+    except StudioError as exc:
+        if as_json:  # the refusal as data too; the message and hint go to stderr as always
+            typer.echo(json.dumps(failure_summary(exc), ensure_ascii=False))
+        raise
     if edl_only:
-        export = opened.export_edl(assembler)
         if as_json:
             typer.echo(json.dumps(export_summary(opened.path, export), ensure_ascii=False))
         else:
             for path in export.paths:
                 typer.echo(str(path))
         return
-    wanted: Quality | None = quality  # checked above
-    err_console.print("exporting the EDL and submitting the render…", highlight=False)
-    job = opened.render(quality=wanted, assembler=assembler)
-    err_console.print(f"{job.export.edl.name} → render job {job.id}", highlight=False)
-    _show_progress(job)
-    try:
-        film = _wait(job)
-    except JobFailed as exc:
-        if as_json:
-            failed = {"ok": False, "job_id": job.id, "code": str(exc.code),
-                      "error": exc.failure.message}  # fmt: skip
-            typer.echo(json.dumps(failed, ensure_ascii=False))
-        raise
     if as_json:
-        typer.echo(json.dumps(film_summary(opened.path, job.id, film), ensure_ascii=False))
+        typer.echo(json.dumps(film_summary(opened.path, job_id, film), ensure_ascii=False))
     else:
         err_console.print(repr(film), markup=False, highlight=False)
         typer.echo(str(film.path))

@@ -206,7 +206,7 @@ class StudioService:
             culprit = exc.node_id if isinstance(exc, SequenceError) else None
             if culprit and culprit != node_id:  # the node to fix, shown on that node too
                 (self.publish if self.editor.live else reply)(
-                    notification(exc.message, node_id=culprit)
+                    notification(str(exc), node_id=culprit)
                 )
             return  # nothing optimistic to undo: the graph did not change
         reply(notification(exc.message, node_id=node_id))
