@@ -38,7 +38,10 @@ TRIM_IN, CLIP_FRAMES = 12, 4 * FPS
 DISSOLVE = 12
 DISSOLVES_INTO = (2, 4)
 """Clip indexes that dissolve in from the clip before (it plays its tail under them)."""
-TITLES = {0: Overlay("NIGHT MARKET", "title", "center", 0, 48), 3: Overlay("Mara the cook", "lower_third", "bottom_left", 12, 60)}
+TITLES = {
+    0: Overlay("NIGHT MARKET", "title", "center", 0, 48),
+    3: Overlay("Mara the cook", "lower_third", "bottom_left", 12, 60),
+}
 REPEAT = 3
 
 

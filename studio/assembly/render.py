@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -46,8 +46,9 @@ from moviepy.config import FFMPEG_BINARY
 from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
 from proglog import ProgressBarLogger
 
-from studio.assembly.model import AudioClip, Clip, Media, Overlay, Sequence
+from studio.assembly.model import AudioClip, Media, Overlay, Sequence
 from studio.errors import SequenceError
+from studio.project.lfs import looks_like_pointer
 
 Frame = npt.NDArray[np.uint8]
 
@@ -60,11 +61,10 @@ FONT_FILES: Final = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 )
-LFS_POINTER_PREFIX: Final = b"version https://git-lfs.github.com/spec/v1"
-LFS_POINTER_MAX_BYTES: Final = 1024
-"""A pointer file is ~130 bytes; anything bigger is media."""
 PROGRESS_INTERVAL_S: Final = 0.25
-_AUDIO_CHUNK: Final = AUDIO_RATE * 5  # samples mixed at a time
+_AUDIO_CHUNK: Final = AUDIO_RATE
+"""Samples mixed at a time: under half of MoviePy's audio buffer (200000), past which its
+reader splits the request and reads the wrong samples (MoviePy 2.2.1)."""
 
 
 class RenderCanceled(SequenceError):
@@ -116,19 +116,9 @@ def source_path(media: Media, *, root: Path) -> Path:
     return path
 
 
-def _is_lfs_pointer(path: Path) -> bool:
-    try:
-        if path.stat().st_size > LFS_POINTER_MAX_BYTES:
-            return False
-        with path.open("rb") as f:
-            return f.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX
-    except OSError:
-        return False
-
-
 def lfs_pointer_sources(sequence: Sequence, *, root: Path) -> list[str]:
     """The sequence's sources (project-relative paths) that are Git LFS pointer files."""
-    return [m.path for m in sequence.sources if _is_lfs_pointer(source_path(m, root=root))]
+    return [m.path for m in sequence.sources if looks_like_pointer(source_path(m, root=root))]
 
 
 def _check_sources(sequence: Sequence, *, root: Path) -> None:
@@ -230,11 +220,12 @@ class _Video(_Source):
         if self.clip is None:
             self.clip = self._open()
         reader = self.clip.reader
+        native = self.media.fps or Fraction(reader.fps).limit_denominator(1001)
+        source_frame = math.floor(Fraction(index) / self.fps * native)
+        count = self.media.frames or reader.n_frames  # the resolver's count is exact
+        if count:
+            source_frame = min(source_frame, int(count) - 1)  # past the end: hold the last
         # The middle of the wanted frame: the reader's frame number is floor(t * its fps).
-        source_frame = math.floor(Fraction(index) / self.fps * Fraction(reader.fps))
-        last = max(0, int(reader.n_frames or 0) - 1) if reader.n_frames else None
-        if last is not None:
-            source_frame = min(source_frame, last)  # a tail past the end holds the last frame
         image: Frame = reader.get_frame((source_frame + 0.5) / reader.fps)
         return _letterbox(image, self.size) if self.fitted != self.size else image
 
@@ -416,9 +407,7 @@ def _picture(sequence: Sequence, *, root: Path) -> _Picture:
 # --- sound ------------------------------------------------------------------------------------
 
 
-def _write_audio(
-    sequence: Sequence, *, root: Path, path: Path, stop: Callable[[], None]
-) -> None:
+def _write_audio(sequence: Sequence, *, root: Path, path: Path, stop: Callable[[], None]) -> None:
     """The sequence's sound (each event at its level) as a 48 kHz stereo 16-bit WAV, mixed
     by MoviePy a few seconds at a time; ``stop`` is called between chunks (it raises to
     cancel)."""
@@ -531,7 +520,9 @@ def _encoder_output(sequence: Sequence, *, preset: str, crf: int, threads: int |
 
 
 @contextlib.contextmanager
-def _process(command: list[str], *, log: IO[bytes], stdin: int | None, stdout: int | None) -> Iterator[subprocess.Popen[bytes]]:
+def _process(
+    command: list[str], *, log: IO[bytes], stdin: int | None, stdout: int | None
+) -> Iterator[subprocess.Popen[bytes]]:
     """A child process that is gone when the block ends, however it ends."""
     proc = subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=log)
     try:
@@ -582,11 +573,11 @@ def _encode_moviepy(
     ]  # fmt: skip
     try:
         with _process(command, log=log, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) as proc:
-            assert proc.stdin is not None
+            pipe = cast("IO[bytes]", proc.stdin)
             try:
                 for frame in clip.iter_frames(fps=float(fps), logger=progress, dtype="uint8"):
-                    proc.stdin.write(memoryview(np.ascontiguousarray(frame)))
-                proc.stdin.close()
+                    pipe.write(np.ascontiguousarray(frame).data)
+                pipe.close()
             except BrokenPipeError:
                 proc.wait()
                 raise _encoder_error(log, sequence.title) from None
@@ -637,8 +628,15 @@ def _encode_concat(
     chains: list[str] = []
     for number, clip in enumerate(sequence.clips):
         if clip.media is None:
-            inputs += ["-f", "lavfi", "-i", f"color=black:s={sequence.width}x{sequence.height}:r={rate}"]
-            chains.append(f"[{number}:v]trim=end_frame={clip.frames},setpts=PTS-STARTPTS,format=yuv420p[v{number}]")
+            inputs += [
+                "-f",
+                "lavfi",
+                "-i",
+                f"color=black:s={sequence.width}x{sequence.height}:r={rate}",
+            ]
+            chains.append(
+                f"[{number}:v]trim=end_frame={clip.frames},setpts=PTS-STARTPTS,format=yuv420p[v{number}]"
+            )
         else:
             inputs += ["-i", str(source_path(clip.media, root=root))]
             chains.append(
@@ -646,7 +644,12 @@ def _encode_concat(
                 f"setpts=PTS-STARTPTS,format=yuv420p,setsar=1[v{number}]"
             )
     count = len(sequence.clips)
-    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(count)) + f"concat=n={count}:v=1:a=0[v]"
+    graph = (
+        ";".join(chains)
+        + ";"
+        + "".join(f"[v{i}]" for i in range(count))
+        + f"concat=n={count}:v=1:a=0[v]"
+    )
     command = [
         FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         *inputs, "-i", str(audio), "-filter_complex", graph,
@@ -655,8 +658,7 @@ def _encode_concat(
         "-progress", "pipe:1", "-stats_period", str(PROGRESS_INTERVAL_S), str(temp),
     ]  # fmt: skip
     with _process(command, log=log, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in cast("IO[bytes]", proc.stdout):
             key, _, value = line.decode(errors="replace").strip().partition("=")
             if key == "frame" and value.isdigit():
                 progress.frames_done(min(int(value), sequence.duration))
