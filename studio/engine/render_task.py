@@ -39,8 +39,11 @@ from typing import Any, Final
 from studio.assembly.edl import sequence_from_edl
 from studio.assembly.export import file_stem, publish_versioned
 from studio.assembly.render import (
+    DEFAULT_CRF,
+    DEFAULT_PRESET,
     LFSPointerMedia,
     RenderCanceled,
+    RenderFailed,
     RenderProgress,
     lfs_pointer_sources,
     render_sequence,
@@ -55,6 +58,7 @@ from studio.errors import SequenceError, StudioError
 from studio.project import lfs
 from studio.project.layout import EXPORTS_DIR
 from studio.project.project import Project
+from studio.quality import Quality
 from studio.runner.contract import ErrorCode
 
 RENDER_TASK: Final = "render_final_video"
@@ -63,6 +67,12 @@ RENDER_RESOURCES: Final = {CPU_RESOURCE: 1}
 STAGING_DIR: Final = ".rendering"
 """Inside ``06_Exports``: each render job's private folder until its film is published."""
 FILM_EXTENSION: Final = "mp4"
+ENCODER_SETTINGS: Final[dict[Quality, tuple[str, int]]] = {
+    "low": ("veryfast", 23),
+    "standard": (DEFAULT_PRESET, DEFAULT_CRF),
+    "high": ("slow", 16),
+}
+"""A render's quality -> libx264's preset and CRF: a quick draft cut, the default, a master."""
 PROGRESS_EVERY_S: Final = 0.25
 """Progress events at most this often (a render reports every frame; each event is a line
 of the durable log)."""
@@ -228,21 +238,25 @@ def render_final_video(
     title: str,
     frame_rate_label: str,
     size: tuple[int, int],
+    quality: Quality,
     topic: str,
 ) -> dict[str, Any]:
     """Render the EDL ``edl`` (project-relative) to ``06_Exports/<title>_v###.mp4``; returns
     ``{"ok": True, "output_url": ..., ...}`` or ``{"ok": False, "code": ..., "error": ...}``
     for a failure that would only repeat (an EDL that does not read, LFS pointers that cannot
     be pulled, a cancel). ``frame_rate_label`` and ``size`` are used where the EDL does not
-    say its own (an NLE's EDL). Unexpected errors raise, so Dask's ``retries`` apply."""
+    say its own (an NLE's EDL); ``quality`` picks the encoder's settings
+    (:data:`ENCODER_SETTINGS`). Unexpected errors raise, so Dask's ``retries`` apply."""
     root = Path(project_path)
+    if (ended := finished_outcome(root, job_id)) is not None:
+        return ended
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
     remove_leftovers(root, job_id)  # a retry: what the dead attempt left
     try:
         outcome = _render(
             publish, watch, root, edl=edl, otio=otio, fcp_xml=fcp_xml, title=title,
-            frame_rate_label=frame_rate_label, size=size,
+            frame_rate_label=frame_rate_label, size=size, quality=quality,
         )  # fmt: skip
     except StudioError as exc:  # deterministic: a retry would fail the same way
         outcome = _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
@@ -251,6 +265,22 @@ def render_final_video(
         publish.close()
         watch.close()
     return outcome
+
+
+def finished_outcome(project_root: Path, job_id: str) -> dict[str, Any] | None:
+    """The outcome of a render job the job log says has ended, else None. Dask computes a
+    kept (fire-and-forget) task again when the worker holding its result leaves (a cluster
+    shutting down one worker at a time): that run must not render a second film."""
+    state = job_log.snapshot(project_root).jobs.get(job_id)
+    if state is None or not state.finished:
+        return None
+    if state.state == "success":
+        return {"ok": True, **{k: v for k, v in state.status.items() if k not in _STATUS_KEYS}}
+    return {"ok": False, "code": state.code or ErrorCode.ENGINE_ERROR, "error": state.error or ""}
+
+
+_STATUS_KEYS: Final = frozenset({"state", "task_id", "progress", "step"})
+"""A node status's own keys; the rest of a success's status is its result."""
 
 
 def _render(
@@ -264,6 +294,7 @@ def _render(
     title: str,
     frame_rate_label: str,
     size: tuple[int, int],
+    quality: Quality,
 ) -> dict[str, Any]:
     if watch.marker.exists():  # canceled while queued: do nothing at all
         return _fail(publish, ErrorCode.CANCELED, "the render was canceled before it started")
@@ -301,6 +332,7 @@ def _render(
     staging.mkdir(parents=True, exist_ok=True)
     stem = file_stem(title)
     relay(RenderProgress(frames_done=0, frames_total=sequence.duration))
+    preset, crf = ENCODER_SETTINGS.get(quality, (DEFAULT_PRESET, DEFAULT_CRF))
     try:
         report = render_sequence(
             sequence,
@@ -308,9 +340,13 @@ def _render(
             output=staging / f"{stem}.{FILM_EXTENSION}",
             on_progress=relay,
             cancel=watch.event,
+            preset=preset,
+            crf=crf,
         )
     except RenderCanceled:
         return _fail(publish, ErrorCode.CANCELED, "the render was canceled; nothing was exported")
+    except RenderFailed as exc:  # the encoder, a font, a reader: not the edit's fault
+        return _fail(publish, ErrorCode.ENGINE_ERROR, str(exc))
     except SequenceError as exc:  # LFSPointerMedia among them: said with its command
         return _fail(publish, ErrorCode.INPUT_INVALID, str(exc))
     version, film = publish_versioned(report.output, root / EXPORTS_DIR, stem, FILM_EXTENSION)
@@ -327,6 +363,7 @@ def _render(
         "width": sequence.width,
         "height": sequence.height,
         "render_s": round(report.seconds, 3),
+        "quality": quality,
         "worker": publish.worker_address,
     }
     result = {k: v for k, v in result.items() if v is not None}

@@ -183,6 +183,7 @@ def submit_render(
         title=sequence.title,
         frame_rate_label=sequence.frame_rate.label,
         size=(sequence.width, sequence.height),
+        quality=wanted,
     )
     return job
 

@@ -202,7 +202,8 @@ class Project:
         the Dask cluster into ``06_Exports/<title>_v###.mp4`` (versioned, never overwritten).
         Returns the job at once; ``job.result()`` is the FinalVideo. Refusals (a shot with
         no take, a post node not run yet, no CPU worker) raise here, before anything is
-        written. ``quality``: recorded with the job (default the project's)."""
+        written. ``quality`` (default the project's) picks the encoder's settings: low a
+        quick draft, standard the default, high a master."""
         return _installed(upper_layers.render, "render")(self, quality, _node_id(assembler))
 
     # --- takes ----------------------------------------------------------------------------

@@ -11,21 +11,22 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from distributed import Client, LocalCluster
 
-from studio import Project, SequenceError, Workspace
+from studio import Project, SequenceError
 from studio.assembly.edl import sequence_from_edl
 from studio.assembly.export import EDLExport
+from studio.assembly.render import RenderProgress
 from studio.assembly.resolve import media_named_by_edl
 from studio.assembly.timecode import frame_rate
 from studio.engine import Engine
 from studio.engine import engine as engine_module
 from studio.engine import jobs as job_log
 from studio.engine.cluster import local_cluster
-from studio.engine.render_task import STAGING_DIR, eta_text, progress_step
-from studio.assembly.render import RenderProgress
+from studio.engine.render_task import STAGING_DIR, eta_text, progress_step, render_final_video
 from studio.engine.rendering import FinalVideo, NoCPUWorker, RenderJob, render, submit_render
 from studio.project.layout import EDLS_DIR, EXPORTS_DIR
 from studio.runner.contract import ErrorCode, JobFailed
@@ -61,7 +62,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def log_of(project: Project, job_id: str) -> list[dict]:
+def log_of(project: Project, job_id: str) -> list[dict[str, Any]]:
     return [line for line in job_log.read(project.path) if line["job_id"] == job_id]
 
 
@@ -127,6 +128,15 @@ def test_project_render_makes_versioned_films_frame_exact_to_the_edl(
     state = film.jobs()[-1]
     assert (state.state, state.output_url) == ("success", "06_Exports/Test_Film_v001.mp4")
 
+    # Dask computing the ended task again (its result's worker left) renders nothing.
+    again = render_final_video(
+        project_path=str(film.path), job_id=job.id, node_id="asm", edl=result["edl"], otio=None,
+        fcp_xml=None, title="Test Film", frame_rate_label="24", size=(854, 480),
+        quality="standard", topic="unused",
+    )  # fmt: skip
+    assert again["ok"] and again["output_url"] == result["output_url"]
+    assert exports(film) == ["Test_Film_v001.mp4"]
+
     # Again: a new EDL version and a new film; the first is never touched.
     before = digest(first.path)
     second = film.render().result(timeout=TIMEOUT)
@@ -187,7 +197,9 @@ def test_cancel_mid_render_stops_the_encoder_and_leaves_no_file(
 # --- Git LFS pointers (a clone without `git lfs pull`) -----------------------------------------
 
 
-def _clone(film: Project, export: EDLExport, target: Path, *, keep_remote: bool) -> tuple[Project, EDLExport]:
+def _clone(
+    film: Project, export: EDLExport, target: Path, *, keep_remote: bool
+) -> tuple[Project, EDLExport]:
     subprocess.run(["git", "clone", "-q", str(film.path), str(target)], check=True,
                    env={**os.environ, "GIT_LFS_SKIP_SMUDGE": "1"})  # fmt: skip
     if not keep_remote:
