@@ -40,3 +40,5 @@ def test_the_readme_python_examples_run_as_written(tmp_path: Path, builtin_image
     shot = tmp_path / "workspace/Projects/Night_Market/03_Renders/SCENE_01/SHOT_010"
     names = sorted(p.name for p in shot.glob("SHOT-010_*.png"))
     assert names == ["SHOT-010_v01_take01.png", "SHOT-010_v02_take01.png"], names
+    film = tmp_path / "workspace/Projects/Night_Market/06_Exports/Night_Market_v001.mp4"
+    assert film.stat().st_size > 0  # project.render() made the film

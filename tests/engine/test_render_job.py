@@ -96,6 +96,8 @@ def test_project_render_makes_versioned_films_frame_exact_to_the_edl(
     assert first.path == film.path / EXPORTS_DIR / "Test_Film_v001.mp4" and first.version == 1
     assert (first.edl, first.otio, first.fcp_xml) == job.export.paths
     assert "Test_Film_v001.mp4" in repr(job) and "success" in repr(job)
+    bar, label = job.progress().children  # what a notebook shows without the canvas
+    assert (bar.value, label.value) == (100, "success Test_Film_v001.mp4")
 
     # The film is what its EDL says, read back the way the job read it.
     text = first.edl.read_text()
