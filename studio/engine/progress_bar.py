@@ -10,8 +10,9 @@ Watcher = Callable[[dict[str, Any]], None]
 
 def progress_bar(title: str, follow: Callable[[Watcher], None]) -> Any:
     """An ipywidgets bar and label showing a job's state, percent and step, then its take (a
-    render's film) or its error. ``follow(watcher)`` calls ``watcher(status)`` at once and after every event of
-    the job (``Job.follow``); ``status`` is the job's status as a node shows it."""
+    render's film) or its error. ``follow(watcher)`` calls ``watcher(status)`` at once and
+    after every event of the job (``Job.follow``); ``status`` is the job's status as a node
+    shows it."""
     import ipywidgets as widgets  # only where a bar is shown: workers and servers never load it
 
     bar = widgets.FloatProgress(min=0, max=100, description=title)
