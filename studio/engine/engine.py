@@ -409,6 +409,27 @@ class Engine:
         )
         return job
 
+    def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
+        # An exception (after retries) or a cancel of the future means the worker published
+        # no outcome: report it, from a thread (this runs on the client's event loop). A
+        # client that is closing cancels its futures, but the jobs (fire_and_forget) go on.
+        if self.client.status in ("closing", "closed"):
+            return
+        if future.status in ("error", "cancelled"):
+            threading.Thread(
+                target=self._report_crash, args=(topic, job, future), daemon=True
+            ).start()
+
+    def _report_crash(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
+        try:
+            error = crash_message(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
+        except Exception as exc:  # the future itself is gone (cancelled, client closed)
+            error = crash_message(exc)
+        self._local(topic, job.project, job_log.record(
+            job_id=job.id, event="server:task_failed", payload={
+                "task_id": job.id, "node_id": job.node_id, "error": error,
+                "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
+
     def submit(
         self,
         project: Project,
@@ -455,27 +476,6 @@ class Engine:
             lambda f: self._on_done(topic, job, f)
         )
         return job
-
-    def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
-        # An exception (after retries) or a cancel of the future means the worker published
-        # no outcome: report it, from a thread (this runs on the client's event loop). A
-        # client that is closing cancels its futures, but the jobs (fire_and_forget) go on.
-        if self.client.status in ("closing", "closed"):
-            return
-        if future.status in ("error", "cancelled"):
-            threading.Thread(
-                target=self._report_crash, args=(topic, job, future), daemon=True
-            ).start()
-
-    def _report_crash(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
-        try:
-            error = crash_message(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
-        except Exception as exc:  # the future itself is gone (cancelled, client closed)
-            error = crash_message(exc)
-        self._local(topic, job.project, job_log.record(
-            job_id=job.id, event="server:task_failed", payload={
-                "task_id": job.id, "node_id": job.node_id, "error": error,
-                "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
 
 
 def crash_message(exc: BaseException | None) -> str:
