@@ -236,15 +236,22 @@ class _Video(_Source):
 
 
 def _still(path: Path, *, size: tuple[int, int]) -> Frame:
-    image = ImageClip(str(path), transparent=False)
+    """An image fitted to the frame once (its transparent parts over black)."""
+    image = ImageClip(str(path))
     try:
-        width, height = image.size
-        fitted = _fit(width, height, size)
-        if fitted != (width, height):
-            image = image.resized(new_size=fitted)
-        frame = np.ascontiguousarray(image.get_frame(0)[..., :3], dtype=np.uint8)
+        rgb = np.asarray(image.get_frame(0)[..., :3], dtype=np.float32)
+        if image.mask is not None:
+            rgb *= np.asarray(image.mask.get_frame(0), dtype=np.float32)[..., None]
     finally:
         image.close()
+    flat = ImageClip(np.rint(rgb).astype(np.uint8))
+    try:
+        fitted = _fit(flat.size[0], flat.size[1], size)
+        if fitted != tuple(flat.size):
+            flat = flat.resized(new_size=fitted)
+        frame = np.ascontiguousarray(flat.get_frame(0)[..., :3], dtype=np.uint8)
+    finally:
+        flat.close()
     return _letterbox(frame, size)
 
 
