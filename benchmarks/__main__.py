@@ -12,6 +12,7 @@ BENCHMARKS = [
     "runner_warm",
     "engine",
     "server",
+    "render",
 ]
 
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from studio.assembly.export import EDLExport
     from studio.assembly.model import Sequence
     from studio.engine import Job, JobState
+    from studio.engine.rendering import RenderJob
     from studio.graph.graph import Node
     from studio.widgets.canvas import Canvas
 
@@ -78,15 +79,22 @@ def _project_export_edl(project: Project, assembler: str | None) -> EDLExport:
     return export_edl(project, project_sequence(project, assembler))
 
 
-# Project's canvas/generate/jobs/sequence/export_edl belong to the widget, engine and assembly
-# layers above studio.project: installed here, and imported lazily (`import studio` loads
-# neither Dask, anywidget nor OpenTimelineIO).
+def _project_render(project: Project, quality: Quality | None, assembler: str | None) -> RenderJob:
+    from studio.engine.rendering import project_render
+
+    return project_render(project, quality, assembler)
+
+
+# Project's canvas/generate/jobs/sequence/export_edl/render belong to the widget, engine and
+# assembly layers above studio.project: installed here, and imported lazily (`import studio`
+# loads neither Dask, anywidget nor OpenTimelineIO).
 install_upper_layers(
     canvas=_project_canvas,
     generate=_project_generate,
     jobs=_project_jobs,
     sequence=_project_sequence,
     export_edl=_project_export_edl,
+    render=_project_render,
 )
 
 __all__ = [

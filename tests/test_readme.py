@@ -44,3 +44,5 @@ def test_the_readme_python_examples_run_as_written(tmp_path: Path, builtin_image
     upscaled = shot / "SHOT-010_v01_take01.sr_v01_take01.png"  # the Super resolution example
     with Image.open(upscaled) as image:
         assert image.size == (128, 72)  # the 64x36 take, scale 2
+    film = tmp_path / "workspace/Projects/Night_Market/06_Exports/Night_Market_v001.mp4"
+    assert film.stat().st_size > 0  # project.render() made the film

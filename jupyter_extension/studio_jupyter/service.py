@@ -15,7 +15,7 @@ from studio.errors import InvalidInput, ManifestError, StudioError
 from studio.graph.builtin_types import SHOT
 from studio.graph.graph import Graph
 from studio.project import repo
-from studio.project.layout import RENDERS_DIR
+from studio.project.layout import EDLS_DIR, EXPORTS_DIR, RENDERS_DIR
 from studio.project.notebook import CANVAS_SOURCE, canvas_cell_is_generated, ensure_canvas_notebook
 from studio.project.project import Project
 from studio.project.thumbnails import THUMBNAIL_DIR, make_thumbnail
@@ -23,8 +23,9 @@ from studio_jupyter import schemas
 from studio_jupyter.errors import HTTPProblem
 from studio_jupyter.state import StudioState
 
-MEDIA_ROOTS = (RENDERS_DIR, THUMBNAIL_DIR)
-"""The only folders of a project the media route serves from."""
+MEDIA_ROOTS = (RENDERS_DIR, THUMBNAIL_DIR, EXPORTS_DIR, EDLS_DIR)
+"""The only folders of a project the media route serves from: takes and their thumbnails,
+the rendered films and the EDLs (with their .otio and FCP XML) they were cut from."""
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def media_file(state: StudioState, project_id: str, relative: str) -> Path:
         if not any(candidate.is_relative_to(root) and candidate != root for root in roots):
             raise HTTPProblem(
                 403,
-                f"media path {relative!r} is outside {' and '.join(MEDIA_ROOTS)} of the project",
+                f"media path {relative!r} is outside {', '.join(MEDIA_ROOTS)} of the project",
             )
         if not candidate.is_file():
             raise missing

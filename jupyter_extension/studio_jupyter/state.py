@@ -202,7 +202,8 @@ class StudioState:
 
     def project_service(self, project_id: str) -> StudioService:
         """The studio service of one project for this server's clients: edits saved at once
-        under the project's lock, events broadcast to its hub, thumbnails by media URL."""
+        under the project's lock, events broadcast to its hub, thumbnails, films and EDLs by media
+        URL."""
         project, lock, hub = self.project(project_id), self.lock(project_id), self.hub(project_id)
         link = project_link(root=project.path, url_of=partial(self.media_url, project_id))
         with self._guard:
@@ -214,6 +215,7 @@ class StudioState:
                     link=link,
                     publish=hub.broadcast_threadsafe,
                     engines=ServerEngine(self),
+                    file_link=link,  # films and EDLs too: the media route serves any size
                 )
                 self._services[project_id] = service
             return service

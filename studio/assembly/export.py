@@ -4,12 +4,15 @@
 A version number is one more than the highest of that title's files in the folder; each file
 is published whole with ``link(2)`` (:func:`studio.atomic.exclusive_write_bytes`), which
 fails when the name is taken, so two exports at once get two versions, and nothing is ever
-replaced. The three files are then committed together.
+replaced. The three files are then committed together. The rendered film
+(``06_Exports/<title>_v###.mp4``) is versioned the same way (:func:`publish_versioned`).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -21,7 +24,7 @@ from studio.assembly.edl import (
     timeline_from_sequence,
 )
 from studio.assembly.model import Sequence
-from studio.atomic import exclusive_write_bytes
+from studio.atomic import exclusive_write_bytes, fsync_dir
 from studio.errors import SequenceError
 from studio.project import repo
 from studio.project.layout import EDLS_DIR
@@ -58,9 +61,12 @@ def file_stem(title: str) -> str:
     return stem or "Sequence"
 
 
-def next_version(folder: Path, stem: str) -> int:
-    """One more than the highest ``<stem>_v###`` among the folder's EDL, OTIO and XML files."""
-    pattern = re.compile(re.escape(stem) + r"_v(\d{3,})\.(?:" + "|".join(EXTENSIONS) + ")")
+def next_version(folder: Path, stem: str, extensions: Iterable[str] = EXTENSIONS) -> int:
+    """One more than the highest ``<stem>_v###`` among the folder's files of ``extensions``
+    (default the EDL, OTIO and XML files)."""
+    pattern = re.compile(
+        re.escape(stem) + r"_v(\d{3,})\.(?:" + "|".join(map(re.escape, extensions)) + ")"
+    )
     numbers = [
         int(match.group(1))
         for path in (folder.iterdir() if folder.is_dir() else ())
@@ -86,6 +92,23 @@ def write_versioned(folder: Path, stem: str, contents: dict[str, bytes]) -> tupl
                 )
         return version, paths
     raise SequenceError(f"could not reserve a version of {stem} in {folder}")
+
+
+def publish_versioned(source: Path, folder: Path, stem: str, ext: str) -> tuple[int, Path]:
+    """Publish the complete file ``source`` (on the same file system) as
+    ``<stem>_v###.<ext>`` under the next free version of that extension, with ``link(2)``:
+    a name that is taken is never replaced, the next one is tried. ``source`` is removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(MAX_ATTEMPTS):
+        path = folder / f"{stem}_v{next_version(folder, stem, (ext,)):03d}.{ext}"
+        try:
+            os.link(source, path)
+        except FileExistsError:
+            continue  # someone published this version first
+        fsync_dir(folder)
+        source.unlink()
+        return int(path.stem.rsplit("_v", 1)[1]), path
+    raise SequenceError(f"could not reserve a version of {stem}.{ext} in {folder}")
 
 
 def export_edl(project: Project, sequence: Sequence) -> EDLExport:

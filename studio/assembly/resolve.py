@@ -256,6 +256,24 @@ def _find_by_name(project: Project, name: str) -> tuple[Path, str] | None:
     return matches[0], matches[0].relative_to(project.path).as_posix()
 
 
+def files_named_by_edl(project: Project, text: str) -> dict[str, tuple[Path, str]]:
+    """Each source an EDL's comments name (see :func:`edl_sources`), found in the project:
+    name -> (the file, its project-relative path). A name not found is left out: reading the
+    EDL then says which event has no media."""
+    found = {}
+    for name in edl_sources(text):
+        located = _find_by_name(project, name)
+        if located is not None:
+            found[name] = located
+    return found
+
+
+def media_named_by_edl(project: Project, text: str) -> dict[str, Media]:
+    """The facts of each source an EDL names (what :func:`sequence_from_edl` cuts from),
+    probed once; a Git LFS pointer raises :class:`MediaUnreadable` with the pull command."""
+    return {name: probe_media(*where) for name, where in files_named_by_edl(project, text).items()}
+
+
 def sequence_inputs(
     project: Project, graph: Mapping[str, Any], *, assembler_id: str | None = None
 ) -> SequenceInputs:
@@ -324,10 +342,7 @@ def sequence_inputs(
         except OSError as exc:
             problems[node_id] = f"{found[1]}: {exc.strerror or exc}"
             continue
-        for name in edl_sources(edls[node_id]):
-            located = _find_by_name(project, name)
-            if located is not None:
-                edl_media[name] = probe_media(*located)
+        edl_media.update(media_named_by_edl(project, edls[node_id]))
     settings = project.manifest.project_settings
     return SequenceInputs(
         title=project.title,

@@ -2,8 +2,16 @@
 
 A local cluster's workers declare what the machine has: one worker per GPU with
 ``resources={"VRAM": <GB of that GPU>}`` (from ``nvidia-smi``), or CPU-only workers that
-declare no VRAM when there is no GPU. Tasks that need no GPU are submitted without resources,
-so they run anywhere.
+declare no VRAM when there is no GPU.
+
+The placement rule, by Dask worker resources:
+
+* a GPU job asks for ``{"VRAM": <GB>}``, so it runs only on a worker whose GPU fits;
+* a CPU pipeline (the draft pipelines) asks for nothing and runs anywhere;
+* a CPU task that must never take a GPU worker's slot (``render_final_video``: minutes of
+  MoviePy/ffmpeg encoding) asks for ``{"CPU": 1}``, which only workers *without* a GPU declare
+  (``CPU=<threads>``). A machine with GPUs therefore also starts one CPU worker, and a cluster
+  with no CPU worker refuses a render at once (:func:`cpu_slots`) rather than queue it forever.
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ WORKER_PRELOAD: Final = "studio.engine.tasks"
 """Imported by every worker the studio starts, when it starts: the first job does not pay
 for importing the studio (half a second), so a first Generate is as quick as the next."""
 CONNECT_TIMEOUT_S: Final = 30.0
+CPU_RESOURCE: Final = "CPU"
+"""The Dask resource only workers without a GPU declare (one per thread): what a CPU task
+that must not take a GPU worker's slot asks for (see the module doc)."""
 
 
 class ClusterError(StudioError):
@@ -72,8 +83,9 @@ def local_cluster(
 ) -> LocalCluster:
     """A local cluster whose workers declare the machine's GPUs (``vram_gb``, default
     detected). With GPUs: one single-threaded worker per GPU (one job per GPU at a time;
-    GPUs of different sizes declare the smallest, a LocalCluster limitation). Without: CPU
-    workers (default ``min(2, cores)``), declaring no VRAM."""
+    GPUs of different sizes declare the smallest, a LocalCluster limitation), plus one CPU
+    worker for the tasks that must not take a GPU's slot. Without: CPU workers (default
+    ``min(2, cores)``). CPU workers declare ``CPU`` slots and no VRAM."""
     from distributed import LocalCluster
 
     gpus = detect_vram_gb() if vram_gb is None else vram_gb
@@ -83,12 +95,20 @@ def local_cluster(
         "dashboard_address": ":0" if dashboard else None,
         "preload": [WORKER_PRELOAD],
     }
-    if gpus:
-        options["resources"] = {"VRAM": min(gpus)}
-        count = n_workers or len(gpus)
-    else:
+    cpu_slots = {CPU_RESOURCE: float(options["threads_per_worker"])}
+    if not gpus:
         count = n_workers or max(1, min(2, os.cpu_count() or 1))
-    return LocalCluster(n_workers=count, **options)  # type: ignore[no-untyped-call]
+        return LocalCluster(n_workers=count, resources=cpu_slots, **options)  # type: ignore[no-untyped-call]
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n_workers or len(gpus), resources={"VRAM": min(gpus)}, **options
+    )
+    # A LocalCluster makes its workers alike; the CPU worker is one more entry of its spec.
+    spec = cluster.new_spec
+    cluster.worker_spec["cpu"] = {
+        **spec, "options": {**spec["options"], "resources": cpu_slots}
+    }  # fmt: skip
+    cluster.sync(cluster._correct_state)  # type: ignore[no-untyped-call]
+    return cluster
 
 
 def connect(*, scheduler: str | None = None) -> Client:
@@ -115,6 +135,13 @@ def worker_vram(client: Client) -> list[float]:
     return [float(w.get("resources", {}).get("VRAM", 0.0)) for w in workers.values()]
 
 
+def cpu_slots(client: Client) -> float:
+    """The ``CPU`` slots the workers the scheduler knows declare together (0: no worker
+    without a GPU, so a task asking for one would wait for ever)."""
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    return sum(float(w.get("resources", {}).get(CPU_RESOURCE, 0.0)) for w in workers.values())
+
+
 def dashboard_html(client: Client) -> str:
     """An HTML link to the Dask dashboard (shown in the notebook)."""
     link = client.dashboard_link
@@ -136,13 +163,16 @@ def worker_command(
     scheduler: str, *, vram_gb: float, nthreads: int = 1, name: str | None = None
 ) -> list[str]:
     """A worker declaring ``VRAM`` on its command line (the env-var route lower-cases the
-    resource name, and a task asking for ``VRAM`` would then wait forever)."""
+    resource name, and a task asking for ``VRAM`` would then wait forever); a worker without
+    a GPU (``vram_gb`` 0) declares ``CPU`` slots instead, one per thread."""
     command = [
         sys.executable, "-m", "dask", "worker", scheduler, "--nthreads", str(nthreads),
         "--no-dashboard", "--preload", WORKER_PRELOAD,
     ]  # fmt: skip
     if vram_gb > 0:
         command += ["--resources", f"VRAM={vram_gb:g}"]
+    else:
+        command += ["--resources", f"{CPU_RESOURCE}={nthreads}"]
     if name:
         command += ["--name", name]
     return command

@@ -148,6 +148,11 @@ class Job:
         """Wait for the take. Raises ``JobFailed`` (with the runner's error code, or
         ENGINE_ERROR when no worker could finish it) when the job failed or was canceled,
         ``TimeoutError`` when ``timeout`` seconds pass first."""
+        return self._take(self._outcome(timeout)["name"])
+
+    def _outcome(self, timeout: float | None) -> dict[str, Any]:
+        """The task's successful outcome, once its last event came (or its grace passed);
+        what ``result()`` raises otherwise."""
         if self.future is None:
             raise StudioError(f"job {self.id} was never submitted")
         started = time.monotonic()
@@ -165,7 +170,7 @@ class Job:
             code = outcome["code"]
             known = code if code in ErrorCode.__members__.values() else ErrorCode.ENGINE_ERROR
             raise JobFailed(failure(ErrorCode(known), outcome["error"]))
-        return self._take(outcome["name"])
+        return outcome
 
     def _take(self, name: str) -> Take:
         node = resolve_node(self.project.graph.to_json(), self.node_id)
@@ -466,6 +471,53 @@ class Engine:
             job_id=job.id, event="server:task_failed", payload={
                 "task_id": job.id, "node_id": job.node_id, "error": error,
                 "code": ErrorCode.ENGINE_ERROR}))  # fmt: skip
+
+    def submit(
+        self,
+        project: Project,
+        job: Job,
+        task: Callable[..., dict[str, Any]],
+        *,
+        key: str,
+        info: dict[str, Any],
+        resources: dict[str, float] | None,
+        **arguments: Any,
+    ) -> Job:
+        """Submit a job of another task than a shot's (a render, :mod:`studio.engine.rendering`)
+        the way :meth:`generate` submits one: "queued" in the durable log first (with
+        ``info``, and who schedules it), then ``task(**arguments, project_path, job_id,
+        node_id, topic)`` on the cluster, belonging to the cluster (not this kernel), its
+        crash reported as ENGINE_ERROR."""
+        topic = project_topic(str(project.uuid))
+        self._subscribe(topic)
+        self._remember(job)
+        info = {**info, "scheduler": self.address, "host": socket.gethostname()}
+        if self.owns_scheduler:
+            info["scheduler_pid"] = os.getpid()
+        queued = {"node_id": job.node_id, "state": "queued", "task_id": job.id}
+        line = job_log.record(
+            job_id=job.id, event="server:node_state_updated", payload=queued, info=info
+        )
+        self._local(topic, project, line)
+        job.future = self.client.submit(
+            task,
+            project_path=str(project.path),
+            job_id=job.id,
+            node_id=job.node_id,
+            topic=topic,
+            **arguments,
+            key=key,
+            pure=False,
+            retries=self.retries,
+            resources=resources,
+        )
+        from distributed import fire_and_forget
+
+        fire_and_forget(job.future)  # type: ignore[no-untyped-call]
+        job.future.add_done_callback(  # type: ignore[no-untyped-call]
+            lambda f: self._on_done(topic, job, f)
+        )
+        return job
 
 
 def crash_message(exc: BaseException | None) -> str:

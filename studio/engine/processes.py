@@ -44,7 +44,8 @@ def _wait_for_workers(address: str, count: int, deadline: float) -> None:
 
 @contextlib.contextmanager
 def local_team_cluster(*, host: str = "127.0.0.1") -> Iterator[str]:
-    """Start a scheduler and workers (one per GPU declaring its VRAM, else CPU workers);
+    """Start a scheduler and workers (one per GPU declaring its VRAM plus a CPU worker, else
+    CPU workers);
     yield the scheduler address; stop them all on exit."""
     port = _free_port(host)
     address = f"tcp://{host}:{port}"
@@ -52,9 +53,12 @@ def local_team_cluster(*, host: str = "127.0.0.1") -> Iterator[str]:
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
     try:
         gpus = detect_vram_gb()
-        plan: list[tuple[float, int | None]] = [(gb, i) for i, gb in enumerate(gpus)] or [
-            (0.0, None) for _ in range(min(2, os.cpu_count() or 1))
-        ]
+        # With GPUs, one CPU worker too: the tasks that must not take a GPU's slot (renders).
+        plan: list[tuple[float, int | None]] = (
+            [(gb, i) for i, gb in enumerate(gpus)] + [(0.0, None)]
+            if gpus
+            else [(0.0, None) for _ in range(min(2, os.cpu_count() or 1))]
+        )
         for gb, index in plan:
             children.append(
                 subprocess.Popen(

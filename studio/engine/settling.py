@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 
 from studio.config import load_settings
 from studio.engine import jobs as job_log
+from studio.engine.render_task import is_render_job, remove_leftovers, render_task_key
 from studio.engine.tasks import (
     project_topic,
     recover_attempt,
@@ -191,7 +192,7 @@ def _held_on(
     scheduler: str, states: list[job_log.JobState], *, engines: list[LiveEngine]
 ) -> set[str]:
     job_ids = [state.job_id for state in states]
-    keys = {task_key(job_id): job_id for job_id in job_ids}
+    keys = {job_task_key(state): state.job_id for state in states}
     for engine in engines:
         if engine.connected and engine.address == scheduler:
             return {keys[key] for key in scheduler_tasks(engine.client, list(keys))}
@@ -207,8 +208,17 @@ def _held_on(
         return set(job_ids)  # cannot tell: leave them to the next look rather than call them lost
 
 
+def job_task_key(state: job_log.JobState) -> str:
+    """The Dask key of the job's task: a render's, or a shot's."""
+    return render_task_key(state.job_id) if is_render_job(state.info) else task_key(state.job_id)
+
+
 def _recover_lost(project: Project, state: job_log.JobState) -> Take | None:
-    """What the lost job's attempt left, settled (its shot from the log, else every shot)."""
+    """What the lost job's attempt left, settled (its shot from the log, else every shot; a
+    render leaves no take, only its staging folder)."""
+    if is_render_job(state.info):
+        remove_leftovers(project.path, state.job_id)
+        return None
     scene, shot = state.info.get("scene"), state.info.get("shot")
     shots = [(scene, shot)] if isinstance(scene, int) and isinstance(shot, int) else project.shots()
     found = None

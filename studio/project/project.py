@@ -20,22 +20,24 @@ if TYPE_CHECKING:
     from studio.assembly.export import EDLExport
     from studio.assembly.model import Sequence
     from studio.engine import Job, JobState
+    from studio.engine.rendering import RenderJob
     from studio.graph.graph import Graph, Node
     from studio.widgets.canvas import Canvas
 
 
 @dataclass
 class UpperLayers:
-    """What ``Project.canvas()``, ``generate()``, ``jobs()``, ``sequence()`` and
-    ``export_edl()`` delegate to. They belong to the widget, engine and assembly layers above
-    this one, which install them (``import studio`` does, :func:`install_upper_layers`), so
-    the project layer never imports upward."""
+    """What ``Project.canvas()``, ``generate()``, ``jobs()``, ``sequence()``,
+    ``export_edl()`` and ``render()`` delegate to. They belong to the widget, engine and
+    assembly layers above this one, which install them (``import studio`` does,
+    :func:`install_upper_layers`), so the project layer never imports upward."""
 
     canvas: Callable[[Project, int, bool], Canvas] | None = None
     generate: Callable[[Project, str | Node, Quality | None], Job] | None = None
     jobs: Callable[[Project], list[JobState]] | None = None
     sequence: Callable[[Project, str | None], Sequence] | None = None
     export_edl: Callable[[Project, str | None], EDLExport] | None = None
+    render: Callable[[Project, Quality | None, str | None], RenderJob] | None = None
 
 
 upper_layers = UpperLayers()
@@ -48,9 +50,11 @@ def install_upper_layers(
     jobs: Callable[[Project], list[JobState]],
     sequence: Callable[[Project, str | None], Sequence],
     export_edl: Callable[[Project, str | None], EDLExport],
+    render: Callable[[Project, Quality | None, str | None], RenderJob],
 ) -> None:
     upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
     upper_layers.sequence, upper_layers.export_edl = sequence, export_edl
+    upper_layers.render = render
 
 
 _Hook = TypeVar("_Hook")
@@ -191,6 +195,18 @@ class Project:
         ``.edl`` (CMX 3600), ``.otio`` and ``.xml`` (FCP 7) and commit them; ``.paths`` are
         the three files."""
         return _installed(upper_layers.export_edl, "export_edl")(self, _node_id(assembler))
+
+    def render(
+        self, quality: Quality | None = None, assembler: str | Node | None = None
+    ) -> RenderJob:
+        """Render the final video: the sequence exported first as a new EDL version
+        (:meth:`export_edl`), then ``render_final_video`` renders that EDL on a CPU worker of
+        the Dask cluster into ``06_Exports/<title>_v###.mp4`` (versioned, never overwritten).
+        Returns the job at once; ``job.result()`` is the FinalVideo. Refusals (a shot with
+        no take, a post node not run yet, no CPU worker) raise here, before anything is
+        written. ``quality`` (default the project's) picks the encoder's settings: low a
+        quick draft, standard the default, high a master."""
+        return _installed(upper_layers.render, "render")(self, quality, _node_id(assembler))
 
     # --- takes ----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from studio.engine import jobs as job_log
 from studio.engine import settle
-from studio.errors import InvalidInput, StudioError
+from studio.errors import InvalidInput, SequenceError, StudioError
 from studio.events import (
     CLIENT_EVENTS,
     CancelGeneration,
@@ -46,12 +46,15 @@ from studio.service.views import (
     NodeStatus,
     cached_thumbnail,
     durable_status,
+    export_links,
     restored,
+    with_export_links,
     with_shot_views,
 )
 
 if TYPE_CHECKING:
     from studio.engine import Engine, Job
+    from studio.engine.rendering import RenderJob
     from studio.graph.graph import Graph
     from studio.project.project import Project
 
@@ -64,8 +67,8 @@ NO_ENGINE: Final = (
     "canvas.on_generate(handler), or use the studio engine (project.generate)."
 )
 NO_ASSEMBLER: Final = (
-    "No assembler configured: rendering the final video is not built into the studio yet "
-    "(from a notebook, canvas.on_render(handler) connects your own)."
+    "No assembler configured: this canvas has no engine to render the final video on "
+    "(project.canvas() has one; canvas.on_render(handler) connects your own)."
 )
 STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
 NO_RUNNING_JOB: Final = "no running generation on this node"
@@ -127,7 +130,10 @@ def notification(
 class StudioService:
     """One project as one front end serves it (see the module doc). ``publish`` sends a
     server event to every client of the project; ``engines`` is None where nothing can
-    generate (a bare canvas); ``on_status`` hears every change of the live node status."""
+    generate (a bare canvas); ``on_status`` hears every change of the live node status.
+    ``link`` makes a thumbnail's URL; ``file_link``, where the front end can serve any file
+    of the project whatever its size (a server's media route), a rendered film's and its
+    EDL's (None: a kernel's canvas, which can only inline small files)."""
 
     def __init__(
         self,
@@ -138,10 +144,12 @@ class StudioService:
         publish: Send,
         engines: EngineAccess | None = None,
         on_status: Callable[[NodeStatus], None] | None = None,
+        file_link: MediaLink | None = None,
     ) -> None:
         self.project = project
         self.editor = editor
         self.link = link
+        self.file_link = file_link
         self._publish = publish
         self.engines = engines
         self._on_status = on_status
@@ -197,6 +205,11 @@ class StudioService:
             failed = make_event("server:task_failed", node_id=node_id, error=str(exc), code=code)
             # The kernel's node shows it (live status); a server tells the one who clicked.
             (self.publish if self.editor.live else reply)(failed)
+            culprit = exc.node_id if isinstance(exc, SequenceError) else None
+            if culprit and culprit != node_id:  # the node to fix, shown on that node too
+                (self.publish if self.editor.live else reply)(
+                    notification(str(exc), node_id=culprit)
+                )
             return  # nothing optimistic to undo: the graph did not change
         reply(notification(exc.message, node_id=node_id))
         if name != "client:sync_request":
@@ -317,12 +330,26 @@ class StudioService:
             job_log.request_cancel(self.project.path, state.job_id)
         return bool(running)
 
-    def render(self, node_id: str) -> None:
+    def render(self, node_id: str) -> RenderJob | None:
+        """Render the final video of an Assembler node on the studio engine: its sequence
+        exported as a new EDL version, then ``render_final_video`` on a CPU worker; returns
+        the job at once (None when a front end's own handler took it). Refusals (a shot with
+        no take, a post node not run yet, no CPU worker) raise, naming the node to fix."""
         with self.editor.reading() as graph:
             graph.node(node_id)
-        if self.render_handler is None:
+        if self.render_handler is not None:
+            self.render_handler(node_id)
+            return None
+        if self.engines is None or self.project is None:
             raise NoEngine(NO_ASSEMBLER)
-        self.render_handler(node_id)
+        if not self.engines.started:
+            self.publish(notification(STARTING_ENGINE, level="info", node_id=node_id))
+        engine = self.engines.get()
+        self.follow(engine)
+        from studio.engine.rendering import render
+
+        with self.editor.reading():  # a server's file is not re-saved while it is read
+            return render(engine, self.project, assembler_id=node_id)
 
     # --- engine events out ----------------------------------------------------------------------
 
@@ -393,15 +420,20 @@ class StudioService:
     def _for_clients(self, message: dict[str, Any]) -> dict[str, Any]:
         """The event as this front end's clients load it: a take's thumbnail (a file in the
         project's thumbnail cache, made once by whoever wrote the take) becomes this front
-        end's link to it. Anything else named there is not linked."""
+        end's link to it; a render's film and EDL files get ``video_url``, ``edl_url``, ...
+        where this front end serves them (:func:`export_links`). Nothing else is linked."""
         if message["event"] != "server:task_success" or self.project is None:
             return message
         result = message["payload"].get("result")
-        relative = result.get("thumbnail") if isinstance(result, dict) else None
-        file = cached_thumbnail(self.project.path, relative)
-        if file is None:
+        if not isinstance(result, dict):
             return message
-        result = {**result, "thumbnail_url": self.link(file)}
+        links = export_links(self.project.path, result, link=self.file_link)
+        file = cached_thumbnail(self.project.path, result.get("thumbnail"))
+        if file is not None and (url := self.link(file)) is not None:
+            links["thumbnail_url"] = url
+        if not links:
+            return message
+        result = {**result, **links}
         return {**message, "payload": {**message["payload"], "result": result}}
 
     # --- status and sync ------------------------------------------------------------------------
@@ -439,6 +471,7 @@ class StudioService:
             status = with_shot_views(
                 durable_status(self.project), self.project, graph, link=self.link
             )
+            status = with_export_links(status, self.project.path, link=self.file_link)
             return {**self.editor.sync_fields(graph), "node_status": status}
 
     def full_sync(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from studio.errors import StudioError
 from studio.graph.builtin_types import POST_TASKS, POST_TYPES, SHOT
 from studio.pipelines import Pipeline, discover
 from studio.post import PostState, downstream_posts, post_state
+from studio.project.layout import EDLS_DIR, EXPORTS_DIR
 from studio.project.thumbnails import THUMBNAIL_DIR, data_url, make_thumbnail
 
 if TYPE_CHECKING:
@@ -54,6 +55,64 @@ def cached_thumbnail(project_root: Path, relative: object) -> Path | None:
         return file if file.is_file() else None
     except OSError:
         return None
+
+
+EXPORT_LINKS: Final = {
+    "output_url": ("video_url", EXPORTS_DIR),
+    "edl": ("edl_url", EDLS_DIR),
+    "otio": ("otio_url", EDLS_DIR),
+    "fcp_xml": ("fcp_xml_url", EDLS_DIR),
+}
+"""A render's result fields (project-relative files) -> the link each gets, and the folder
+it must be in (``06_Exports`` for the film, the EDLs' folder for its EDL, OTIO and XML)."""
+
+
+def project_file(project_root: Path, relative: object, *, folder: str) -> Path | None:
+    """The file a worker's event names (a path relative to the project) if it is a plain path
+    inside ``folder`` of the project and there; None for anything else."""
+    if not isinstance(relative, str) or "\\" in relative or "\0" in relative:
+        return None
+    parts = PurePosixPath(relative).parts
+    inside = PurePosixPath(folder).parts
+    if parts[: len(inside)] != inside or len(parts) <= len(inside):
+        return None
+    if any(part in ("..", ".") for part in parts):
+        return None
+    file = project_root.joinpath(*parts)
+    try:
+        return file if file.is_file() else None
+    except OSError:
+        return None
+
+
+def export_links(
+    project_root: Path, result: dict[str, Any], *, link: MediaLink | None
+) -> dict[str, str]:
+    """A render's result (``server:task_success``) linked for the client: ``video_url`` of
+    the film, ``edl_url``, ``otio_url``, ``fcp_xml_url``; nothing where the front end cannot
+    serve a file of any size (``link`` None: the kernel's canvas) or for a shot's take."""
+    if link is None or not isinstance(result.get("edl"), str):
+        return {}
+    links: dict[str, str] = {}
+    for key, (url_key, folder) in EXPORT_LINKS.items():
+        file = project_file(project_root, result.get(key), folder=folder)
+        if file is not None and (url := link(file)) is not None:
+            links[url_key] = url
+    return links
+
+
+def with_export_links(
+    status: NodeStatus, project_root: Path, *, link: MediaLink | None
+) -> NodeStatus:
+    """``status`` (from the job log) with each node's last render result linked (see
+    :func:`export_links`)."""
+    if link is None:
+        return status
+    linked = dict(status)
+    for node_id, node in status.items():
+        if links := export_links(project_root, node, link=link):
+            linked[node_id] = {**node, **links}
+    return linked
 
 
 def shot_view(project: Project, node: Node, *, link: MediaLink) -> dict[str, Any]:

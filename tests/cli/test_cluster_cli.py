@@ -22,7 +22,8 @@ def free_port() -> int:
 def test_worker_command_declares_vram_on_the_command_line() -> None:
     command = worker_command("tcp://h:1", vram_gb=24, name="gpu-0")
     assert command[-4:] == ["--resources", "VRAM=24", "--name", "gpu-0"]
-    assert "--resources" not in worker_command("tcp://h:1", vram_gb=0)
+    # A worker without a GPU declares CPU slots instead (renders ask for one, never VRAM).
+    assert worker_command("tcp://h:1", vram_gb=0, nthreads=2)[-2:] == ["--resources", "CPU=2"]
     assert worker_env(1)["CUDA_VISIBLE_DEVICES"] == "1"
 
 

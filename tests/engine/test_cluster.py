@@ -11,7 +11,7 @@ from distributed import Client
 
 from studio import Project
 from studio.engine import Engine
-from studio.engine.cluster import dashboard_html, local_cluster, worker_vram
+from studio.engine.cluster import cpu_slots, dashboard_html, local_cluster, worker_vram
 from studio.pipelines import builtin_pipelines_dir
 
 pytestmark = pytest.mark.slow
@@ -32,6 +32,7 @@ def test_process_workers_make_a_take(project: Project, monkeypatch: pytest.Monke
         Client(cluster) as client,  # type: ignore[no-untyped-call]  # distributed is untyped
     ):
         assert worker_vram(client) == [0.0]  # no GPU: a CPU worker declaring no VRAM
+        assert cpu_slots(client) == 1  # ... but a CPU slot, for renders
         assert "Dask dashboard" in dashboard_html(client)
         take = Engine(client=client).generate(project, shot_with(project, "t2i-draft"))
         assert take.result(timeout=TIMEOUT).name == "SHOT-010_v01_take01.png"
@@ -53,7 +54,9 @@ def test_gpu_work_is_submitted_with_its_vram(
         local_cluster(vram_gb=[16.0], processes=False, dashboard=False) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
-        assert worker_vram(client) == [16.0]
+        client.wait_for_workers(2, timeout=30)
+        assert sorted(worker_vram(client)) == [0.0, 16.0]  # the GPU's worker, and a CPU one
+        assert cpu_slots(client) == 1
         job = Engine(client=client).generate(
             project, shot_with(project, "gpu-frame"), quality="low"
         )

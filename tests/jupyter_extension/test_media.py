@@ -53,6 +53,24 @@ async def test_serves_a_take_and_its_thumbnail(api, jp_fetch, with_take: Project
     assert response.headers["Content-Type"] == "image/png"
 
 
+async def test_serves_a_rendered_film_in_ranges_and_its_edl(raw_get, jp_fetch, film: Project):
+    # What a render's video_url / edl_url name (06_Exports, the EDLs' folder); the bytes here
+    # stand in for a film: the route serves files, it does not read them.
+    film_path = film.path / "06_Exports" / "Night_Market_v001.mp4"
+    film_path.write_bytes(bytes(range(256)) * 64)
+    edl = film.path / "04_Project_Files" / "EDLs" / "Night_Market_v001.edl"
+    edl.write_text("TITLE: Night Market\nFCM: NON-DROP FRAME\n")
+    response = await jp_fetch(
+        media("06_Exports/Night_Market_v001.mp4"), headers={"Range": "bytes=256-511"}
+    )
+    assert response.code == 206 and response.body == bytes(range(256))
+    assert response.headers["Content-Type"] == "video/mp4"
+    status, body, _ = await raw_get(media("04_Project_Files/EDLs/Night_Market_v001.edl"))
+    assert status == 200 and body.startswith(b"TITLE: Night Market")
+    status, _, _ = await raw_get(media("04_Project_Files/Auto_Saves/x.json"))
+    assert status == 403  # the EDLs' folder, not the project files around it
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [

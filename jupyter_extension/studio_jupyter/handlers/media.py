@@ -1,4 +1,5 @@
-"""``projects/{id}/media/{path}``: a take file or thumbnail of that project, nothing else.
+"""``projects/{id}/media/{path}``: a take file or thumbnail, a rendered film or an EDL of that
+project, nothing else.
 
 Single byte ranges are honored (``Range: bytes=a-b``): browsers seek in a video take that
 way."""

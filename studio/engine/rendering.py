@@ -1,0 +1,220 @@
+"""The kernel side of ``render_final_video`` (issue 13 items 3-4): the Assembler's sequence
+exported as a new EDL version, then rendered from that EDL on a CPU worker.
+
+>>> job = project.render()          # exports 04_Project_Files/EDLs/<title>_v###.edl first
+>>> film = job.result(timeout=600)   # FinalVideo: 06_Exports/<title>_v###.mp4
+>>> film.path, film.edl
+
+Refusals come before anything is written or queued: the sequence's own (a shot with no take,
+... — :class:`~studio.errors.SequenceError` naming the node), a post node whose output is not
+made yet ("generate <node> first"), a cluster with no CPU worker (renders never take a GPU
+worker's slot: :mod:`studio.engine.cluster`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from studio.engine.cluster import cpu_slots
+from studio.engine.dispatch import Dispatch, NoWorkerFits
+from studio.engine.engine import Job, default_engine
+from studio.engine.render_task import (
+    RENDER_RESOURCES,
+    RENDER_TASK,
+    render_final_video,
+    render_task_key,
+)
+from studio.engine.settling import settle
+from studio.errors import InvalidInput, SequenceError
+from studio.quality import QUALITIES, Quality
+
+if TYPE_CHECKING:
+    from studio.assembly.export import EDLExport
+    from studio.assembly.model import Sequence
+    from studio.engine.engine import Engine
+    from studio.project.project import Project
+
+NO_CPU_WORKER: Final = (
+    "no CPU worker in the cluster: the final render runs only on workers without a GPU "
+    "(they declare CPU slots), so it never takes a GPU's place"
+)
+NO_CPU_WORKER_HINT: Final = (
+    "start one with `studio cluster worker tcp://SCHEDULER:8786` (no --vram), or a Dask "
+    "worker with --resources CPU=1"
+)
+
+
+class NoCPUWorker(NoWorkerFits):
+    """No worker of the cluster takes CPU tasks: a render would wait for ever."""
+
+
+@dataclass(frozen=True)
+class FinalVideo:
+    """A render's result: the film in ``06_Exports`` and the EDL (with its .otio and FCP XML)
+    it was rendered from; paths absolute."""
+
+    path: Path
+    version: int
+    edl: Path
+    otio: Path | None
+    fcp_xml: Path | None
+    frames: int
+    duration_s: float
+    frame_rate: str
+    width: int
+    height: int
+    render_s: float
+
+    @classmethod
+    def from_result(cls, root: Path, result: dict[str, Any]) -> FinalVideo:
+        """From the task's result (project-relative paths, as ``server:task_success`` has it)."""
+
+        def path(key: str) -> Path | None:
+            value = result.get(key)
+            return root / value if isinstance(value, str) else None
+
+        return cls(
+            path=root / result["output_url"],
+            version=int(result["version"]),
+            edl=root / result["edl"],
+            otio=path("otio"),
+            fcp_xml=path("fcp_xml"),
+            frames=int(result["frames"]),
+            duration_s=float(result["duration_s"]),
+            frame_rate=str(result["frame_rate"]),
+            width=int(result["width"]),
+            height=int(result["height"]),
+            render_s=float(result["render_s"]),
+        )
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def __repr__(self) -> str:
+        return (
+            f"<FinalVideo {self.name}: {self.frames} frames ({self.duration_s:.2f} s) at "
+            f"{self.frame_rate} fps, {self.width}x{self.height}, from {self.edl.name}; "
+            f"rendered in {self.render_s:.1f} s>"
+        )
+
+
+class RenderJob(Job):
+    """One render: ``result()`` returns the :class:`FinalVideo`, ``export`` is the EDL export
+    it renders, ``events`` and ``cancel()`` as for any job (a cancel stops the encoder and
+    leaves no file in ``06_Exports``)."""
+
+    def __init__(
+        self, *, job_id: str, node_id: str, project: Project, export: EDLExport, quality: Quality
+    ) -> None:
+        # The engine's bookkeeping knows jobs by their dispatch: a render's is the CPU task.
+        decision = Dispatch(pipeline=RENDER_TASK, quality=quality, vram_gb=0.0)
+        super().__init__(job_id=job_id, node_id=node_id, project=project, decision=decision,
+                         seed=0)  # fmt: skip
+        self.export = export
+
+    def result(self, timeout: float | None = None) -> FinalVideo:  # type: ignore[override]
+        """Wait for the film (a render's result is its film, not a take). Raises ``JobFailed``
+        (INPUT_INVALID for an EDL or media it refused, CANCELED, ENGINE_ERROR) or
+        ``TimeoutError`` as :meth:`Job.result` does."""
+        return FinalVideo.from_result(self.project.path, self._outcome(timeout))
+
+    def __repr__(self) -> str:
+        status = self._status()
+        shown = status.get("output_url") if self.state == "success" else None
+        detail = shown or status.get("error") or status.get("step") or ""
+        return (
+            f"RenderJob({self.id!r}, node={self.node_id!r}, {self.export.edl.name}, "
+            f"{self.state}{': ' + str(detail) if detail else ''})"
+        )
+
+
+def pending_refusal(sequence: Sequence) -> SequenceError | None:
+    """Pure: the refusal of a sequence whose clips wait for a post node's output (the render
+    does not run stale upstream nodes yet), naming the first such node."""
+    if not sequence.pending:
+        return None
+    step = sequence.pending[0]
+    others = len({s.node_id for s in sequence.pending}) - 1
+    more = f" (and {others} more post node{'s' if others > 1 else ''})" if others else ""
+    return SequenceError(
+        f"{step.node_type} {step.node_id!r} has not made its output yet{more}: generate "
+        f"{step.node_id!r} first",
+        node_id=step.node_id,
+        hint="run the post node (its Generate button, or project.generate), then render",
+    )
+
+
+def require_cpu_worker(engine: Engine) -> None:
+    if cpu_slots(engine.client) <= 0:
+        raise NoCPUWorker(NO_CPU_WORKER, hint=NO_CPU_WORKER_HINT)
+
+
+def submit_render(
+    engine: Engine,
+    project: Project,
+    export: EDLExport,
+    *,
+    node_id: str,
+    quality: Quality | None = None,
+) -> RenderJob:
+    """Render an EDL export on a CPU worker; returns its job at once."""
+    require_cpu_worker(engine)
+    sequence = export.sequence
+    wanted: Quality = quality or project.manifest.project_settings.quality
+    job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
+                    export=export, quality=wanted)  # fmt: skip
+    root = project.path
+    edl = export.edl.relative_to(root).as_posix()
+    info = {"task": RENDER_TASK, "edl": edl, "quality": wanted, "title": sequence.title}
+    engine.submit(
+        project,
+        job,
+        render_final_video,
+        key=render_task_key(job.id),
+        info=info,
+        resources=dict(RENDER_RESOURCES),
+        edl=edl,
+        otio=export.otio.relative_to(root).as_posix(),
+        fcp_xml=export.fcp_xml.relative_to(root).as_posix(),
+        title=sequence.title,
+        frame_rate_label=sequence.frame_rate.label,
+        size=(sequence.width, sequence.height),
+        quality=wanted,
+    )
+    return job
+
+
+def render(
+    engine: Engine,
+    project: Project,
+    *,
+    assembler_id: str | None = None,
+    quality: Quality | None = None,
+) -> RenderJob:
+    """The Assembler's sequence (the canvas's only one, or ``assembler_id``) exported as the
+    next EDL version, then rendered from it. Refusals raise here, before anything is written:
+    the sequence's (naming its node), a post node not run yet, no CPU worker."""
+    from studio.assembly.export import export_edl
+    from studio.assembly.resolve import project_sequence
+
+    if quality is not None and quality not in QUALITIES:
+        raise InvalidInput(f"quality must be one of {', '.join(QUALITIES)}, not {quality!r}")
+    settle(project)
+    sequence = project_sequence(project, assembler_id)
+    if (refusal := pending_refusal(sequence)) is not None:
+        raise refusal
+    require_cpu_worker(engine)  # before the EDL is written: a refusal leaves nothing behind
+    export = export_edl(project, sequence)
+    node_id = sequence.assembler_id or assembler_id or ""
+    return submit_render(engine, project, export, node_id=node_id, quality=quality)
+
+
+def project_render(
+    project: Project, quality: Quality | None = None, assembler: str | None = None
+) -> RenderJob:
+    """``project.render(...)``: on the kernel's default engine."""
+    return render(default_engine(project), project, assembler_id=assembler, quality=quality)
