@@ -134,7 +134,8 @@ def _render(
 ) -> tuple[FinalVideo, str]:
     err_console.print("exporting the EDL and submitting the render…", highlight=False)
     job = project.render(quality=quality, assembler=assembler)  # type: ignore[arg-type]
-    err_console.print(f"{job.export.edl.name} → render job {job.id}", highlight=False)
+    blueprint = job.export.edl.name if job.export else "the EDL, once its post nodes have run"
+    err_console.print(f"{blueprint} → render job {job.id}", highlight=False)
     _show_progress(job)
     return _wait(job), job.id
 

@@ -519,6 +519,14 @@ class Engine:
         )
         return job
 
+    def note_progress(self, project: Project, job: Job, *, step: str) -> None:
+        """Say on the job's node what it is doing before a worker reports (e.g. a render
+        waiting for its post steps), as a progress event of the durable log."""
+        topic = project_topic(str(project.uuid))
+        payload = {"task_id": job.id, "node_id": job.node_id, "progress": 0.0, "step": step}
+        line = job_log.record(job_id=job.id, event="server:task_progress", payload=payload)
+        self._local(topic, project, line)
+
 
 def crash_message(exc: BaseException | None) -> str:
     """A sentence for a job that ended without an outcome of its own (its worker died on

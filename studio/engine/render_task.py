@@ -232,7 +232,7 @@ def render_final_video(
     project_path: str,
     job_id: str,
     node_id: str,
-    edl: str,
+    edl: str | None,
     otio: str | None,
     fcp_xml: str | None,
     title: str,
@@ -240,13 +240,19 @@ def render_final_video(
     size: tuple[int, int],
     quality: Quality,
     topic: str,
+    graph: dict[str, Any] | None = None,
+    after: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Render the EDL ``edl`` (project-relative) to ``06_Exports/<title>_v###.mp4``; returns
     ``{"ok": True, "output_url": ..., ...}`` or ``{"ok": False, "code": ..., "error": ...}``
     for a failure that would only repeat (an EDL that does not read, LFS pointers that cannot
     be pulled, a cancel). ``frame_rate_label`` and ``size`` are used where the EDL does not
     say its own (an NLE's EDL); ``quality`` picks the encoder's settings
-    (:data:`ENCODER_SETTINGS`). Unexpected errors raise, so Dask's ``retries`` apply."""
+    (:data:`ENCODER_SETTINGS`). Unexpected errors raise, so Dask's ``retries`` apply.
+
+    ``edl`` None: the sequence waited for post steps (``after``: their outcomes, Dask starts
+    this task once they are done); it is compiled from ``graph`` now that their outputs are
+    made, and exported as the next EDL version here, then rendered from that EDL."""
     root = Path(project_path)
     if (ended := finished_outcome(root, job_id)) is not None:
         return ended
@@ -254,6 +260,14 @@ def render_final_video(
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
     remove_leftovers(root, job_id)  # a retry: what the dead attempt left
     try:
+        if edl is None:
+            if watch.marker.exists():
+                return _fail(publish, ErrorCode.CANCELED,
+                             "the render was canceled before it started")  # fmt: skip
+            exported = _export_after_posts(root, graph or {}, node_id, after or [])
+            if isinstance(exported, str):
+                return _fail(publish, ErrorCode.INPUT_INVALID, exported)
+            edl, otio, fcp_xml = exported
         outcome = _render(
             publish, watch, root, edl=edl, otio=otio, fcp_xml=fcp_xml, title=title,
             frame_rate_label=frame_rate_label, size=size, quality=quality,
@@ -265,6 +279,38 @@ def render_final_video(
         publish.close()
         watch.close()
     return outcome
+
+
+def _export_after_posts(
+    root: Path, graph: dict[str, Any], node_id: str, after: list[dict[str, Any]]
+) -> tuple[str, str, str] | str:
+    """The post steps the render waited for are done: the sequence compiled again (their
+    outputs are cut now) and exported as the next EDL version; why not, when it cannot be."""
+    from studio.assembly.export import export_edl
+    from studio.assembly.resolve import sequence_inputs
+    from studio.assembly.sequence import compile_sequence
+
+    failed = [outcome for outcome in after if not outcome.get("ok")]
+    if failed:
+        return (
+            f"a post step the render waited for did not make its output "
+            f"({failed[0].get('error') or 'it failed'}); nothing was rendered"
+        )
+    project = Project(root)
+    try:
+        inputs = sequence_inputs(project, graph, assembler_id=node_id)
+        sequence = compile_sequence(graph, inputs, assembler_id=node_id)
+        if sequence.pending:
+            step = sequence.pending[0]
+            return (
+                f"{step.node_type} {step.node_id!r} still has no output of its current "
+                "settings; generate it, then render again"
+            )
+        export = export_edl(project, sequence)
+    except SequenceError as exc:
+        return str(exc)
+    edl, otio, fcp_xml = (path.relative_to(root).as_posix() for path in export.paths)
+    return edl, otio, fcp_xml
 
 
 def finished_outcome(project_root: Path, job_id: str) -> dict[str, Any] | None:

@@ -6,9 +6,10 @@ exported as a new EDL version, then rendered from that EDL on a CPU worker.
 >>> film.path, film.edl
 
 Refusals come before anything is written or queued: the sequence's own (a shot with no take,
-... — :class:`~studio.errors.SequenceError` naming the node), a post node whose output is not
-made yet ("generate <node> first"), a cluster with no CPU worker (renders never take a GPU
-worker's slot: :mod:`studio.engine.cluster`).
+... — :class:`~studio.errors.SequenceError` naming the node), a post node that cannot run
+(nothing upstream), a cluster with no CPU worker (renders never take a GPU worker's slot:
+:mod:`studio.engine.cluster`). A post node whose output is not made yet (or is stale) runs
+first: :func:`render_after_posts`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from studio.engine.render_task import (
     render_task_key,
 )
 from studio.engine.settling import settle
-from studio.errors import InvalidInput, SequenceError
+from studio.errors import InvalidInput
 from studio.quality import QUALITIES, Quality
 
 if TYPE_CHECKING:
@@ -108,13 +109,21 @@ class RenderJob(Job):
     leaves no file in ``06_Exports``)."""
 
     def __init__(
-        self, *, job_id: str, node_id: str, project: Project, export: EDLExport, quality: Quality
+        self,
+        *,
+        job_id: str,
+        node_id: str,
+        project: Project,
+        export: EDLExport | None,
+        quality: Quality,
     ) -> None:
         # The engine's bookkeeping knows jobs by their dispatch: a render's is the CPU task.
         decision = Dispatch(pipeline=RENDER_TASK, quality=quality, vram_gb=0.0)
         super().__init__(job_id=job_id, node_id=node_id, project=project, decision=decision,
                          seed=0)  # fmt: skip
         self.export = export
+        """The EDL export it renders; None while it waits for post steps (the task exports
+        it then: :attr:`FinalVideo.edl`)."""
 
     def result(self, timeout: float | None = None) -> FinalVideo:  # type: ignore[override]
         """Wait for the film (a render's result is its film, not a take). Raises ``JobFailed``
@@ -127,25 +136,10 @@ class RenderJob(Job):
         shown = status.get("output_url") if self.state == "success" else None
         detail = shown or status.get("error") or status.get("step") or ""
         return (
-            f"RenderJob({self.id!r}, node={self.node_id!r}, {self.export.edl.name}, "
+            f"RenderJob({self.id!r}, node={self.node_id!r}, "
+            f"{self.export.edl.name if self.export else 'EDL after its post steps'}, "
             f"{self.state}{': ' + str(detail) if detail else ''})"
         )
-
-
-def pending_refusal(sequence: Sequence) -> SequenceError | None:
-    """Pure: the refusal of a sequence whose clips wait for a post node's output (the render
-    does not run stale upstream nodes yet), naming the first such node."""
-    if not sequence.pending:
-        return None
-    step = sequence.pending[0]
-    others = len({s.node_id for s in sequence.pending}) - 1
-    more = f" (and {others} more post node{'s' if others > 1 else ''})" if others else ""
-    return SequenceError(
-        f"{step.node_type} {step.node_id!r} has not made its output yet{more}: generate "
-        f"{step.node_id!r} first",
-        node_id=step.node_id,
-        hint="run the post node (its Generate button, or project.generate), then render",
-    )
 
 
 def require_cpu_worker(engine: Engine) -> None:
@@ -197,7 +191,8 @@ def render(
 ) -> RenderJob:
     """The Assembler's sequence (the canvas's only one, or ``assembler_id``) exported as the
     next EDL version, then rendered from it. Refusals raise here, before anything is written:
-    the sequence's (naming its node), a post node not run yet, no CPU worker."""
+    the sequence's (naming its node), a post node that cannot run, no CPU worker. Stale
+    post nodes before a clip run first (:func:`render_after_posts`)."""
     from studio.assembly.export import export_edl
     from studio.assembly.resolve import project_sequence
 
@@ -205,12 +200,54 @@ def render(
         raise InvalidInput(f"quality must be one of {', '.join(QUALITIES)}, not {quality!r}")
     settle(project)
     sequence = project_sequence(project, assembler_id)
-    if (refusal := pending_refusal(sequence)) is not None:
-        raise refusal
     require_cpu_worker(engine)  # before the EDL is written: a refusal leaves nothing behind
-    export = export_edl(project, sequence)
     node_id = sequence.assembler_id or assembler_id or ""
+    if sequence.pending:
+        return render_after_posts(engine, project, sequence, node_id=node_id, quality=quality)
+    export = export_edl(project, sequence)
     return submit_render(engine, project, export, node_id=node_id, quality=quality)
+
+
+def render_after_posts(
+    engine: Engine,
+    project: Project,
+    sequence: Sequence,
+    *,
+    node_id: str,
+    quality: Quality | None = None,
+) -> RenderJob:
+    """A sequence whose clips wait for post nodes: those steps (and the stale ones before
+    them) are generated first, and the render is submitted at once as a task that Dask
+    starts when they are done; it exports the EDL there (now naming their outputs), then
+    renders it. The wait belongs to the cluster, not to this kernel or a request thread.
+    A step that cannot run is refused here, before anything is queued."""
+    graph = project.graph.to_json()
+    steps = engine.generate_pending(project, sequence.pending, quality=quality)
+    wanted: Quality = quality or project.manifest.project_settings.quality
+    job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
+                    export=None, quality=wanted)  # fmt: skip
+    waits_for = ", ".join(dict.fromkeys(f"{s.node_type} {s.node_id!r}" for s in sequence.pending))
+    info = {"task": RENDER_TASK, "edl": None, "quality": wanted, "title": sequence.title,
+            "after": [step.id for step in steps]}  # fmt: skip
+    engine.submit(
+        project,
+        job,
+        render_final_video,
+        key=render_task_key(job.id),
+        info=info,
+        resources=dict(RENDER_RESOURCES),
+        edl=None,
+        otio=None,
+        fcp_xml=None,
+        title=sequence.title,
+        frame_rate_label=sequence.frame_rate.label,
+        size=(sequence.width, sequence.height),
+        quality=wanted,
+        graph=graph,
+        after=[step.future for step in steps],
+    )
+    engine.note_progress(project, job, step=f"waiting for {waits_for} to run first")
+    return job
 
 
 def project_render(

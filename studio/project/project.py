@@ -203,9 +203,10 @@ class Project:
         (:meth:`export_edl`), then ``render_final_video`` renders that EDL on a CPU worker of
         the Dask cluster into ``06_Exports/<title>_v###.mp4`` (versioned, never overwritten).
         Returns the job at once; ``job.result()`` is the FinalVideo. Refusals (a shot with
-        no take, a post node not run yet, no CPU worker) raise here, before anything is
-        written. ``quality`` (default the project's) picks the encoder's settings: low a
-        quick draft, standard the default, high a master."""
+        no take, a post node with nothing upstream, no CPU worker) raise here, before
+        anything is written; post nodes whose output is not made yet run first.
+        ``quality`` (default the project's) picks the encoder's settings: low a quick
+        draft, standard the default, high a master."""
         return _installed(upper_layers.render, "render")(self, quality, _node_id(assembler))
 
     # --- takes ----------------------------------------------------------------------------

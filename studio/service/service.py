@@ -334,7 +334,8 @@ class StudioService:
         """Render the final video of an Assembler node on the studio engine: its sequence
         exported as a new EDL version, then ``render_final_video`` on a CPU worker; returns
         the job at once (None when a front end's own handler took it). Refusals (a shot with
-        no take, a post node not run yet, no CPU worker) raise, naming the node to fix."""
+        no take, a post node with nothing upstream, no CPU worker) raise, naming the node to
+        fix; stale post nodes before a clip are generated first, then the render runs."""
         with self.editor.reading() as graph:
             graph.node(node_id)
         if self.render_handler is not None:

@@ -14,6 +14,9 @@ from distributed import Client, LocalCluster
 
 from studio import Project
 from studio.engine import Engine, project_jobs
+from studio.engine import jobs as job_log
+from studio.engine.cluster import CPU_RESOURCE
+from studio.engine.rendering import render
 from studio.engine.tasks import recover_attempt
 from studio.errors import InvalidInput
 from studio.pipelines import get_pipeline
@@ -22,6 +25,7 @@ from studio.project.outputs import list_outputs, reserve_output
 from studio.project.provenance import utc_now
 from studio.runner.contract import ErrorCode, JobFailed
 from tests.conftest import git_out
+from tests.engine.films import probe, two_shot_edit
 from tests.project.media import image_take, video_take
 from tests.runner.media import video_facts
 
@@ -34,7 +38,11 @@ def client() -> Iterator[Client]:
     with (
         pytest.MonkeyPatch.context() as patch,
         LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=":0",
+            resources={CPU_RESOURCE: 1},  # no GPU: renders may run here too
         ) as cluster,
         Client(cluster) as c,  # type: ignore[no-untyped-call]
     ):
@@ -185,3 +193,31 @@ def test_a_dead_attempts_output_is_settled_like_a_take(project: Project):
     assert provenance is not None and provenance.recovered_by == "settle"
     assert not empty.path.exists() and not empty.sidecar_path.exists()
     assert [o.name for o in list_outputs(project.path, scene=1, shot=10)] == [complete.name]
+
+
+def test_the_render_runs_a_stale_post_node_first_then_cuts_its_output(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    two_shot_edit(project, tmp_path / "media")  # s10, s20 -> Assembler "asm"
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+    assert [step.node_id for step in project.sequence().pending] == ["vr"]
+
+    job = render(engine, project)  # submitted at once: the cluster runs "vr" first
+    assert job.export is None
+    film = job.result(timeout=TIMEOUT)
+    restored = "SHOT-020_v01_take01.restore_v01_take01.mp4"
+    assert (project.path / "03_Renders/SCENE_01/SHOT_020" / restored).is_file()
+    sequence = project.sequence()
+    assert sequence.pending == () and sequence.clips[1].name == restored
+    assert f"CLIP NAME:  {restored}" in film.edl.read_text()  # the EDL names the output
+    assert probe(film.path)["frames"] == sequence.duration
+    steps = [line["payload"].get("step", "") for line in job_log.read(project.path)
+             if line["job_id"] == job.id and line["event"] == "server:task_progress"]  # fmt: skip
+    assert steps[0] == "waiting for VideoRestoration 'vr' to run first"
+    assert {(j.node_id, j.state) for j in project_jobs(project)} == {
+        ("vr", "success"), ("asm", "success")}  # fmt: skip
