@@ -193,6 +193,17 @@ def ffmpeg_children() -> list[str]:
     return [entry for entry in found if "ffmpeg" in entry]
 
 
+def top_level_atoms(path: Path) -> list[str]:
+    data, names, at = path.read_bytes(), [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        names.append(data[at + 4 : at + 8].decode("latin-1"))
+        if size == 1:  # a 64-bit size follows the name
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        at += size if size else len(data)
+    return names
+
+
 def check_mp4(path: Path, sequence: Sequence, rate_text: str) -> None:
     facts = probe(path)
     video, audio = facts["video"], facts["audio"]
@@ -204,7 +215,8 @@ def check_mp4(path: Path, sequence: Sequence, rate_text: str) -> None:
     assert (audio["codec_name"], audio["sample_rate"], audio["channels"]) == ("aac", "48000", 2)
     frame_s = 1 / float(sequence.frame_rate.fps)
     assert float(facts["format"]["duration"]) == pytest.approx(float(sequence.seconds), abs=frame_s)
-    assert path.read_bytes()[4:8] == b"ftyp" and b"moov" in path.read_bytes()[:4096]  # faststart
+    atoms = top_level_atoms(path)
+    assert atoms[0] == "ftyp" and atoms.index("moov") < atoms.index("mdat")  # faststart
 
 
 # --- the edit ---------------------------------------------------------------------------------
