@@ -47,7 +47,8 @@ from moviepy.config import FFMPEG_BINARY
 from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
 from proglog import ProgressBarLogger
 
-from studio.assembly.model import AudioClip, Media, Overlay, Sequence
+from studio.assembly.model import AudioClip, Clip, Media, Overlay, Sequence
+from studio.atomic import fsync_dir
 from studio.errors import SequenceError
 from studio.project.lfs import looks_like_pointer
 
@@ -275,7 +276,9 @@ class _Title:
         return out
 
 
-def _title(overlay: Overlay, *, record_in: int, size: tuple[int, int], font: Path) -> _Title:
+def _title(overlay: Overlay, *, clip: Clip, size: tuple[int, int], font: Path) -> _Title:
+    """The overlay drawn once with MoviePy's ``TextClip``, placed at its position (its
+    ``frames`` 0: to the clip's end)."""
     width, height = size
     big = overlay.style == "title"
     text = TextClip(
@@ -312,10 +315,10 @@ def _title(overlay: Overlay, *, record_in: int, size: tuple[int, int], font: Pat
         y = (height - box_h) // 2
     x, y = min(max(0, x), width - box_w), min(max(0, y), height - box_h)
     alpha = np.rint(np.asarray(mask, dtype=np.float32) * 256).astype(np.uint16)[..., None]
-    first = record_in + overlay.start
+    first = clip.record_in + overlay.start
     return _Title(
         first=first,
-        end=first + overlay.frames,
+        end=first + overlay.frames if overlay.frames > 0 else clip.record_out,
         x=x,
         y=y,
         color=rgb * alpha,
@@ -406,7 +409,7 @@ def _picture(sequence: Sequence, *, root: Path) -> _Picture:
             sources.append(_Video(path, media=media, fps=sequence.frame_rate.fps, size=size))
         if clip.overlay is not None and clip.overlay.text.strip():
             font = font or font_file()
-            titles.append(_title(clip.overlay, record_in=clip.record_in, size=size, font=font))
+            titles.append(_title(clip.overlay, clip=clip, size=size, font=font))
         else:
             titles.append(None)
     return _Picture(sequence=sequence, sources=sources, titles=titles, black=black)
@@ -753,14 +756,16 @@ def render_sequence(
                 sequence, root=root, temp=temp, audio=audio, progress=progress,
                 preset=preset, crf=crf, threads=threads, log=log,
             )  # fmt: skip
-            progress.check()
+            progress.frames_done(sequence.duration, force=True)
         except _Stop:
             raise RenderCanceled(
                 f"{sequence.title}: the render was canceled", hint="render again to make it"
             ) from None
-        progress.frames_done(sequence.duration, force=True)
+        with temp.open("rb") as written:
+            os.fsync(written.fileno())
         temp.chmod(0o644)  # mkstemp's 0600 is for the scratch file, not the film
         temp.replace(output)
+        fsync_dir(output.parent)
     return RenderReport(
         output=output,
         frames=sequence.duration,
