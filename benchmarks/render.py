@@ -9,6 +9,8 @@ Two edits of six 720p shots, 4 s each, cut from 5 s sources (trims at both ends)
 Both sides use the same ffmpeg binary (MoviePy's), the same libx264 preset and CRF, and the
 same AAC settings; each time is the median of a few runs after a warm-up, the two sides
 run in turn, wall time and CPU time (this process and its ffmpeg children) both reported.
+On a machine shared with other work the wall-time ratio moves with the load (the studio runs
+more processes, which the scheduler may favour or starve); the CPU-time ratio does not.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@
 * :mod:`~studio.assembly.edl` — the sequence <-> OpenTimelineIO, CMX 3600, FCP 7 XML (pure).
 * :mod:`~studio.assembly.resolve` — the project -> the pure part's inputs (I/O: takes, ffprobe).
 * :mod:`~studio.assembly.export` — versioned EDL / .otio / XML files, committed (I/O).
+* :mod:`~studio.assembly.render` — the sequence rendered with MoviePy 2 into an MP4 (I/O).
 
 From Python: ``project.sequence()`` and ``project.export_edl()``.
 """

@@ -13,8 +13,9 @@ How the picture is made, and why it is fast enough:
   masks on every frame: ~10x slower than ffmpeg here.)
 * Titles are MoviePy ``TextClip`` images drawn once with a DejaVu font (Debian's
   ``fonts-dejavu-core``), stills are ``ImageClip`` images fitted to the frame once.
-* Sound is mixed by MoviePy (``AudioFileClip`` per event, ``CompositeAudioClip``) into a
-  48 kHz stereo WAV beside the output, then encoded to AAC with the picture.
+* Sound is read by MoviePy (an ``AudioFileClip`` per event, open while it plays), mixed at
+  each event's level into a 48 kHz stereo WAV beside the output, then encoded to AAC with
+  the picture.
 * The encoder is ffmpeg fed raw RGB frames through a pipe, with the command written here:
   MoviePy's own writer states the rate as ``%.02f`` (23.98 is not 24000/1001) and asks
   libx264 for ``yuva420p``.
@@ -41,12 +42,13 @@ from typing import IO, Any, Final, cast
 
 import numpy as np
 import numpy.typing as npt
-from moviepy import AudioFileClip, CompositeAudioClip, ImageClip, TextClip, VideoClip, VideoFileClip
+from moviepy import AudioFileClip, ImageClip, TextClip, VideoClip, VideoFileClip
 from moviepy.config import FFMPEG_BINARY
 from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
 from proglog import ProgressBarLogger
 
-from studio.assembly.model import AudioClip, Media, Overlay, Sequence
+from studio.assembly.model import AudioClip, Clip, Media, Overlay, Sequence
+from studio.atomic import fsync_dir
 from studio.errors import SequenceError
 from studio.project.lfs import looks_like_pointer
 
@@ -274,7 +276,9 @@ class _Title:
         return out
 
 
-def _title(overlay: Overlay, *, record_in: int, size: tuple[int, int], font: Path) -> _Title:
+def _title(overlay: Overlay, *, clip: Clip, size: tuple[int, int], font: Path) -> _Title:
+    """The overlay drawn once with MoviePy's ``TextClip``, placed at its position (its
+    ``frames`` 0: to the clip's end)."""
     width, height = size
     big = overlay.style == "title"
     text = TextClip(
@@ -311,10 +315,10 @@ def _title(overlay: Overlay, *, record_in: int, size: tuple[int, int], font: Pat
         y = (height - box_h) // 2
     x, y = min(max(0, x), width - box_w), min(max(0, y), height - box_h)
     alpha = np.rint(np.asarray(mask, dtype=np.float32) * 256).astype(np.uint16)[..., None]
-    first = record_in + overlay.start
+    first = clip.record_in + overlay.start
     return _Title(
         first=first,
-        end=first + overlay.frames,
+        end=first + overlay.frames if overlay.frames > 0 else clip.record_out,
         x=x,
         y=y,
         color=rgb * alpha,
@@ -405,7 +409,7 @@ def _picture(sequence: Sequence, *, root: Path) -> _Picture:
             sources.append(_Video(path, media=media, fps=sequence.frame_rate.fps, size=size))
         if clip.overlay is not None and clip.overlay.text.strip():
             font = font or font_file()
-            titles.append(_title(clip.overlay, record_in=clip.record_in, size=size, font=font))
+            titles.append(_title(clip.overlay, clip=clip, size=size, font=font))
         else:
             titles.append(None)
     return _Picture(sequence=sequence, sources=sources, titles=titles, black=black)
@@ -414,55 +418,82 @@ def _picture(sequence: Sequence, *, root: Path) -> _Picture:
 # --- sound ------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Sound:
+    """One audio event on the sequence's sample clock, its file opened while it plays."""
+
+    event: AudioClip
+    path: Path
+    first: int
+    end: int
+    source_s: float
+    gain: float
+    file: Any = None
+
+    def add_to(self, mix: npt.NDArray[np.float64], *, at: int) -> None:
+        """Add the event's samples that fall in ``mix`` (sequence samples from ``at``)."""
+        lo, hi = max(at, self.first), min(at + len(mix), self.end)
+        if lo >= hi:
+            return
+        if self.file is None:
+            try:
+                self.file = AudioFileClip(str(self.path), fps=AUDIO_RATE)
+            except (OSError, KeyError) as exc:
+                raise RenderFailed(
+                    f"{self.event.media.path}: ffmpeg reads no sound from it ({exc})"
+                ) from exc
+        times = self.source_s + (np.arange(lo, hi, dtype=np.float64) - self.first) / AUDIO_RATE
+        times = times[times < float(self.file.duration)]  # a bed shorter than asked: silence
+        if len(times) == 0:
+            return
+        samples = np.asarray(self.file.get_frame(times), dtype=np.float64)
+        if samples.ndim == 1:
+            samples = samples[:, None]
+        mix[lo - at : lo - at + len(times)] += samples[:, :2] * self.gain  # mono: both sides
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
 def _write_audio(sequence: Sequence, *, root: Path, path: Path, stop: Callable[[], None]) -> None:
-    """The sequence's sound (each event at its level) as a 48 kHz stereo 16-bit WAV, mixed
-    by MoviePy a few seconds at a time; ``stop`` is called between chunks (it raises to
-    cancel)."""
-    rate = sequence.frame_rate
-    total = round(sequence.seconds * AUDIO_RATE)
-    events: list[Any] = []
+    """The sequence's sound (each event at its level) as a 48 kHz stereo 16-bit WAV, mixed a
+    second at a time from MoviePy's ``AudioFileClip`` readers (each open only while its event
+    plays); ``stop`` is called between seconds (it raises to cancel)."""
+    fps = sequence.frame_rate.fps
+
+    def sample(frame: int) -> int:
+        return round(Fraction(frame) / fps * AUDIO_RATE)
+
+    sounds = [
+        _Sound(
+            event=event,
+            path=source_path(event.media, root=root),
+            first=sample(event.record_in),
+            end=sample(event.record_out),
+            source_s=float(Fraction(event.source_in) / fps),
+            gain=10 ** (event.level_db / 20),
+        )
+        for event in sequence.audio
+    ]
+    total = sample(sequence.duration)
     try:
-        for event in sequence.audio:
-            events.append(_audio_event(event, root=root, rate_fps=rate.fps))
-        mix = CompositeAudioClip(events) if events else None
         with wave.open(str(path), "wb") as out:
             out.setnchannels(2)
             out.setsampwidth(2)
             out.setframerate(AUDIO_RATE)
-            for start in range(0, total, _AUDIO_CHUNK):
+            for at in range(0, total, _AUDIO_CHUNK):
                 stop()
-                count = min(_AUDIO_CHUNK, total - start)
-                if mix is None:
-                    samples = np.zeros((count, 2))
-                else:
-                    times = (np.arange(start, start + count, dtype=np.float64)) / AUDIO_RATE
-                    samples = np.asarray(mix.get_frame(times), dtype=np.float64)
-                    if samples.ndim == 1:
-                        samples = np.repeat(samples[:, None], 2, axis=1)
-                    elif samples.shape[1] == 1:
-                        samples = np.repeat(samples, 2, axis=1)
-                pcm = (np.clip(samples[:, :2], -1.0, 1.0) * 32767).astype("<i2")
-                out.writeframes(pcm.tobytes())
+                mix = np.zeros((min(_AUDIO_CHUNK, total - at), 2))
+                for sound in sounds:
+                    sound.add_to(mix, at=at)
+                    if sound.end <= at + len(mix):
+                        sound.close()
+                out.writeframes((np.clip(mix, -1.0, 1.0) * 32767).astype("<i2").tobytes())
     finally:
-        for clip in events:
-            clip.close()
-
-
-def _audio_event(event: AudioClip, *, root: Path, rate_fps: Fraction) -> Any:
-    path = source_path(event.media, root=root)
-    try:
-        reader = AudioFileClip(str(path), fps=AUDIO_RATE)
-    except (OSError, KeyError) as exc:
-        raise RenderFailed(f"{event.media.path}: ffmpeg reads no sound from it ({exc})") from exc
-    start_s = float(Fraction(event.source_in) / rate_fps)
-    end_s = min(float(Fraction(event.source_out) / rate_fps), float(reader.duration))
-    clip = (
-        reader.subclipped(start_s, end_s)
-        .with_start(float(Fraction(event.record_in) / rate_fps))
-        .with_volume_scaled(10 ** (event.level_db / 20))
-    )
-    clip.close = reader.close  # the subclip's close does not reach the file's reader
-    return clip
+        for sound in sounds:
+            sound.close()
 
 
 # --- progress and cancel ----------------------------------------------------------------------
@@ -719,19 +750,22 @@ def render_sequence(
         audio = Path(_temp_name(stack, output, ".wav.partial"))
         log = stack.enter_context(tempfile.TemporaryFile())
         try:
+            progress.frames_done(0, force=True)  # started (the sound is mixed first)
             _write_audio(sequence, root=root, path=audio, stop=progress.check)
             encode(
                 sequence, root=root, temp=temp, audio=audio, progress=progress,
                 preset=preset, crf=crf, threads=threads, log=log,
             )  # fmt: skip
-            progress.check()
+            progress.frames_done(sequence.duration, force=True)
         except _Stop:
             raise RenderCanceled(
                 f"{sequence.title}: the render was canceled", hint="render again to make it"
             ) from None
-        progress.frames_done(sequence.duration, force=True)
+        with temp.open("rb") as written:
+            os.fsync(written.fileno())
         temp.chmod(0o644)  # mkstemp's 0600 is for the scratch file, not the film
         temp.replace(output)
+        fsync_dir(output.parent)
     return RenderReport(
         output=output,
         frames=sequence.duration,

@@ -102,6 +102,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for label, rate in (("24", "24"), ("23976", "24000/1001"), ("2997", "30000/1001")):
         ramp_video(media / f"ramp{label}.mp4", rate=rate)
         counter_video(media / f"counter{label}.mp4", rate=rate)
+    counter_video(media / "counter12.mp4", rate="12", frames=24)
     colour_video(media / "wide.mp4", BLUE, size="320x90")  # letterboxed into 160x90
     Image.new("RGB", (64, 36), YELLOW).save(media / "still.png")
     half = Image.new("RGBA", (64, 36), (*YELLOW, 255))
@@ -193,6 +194,17 @@ def ffmpeg_children() -> list[str]:
     return [entry for entry in found if "ffmpeg" in entry]
 
 
+def top_level_atoms(path: Path) -> list[str]:
+    data, names, at = path.read_bytes(), [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        names.append(data[at + 4 : at + 8].decode("latin-1"))
+        if size == 1:  # a 64-bit size follows the name
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        at += size if size else len(data)
+    return names
+
+
 def check_mp4(path: Path, sequence: Sequence, rate_text: str) -> None:
     facts = probe(path)
     video, audio = facts["video"], facts["audio"]
@@ -204,7 +216,8 @@ def check_mp4(path: Path, sequence: Sequence, rate_text: str) -> None:
     assert (audio["codec_name"], audio["sample_rate"], audio["channels"]) == ("aac", "48000", 2)
     frame_s = 1 / float(sequence.frame_rate.fps)
     assert float(facts["format"]["duration"]) == pytest.approx(float(sequence.seconds), abs=frame_s)
-    assert path.read_bytes()[4:8] == b"ftyp" and b"moov" in path.read_bytes()[:4096]  # faststart
+    atoms = top_level_atoms(path)
+    assert atoms[0] == "ftyp" and atoms.index("moov") < atoms.index("mdat")  # faststart
 
 
 # --- the edit ---------------------------------------------------------------------------------
@@ -337,6 +350,30 @@ def test_trims_are_frame_exact_at_every_rate(root: Path, tmp_path: Path, label: 
         check_mp4(output, sequence, rate_text)
         expected = [*range(10, 30), *range(150, 157), *range(2, 7), *range(190, 200)]
         assert counted_frames(output) == expected, report.method
+
+
+def test_a_source_of_another_rate_is_cut_by_time(root: Path, tmp_path: Path) -> None:
+    """A 12 fps take in a 24 fps sequence: its in point 5 (sequence frames) is 5/24 s in,
+    and every source frame shows for two sequence frames."""
+    slow = media(root, "counter12.mp4")
+    assert slow.length_at(frame_rate("24")) == 48
+    sequence = Sequence(title="Slow", frame_rate=frame_rate("24"), width=W, height=H,
+                        clips=(clip(slow, 5, 30, 0),))  # fmt: skip
+    assert not concat_ready(sequence, root=root)
+    render_sequence(sequence, root=root, output=tmp_path / "slow.mp4")
+    assert counted_frames(tmp_path / "slow.mp4") == [(5 + k) // 2 for k in range(30)]
+
+
+def test_an_unreadable_source_is_refused_by_name(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "03_Renders").mkdir()
+    (tmp_path / "03_Renders" / "broken.mp4").write_bytes(b"not a video at all" * 100)
+    broken = Media(path="03_Renders/broken.mp4", kind="video", frames=24, fps=Fraction(24))
+    sequence = Sequence(title="Broken", frame_rate=frame_rate("24"), width=W, height=H,
+                        clips=(clip(broken, 0, 12, 0, transition_in=Transition(4)),))  # fmt: skip
+    with pytest.raises(RenderFailed, match=r"03_Renders/broken\.mp4: ffmpeg cannot read it"):
+        render_sequence(sequence, root=tmp_path, output=tmp_path / "06_Exports" / "b.mp4")
+    assert list((tmp_path / "06_Exports").iterdir()) == []
+    assert ffmpeg_children() == []
 
 
 def test_a_source_of_another_shape_is_letterboxed(root: Path, tmp_path: Path) -> None:
