@@ -72,6 +72,13 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
                 help="empty: a new random seed for every take",
             ),
             FieldSpec(name="active_take", label="Take", kind="take", default=None),
+            FieldSpec(
+                name="take_pinned",
+                label="Pin take",
+                kind="boolean",
+                default=False,
+                help="keep this take active when new takes arrive (else the newest is shown)",
+            ),
         ),
         ui=NodeUI(component="shot", color="#2b6cb0", icon="■", category="Generate"),
     ),

@@ -49,15 +49,32 @@ def update_node_data(
     ``active_take`` and the graph is a project's, that take (a ready take of the node's shot)
     also becomes the shot's active take, persisted in the shot folder (what
     ``project.active_take`` and every client's ``full_sync`` report). Everything is checked
-    before anything changes. Returns the take made active, if any."""
+    before anything changes. ``take_pinned`` pins (or unpins) that take, or the active one:
+    a pinned take stays active when new takes arrive. Returns the take made active, if any."""
     take = None
     name = data.get("active_take")
-    if project is not None and name:
-        take = _shot_take(project, {**graph.node(node_id).data, **data}, name)
+    pin = data.get("take_pinned")
+    if project is not None and (name or pin is not None):
+        merged = {**graph.node(node_id).data, **data}
+        if not name:  # pinning (or unpinning) the take active now
+            name = _active_name(project, merged)
+        take = _shot_take(project, merged, name) if name else None
+        if take is None and pin:
+            raise TakeError(f"node {node_id!r} has no take to pin yet: generate one first")
     graph.update_node(node_id, **data)
     if project is not None and take is not None:
-        project.set_active_take(take)
+        if pin is None:  # another take chosen: pinned if the one before was
+            pin = project.shot_view(scene=take.scene, shot=take.shot).pinned
+        project.set_active_take(take, pinned=bool(pin))
     return take
+
+
+def _active_name(project: Project, data: dict[str, Any]) -> str | None:
+    try:
+        active = project.active_take(scene=int(data["scene"]), shot=int(data["shot"]))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("only a Shot node with a scene and shot number has takes") from None
+    return active.name if active else None
 
 
 def _shot_take(project: Project, data: dict[str, Any], name: Any) -> Take:

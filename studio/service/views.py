@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 MediaLink = Callable[[Path], str | None]
 """A file of the project (a take's thumbnail) -> a URL the client can load it from."""
 NodeStatus = dict[str, dict[str, Any]]
-FOLDER_KEYS: Final = frozenset({"takes", "active_take", "thumbnail_url"})
+FOLDER_KEYS: Final = frozenset({"takes", "active_take", "take_pinned", "thumbnail_url"})
 """Node status keys read from the render folder (the truth about takes), not from events."""
-NO_TAKES: Final[dict[str, Any]] = {"takes": [], "active_take": None, "thumbnail_url": None}
+NO_TAKES: Final[dict[str, Any]] = {
+    "takes": [], "active_take": None, "take_pinned": False, "thumbnail_url": None,
+}  # fmt: skip
 
 
 def inline_link(path: Path) -> str | None:
@@ -55,13 +57,15 @@ def shot_view(project: Project, node: Node, *, link: MediaLink) -> dict[str, Any
     read from ``05_Cache/thumbnails``); nothing for a node without valid shot numbers."""
     try:
         scene, shot = int(node.data["scene"]), int(node.data["shot"])
-        takes, active = project.shot_takes(scene=scene, shot=shot)
+        view = project.shot_view(scene=scene, shot=shot)
     except (StudioError, KeyError, TypeError, ValueError):
         return dict(NO_TAKES)
+    takes, active = view.takes, view.active
     thumbnail = make_thumbnail(project.path, active) if active else None
     return {
         "takes": [take.name for take in takes if take.ready],
         "active_take": active.name if active else None,
+        "take_pinned": view.pinned,
         "thumbnail_url": link(thumbnail) if thumbnail else None,
     }
 

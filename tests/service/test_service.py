@@ -96,8 +96,9 @@ def test_edits_go_through_the_graph_on_both_front_ends(front_end, project: Proje
     handle(service, clients, "client:sync_request")
     sync = clients.events("server:full_sync")[-1]
     assert {n["id"] for n in sync["graph"]["nodes"]} == {"shot-1", "pipe-1"}
-    assert sync["node_status"]["shot-1"] == {"takes": [], "active_take": None,
-                                             "thumbnail_url": None}  # fmt: skip
+    assert sync["node_status"]["shot-1"] == {
+        "takes": [], "active_take": None, "take_pinned": False, "thumbnail_url": None,
+    }  # fmt: skip
 
 
 def test_a_server_edit_is_saved_at_once_and_sent_to_every_client(project: Project):
@@ -241,6 +242,39 @@ def test_a_take_chosen_from_a_client_is_the_shots_active_take(
     assert link.startswith("data:image/jpeg;base64," if service.editor.live else "/media/")
     if not service.editor.live:
         assert link == f"/media/05_Cache/thumbnails/{takes[0].name}.jpg"
+
+
+def test_a_client_pins_the_active_take_and_new_takes_leave_it(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0},
+           data={"scene": 2, "shot": 30})  # fmt: skip
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": True})
+    [refusal] = clients.events("server:notification")
+    assert "no take to pin yet" in refusal["message"] and "'s'" in refusal["message"]
+
+    def new_take(color: tuple[int, int, int]) -> str:
+        take = project.new_take(scene=2, shot=30, ext="png")
+        take.write_bytes(make_png(color=color))
+        project.commit_takes([take])
+        return take.name
+
+    first, second = new_take((255, 0, 0)), new_take((0, 0, 255))
+    handle(service, clients, "client:update_node_data", node_id="s", data={"active_take": first})
+    assert service.sync_payload()["node_status"]["s"]["take_pinned"] is False
+    third = new_take((0, 255, 0))  # not pinned: the newest take is shown
+    assert project.active_take(scene=2, shot=30).name == third  # type: ignore[union-attr]
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": True})
+    new_take((9, 9, 9))
+    service.refresh(["s"])
+    status = service.sync_payload()["node_status"]["s"]
+    assert (status["active_take"], status["take_pinned"]) == (third, True)
+    handle(service, clients, "client:update_node_data", node_id="s", data={"active_take": second})
+    status = service.sync_payload()["node_status"]["s"]  # another choice stays pinned
+    assert (status["active_take"], status["take_pinned"]) == (second, True)
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": False})
+    assert service.sync_payload()["node_status"]["s"]["take_pinned"] is False
 
 
 def test_a_success_links_the_thumbnail_the_worker_made(

@@ -121,9 +121,24 @@ export class CanvasModel {
     } else if (message.event === "server:notification") {
       const payload = message.payload as EventPayloads["server:notification"];
       this.notify(payload.level ?? "info", payload.message);
+    } else if (message.event === "server:task_success") {
+      this.#announceTake(message.payload as EventPayloads["server:task_success"]);
     } else if (message.event === "server:task_failed") {
       const payload = message.payload as EventPayloads["server:task_failed"];
       this.notify("error", payload.error);
+    }
+  }
+
+  /** A new take that does not become active (the shot's take is pinned) is still seen. */
+  #announceTake(payload: EventPayloads["server:task_success"]): void {
+    const take = payload.result?.take;
+    const status = this.nodeStatus[payload.node_id];
+    if (take && status?.take_pinned && status.active_take && status.active_take !== take) {
+      this.notify(
+        "info",
+        `New take ${take} is ready; the pinned take ${status.active_take} stays active ` +
+          "(choose it in the Take list, or unpin).",
+      );
     }
   }
 

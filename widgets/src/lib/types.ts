@@ -79,4 +79,6 @@ export interface NodeStatus {
   thumbnail_url?: string | null;
   takes?: string[];
   active_take?: string | null;
+  /** The user pinned the active take: new takes do not replace it. */
+  take_pinned?: boolean;
 }
