@@ -60,7 +60,15 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
             FieldSpec(name="negative_prompt", label="Negative prompt", kind="text", default=""),
             SCENE,
             FieldSpec(
-                name="shot", label="Shot", kind="integer", default=10, minimum=0, maximum=9999
+                name="shot",
+                label="Shot",
+                kind="integer",
+                default=10,
+                minimum=0,
+                maximum=9999,
+                step=10,
+                help="a new Shot gets the next free number of its scene; two Shots never share "
+                "one (scene and shot name the render folder)",
             ),
             FieldSpec(
                 name="seed",
@@ -81,6 +89,7 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
             ),
         ),
         ui=NodeUI(component="shot", color="#2b6cb0", icon="■", category="Generate"),
+        unique_fields=("scene", "shot"),
     ),
     NodeType(
         name=ASSET,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from studio.errors import InvalidInput, TakeError
 from studio.events import AddNode, Connect, MoveNodes, RemoveElements
+from studio.graph.builtin_types import SHOT
 from studio.graph.graph import Graph
 
 if TYPE_CHECKING:
@@ -21,15 +22,22 @@ def is_structural_edit(payload: Any) -> TypeGuard[StructuralEdit]:
     return isinstance(payload, AddNode | MoveNodes | RemoveElements | Connect)
 
 
-def apply_structural_edit(graph: Graph, payload: StructuralEdit) -> None:
-    """Apply one structural event to ``graph`` (validation errors raise, nothing changes)."""
+def apply_structural_edit(
+    graph: Graph, payload: StructuralEdit, *, project: Project | None = None
+) -> None:
+    """Apply one structural event to ``graph`` (validation errors raise, nothing changes). A
+    new Shot of a project gets a shot number that neither another node nor a render folder
+    of the project has (the graph alone knows only its nodes)."""
     if isinstance(payload, AddNode):
+        data = dict(payload.data)
+        if payload.type == SHOT and "shot" not in data and project is not None:
+            data["shot"] = _free_shot(graph, project, data)
         graph.add_node(
             payload.type,
             id=payload.id,
             position=payload.position.model_dump(),
             parent_id=payload.parent_id,
-            **payload.data,
+            **data,
         )
     elif isinstance(payload, MoveNodes):
         graph.move_nodes({k: v.model_dump() for k, v in payload.positions.items()})
@@ -40,6 +48,12 @@ def apply_structural_edit(graph: Graph, payload: StructuralEdit) -> None:
             payload.source, payload.source_handle, payload.target, payload.target_handle,
             id=payload.id,
         )  # fmt: skip
+
+
+def _free_shot(graph: Graph, project: Project, data: dict[str, Any]) -> Any:
+    wanted = {**graph.node_types.get(SHOT).defaults(), **data}
+    folders = frozenset(shot for scene, shot in project.shots() if scene == wanted.get("scene"))
+    return graph.next_free(SHOT, wanted, also_taken=folders)
 
 
 def update_node_data(

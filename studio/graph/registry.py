@@ -144,6 +144,9 @@ class NodeType(BaseModel):
     ui: NodeUI = Field(default_factory=NodeUI)
     pipeline_id: str | None = None
     """Set for node types generated from a pipeline manifest."""
+    unique_fields: tuple[str, ...] = ()
+    """Two nodes of this type may not share these fields' values (a Shot's scene and shot
+    name its render folder); a node added without the last one gets the next free value."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> NodeType:
@@ -155,6 +158,9 @@ class NodeType(BaseModel):
             names = [item.name for item in items]
             if len(set(names)) != len(names):
                 raise ValueError(f"node type {self.name}: duplicate {group} names in {names}")
+        unknown = [name for name in self.unique_fields if self.field(name) is None]
+        if unknown:
+            raise ValueError(f"node type {self.name}: unique_fields {unknown} are not fields")
         return self
 
     def input(self, name: str) -> SocketSpec | None:

@@ -205,7 +205,7 @@ class StudioService:
             self.update_node(payload.node_id, data=payload.data)
         elif is_structural_edit(payload):
             with self.editor.editing() as graph:
-                apply_structural_edit(graph, payload)
+                apply_structural_edit(graph, payload, project=self.project)
             self._edited()
         elif isinstance(payload, StartGeneration):
             self.generate(payload.node_id)

@@ -63,6 +63,41 @@ def test_bad_edits_are_refused_and_change_nothing(edit, code, message) -> None:
     assert graph.to_json() == before
 
 
+def test_two_shots_never_share_a_scene_and_shot() -> None:
+    graph = Graph()
+    first = graph.add_node("Shot")
+    assert (first.data["scene"], first.data["shot"]) == (1, 10)  # the default, free
+    assert graph.add_node("Shot").data["shot"] == 20  # the next free number of the scene
+    assert graph.add_node("Shot", scene=2).data["shot"] == 10  # another scene: its default
+    graph.add_node("Shot", scene=1, shot=70)
+    assert graph.add_node("Shot").data["shot"] == 80  # above the highest, in shot order
+    with pytest.raises(
+        GraphError, match=r"Scene 1, Shot 10 is taken by node '.*'.*90 is free"
+    ) as e:
+        graph.add_node("Shot", scene=1, shot=10)
+    assert e.value.code == "taken"
+    second = graph.nodes[1]
+    with pytest.raises(GraphError, match=rf"Scene 1, Shot 10 is taken by node '{first.id}'"):
+        graph.update_node(second.id, shot=10)
+    assert second.data["shot"] == 20  # refused: nothing changed
+    graph.update_node(second.id, prompt="rain")  # other fields: no check
+    graph.update_node(first.id, shot=10)  # its own numbers
+    graph.update_node(first.id, scene=3)  # free in scene 3
+    assert graph.next_free("Shot", {"scene": 1}, also_taken=frozenset({10, 100})) == 110
+
+
+def test_a_canvas_with_shared_shot_numbers_still_loads(tmp_path: Path) -> None:
+    graph = Graph()
+    a, b = graph.add_node("Shot"), graph.add_node("Shot")
+    content = graph.to_json()
+    content["nodes"][1]["data"]["shot"] = content["nodes"][0]["data"]["shot"]  # an older canvas
+    path = tmp_path / "canvas.json"
+    path.write_text(json.dumps(content))
+    loaded = Graph.load(path)
+    assert loaded.node(a.id).data["shot"] == loaded.node(b.id).data["shot"] == 10
+    loaded.update_node(b.id, shot=20)  # the way out: give one another number
+
+
 def test_single_valued_inputs_and_multiple_inputs() -> None:
     graph = Graph()
     shot, pipeline = shot_and_pipeline(graph)

@@ -244,6 +244,28 @@ def test_a_take_chosen_from_a_client_is_the_shots_active_take(
         assert link == f"/media/05_Cache/thumbnails/{takes[0].name}.jpg"
 
 
+def test_a_new_shot_gets_a_number_no_node_and_no_render_folder_has(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    service, clients = front_end
+    take = project.new_take(scene=1, shot=10, ext="png")  # a folder no node names any more
+    take.write_bytes(make_png())
+    for node_id in ("a", "b"):
+        handle(service, clients, "client:add_node", type="Shot", id=node_id,
+               position={"x": 0, "y": 0})  # fmt: skip
+    with service.editor.reading() as graph:
+        assert [graph.node(n).data["shot"] for n in ("a", "b")] == [20, 30]
+    handle(service, clients, "client:update_node_data", node_id="b", data={"shot": 20})
+    [refusal] = clients.events("server:notification")
+    assert "Scene 1, Shot 20 is taken by node 'a'" in refusal["message"]
+    assert "shot 40 is free" in refusal["message"]
+    with service.editor.reading() as graph:
+        assert graph.node("b").data["shot"] == 30
+    handle(service, clients, "client:update_node_data", node_id="b", data={"shot": 10})
+    assert len(clients.events("server:notification")) == 1  # a node may take an old folder
+    assert service.sync_payload()["node_status"]["b"]["takes"] == [take.name]
+
+
 def test_a_client_pins_the_active_take_and_new_takes_leave_it(
     front_end, project: Project, make_png: Callable[..., bytes]
 ):
