@@ -312,6 +312,9 @@ export class StudioPanel extends Widget {
       if (isActive) {
         figure.append(el('span', 'studio-active-marker', '★ active'));
       }
+      if (VIDEO_EXTENSIONS.has(take.ext.toLowerCase()) && take.ready) {
+        figure.append(videoPlayButton(take, img));
+      }
       item.append(figure);
       grid.append(item);
       const source = take.thumbnail_url ?? take.url;
@@ -339,6 +342,36 @@ export class StudioPanel extends Widget {
     }
     this.objectUrls = [];
   }
+}
+
+/** Take extensions played as video (studio/project/thumbnails.py, VIDEO_EXTENSIONS). */
+const VIDEO_EXTENSIONS = new Set(['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi', 'mxf']);
+
+/** A play button over a video take's poster: the video streams from the media route (byte
+ * ranges, so it starts at once and seeks) only when asked for. */
+function videoPlayButton(take: Take, poster: HTMLImageElement): HTMLButtonElement {
+  const play = el('button', 'studio-take-play', '▶');
+  play.title = `Play ${take.name}`;
+  play.setAttribute('aria-label', `Play ${take.name}`);
+  play.addEventListener('click', event => {
+    event.stopPropagation();
+    const video = el('video', 'studio-take-video');
+    video.controls = true;
+    video.autoplay = true;
+    video.muted = true;
+    video.loop = true;
+    video.playsInline = true;
+    if (poster.src) {
+      video.poster = poster.src;
+    }
+    video.src = take.url;
+    video.addEventListener('error', () => {
+      video.replaceWith(el('div', 'studio-take-missing', 'cannot play this video here'));
+    });
+    poster.replaceWith(video);
+    play.remove();
+  });
+  return play;
 }
 
 export function notifyError(prefix: string, error: unknown): void {

@@ -39,6 +39,7 @@ from studio.service import (
     LiveGraph,
     StudioService,
     inline_link,
+    kernel_link,
 )
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Canvas(anywidget.AnyWidget):
         self.service = StudioService(
             project,
             editor=LiveGraph(graph, save=self.save, sync_fields=self._graph_for_sync),
-            link=inline_link,
+            link=kernel_link(project) if project is not None else inline_link,
             publish=self._send_to_views,
             engines=engines,
             on_status=self._show_status,

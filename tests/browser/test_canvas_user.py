@@ -3,21 +3,53 @@ their own numbers, refusals say why, video takes have previews, palette entries 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from studio import Project, Workspace
-from tests.browser.jupyter import ARTIFACTS, Lab, open_and_run, write_notebook
+from tests.browser.jupyter import (
+    ARTIFACTS,
+    Lab,
+    chromium_problem,
+    open_and_run,
+    running_lab,
+    write_notebook,
+)
 from tests.browser.test_canvas import node
+from tests.browser.test_lab_extension import studio_panel
+from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.slow
 
 
-def open_canvas(page: Any, lab: Lab, title: str, *, engine: bool = False) -> tuple[Project, Any]:
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A lab whose root folder is a studio workspace (as `studio lab` serves it): the kernel's
+    canvas and the server extension see the same projects."""
+    problem = chromium_problem()
+    if problem:
+        require_or_skip("BROWSER", problem)
+    root = tmp_path_factory.mktemp("studio-workspace")
+    Workspace(root)
+    with running_lab(root, tmp_path_factory.mktemp("lab-home")) as running:
+        yield running
+
+
+def open_canvas(
+    page: Any,
+    lab: Lab,
+    title: str,
+    *,
+    engine: bool = False,
+    prepare: Callable[[Project], None] | None = None,
+) -> tuple[Project, Any]:
     """A new project's canvas in a notebook of the lab, shown in ``page``."""
-    workspace = Workspace(lab.root / "workspace")
+    workspace = Workspace(lab.root)
     project = workspace.create_project(title, quality="low")
+    if prepare is not None:
+        prepare(project)
     notebook = f"{project.name}.ipynb"
     write_notebook(
         lab.root / notebook,
@@ -73,3 +105,51 @@ def test_two_shots_get_their_own_folders(lab: Lab, page: Any) -> None:
         timeout=10_000,
     )
     assert sorted(n.data["shot"] for n in saved_graph(page, project).nodes) == [10, 20]
+
+
+def test_a_video_take_has_a_poster_and_plays_in_the_node_and_the_panel(
+    lab: Lab, page: Any, make_mp4: Callable[..., bytes]
+) -> None:
+    def video_take(project: Project) -> None:
+        project.graph.add_node("Shot", id="shot-v", prompt="a tram", scene=2, shot=20)
+        project.graph.save()
+        take = project.new_take(scene=2, shot=20, ext="mp4", prompt="a tram")
+        take.write_bytes(make_mp4(color="blue", size="320x180", seconds=2))
+        project.commit_takes([take])
+
+    project, canvas = open_canvas(page, lab, "Video Film", prepare=video_take)
+    shot = node(page, "Shot")
+    shot.wait_for(timeout=30_000)
+    poster = shot.locator(".preview[data-preview='video'] img.thumbnail")
+    poster.wait_for(timeout=30_000)
+    assert (poster.get_attribute("src") or "").startswith("data:image/jpeg;base64,")
+    assert "no take yet" not in shot.inner_text()
+    canvas.screenshot(path=str(ARTIFACTS / "video-poster.png"))
+    shot.locator(".preview button.play").click()
+    player = shot.locator("video.player")
+    player.wait_for(timeout=10_000)
+    # streamed through the lab's studio media route: the browser decodes real frames
+    page.wait_for_function("v => v.readyState >= 2", arg=player.element_handle(), timeout=30_000)
+    source = player.evaluate("v => v.currentSrc")
+    relative = "03_Renders/SCENE_02/SHOT_020/SHOT-020_v01_take01.mp4"
+    assert source == f"{lab.url}/studio/api/v1/projects/{project.name}/media/{relative}"
+    assert player.evaluate("v => [v.videoWidth, v.videoHeight]") == [320, 180]
+    ARTIFACTS.mkdir(exist_ok=True)
+    canvas.screenshot(path=str(ARTIFACTS / "video-playing.png"))
+
+    # the Studio side panel: the same take with its poster, played on demand
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    panel.locator(f".studio-project[data-project-name='{project.title}']").click()
+    panel.locator(".studio-shot[data-scene='2'][data-shot='20']").click()
+    take = panel.locator(".studio-take[data-take='SHOT-020_v01_take01.mp4']")
+    take.locator("img.studio-take-thumbnail").wait_for(timeout=10_000)
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0",
+        arg=take.locator("img.studio-take-thumbnail").element_handle(),
+        timeout=10_000,
+    )
+    take.locator("button.studio-take-play").click()
+    video = take.locator("video.studio-take-video")
+    page.wait_for_function("v => v.readyState >= 2", arg=video.element_handle(), timeout=30_000)
+    page.locator("#studio-panel").screenshot(path=str(ARTIFACTS / "video-panel.png"))

@@ -20,6 +20,7 @@ from studio.service import (
     SavedGraph,
     StudioService,
     inline_link,
+    kernel_link,
     project_link,
 )
 
@@ -43,7 +44,7 @@ def live_service(project: Project, clients: Clients) -> StudioService:
     return StudioService(
         project,
         editor=LiveGraph(project.graph, save=project.graph.save),
-        link=inline_link,
+        link=kernel_link(project),  # as the kernel's canvas links
         publish=clients.published.append,
         on_status=lambda status: setattr(clients, "status", status),
     )
@@ -98,6 +99,7 @@ def test_edits_go_through_the_graph_on_both_front_ends(front_end, project: Proje
     assert {n["id"] for n in sync["graph"]["nodes"]} == {"shot-1", "pipe-1"}
     assert sync["node_status"]["shot-1"] == {
         "takes": [], "active_take": None, "take_pinned": False, "thumbnail_url": None,
+        "video_url": None,
     }  # fmt: skip
 
 
@@ -297,6 +299,27 @@ def test_a_client_pins_the_active_take_and_new_takes_leave_it(
     assert (status["active_take"], status["take_pinned"]) == (second, True)
     handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": False})
     assert service.sync_payload()["node_status"]["s"]["take_pinned"] is False
+
+
+def test_a_video_take_has_a_poster_and_a_streamed_link(
+    front_end, project: Project, make_mp4: Callable[..., bytes]
+):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="v", position={"x": 0, "y": 0},
+           data={"scene": 2, "shot": 20})  # fmt: skip
+    take = project.new_take(scene=2, shot=20, ext="mp4")
+    take.write_bytes(make_mp4())
+    service.refresh(["v"])
+    status = service.sync_payload()["node_status"]["v"]
+    relative = take.path.relative_to(project.path).as_posix()
+    if service.editor.live:  # the kernel: the poster inlined, the video through the lab
+        assert status["thumbnail_url"].startswith("data:image/jpeg;base64,")
+        assert status["video_url"] == (
+            f"studio/api/v1/projects/{project.name}/media/{relative}"
+        )  # relative to the lab's base URL (never a data URL: too big)
+    else:
+        assert status["thumbnail_url"] == f"/media/05_Cache/thumbnails/{take.name}.jpg"
+        assert status["video_url"] == f"/media/{relative}"
 
 
 def test_a_success_links_the_thumbnail_the_worker_made(

@@ -77,6 +77,9 @@ export interface NodeStatus {
   output_url?: string;
   take?: string;
   thumbnail_url?: string | null;
+  /** The active take when it is a video: streamed from here (relative: under the lab's base
+   * URL), played on demand over its poster (`thumbnail_url`). */
+  video_url?: string | null;
   takes?: string[];
   active_take?: string | null;
   /** The user pinned the active take: new takes do not replace it. */
