@@ -46,7 +46,8 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         label="Shot",
         description="One shot of the film: a prompt and its inputs generate takes.",
         inputs=(
-            _in("pipeline", "Pipeline", T.PIPELINE_REFERENCE, required=True),
+            # Optional: without one the project's quality map chooses the pipeline.
+            _in("pipeline", "Pipeline", T.PIPELINE_REFERENCE),
             _in("prompt", "Prompt", T.STRING),
             _in("character", "Character", T.ASSET_REFERENCE),
             _in("style", "Style", T.ASSET_REFERENCE),

@@ -548,6 +548,13 @@ class Graph:
                 "unknown_socket",
                 f"{target_type.name} has no input {target_socket!r} (inputs: {names})",
             )
+        if source_type.pipeline_id is not None and not self._loading:  # (an older canvas)
+            raise GraphError(
+                "type_mismatch",
+                f"a {source_type.label} node does not run on its own, so it has no output to "
+                f"give: use a Pipeline node set to {source_type.pipeline_id!r}, connected to a "
+                "Shot's Pipeline socket",
+            )
         if not sockets_compatible(out.types, into.types):
             raise GraphError(
                 "type_mismatch",

@@ -17,7 +17,7 @@ from tests.browser.jupyter import (
     running_lab,
     write_notebook,
 )
-from tests.browser.test_canvas import node
+from tests.browser.test_canvas import drag, handle, node
 from tests.browser.test_lab_extension import studio_panel
 from tests.conftest import require_or_skip
 
@@ -153,3 +153,47 @@ def test_a_video_take_has_a_poster_and_plays_in_the_node_and_the_panel(
     video = take.locator("video.studio-take-video")
     page.wait_for_function("v => v.readyState >= 2", arg=video.element_handle(), timeout=30_000)
     page.locator("#studio-panel").screenshot(path=str(ARTIFACTS / "video-panel.png"))
+
+
+def test_a_refused_connection_says_why(lab: Lab, page: Any) -> None:
+    def nodes(project: Project) -> None:
+        from studio.pipelines import register_node_types
+
+        register_node_types()
+        graph = project.graph
+        graph.add_node("Shot", id="shot-a", position=(0, 0))
+        graph.add_node("Shot", id="shot-b", position=(420, 0))
+        graph.add_node("pipeline.t2i-draft", id="frame", position=(-380, 40))  # an older canvas
+        graph.save()
+
+    project, canvas = open_canvas(page, lab, "Refusals", prepare=nodes)
+    a, b = page.locator("[data-id='shot-a']"), page.locator("[data-id='shot-b']")
+    frame = page.locator("[data-id='frame']")
+    for each in (a, b, frame):
+        each.wait_for(timeout=30_000)
+    page.wait_for_timeout(400)  # the first fit-view
+
+    # Output (Video | Image) into Prompt (String): refused while drawn, and the toast says why
+    drag(page, handle(a, "source", "output"), handle(b, "target", "prompt"))
+    toast = canvas.locator(".toast", has_text="Connection refused")
+    toast.wait_for(timeout=5_000)
+    assert "Shot's Output gives Video or Image; Shot's Prompt takes String" in toast.inner_text()
+    assert page.locator(".svelte-flow__edge").count() == 0
+    canvas.screenshot(path=str(ARTIFACTS / "connection-refused.png"))
+    toast.locator("button").click()
+
+    # a pipeline node into a Shot's Image: it never runs, so it is refused too
+    drag(page, handle(frame, "source", "image"), handle(b, "target", "image"))
+    toast = canvas.locator(".toast", has_text="does not run on its own")
+    toast.wait_for(timeout=5_000)
+    assert "Pipeline node set to “t2i-draft”" in toast.inner_text()
+    assert page.locator(".svelte-flow__edge").count() == 0
+
+    # a Shot without a Pipeline says what chooses it; a compatible connection is made
+    assert "the project's quality map chooses" in a.inner_text()
+    assert "Pipeline *" not in a.inner_text()  # not required: the quality map answers
+    drag(page, handle(a, "source", "output"), handle(b, "target", "image"))
+    page.locator(".svelte-flow__edge").first.wait_for(timeout=5_000)
+    assert [(e.source, e.target) for e in saved_graph(page, project).edges] == [
+        ("shot-a", "shot-b")
+    ]

@@ -98,6 +98,28 @@ def test_a_canvas_with_shared_shot_numbers_still_loads(tmp_path: Path) -> None:
     loaded.update_node(b.id, shot=20)  # the way out: give one another number
 
 
+def test_a_pipeline_node_feeds_nothing_but_an_older_canvas_keeps_its_edge(
+    tmp_path: Path,
+) -> None:
+    from studio.pipelines import register_node_types
+
+    register_node_types()
+    graph = Graph()
+    frame = graph.add_node("pipeline.t2i-draft")
+    shot = graph.add_node("Shot")
+    with pytest.raises(
+        GraphError, match=r"does not run on its own.*Pipeline node set to 't2i-draft'"
+    ):
+        graph.connect(frame.id, "image", shot.id, "image")
+    assert graph.edges == []
+    content = graph.to_json()
+    content["edges"] = [{"id": "e1", "source": frame.id, "sourceHandle": "image",
+                         "target": shot.id, "targetHandle": "image"}]  # fmt: skip
+    path = tmp_path / "canvas.json"
+    path.write_text(json.dumps(content))
+    assert [e.id for e in Graph.load(path).edges] == ["e1"]  # loads; the engine says why not
+
+
 def test_single_valued_inputs_and_multiple_inputs() -> None:
     graph = Graph()
     shot, pipeline = shot_and_pipeline(graph)

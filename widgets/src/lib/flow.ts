@@ -198,11 +198,24 @@ export function connectionProblem(
     const node = graph.nodes.find((n) => n.id === id);
     return node ? types.node_types.find((t) => t.name === node.type) : undefined;
   };
-  const out = typeOf(source)?.outputs.find((s) => s.name === sourceHandle);
-  const into = typeOf(target)?.inputs.find((s) => s.name === targetHandle);
-  if (!out || !into) return "unknown socket";
+  const from = typeOf(source);
+  const to = typeOf(target);
+  const out = from?.outputs.find((s) => s.name === sourceHandle);
+  const into = to?.inputs.find((s) => s.name === targetHandle);
+  if (!from || !to || !out || !into) return "unknown socket";
+  if (from.pipeline_id) {
+    return (
+      `a ${from.label} node does not run on its own, so it has no output to give: use a ` +
+      `Pipeline node set to “${from.pipeline_id}”, connected to a Shot's Pipeline socket`
+    );
+  }
   const feeds = out.types.some((s) => into.types.some((t) => types.compatibility[s]?.includes(t)));
-  if (!feeds) return `${out.types.join(" | ")} cannot feed ${into.types.join(" | ")}`;
+  if (!feeds) {
+    return (
+      `${from.label}'s ${out.label} gives ${out.types.join(" or ")}; ` +
+      `${to.label}'s ${into.label} takes ${into.types.join(" or ")}`
+    );
+  }
   const occupied = graph.edges.filter((e) => e.target === target && e.targetHandle === targetHandle);
   if (occupied.some((e) => e.source === source && e.sourceHandle === sourceHandle)) {
     return "already connected";
