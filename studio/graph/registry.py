@@ -119,6 +119,17 @@ class FieldSpec(BaseModel):
         return value
 
 
+class PalettePreset(BaseModel):
+    """What a palette entry adds instead of a node of its own type: a node of ``node_type``
+    with ``data`` set (a pipeline's entry: the Pipeline node choosing it, or the post node
+    that runs it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_type: str = Field(pattern=_NAME.pattern)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class NodeUI(BaseModel):
     """How the canvas draws the node: which Svelte component, colour, icon, palette group."""
 
@@ -130,6 +141,8 @@ class NodeUI(BaseModel):
     category: str = "Nodes"
     draft: bool = False
     """Labelled as a draft wherever shown (the built-in CPU pipelines)."""
+    preset: PalettePreset | None = None
+    """The palette entry adds this instead (a node type that cannot run on its own)."""
 
 
 class NodeType(BaseModel):

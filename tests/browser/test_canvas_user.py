@@ -197,3 +197,29 @@ def test_a_refused_connection_says_why(lab: Lab, page: Any) -> None:
     assert [(e.source, e.target) for e in saved_graph(page, project).edges] == [
         ("shot-a", "shot-b")
     ]
+
+
+def test_every_palette_entry_adds_a_node_that_works(lab: Lab, page: Any) -> None:
+    project, canvas = open_canvas(page, lab, "Palette Tour")
+    entries = canvas.locator(".palette button.item")
+    count = entries.count()
+    assert count >= 14  # the built-in types and the four built-in pipelines
+    expected: list[tuple[str, str]] = []
+    for index in range(count):
+        entry = entries.nth(index)
+        name, adds = entry.get_attribute("data-node-type"), entry.get_attribute("data-adds")
+        assert name and adds and not adds.startswith("pipeline."), (name, adds)
+        entry.click()
+        expected.append((name, adds))
+        page.wait_for_function(
+            "n => document.querySelectorAll('.svelte-flow__node').length === n", arg=index + 1
+        )
+    graph = saved_graph(page, project)
+    made = [n.type for n in graph.nodes]
+    assert made == [adds for _, adds in expected]
+    chosen = {n.data.get("pipeline_id") for n in graph.nodes if n.type == "Pipeline"}
+    assert {"t2i-draft", "i2v-draft"} <= chosen  # the pipelines' entries choose them
+    by_entry = dict(expected)
+    assert by_entry["pipeline.sr-lanczos"] == "SuperResolution"
+    assert by_entry["pipeline.restore-ffmpeg"] == "VideoRestoration"
+    assert not page.locator(".studio-canvas .toast.error").count()

@@ -33,7 +33,15 @@ export interface NodeTypeSpec {
   inputs: SocketSpec[];
   outputs: SocketSpec[];
   fields: FieldSpec[];
-  ui: { component: Component; color: string; icon: string; category: string; draft: boolean };
+  ui: {
+    component: Component;
+    color: string;
+    icon: string;
+    category: string;
+    draft: boolean;
+    /** The palette entry adds this node instead (a pipeline's entry: the node that runs it). */
+    preset?: { node_type: string; data: Record<string, unknown> } | null;
+  };
   pipeline_id: string | null;
 }
 
