@@ -223,3 +223,57 @@ def test_every_palette_entry_adds_a_node_that_works(lab: Lab, page: Any) -> None
     assert by_entry["pipeline.sr-lanczos"] == "SuperResolution"
     assert by_entry["pipeline.restore-ffmpeg"] == "VideoRestoration"
     assert not page.locator(".studio-canvas .toast.error").count()
+
+
+def _zoom(page: Any) -> float:
+    transform = page.locator(".svelte-flow__viewport").evaluate("v => v.style.transform")
+    return float(transform.split("scale(")[1].rstrip(")"))
+
+
+def _uncovered(page: Any, locator: Any) -> bool:
+    """Whether the middle of ``locator`` is what the user would click there."""
+    return bool(
+        locator.evaluate(
+            "el => { const r = el.getBoundingClientRect();"
+            " const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+            " return top === el || el.contains(top); }"
+        )
+    )
+
+
+def test_new_nodes_land_in_free_space_and_a_shot_fits_the_canvas(lab: Lab, page: Any) -> None:
+    _, canvas = open_canvas(page, lab, "Placement")
+    for index in range(3):
+        canvas.locator(".palette [data-node-type='Shot']").click()
+        node(page, "Shot", index).wait_for()
+        page.wait_for_timeout(300)
+    boxes = [node(page, "Shot", i).bounding_box() for i in range(3)]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+            )  # fmt: skip
+            assert apart, (a, b)
+    canvas.locator(".toolbar button", has_text="Fit").click()
+    page.wait_for_timeout(400)
+    canvas.screenshot(path=str(ARTIFACTS / "placement.png"))
+    for index in range(3):  # every Generate button can be clicked: nothing lies on it
+        assert _uncovered(page, node(page, "Shot", index).locator("button.generate"))
+
+    # one Shot, shown at 100 %: the whole node fits the cell's canvas, and no minimap covers it
+    flow_box = canvas.locator(".studio-flow").bounding_box()
+    shot_box = node(page, "Shot").bounding_box()
+    assert shot_box["height"] < flow_box["height"] - 40, (shot_box, flow_box)
+    assert canvas.locator(".svelte-flow__minimap").count() == 0
+    canvas.locator(".toolbar button.map").click()
+    canvas.locator(".svelte-flow__minimap").wait_for()  # on demand
+
+    # Fit never zooms out until nothing is readable
+    for _ in range(9):
+        canvas.locator(".palette [data-node-type='Shot']").click()
+        page.wait_for_timeout(150)
+    canvas.locator(".toolbar button", has_text="Fit").click()
+    page.wait_for_timeout(400)
+    assert _zoom(page) >= 0.5
+    canvas.screenshot(path=str(ARTIFACTS / "placement-fit.png"))
