@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import ValidationError
+
 from studio.errors import InvalidInput, ManifestError, ProjectNotFound, TakeError
 from studio.project import active_take, repo
 from studio.project import takes as take_store
@@ -149,6 +151,40 @@ class Project:
         return save_manifest(self.manifest_path, manifest, expected_version=expected)
 
     # --- the canvas --------------------------------------------------------------------------
+
+    def update_settings(
+        self,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        quality: str | None = None,
+        aspect_ratio: str | None = None,
+    ) -> ProjectManifest:
+        """Change the title, description, quality or aspect ratio (``None``: as it is), saved
+        under the manifest's optimistic lock; the next takes follow them. A bad value raises
+        :class:`InvalidInput` naming the setting; nothing is written then."""
+        manifest = self.manifest
+        try:
+            settings = manifest.project_settings.model_copy()
+            if quality is not None:
+                settings.quality = quality  # type: ignore[assignment]  # (validated)
+            if aspect_ratio is not None:
+                settings.aspect_ratio = aspect_ratio
+            changed = manifest.model_copy()
+            if title is not None:
+                changed.title = title
+            if description is not None:
+                changed.description = description
+            changed.project_settings = settings
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "settings"
+            given = first.get("input")
+            raise InvalidInput(
+                f"project {self.name}: {where} {given!r} is not valid ({first['msg']})",
+                hint="quality: low, standard or high; aspect ratio: W:H such as 16:9 or 21:9",
+            ) from None
+        return self.save_manifest(changed, expected_version=manifest.version)
 
     @property
     def graph(self) -> Graph:

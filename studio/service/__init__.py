@@ -13,7 +13,13 @@ from studio.service.service import (
     StudioService,
     project_link,
 )
-from studio.service.views import LAB_MEDIA_ROUTE, MediaLink, inline_link, kernel_link
+from studio.service.views import (
+    LAB_MEDIA_ROUTE,
+    MediaLink,
+    inline_link,
+    kernel_link,
+    settings_view,
+)
 
 __all__ = [
     "LAB_MEDIA_ROUTE",
@@ -31,4 +37,5 @@ __all__ = [
     "inline_link",
     "kernel_link",
     "project_link",
+    "settings_view",
 ]

@@ -32,6 +32,7 @@ from studio.events import (
     RenderFinalSequence,
     StartGeneration,
     UpdateNodeData,
+    UpdateProjectSettings,
     apply_event,
     make_event,
     parse_event,
@@ -45,6 +46,7 @@ from studio.service.views import (
     cached_thumbnail,
     durable_status,
     restored,
+    settings_view,
     with_shot_views,
 )
 
@@ -125,7 +127,8 @@ def notification(
 class StudioService:
     """One project as one front end serves it (see the module doc). ``publish`` sends a
     server event to every client of the project; ``engines`` is None where nothing can
-    generate (a bare canvas); ``on_status`` hears every change of the live node status."""
+    generate (a bare canvas); ``on_status`` hears every change of the live node status,
+    ``on_settings`` every change of the project's settings."""
 
     def __init__(
         self,
@@ -136,6 +139,7 @@ class StudioService:
         publish: Send,
         engines: EngineAccess | None = None,
         on_status: Callable[[NodeStatus], None] | None = None,
+        on_settings: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.project = project
         self.editor = editor
@@ -143,6 +147,7 @@ class StudioService:
         self._publish = publish
         self.engines = engines
         self._on_status = on_status
+        self._on_settings = on_settings
         # Re-entrant: a status callback (a trait observer) may look at the service again.
         self._lock = threading.RLock()
         self._unlisten: Callable[[], None] | None = None
@@ -214,6 +219,8 @@ class StudioService:
                 reply(notification(NO_RUNNING_JOB, level="warning", node_id=payload.node_id))
         elif isinstance(payload, RenderFinalSequence):
             self.render(payload.node_id)
+        elif isinstance(payload, UpdateProjectSettings):
+            self.update_settings(**payload.model_dump(exclude_none=True))
         elif name == "client:sync_request":
             reply(self.full_sync())
         elif name == "client:save":
@@ -252,6 +259,19 @@ class StudioService:
     def _on_graph_change(self, change: GraphChange) -> None:
         if change.kind in ("node_added", "node_updated", "replaced"):
             self.refresh(change.node_ids or None)  # a reload naming nothing: look at all
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change the project's settings (``Project.update_settings``); every client is told,
+        and ``on_settings`` hears the new settings. Returns them."""
+        if self.project is None:
+            raise StudioError("this canvas shows no project: it has no settings to change")
+        self.project.update_settings(**changes)
+        view = settings_view(self.project)
+        said = ", ".join(f"{key.replace('_', ' ')} {view[key]}" for key in changes)
+        self.publish(notification(f"Project settings saved: {said}.", level="info"))
+        if self._on_settings is not None:
+            self._on_settings(view)
+        return view
 
     # --- generation -----------------------------------------------------------------------------
 

@@ -125,6 +125,23 @@ def with_shot_views(
     return merged
 
 
+def settings_view(project: Project) -> dict[str, Any]:
+    """The project's editable settings as a client shows them, with the choices it offers."""
+    from studio.project.manifest import ASPECT_RATIO_CHOICES
+    from studio.quality import QUALITIES
+
+    manifest = project.manifest
+    settings = manifest.project_settings
+    return {
+        "name": project.name,
+        "title": manifest.title,
+        "description": manifest.description,
+        "quality": settings.quality,
+        "aspect_ratio": settings.aspect_ratio,
+        "choices": {"quality": list(QUALITIES), "aspect_ratio": list(ASPECT_RATIO_CHOICES)},
+    }
+
+
 def durable_status(project: Project) -> NodeStatus:
     """Each node's status replayed from the project's job log (the truth about its jobs)."""
     return job_log.node_status(job_log.read(project.path))  # copies: the snapshot is shared

@@ -40,6 +40,7 @@ from studio.service import (
     StudioService,
     inline_link,
     kernel_link,
+    settings_view,
 )
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class Canvas(anywidget.AnyWidget):
     """Per node: state, progress, step, error, thumbnail, takes... (folded server events)."""
     pipelines: traitlets.List[str] = traitlets.List(traitlets.Unicode()).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
+    project_settings = traitlets.Dict().tag(sync=True)
+    """The project's editable settings (title, quality, aspect ratio...) and their choices."""
     save_status = traitlets.Unicode("saved").tag(sync=True)
     history = traitlets.Dict({"can_undo": False, "can_redo": False}).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
@@ -120,9 +123,12 @@ class Canvas(anywidget.AnyWidget):
             publish=self._send_to_views,
             engines=engines,
             on_status=self._show_status,
+            on_settings=self._show_settings,
         )
         """Every client event of this canvas is handled there (as the server's are)."""
         self.node_status = self.service.status
+        if project is not None:
+            self._show_settings(settings_view(project))
         self.on_msg(self._on_message)
 
     @property
@@ -180,6 +186,10 @@ class Canvas(anywidget.AnyWidget):
 
     def _show_status(self, status: dict[str, Any]) -> None:
         self.node_status = status
+
+    def _show_settings(self, settings: dict[str, Any]) -> None:
+        self.project_settings = settings
+        self.title = settings["title"]
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         self.service.handle(content, reply=self._send_to_views)

@@ -277,3 +277,57 @@ def test_new_nodes_land_in_free_space_and_a_shot_fits_the_canvas(lab: Lab, page:
     page.wait_for_timeout(400)
     assert _zoom(page) >= 0.5
     canvas.screenshot(path=str(ARTIFACTS / "placement-fit.png"))
+
+
+def test_editing_the_aspect_ratio_changes_the_next_takes_size(
+    lab: Lab, page: Any, builtin_images: None
+) -> None:
+    from PIL import Image
+
+    def shot_with_pipeline(project: Project) -> None:
+        graph = project.graph
+        graph.add_node("Pipeline", id="pipe", pipeline_id="t2i-draft", position=(-320, 0))
+        graph.add_node("Shot", id="shot", prompt="a night market", position=(0, 0))
+        graph.connect("pipe", "pipeline", "shot", "pipeline")
+        graph.save()
+
+    project, canvas = open_canvas(page, lab, "Ratios", engine=True, prepare=shot_with_pipeline)
+    shot = page.locator("[data-id='shot']")
+    shot.wait_for(timeout=30_000)
+    settings = canvas.locator(".toolbar button.settings")
+    assert settings.inner_text().strip() == "low · 16:9"
+    assert canvas.locator(".toolbar .folder").inner_text().strip() == project.name
+
+    select = shot.locator("select[data-field='active_take']")
+
+    def generate() -> tuple[int, int]:
+        """A new take's size (it becomes the active take: none is pinned)."""
+        before = select.input_value()
+        shot.locator("button.generate").click()
+        page.wait_for_function(
+            "before => { const v = document.querySelector(\"select[data-field='active_take']\")"
+            "?.value; return v && v !== before; }",
+            arg=before,
+            timeout=120_000,
+        )
+        with Image.open(project.shot_path(scene=1, shot=10) / select.input_value()) as image:
+            return image.size
+
+    assert generate() == (1024, 576)  # 16:9
+
+    settings.click()
+    form = canvas.locator("form.settings-form")
+    form.locator("select[name='aspect_ratio']").select_option("21:9")
+    form.locator("select[name='quality']").select_option("standard")
+    canvas.screenshot(path=str(ARTIFACTS / "settings-form.png"))
+    form.locator("button.apply").click()
+    canvas.locator(".toast", has_text="Project settings saved").wait_for(timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('.toolbar button.settings').textContent.trim()"
+        " === 'standard · 21:9'",
+        timeout=10_000,
+    )
+    saved = project.manifest.project_settings
+    assert (saved.quality, saved.aspect_ratio) == ("standard", "21:9")
+    assert generate() == (1024, 439)  # 21:9, not 16:9
+    assert select.input_value() == "SHOT-010_v02_take01.png"  # another look: a new version

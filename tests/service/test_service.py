@@ -322,6 +322,26 @@ def test_a_video_take_has_a_poster_and_a_streamed_link(
         assert status["video_url"] == f"/media/{relative}"
 
 
+def test_a_client_changes_the_project_settings(front_end, project: Project):
+    service, clients = front_end
+    heard: list[dict[str, Any]] = []
+    service._on_settings = heard.append
+    version = project.manifest.version
+    handle(service, clients, "client:update_project_settings", quality="low", aspect_ratio="21:9")
+    settings = project.manifest.project_settings
+    assert (settings.quality, settings.aspect_ratio) == ("low", "21:9")
+    assert project.manifest.version == version + 1  # saved under the optimistic lock
+    [told] = clients.events("server:notification")
+    assert told["level"] == "info" and "quality low, aspect ratio 21:9" in told["message"]
+    assert [(h["quality"], h["aspect_ratio"], h["title"]) for h in heard] == [
+        ("low", "21:9", "Test Film")
+    ]
+    handle(service, clients, "client:update_project_settings", aspect_ratio="wide")
+    [refusal] = [n for n in clients.events("server:notification") if n["level"] == "error"]
+    assert "aspect_ratio 'wide' is not valid" in refusal["message"]
+    assert project.manifest.project_settings.aspect_ratio == "21:9"  # nothing written
+
+
 def test_a_success_links_the_thumbnail_the_worker_made(
     front_end, project: Project, make_png: Callable[..., bytes], tmp_path: Path
 ):

@@ -6,7 +6,13 @@ import type { AnyModel } from "@anywidget/types";
 import { SvelteMap } from "svelte/reactivity";
 import type { EventName, EventPayloads, Message } from "../events";
 import { applyPatch, patchedNodes, patchFollows } from "./patches";
-import type { GraphJSON, NodeStatus, NodeTypeSpec, NodeTypesPayload } from "./types";
+import type {
+  GraphJSON,
+  NodeStatus,
+  NodeTypeSpec,
+  NodeTypesPayload,
+  ProjectSettings,
+} from "./types";
 
 /** How long an unanswered `client:sync_request` holds back asking again (patches that do not
  * follow keep coming meanwhile; one full sync answers for all of them). */
@@ -19,6 +25,7 @@ export interface WidgetState {
   node_status: Record<string, NodeStatus>;
   pipelines: string[];
   title: string;
+  project_settings: ProjectSettings | Record<string, never>;
   save_status: string;
   history: { can_undo: boolean; can_redo: boolean };
   height: number;
@@ -32,6 +39,7 @@ export interface Toast {
 
 const TRAITS = [
   "graph", "node_types", "node_status", "pipelines", "title", "save_status", "history", "height",
+  "project_settings",
 ] as const;
 
 export class CanvasModel {
@@ -44,6 +52,8 @@ export class CanvasModel {
   nodeStatus = $state.raw<Record<string, NodeStatus>>({});
   pipelines = $state.raw<string[]>([]);
   title = $state.raw("");
+  /** The project's settings (null: a canvas without a project). */
+  settings = $state.raw<ProjectSettings | null>(null);
   saveStatus = $state.raw("saved");
   history = $state.raw({ can_undo: false, can_redo: false });
   height = $state.raw(640);
@@ -103,6 +113,11 @@ export class CanvasModel {
         break;
       case "height":
         this.height = value as number;
+        break;
+      case "project_settings":
+        this.settings = (value as Partial<ProjectSettings> | undefined)?.quality
+          ? (value as ProjectSettings)
+          : null;
         break;
     }
   }

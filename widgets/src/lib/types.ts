@@ -93,3 +93,13 @@ export interface NodeStatus {
   /** The user pinned the active take: new takes do not replace it. */
   take_pinned?: boolean;
 }
+
+/** The project's editable settings (studio/service/views.py, settings_view). */
+export interface ProjectSettings {
+  name: string;
+  title: string;
+  description: string;
+  quality: string;
+  aspect_ratio: string;
+  choices: { quality: string[]; aspect_ratio: string[] };
+}
