@@ -172,7 +172,9 @@ export class StudioPanel extends Widget {
           item.setAttribute('aria-selected', 'true');
         }
         const name = el('div', 'studio-project-name', project.name);
-        const meta = el('div', 'studio-project-meta', `${project.quality} · ${project.aspect_ratio}`);
+        // The folder is unique where titles need not be (two "Night Market" projects).
+        const meta = el('div', 'studio-project-meta', `${project.id} · ${project.quality} · ${project.aspect_ratio}`);
+        meta.title = `Folder ${project.id}`;
         if (project.description) {
           name.title = project.description;
         }

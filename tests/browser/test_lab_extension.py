@@ -88,6 +88,8 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     form.locator("select[name='quality']").select_option("high")
     form.locator("select[name='aspect_ratio']").select_option("9:16")
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    # the toast names the folder: titles may repeat, folders do not
+    page.locator(".Toastify__toast", has_text="created in folder Lab_Film").wait_for(timeout=10_000)
 
     # the canvas notebook opens, its kernel runs its canvas cell, the canvas renders
     page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
@@ -116,6 +118,7 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     item = panel.locator(".studio-project[data-project-name='Lab Film']")
     item.wait_for(timeout=10_000)
     assert "high" in item.inner_text() and "9:16" in item.inner_text()
+    assert project.name in item.locator(".studio-project-meta").inner_text()  # the folder
 
     # "Reveal folder" moves the file browser into the project's folder
     item.locator(".studio-reveal-folder").click()
