@@ -366,6 +366,12 @@ class Project:
                 active_take.write_active(folder, name)
             raise
 
+    def commit_changes(self, paths: list[Path], *, message: str) -> str | None:
+        """Commit those of ``paths`` (the canvas file, a shot's ``active_take.json``) that
+        changed since HEAD; None when none did (nothing is committed)."""
+        changed = repo.changed_paths(self.path, paths)
+        return repo.commit_paths(self.path, changed, message=message) if changed else None
+
     def _check_owned(self, take: Take) -> None:
         if not take.path.is_relative_to(self.path):
             raise InvalidInput(f"{take.path} is not a take of project {self.name}")

@@ -39,6 +39,7 @@ from studio.events import (
 )
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
 from studio.graph.graph import GraphChange, GraphError
+from studio.project.active_take import ACTIVE_FILE
 from studio.service.editors import GraphEditor
 from studio.service.views import (
     MediaLink,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from studio.engine import Engine, Job
     from studio.graph.graph import Graph
     from studio.project.project import Project
+    from studio.project.takes import Take
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +227,8 @@ class StudioService:
             reply(self.full_sync())
         elif name == "client:save":
             self.editor.save()
+            if self.project is not None:  # an explicit Save is a step of the project's history
+                self._commit([self.project.canvas_path], "Save the canvas")
             if not self.editor.live:
                 reply(self.full_sync())  # saved already: say what is on disk
         elif name == "client:undo":
@@ -241,15 +245,28 @@ class StudioService:
         folder (what every client's sync and ``project.active_take`` then report)."""
         with self.editor.editing() as graph:
             chosen = self._set_fields(graph, node_id, data)
-        if chosen and self.editor.live:
+        if chosen is not None and self.editor.live:
             self.refresh([node_id])  # the graph's own notice came before the folder changed
+        if chosen is not None:  # the choice is a step of the project's history
+            self._commit([chosen.path.parent / ACTIVE_FILE], _choice_message(chosen, data))
         self._edited()
 
-    def _set_fields(self, graph: Graph, node_id: str, data: dict[str, Any]) -> bool:
+    def _set_fields(self, graph: Graph, node_id: str, data: dict[str, Any]) -> Take | None:
         try:
-            return update_node_data(graph, node_id, data, project=self.project) is not None
+            return update_node_data(graph, node_id, data, project=self.project)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
+
+    def _commit(self, paths: list[Path], message: str) -> None:
+        """Commit what changed of ``paths`` to the project's history (a canvas save, a take
+        choice); a failure is told, not raised: the change itself is saved."""
+        if self.project is None:
+            return
+        try:
+            self.project.commit_changes(paths, message=message)
+        except StudioError as exc:
+            self.publish(notification(f"Saved, but not committed to git: {exc.message}",
+                                      level="warning"))  # fmt: skip
 
     def _edited(self) -> None:
         """A saved edit reaches every client as the new graph (a live graph shows its own)."""
@@ -451,6 +468,13 @@ class StudioService:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+
+def _choice_message(take: Take, data: dict[str, Any]) -> str:
+    """Pure: the commit message of a take chosen (or pinned, unpinned) from a client."""
+    pinned = data.get("take_pinned")
+    verb = "Choose" if "active_take" in data or pinned is None else "Pin" if pinned else "Unpin"
+    return f"{verb} {take.name} as the active take of scene {take.scene}, shot {take.shot}"
 
 
 def _scheduler_configured(project: Project) -> bool:

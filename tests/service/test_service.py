@@ -43,7 +43,8 @@ class Clients:
 def live_service(project: Project, clients: Clients) -> StudioService:
     return StudioService(
         project,
-        editor=LiveGraph(project.graph, save=project.graph.save),
+        # as the canvas saves: only when there are unsaved changes
+        editor=LiveGraph(project.graph, save=lambda: project.graph.dirty and project.graph.save()),
         link=kernel_link(project),  # as the kernel's canvas links
         publish=clients.published.append,
         on_status=lambda status: setattr(clients, "status", status),
@@ -340,6 +341,39 @@ def test_a_client_changes_the_project_settings(front_end, project: Project):
     [refusal] = [n for n in clients.events("server:notification") if n["level"] == "error"]
     assert "aspect_ratio 'wide' is not valid" in refusal["message"]
     assert project.manifest.project_settings.aspect_ratio == "21:9"  # nothing written
+
+
+def test_a_save_and_a_take_choice_are_committed(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    from tests.conftest import git_out
+
+    service, clients = front_end
+    commits = int(git_out(project.path, "rev-list", "--count", "HEAD"))
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
+    handle(service, clients, "client:save")
+    assert git_out(project.path, "log", "-1", "--format=%s").strip() == "Save the canvas"
+    canvas = project.canvas_path.relative_to(project.path).as_posix()
+    assert git_out(project.path, "status", "--porcelain", "--", canvas) == ""
+    assert git_out(project.path, "status", "--porcelain") == ""  # no lock file shows either
+    handle(service, clients, "client:save")  # nothing changed: no empty commit
+    assert int(git_out(project.path, "rev-list", "--count", "HEAD")) == commits + 1
+
+    takes = []
+    for _ in range(2):
+        take = project.new_take(scene=1, shot=10, ext="png")
+        take.write_bytes(make_png())
+        project.commit_takes([take])
+        takes.append(take)
+    handle(service, clients, "client:update_node_data", node_id="s",
+           data={"active_take": takes[0].name})  # fmt: skip
+    assert git_out(project.path, "log", "-1", "--format=%s").strip() == (
+        f"Choose {takes[0].name} as the active take of scene 1, shot 10"
+    )
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": True})
+    assert git_out(project.path, "log", "-1", "--format=%s").startswith(f"Pin {takes[0].name}")
+    folder = takes[0].path.parent.relative_to(project.path).as_posix()
+    assert git_out(project.path, "status", "--porcelain", "--", folder) == ""
 
 
 def test_a_success_links_the_thumbnail_the_worker_made(
