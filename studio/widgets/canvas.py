@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from studio.engine import Engine
     from studio.project.project import Project
 
-__all__ = ["NO_ASSEMBLER", "NO_ENGINE", "Canvas", "project_canvas"]
+__all__ = ["NO_ASSEMBLER", "NO_ENGINE", "Canvas", "follow_engine", "project_canvas"]
 
 STATIC: Final = Path(__file__).parent / "static"
 NodeHandler = Callable[[str], None]
@@ -283,6 +284,21 @@ class Canvas(anywidget.AnyWidget):
         super().close()
 
 
+_shown: weakref.WeakSet[Canvas] = weakref.WeakSet()
+"""This kernel's canvases with an engine (see :func:`follow_engine`)."""
+
+
+def follow_engine(project: Project, engine: Engine) -> None:
+    """Every canvas of ``project`` in this kernel (that generates on the studio engine) shows
+    the jobs of ``engine`` live: a take started from Python (``project.generate``) appears on
+    its node as one started from the canvas does."""
+    for canvas in list(_shown):
+        service = canvas.service
+        mine = service.project is not None and service.project.path == project.path
+        if mine and service.engines is not None and service.generation_handler is None:
+            service.follow(engine)
+
+
 def project_canvas(project: Project, *, height: int = 640, engine: bool = True) -> Canvas:
     """``project.canvas()``: the installed pipelines are registered first, so each appears in
     the palette; with ``engine`` the Generate buttons run on the kernel's studio engine,
@@ -294,4 +310,5 @@ def project_canvas(project: Project, *, height: int = 640, engine: bool = True) 
     canvas = Canvas(project.graph, project=project, height=height, engines=engines)
     if engine:
         canvas.service.resume()
+        _shown.add(canvas)
     return canvas
