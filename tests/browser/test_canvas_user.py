@@ -331,3 +331,26 @@ def test_editing_the_aspect_ratio_changes_the_next_takes_size(
     assert (saved.quality, saved.aspect_ratio) == ("standard", "21:9")
     assert generate() == (1024, 439)  # 21:9, not 16:9
     assert select.input_value() == "SHOT-010_v02_take01.png"  # another look: a new version
+
+
+def test_the_canvas_opens_full_size_in_its_own_tab(lab: Lab, page: Any) -> None:
+    _, canvas = open_canvas(page, lab, "Full Size")
+    cell_height = canvas.bounding_box()["height"]
+    canvas.locator(".toolbar button.open-tab").click()
+    tab_canvas = page.locator(".jp-LinkedOutputView .studio-canvas")
+    tab_canvas.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the tab's size is read as it settles
+    full = tab_canvas.bounding_box()
+    tab = page.locator(".jp-LinkedOutputView").bounding_box()
+    assert full["height"] > cell_height + 100, (full, cell_height)  # the tab, not 640 px
+    assert abs(tab["y"] + tab["height"] - (full["y"] + full["height"])) < 40, (tab, full)
+    current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current").inner_text()
+    assert "canvas" in current  # a tab of its own, named after the notebook
+    assert tab_canvas.locator(".toolbar button.open-tab").count() == 0  # in a tab already
+    # the same widget: a Shot added in the tab appears in the cell's canvas too
+    tab_canvas.locator(".palette [data-node-type='Shot']").click()
+    page.locator(".jp-LinkedOutputView .svelte-flow__node").first.wait_for(timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.svelte-flow__node').length === 2", timeout=10_000
+    )
+    page.screenshot(path=str(ARTIFACTS / "canvas-tab.png"))
