@@ -27,10 +27,11 @@ def apply_structural_edit(
 ) -> None:
     """Apply one structural event to ``graph`` (validation errors raise, nothing changes). A
     new Shot of a project gets a shot number that neither another node nor a render folder
-    of the project has (the graph alone knows only its nodes)."""
+    of the project has (a graph that is not the project's own knows only its nodes)."""
     if isinstance(payload, AddNode):
         data = dict(payload.data)
-        if payload.type == SHOT and "shot" not in data and project is not None:
+        foreign = graph.taken_outside is None  # (a project's own graph knows its folders)
+        if payload.type == SHOT and "shot" not in data and project is not None and foreign:
             data["shot"] = _free_shot(graph, project, data)
         graph.add_node(
             payload.type,

@@ -178,6 +178,9 @@ class Graph:
         self._loading = False  # while building from a file: no undo snapshots, no notifications
         self.dirty = False
         """True when there are changes not yet saved."""
+        self.taken_outside: Callable[[str, dict[str, Any]], frozenset[Any]] | None = None
+        """For a node type with unique fields: the values of the last one taken outside the
+        graph for ``data`` (a project's render folders: a new Shot takes none of them)."""
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -430,7 +433,10 @@ class Graph:
         unique = node_type.unique_fields
         if unique and not self._loading:  # a file is taken as it is (an older one may share)
             if unique[-1] not in fields:
-                data[unique[-1]] = self.next_free(type_name, data)
+                outside = self.taken_outside(type_name, data) if self.taken_outside else None
+                data[unique[-1]] = self.next_free(
+                    type_name, data, also_taken=outside or frozenset()
+                )
             self._check_unique(node_type, node_id, data)
         if position is None:
             n = next(_counter)

@@ -194,6 +194,7 @@ class Project:
             from studio.graph.graph import Graph
 
             self._graph = Graph.load(self.canvas_path)
+            self._graph.taken_outside = self._shots_with_folders
         return self._graph
 
     def reload_graph(self) -> Graph:
@@ -203,9 +204,19 @@ class Project:
         fresh = Graph.load(self.canvas_path)
         if self._graph is None:
             self._graph = fresh
+            fresh.taken_outside = self._shots_with_folders
         else:
             self._graph.replace_with(fresh)
         return self._graph
+
+    def _shots_with_folders(self, type_name: str, data: dict[str, Any]) -> frozenset[Any]:
+        """The shot numbers of ``data``'s scene that have a render folder (a new Shot node
+        takes none of them: it would show and write another shot's takes)."""
+        from studio.graph.builtin_types import SHOT
+
+        if type_name != SHOT:
+            return frozenset()
+        return frozenset(shot for scene, shot in self.shots() if scene == data.get("scene"))
 
     def canvas(self, *, height: int = 640, engine: bool = True) -> Canvas:
         """The canvas widget for this project's graph (display it in a notebook). The

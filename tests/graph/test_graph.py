@@ -273,3 +273,13 @@ def test_unknown_data_keys_survive_a_round_trip(tmp_path: Path) -> None:
     assert graph.node("g").width == 900
     graph.save()
     assert json.loads(path.read_text())["nodes"][1]["data"]["note"] == "mine"
+
+
+def test_a_projects_new_shot_skips_numbers_with_render_folders(project: Project, make_png) -> None:
+    take = project.new_take(scene=1, shot=10, ext="png")  # a take made from Python, no node
+    take.write_bytes(make_png())
+    shot = project.graph.add_node("Shot")
+    assert (shot.data["scene"], shot.data["shot"]) == (1, 20)  # not the folder of that take
+    assert project.graph.add_node("Shot", scene=2).data["shot"] == 10  # scene 2 has none
+    assert project.graph.add_node("Shot", shot=10).data["shot"] == 10  # asked for: adopts it
+    assert project.reload_graph().add_node("Shot").data["shot"] == 20  # the file has none yet
