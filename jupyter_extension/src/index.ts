@@ -50,9 +50,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    const openFile = async (project: Project, relative: string): Promise<void> => {
+      if (project.path === null) {
+        return;
+      }
+      const path = `${project.path.replace(/^\/+|\/+$/g, '')}/${relative}`;
+      if (!docManager.openOrReveal(path)) {
+        notifyError(`Could not open ${relative}`, new Error('JupyterLab has no viewer for it'));
+      }
+    };
+
     const panel = new StudioPanel(api, {
       openCanvas: project => openCanvasWithFeedback(api, docManager, project),
-      revealFolder
+      revealFolder,
+      openFile
     });
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, panel.id);

@@ -21,6 +21,8 @@ export const studioIcon = new LabIcon({
 export interface PanelActions {
   openCanvas(project: Project): Promise<void>;
   revealFolder(project: Project): Promise<void>;
+  /** Open a file of the project (`relative` to its folder) in a JupyterLab tab. */
+  openFile(project: Project, relative: string): Promise<void>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -314,8 +316,21 @@ export class StudioPanel extends Widget {
       if (isActive) {
         figure.append(el('span', 'studio-active-marker', '★ active'));
       }
-      if (VIDEO_EXTENSIONS.has(take.ext.toLowerCase()) && take.ready) {
+      const isVideo = VIDEO_EXTENSIONS.has(take.ext.toLowerCase());
+      if (isVideo && take.ready) {
         figure.append(videoPlayButton(take, img));
+      }
+      const project = this.projects.find((p): p is Project => p.id === projectId && !isBroken(p));
+      if (!isVideo && take.ready && project?.path) {
+        // A click opens the take full-size (JupyterLab's image viewer); the media route's
+        // URL ends with the take's path inside the project.
+        const relative = decodeURIComponent(take.url.split('/media/')[1] ?? '');
+        figure.classList.add('studio-mod-openable');
+        figure.title = `${take.name}: click to open it in a tab`;
+        figure.addEventListener('click', event => {
+          event.stopPropagation();
+          void this.actions.openFile(project, relative);
+        });
       }
       item.append(figure);
       grid.append(item);

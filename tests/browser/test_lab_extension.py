@@ -265,6 +265,17 @@ def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_p
         loaded = "img => img.complete && img.naturalWidth > 0"
         page.wait_for_function(loaded, arg=thumb.element_handle(), timeout=10_000)
         assert (thumb.get_attribute("src") or "").startswith("blob:")
+    # a click on a take opens it full-size in a tab (JupyterLab's image viewer)
+    active.locator("figure").click()
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    page.wait_for_function(
+        "name => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current')"
+        "?.textContent.includes(name)",
+        arg=takes[1].name,
+        timeout=10_000,
+    )
+    assert takes[1].name in tab.inner_text()
+    page.locator(".jp-ImageViewer img").wait_for(timeout=10_000)
 
 
 def test_a_slow_answer_for_an_earlier_shot_does_not_replace_the_chosen_one(
