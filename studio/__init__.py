@@ -17,6 +17,7 @@ See README.md for the workspace, project and take contracts.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from studio.__about__ import __version__
@@ -55,9 +56,13 @@ def _project_canvas(project: Project, height: int, engine: bool) -> Canvas:
 
 
 def _project_generate(project: Project, node: str | Node, quality: Quality | None) -> Job:
-    from studio.engine import generate
+    from studio.engine import default_engine
 
-    return generate(project, node, quality=quality)
+    engine = default_engine(project)
+    canvases = sys.modules.get("studio.widgets.canvas")  # loaded: canvases may be on screen
+    if canvases is not None:
+        canvases.follow_engine(project, engine)  # before the job starts: no event missed
+    return engine.generate(project, node, quality=quality)
 
 
 def _project_jobs(project: Project) -> list[JobState]:

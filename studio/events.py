@@ -97,6 +97,16 @@ class RenderFinalSequence(_Payload):
     node_id: str
 
 
+class UpdateProjectSettings(_Payload):
+    """Change the project's settings (``project.json``, under its optimistic lock); the next
+    takes follow them. Fields left out stay as they are."""
+
+    title: str | None = None
+    description: str | None = None
+    quality: str | None = None
+    aspect_ratio: str | None = None
+
+
 # --- server -> client ------------------------------------------------------------------------
 
 
@@ -179,6 +189,7 @@ CLIENT_EVENTS: dict[str, type[_Payload]] = {
     "client:save": Save,
     "client:undo": Undo,
     "client:redo": Redo,
+    "client:update_project_settings": UpdateProjectSettings,
 }
 SERVER_EVENTS: dict[str, type[_Payload]] = {
     "server:node_state_updated": NodeStateUpdated,

@@ -183,14 +183,16 @@ def ensure_workspace(path: Path) -> None:
 class Workspace:
     """A studio workspace folder, created on first open.
 
-    >>> ws = Workspace("~/films")          # or Workspace() for $STUDIO_WORKSPACE / ./workspace
+    >>> ws = Workspace("~/films")  # or Workspace(): $STUDIO_WORKSPACE, the workspace the
+    ...                            # current folder is in (a lab's notebook), else ./workspace
     >>> project = ws.create_project("Night Market", quality="low")
     >>> ws.open_project("Night_Market") is not None
     True
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
-        chosen = Path(path) if path is not None else load_settings().workspace
+        # In the lab a notebook's folder is the workspace (or inside it): not ./workspace.
+        chosen = locate_workspace(Path(path) if path is not None else None)
         self.path = chosen.expanduser().resolve()
         ensure_workspace(self.path)
         self.config = load_model(self.path / WORKSPACE_FILE, WorkspaceConfig)

@@ -81,6 +81,24 @@ def make_png() -> Callable[..., bytes]:
 
 
 @pytest.fixture
+def make_mp4(tmp_path: Path) -> Callable[..., bytes]:
+    """A real H.264 MP4 (ffmpeg's lavfi colour source), in one colour."""
+    import imageio_ffmpeg
+
+    def make(color: str = "red", size: str = "64x36", seconds: float = 1.0) -> bytes:
+        out = tmp_path / f"clip-{color}-{size}.mp4"
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+             f"color=c={color}:s={size}:d={seconds}:r=24", "-c:v", "libx264",
+             "-pix_fmt", "yuv420p", str(out)],
+            check=True,
+        )  # fmt: skip
+        return out.read_bytes()
+
+    return make
+
+
+@pytest.fixture
 def path_without_git_lfs(tmp_path: Path) -> str:
     """A PATH on which git exists but git-lfs does not (git finds git-lfs through PATH)."""
     git = shutil.which("git")

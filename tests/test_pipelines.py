@@ -239,3 +239,31 @@ def test_every_cell_of_table_4_names_a_reference_and_is_checked_against_what_is_
         "generate-image": {"low": PipelineChoice(pipeline="t2i-draft", min_vram_gb=0)}
     }
     assert quality_map_problems(overridden, installed=installed) == []
+
+
+def test_every_palette_entry_adds_a_node_that_runs_or_feeds_something() -> None:
+    from studio.graph.builtin_types import BUILTIN_TYPES, SHOT, VSE_ASSEMBLER
+    from studio.graph.sockets import sockets_compatible
+    from studio.pipelines import register_node_types
+
+    target = NodeTypeRegistry()
+    for node_type in BUILTIN_TYPES:
+        target.register(node_type)
+    register_node_types(target)
+    types = [target.get(name) for name in target.names()]
+    inputs = [socket.types for t in types for socket in t.inputs]
+    added = {}
+    for entry in types:
+        preset = entry.ui.preset
+        made = target.get(preset.node_type) if preset else entry
+        for name, value in (preset.data if preset else {}).items():
+            spec = made.field(name)
+            assert spec is not None and spec.check(value) == value
+        added[entry.name] = (made.name, dict(preset.data) if preset else {})
+        runs = made.name in (SHOT, VSE_ASSEMBLER)
+        feeds = any(sockets_compatible(o.types, i) for o in made.outputs for i in inputs)
+        assert made.pipeline_id is None and (runs or feeds), entry.name
+    assert added["pipeline.t2i-draft"] == ("Pipeline", {"pipeline_id": "t2i-draft"})
+    assert added["pipeline.i2v-draft"] == ("Pipeline", {"pipeline_id": "i2v-draft"})
+    assert added["pipeline.sr-lanczos"] == ("SuperResolution", {})
+    assert added["pipeline.restore-ffmpeg"] == ("VideoRestoration", {})

@@ -45,6 +45,20 @@ def test_default_path_comes_from_settings(tmp_path: Path, monkeypatch: pytest.Mo
     assert Workspace().path == (tmp_path / "from-env").resolve()
 
 
+def test_a_notebook_in_the_workspace_opens_it_not_a_nested_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STUDIO_WORKSPACE", raising=False)
+    served = Workspace(tmp_path / "films")  # what `studio lab` serves: its notebooks run here
+    project = served.create_project("Night Market")
+    for folder in (served.path, project.path):  # a notebook there, or in a project's folder
+        monkeypatch.chdir(folder)
+        assert Workspace().path == served.path
+    assert not (served.path / "workspace").exists()
+    monkeypatch.chdir(tmp_path)  # outside any workspace: ./workspace, created
+    assert Workspace().path == (tmp_path / "workspace").resolve()
+
+
 def test_a_file_is_not_a_workspace(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(InvalidInput, match="not a folder"):

@@ -90,6 +90,8 @@ export interface Take {
   url: string;
   thumbnail_url: string | null;
   active: boolean;
+  ext: string;
+  ready: boolean;
   [key: string]: unknown;
 }
 

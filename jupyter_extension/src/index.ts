@@ -12,6 +12,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
+import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { Project, StudioAPI } from './api';
 import { addCommands, openCanvasWithFeedback } from './launcher';
@@ -25,14 +26,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'The studio launcher tile, side panel and startup checks.',
   autoStart: true,
   requires: [IDocumentManager],
-  optional: [ILauncher, ICommandPalette, IDefaultFileBrowser, ILayoutRestorer],
+  optional: [ILauncher, ICommandPalette, IDefaultFileBrowser, ILayoutRestorer, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
     docManager: IDocumentManager,
     launcher: ILauncher | null,
     palette: ICommandPalette | null,
     fileBrowser: IDefaultFileBrowser | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    notebooks: INotebookTracker | null
   ) => {
     const api = new StudioAPI();
 
@@ -48,9 +50,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    const openFile = async (project: Project, relative: string): Promise<void> => {
+      if (project.path === null) {
+        return;
+      }
+      const path = `${project.path.replace(/^\/+|\/+$/g, '')}/${relative}`;
+      if (!docManager.openOrReveal(path)) {
+        notifyError(`Could not open ${relative}`, new Error('JupyterLab has no viewer for it'));
+      }
+    };
+
     const panel = new StudioPanel(api, {
       openCanvas: project => openCanvasWithFeedback(api, docManager, project),
-      revealFolder
+      revealFolder,
+      openFile
     });
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, panel.id);
@@ -63,6 +76,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onCreated: project => {
         void panel.refresh().then(() => panel.selectProject(project.id));
       }
+    });
+
+    // A canvas' "Tab" button: its cell's output opens in a main-area tab of its own (the same
+    // widget, another view), where the canvas fills the tab.
+    document.addEventListener('studio:open-canvas-tab', event => {
+      const target = event.target as Node | null;
+      let found = false;
+      notebooks?.forEach(notebookPanel => {
+        const index = notebookPanel.content.widgets.findIndex(cell => target !== null && cell.node.contains(target));
+        if (found || index < 0) {
+          return;
+        }
+        found = true;
+        event.preventDefault();
+        notebookPanel.content.activeCellIndex = index;
+        app.shell.activateById(notebookPanel.id);
+        const before = new Set(Array.from(app.shell.widgets('main'), widget => widget.id));
+        void app.commands.execute('notebook:create-output-view').then(() => {
+          // JupyterLab splits it below the notebook: a tab of its own instead, beside it.
+          for (const view of app.shell.widgets('main')) {
+            if (!before.has(view.id)) {
+              view.title.label = `${notebookPanel.title.label} — canvas`;
+              app.shell.add(view, 'main', { mode: 'tab-after', ref: notebookPanel.id });
+              app.shell.activateById(view.id);
+            }
+          }
+        });
+      });
     });
 
     void app.restored.then(() => checkGitLfs(api));

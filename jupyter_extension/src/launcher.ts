@@ -63,7 +63,10 @@ export function addCommands(app: JupyterFrontEnd, options: CommandOptions): void
         });
         return null;
       }
-      Notification.success(`Project "${project.name}" created.`, { autoClose: 4000 });
+      // Two projects may share a title; the folder (unique) is what tells them apart.
+      Notification.success(`Project "${project.name}" created in folder ${project.id}.`, {
+        autoClose: 6000
+      });
       onCreated(project);
       await openCanvasWithFeedback(api, docManager, project);
       return project.id;

@@ -21,6 +21,8 @@ export const studioIcon = new LabIcon({
 export interface PanelActions {
   openCanvas(project: Project): Promise<void>;
   revealFolder(project: Project): Promise<void>;
+  /** Open a file of the project (`relative` to its folder) in a JupyterLab tab. */
+  openFile(project: Project, relative: string): Promise<void>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -172,7 +174,9 @@ export class StudioPanel extends Widget {
           item.setAttribute('aria-selected', 'true');
         }
         const name = el('div', 'studio-project-name', project.name);
-        const meta = el('div', 'studio-project-meta', `${project.quality} · ${project.aspect_ratio}`);
+        // The folder is unique where titles need not be (two "Night Market" projects).
+        const meta = el('div', 'studio-project-meta', `${project.id} · ${project.quality} · ${project.aspect_ratio}`);
+        meta.title = `Folder ${project.id}`;
         if (project.description) {
           name.title = project.description;
         }
@@ -312,6 +316,22 @@ export class StudioPanel extends Widget {
       if (isActive) {
         figure.append(el('span', 'studio-active-marker', '★ active'));
       }
+      const isVideo = VIDEO_EXTENSIONS.has(take.ext.toLowerCase());
+      if (isVideo && take.ready) {
+        figure.append(videoPlayButton(take, img));
+      }
+      const project = this.projects.find((p): p is Project => p.id === projectId && !isBroken(p));
+      if (!isVideo && take.ready && project?.path) {
+        // A click opens the take full-size (JupyterLab's image viewer); the media route's
+        // URL ends with the take's path inside the project.
+        const relative = decodeURIComponent(take.url.split('/media/')[1] ?? '');
+        figure.classList.add('studio-mod-openable');
+        figure.title = `${take.name}: click to open it in a tab`;
+        figure.addEventListener('click', event => {
+          event.stopPropagation();
+          void this.actions.openFile(project, relative);
+        });
+      }
       item.append(figure);
       grid.append(item);
       const source = take.thumbnail_url ?? take.url;
@@ -339,6 +359,36 @@ export class StudioPanel extends Widget {
     }
     this.objectUrls = [];
   }
+}
+
+/** Take extensions played as video (studio/project/thumbnails.py, VIDEO_EXTENSIONS). */
+const VIDEO_EXTENSIONS = new Set(['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi', 'mxf']);
+
+/** A play button over a video take's poster: the video streams from the media route (byte
+ * ranges, so it starts at once and seeks) only when asked for. */
+function videoPlayButton(take: Take, poster: HTMLImageElement): HTMLButtonElement {
+  const play = el('button', 'studio-take-play', '▶');
+  play.title = `Play ${take.name}`;
+  play.setAttribute('aria-label', `Play ${take.name}`);
+  play.addEventListener('click', event => {
+    event.stopPropagation();
+    const video = el('video', 'studio-take-video');
+    video.controls = true;
+    video.autoplay = true;
+    video.muted = true;
+    video.loop = true;
+    video.playsInline = true;
+    if (poster.src) {
+      video.poster = poster.src;
+    }
+    video.src = take.url;
+    video.addEventListener('error', () => {
+      video.replaceWith(el('div', 'studio-take-missing', 'cannot play this video here'));
+    });
+    poster.replaceWith(video);
+    play.remove();
+  });
+  return play;
 }
 
 export function notifyError(prefix: string, error: unknown): void {

@@ -15,7 +15,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from studio.sdk import Context, serve
 
-RATIOS = {"16:9": 16 / 9, "2.39:1": 2.39, "1.85:1": 1.85, "4:3": 4 / 3, "1:1": 1.0, "9:16": 9 / 16}
 PALETTES = [
     ((18, 24, 54), (233, 120, 80), (40, 30, 50)),  # dusk
     ((120, 170, 220), (230, 235, 240), (70, 90, 60)),  # day
@@ -26,7 +25,15 @@ PALETTES = [
 
 
 def frame_size(aspect_ratio: str, width: int) -> tuple[int, int]:
-    return width, max(2, round(width / RATIOS[aspect_ratio]))
+    """``width`` and the height of ``aspect_ratio`` (``W:H``, e.g. ``21:9`` or ``2.39:1``)."""
+    across, _, down = aspect_ratio.partition(":")
+    try:
+        ratio = float(across) / float(down)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"aspect_ratio {aspect_ratio!r} is not W:H (like 16:9)") from None
+    if not ratio > 0:
+        raise ValueError(f"aspect_ratio {aspect_ratio!r} is not W:H (like 16:9)")
+    return width, max(2, round(width / ratio))
 
 
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

@@ -56,7 +56,8 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
         label="Shot",
         description="One shot of the film: a prompt and its inputs generate takes.",
         inputs=(
-            _in("pipeline", "Pipeline", T.PIPELINE_REFERENCE, required=True),
+            # Optional: without one the project's quality map chooses the pipeline.
+            _in("pipeline", "Pipeline", T.PIPELINE_REFERENCE),
             _in("prompt", "Prompt", T.STRING),
             _in("character", "Character", T.ASSET_REFERENCE),
             _in("style", "Style", T.ASSET_REFERENCE),
@@ -70,7 +71,15 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
             FieldSpec(name="negative_prompt", label="Negative prompt", kind="text", default=""),
             SCENE,
             FieldSpec(
-                name="shot", label="Shot", kind="integer", default=10, minimum=0, maximum=9999
+                name="shot",
+                label="Shot",
+                kind="integer",
+                default=10,
+                minimum=0,
+                maximum=9999,
+                step=10,
+                help="a new Shot gets the next free number of its scene; two Shots never share "
+                "one (scene and shot name the render folder)",
             ),
             FieldSpec(
                 name="seed",
@@ -82,8 +91,16 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
                 help="empty: a new random seed for every take",
             ),
             FieldSpec(name="active_take", label="Take", kind="take", default=None),
+            FieldSpec(
+                name="take_pinned",
+                label="Pin take",
+                kind="boolean",
+                default=False,
+                help="keep this take active when new takes arrive (else the newest is shown)",
+            ),
         ),
         ui=NodeUI(component="shot", color="#2b6cb0", icon="■", category="Generate"),
+        unique_fields=("scene", "shot"),
     ),
     NodeType(
         name=ASSET,

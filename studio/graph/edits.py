@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from studio.errors import InvalidInput, TakeError
 from studio.events import AddNode, Connect, MoveNodes, RemoveElements
+from studio.graph.builtin_types import SHOT
 from studio.graph.graph import Graph
 
 if TYPE_CHECKING:
@@ -21,15 +22,23 @@ def is_structural_edit(payload: Any) -> TypeGuard[StructuralEdit]:
     return isinstance(payload, AddNode | MoveNodes | RemoveElements | Connect)
 
 
-def apply_structural_edit(graph: Graph, payload: StructuralEdit) -> None:
-    """Apply one structural event to ``graph`` (validation errors raise, nothing changes)."""
+def apply_structural_edit(
+    graph: Graph, payload: StructuralEdit, *, project: Project | None = None
+) -> None:
+    """Apply one structural event to ``graph`` (validation errors raise, nothing changes). A
+    new Shot of a project gets a shot number that neither another node nor a render folder
+    of the project has (a graph that is not the project's own knows only its nodes)."""
     if isinstance(payload, AddNode):
+        data = dict(payload.data)
+        foreign = graph.taken_outside is None  # (a project's own graph knows its folders)
+        if payload.type == SHOT and "shot" not in data and project is not None and foreign:
+            data["shot"] = _free_shot(graph, project, data)
         graph.add_node(
             payload.type,
             id=payload.id,
             position=payload.position.model_dump(),
             parent_id=payload.parent_id,
-            **payload.data,
+            **data,
         )
     elif isinstance(payload, MoveNodes):
         graph.move_nodes({k: v.model_dump() for k, v in payload.positions.items()})
@@ -42,6 +51,12 @@ def apply_structural_edit(graph: Graph, payload: StructuralEdit) -> None:
         )  # fmt: skip
 
 
+def _free_shot(graph: Graph, project: Project, data: dict[str, Any]) -> Any:
+    wanted = {**graph.node_types.get(SHOT).defaults(), **data}
+    folders = frozenset(shot for scene, shot in project.shots() if scene == wanted.get("scene"))
+    return graph.next_free(SHOT, wanted, also_taken=folders)
+
+
 def update_node_data(
     graph: Graph, node_id: str, data: dict[str, Any], *, project: Project | None
 ) -> Take | None:
@@ -49,15 +64,32 @@ def update_node_data(
     ``active_take`` and the graph is a project's, that take (a ready take of the node's shot)
     also becomes the shot's active take, persisted in the shot folder (what
     ``project.active_take`` and every client's ``full_sync`` report). Everything is checked
-    before anything changes. Returns the take made active, if any."""
+    before anything changes. ``take_pinned`` pins (or unpins) that take, or the active one:
+    a pinned take stays active when new takes arrive. Returns the take made active, if any."""
     take = None
     name = data.get("active_take")
-    if project is not None and name:
-        take = _shot_take(project, {**graph.node(node_id).data, **data}, name)
+    pin = data.get("take_pinned")
+    if project is not None and (name or pin is not None):
+        merged = {**graph.node(node_id).data, **data}
+        if not name:  # pinning (or unpinning) the take active now
+            name = _active_name(project, merged)
+        take = _shot_take(project, merged, name) if name else None
+        if take is None and pin:
+            raise TakeError(f"node {node_id!r} has no take to pin yet: generate one first")
     graph.update_node(node_id, **data)
     if project is not None and take is not None:
-        project.set_active_take(take)
+        if pin is None:  # another take chosen: pinned if the one before was
+            pin = project.shot_view(scene=take.scene, shot=take.shot).pinned
+        project.set_active_take(take, pinned=bool(pin))
     return take
+
+
+def _active_name(project: Project, data: dict[str, Any]) -> str | None:
+    try:
+        active = project.active_take(scene=int(data["scene"]), shot=int(data["shot"]))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("only a Shot node with a scene and shot number has takes") from None
+    return active.name if active else None
 
 
 def _shot_take(project: Project, data: dict[str, Any], name: Any) -> Take:

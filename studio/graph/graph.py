@@ -37,7 +37,7 @@ from studio.graph.sockets import sockets_compatible
 HISTORY_LIMIT = 200
 GraphErrorCode = Literal[
     "unknown_node", "unknown_edge", "unknown_socket", "type_mismatch", "input_occupied",
-    "cycle", "invalid_field", "invalid_parent", "duplicate_id",
+    "cycle", "invalid_field", "invalid_parent", "duplicate_id", "taken",
 ]  # fmt: skip
 
 
@@ -178,6 +178,9 @@ class Graph:
         self._loading = False  # while building from a file: no undo snapshots, no notifications
         self.dirty = False
         """True when there are changes not yet saved."""
+        self.taken_outside: Callable[[str, dict[str, Any]], frozenset[Any]] | None = None
+        """For a node type with unique fields: the values of the last one taken outside the
+        graph for ``data`` (a project's render folders: a new Shot takes none of them)."""
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -345,6 +348,61 @@ class Graph:
                 raise GraphError("invalid_field", f"{node_type.name}.{name} {exc}") from None
         return checked
 
+    def claimed_by(
+        self, type_name: str, data: dict[str, Any], *, other_than: str | None = None
+    ) -> Node | None:
+        """The node of ``type_name`` (not ``other_than``) whose unique fields (a Shot's scene
+        and shot) have the values ``data`` gives them, if any."""
+        unique = self.node_types.get(type_name).unique_fields
+        key = tuple(data.get(name) for name in unique)
+        for node in self._nodes.values():
+            same_type = node.type == type_name and node.id != other_than and unique
+            if same_type and tuple(node.data.get(name) for name in unique) == key:
+                return node
+        return None
+
+    def next_free(
+        self, type_name: str, data: dict[str, Any], *, also_taken: frozenset[Any] = frozenset()
+    ) -> Any:
+        """The value of the last unique field (a Shot's shot number) that makes ``data``
+        unique: its default when free, else the next multiple of its step above the highest
+        taken with the same other fields (its scene). ``also_taken``: more values taken (the
+        render folders of shots no node names)."""
+        node_type = self.node_types.get(type_name)
+        *same, last = node_type.unique_fields
+        spec = node_type.field(last)
+        if spec is None:  # (the node type checks its unique_fields are fields)
+            raise UnknownNodeType(f"{type_name} has no field {last!r}")
+        prefix = tuple(data.get(name) for name in same)
+        taken = set(also_taken) | {
+            node.data.get(last)
+            for node in self._nodes.values()
+            if node.type == type_name and tuple(node.data.get(n) for n in same) == prefix
+        }
+        wanted = data.get(last, spec.default)
+        if wanted not in taken:
+            return wanted
+        step = int(spec.step or 1)
+        numbers = [v for v in taken if isinstance(v, int) and not isinstance(v, bool)]
+        return (max(numbers, default=0) // step + 1) * step
+
+    def _check_unique(self, node_type: NodeType, node_id: str, data: dict[str, Any]) -> None:
+        unique = node_type.unique_fields
+        if not unique:
+            return
+        other = self.claimed_by(node_type.name, data, other_than=node_id)
+        if other is None:
+            return
+        labels = [spec.label for name in unique if (spec := node_type.field(name))]
+        said = ", ".join(f"{spec.label} {data.get(spec.name)}" for spec in node_type.fields
+                         if spec.name in unique)  # fmt: skip
+        free = self.next_free(node_type.name, data)
+        raise GraphError(
+            "taken",
+            f"{said} is taken by node {other.id!r}: two {node_type.label} nodes may not share "
+            f"them (they would write into one folder); {labels[-1].lower()} {free} is free",
+        )
+
     def _check_parent(self, node_id: str, parent_id: str | None) -> None:
         if parent_id is None:
             return
@@ -372,6 +430,14 @@ class Graph:
         if node_id in self._nodes:
             raise GraphError("duplicate_id", f"a node {node_id!r} already exists")
         data = {**node_type.defaults(), **self._checked_fields(node_type, fields)}
+        unique = node_type.unique_fields
+        if unique and not self._loading:  # a file is taken as it is (an older one may share)
+            if unique[-1] not in fields:
+                outside = self.taken_outside(type_name, data) if self.taken_outside else None
+                data[unique[-1]] = self.next_free(
+                    type_name, data, also_taken=outside or frozenset()
+                )
+            self._check_unique(node_type, node_id, data)
         if position is None:
             n = next(_counter)
             xy = {"x": float(40 + (n % 8) * 60), "y": float(40 + (n % 8) * 40)}
@@ -407,6 +473,8 @@ class Graph:
             for name, value in (("width", width), ("height", height))
             if value is not None
         }
+        if any(name in checked for name in self.node_types.get(node.type).unique_fields):
+            self._check_unique(self.node_types.get(node.type), node_id, {**node.data, **checked})
         with self._mutation(GraphChange("node_updated", (node_id,))):
             node = self._nodes[node_id]
             node.data.update(checked)
@@ -485,6 +553,13 @@ class Graph:
             raise GraphError(
                 "unknown_socket",
                 f"{target_type.name} has no input {target_socket!r} (inputs: {names})",
+            )
+        if source_type.pipeline_id is not None and not self._loading:  # (an older canvas)
+            raise GraphError(
+                "type_mismatch",
+                f"a {source_type.label} node does not run on its own, so it has no output to "
+                f"give: use a Pipeline node set to {source_type.pipeline_id!r}, connected to a "
+                "Shot's Pipeline socket",
             )
         if not sockets_compatible(out.types, into.types):
             raise GraphError(

@@ -119,6 +119,17 @@ class FieldSpec(BaseModel):
         return value
 
 
+class PalettePreset(BaseModel):
+    """What a palette entry adds instead of a node of its own type: a node of ``node_type``
+    with ``data`` set (a pipeline's entry: the Pipeline node choosing it, or the post node
+    that runs it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_type: str = Field(pattern=_NAME.pattern)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class NodeUI(BaseModel):
     """How the canvas draws the node: which Svelte component, colour, icon, palette group."""
 
@@ -130,6 +141,8 @@ class NodeUI(BaseModel):
     category: str = "Nodes"
     draft: bool = False
     """Labelled as a draft wherever shown (the built-in CPU pipelines)."""
+    preset: PalettePreset | None = None
+    """The palette entry adds this instead (a node type that cannot run on its own)."""
 
 
 class NodeType(BaseModel):
@@ -144,6 +157,9 @@ class NodeType(BaseModel):
     ui: NodeUI = Field(default_factory=NodeUI)
     pipeline_id: str | None = None
     """Set for node types generated from a pipeline manifest."""
+    unique_fields: tuple[str, ...] = ()
+    """Two nodes of this type may not share these fields' values (a Shot's scene and shot
+    name its render folder); a node added without the last one gets the next free value."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> NodeType:
@@ -155,6 +171,9 @@ class NodeType(BaseModel):
             names = [item.name for item in items]
             if len(set(names)) != len(names):
                 raise ValueError(f"node type {self.name}: duplicate {group} names in {names}")
+        unknown = [name for name in self.unique_fields if self.field(name) is None]
+        if unknown:
+            raise ValueError(f"node type {self.name}: unique_fields {unknown} are not fields")
         return self
 
     def input(self, name: str) -> SocketSpec | None:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
-from studio.graph.registry import FieldKind, FieldSpec, NodeType, NodeTypeRegistry, NodeUI
+from studio.graph.builtin_types import PIPELINE, SUPER_RESOLUTION, VIDEO_RESTORATION
+from studio.graph.registry import (
+    FieldKind,
+    FieldSpec,
+    NodeType,
+    NodeTypeRegistry,
+    NodeUI,
+    PalettePreset,
+)
 from studio.graph.registry import SocketSpec as NodeSocket
 from studio.graph.sockets import SocketType
 from studio.pipelines.discovery import discover
@@ -23,6 +32,20 @@ def _field_kind(spec: InputSpec) -> FieldKind:
         bounded = spec.minimum is not None and spec.maximum is not None
         return "slider" if bounded else "float"
     return "textarea" if spec.multiline else "text"
+
+
+POST_NODE_FOR_TASK: Final = {"upscale": SUPER_RESOLUTION, "restore": VIDEO_RESTORATION}
+"""The post node that runs a pipeline of this task (its palette entry adds that node)."""
+
+
+def palette_preset(manifest: Manifest) -> PalettePreset:
+    """What the pipeline's palette entry adds: a pipeline node does not run on its own, so a
+    post pipeline's entry adds the post node of its task and any other pipeline's entry adds
+    a Pipeline node choosing it (connected to a Shot's Pipeline socket, it runs)."""
+    post = POST_NODE_FOR_TASK.get(manifest.task)
+    if post is not None:
+        return PalettePreset(node_type=post)
+    return PalettePreset(node_type=PIPELINE, data={"pipeline_id": manifest.id})
 
 
 def node_type_for(manifest: Manifest) -> NodeType:
@@ -59,7 +82,13 @@ def node_type_for(manifest: Manifest) -> NodeType:
         inputs=inputs,
         outputs=outputs,
         fields=fields,
-        ui=NodeUI(component="generic", category="Pipelines", icon="⚙", draft=manifest.draft),
+        ui=NodeUI(
+            component="generic",
+            category="Pipelines",
+            icon="⚙",
+            draft=manifest.draft,
+            preset=palette_preset(manifest),
+        ),
         pipeline_id=manifest.id,
     )
 

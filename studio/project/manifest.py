@@ -22,6 +22,8 @@ Title = Annotated[
 
 
 DEFAULT_ASPECT_RATIO: Final = "16:9"
+ASPECT_RATIO_CHOICES: Final = ("16:9", "9:16", "1:1", "4:3", "21:9")
+"""The ratios the front ends offer (any W:H is valid; the New Project dialog lists these)."""
 DEFAULT_QUALITY: Final[Quality] = "standard"
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import ValidationError
+
 from studio.errors import InvalidInput, ManifestError, ProjectNotFound, TakeError
 from studio.project import active_take, repo
 from studio.project import takes as take_store
@@ -80,6 +82,20 @@ class ShotTakes:
     active_problem: str | None = None
     """Why ``active_take.json`` was not used (it names a take that is not there, or does
     not read): the listing says so rather than silently showing another take."""
+    pinned: bool = False
+    """The user pinned ``active``: new takes do not replace it (:meth:`Project.commit_takes`)."""
+
+
+def _replaces_choice(view: ShotTakes, arriving: list[Take]) -> bool:
+    """Pure: whether ``arriving`` (new takes of the shot of ``view``) replace its active-take
+    choice: one was made (the view's active take is not just the newest), is usable, not
+    pinned, and is none of the arriving takes."""
+    chosen = view.active
+    if chosen is None or view.pinned or view.active_problem:
+        return False
+    if any(take.name == chosen.name for take in arriving):
+        return False
+    return (chosen.path.parent / active_take.ACTIVE_FILE).exists()
 
 
 class Project:
@@ -140,6 +156,40 @@ class Project:
 
     # --- the canvas --------------------------------------------------------------------------
 
+    def update_settings(
+        self,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        quality: str | None = None,
+        aspect_ratio: str | None = None,
+    ) -> ProjectManifest:
+        """Change the title, description, quality or aspect ratio (``None``: as it is), saved
+        under the manifest's optimistic lock; the next takes follow them. A bad value raises
+        :class:`InvalidInput` naming the setting; nothing is written then."""
+        manifest = self.manifest
+        try:
+            settings = manifest.project_settings.model_copy()
+            if quality is not None:
+                settings.quality = quality  # type: ignore[assignment]  # (validated)
+            if aspect_ratio is not None:
+                settings.aspect_ratio = aspect_ratio
+            changed = manifest.model_copy()
+            if title is not None:
+                changed.title = title
+            if description is not None:
+                changed.description = description
+            changed.project_settings = settings
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "settings"
+            given = first.get("input")
+            raise InvalidInput(
+                f"project {self.name}: {where} {given!r} is not valid ({first['msg']})",
+                hint="quality: low, standard or high; aspect ratio: W:H such as 16:9 or 21:9",
+            ) from None
+        return self.save_manifest(changed, expected_version=manifest.version)
+
     @property
     def graph(self) -> Graph:
         """The Production Canvas graph, loaded from ``canvas_path`` on first use and then
@@ -148,6 +198,7 @@ class Project:
             from studio.graph.graph import Graph
 
             self._graph = Graph.load(self.canvas_path)
+            self._graph.taken_outside = self._shots_with_folders
         return self._graph
 
     def reload_graph(self) -> Graph:
@@ -157,9 +208,19 @@ class Project:
         fresh = Graph.load(self.canvas_path)
         if self._graph is None:
             self._graph = fresh
+            fresh.taken_outside = self._shots_with_folders
         else:
             self._graph.replace_with(fresh)
         return self._graph
+
+    def _shots_with_folders(self, type_name: str, data: dict[str, Any]) -> frozenset[Any]:
+        """The shot numbers of ``data``'s scene that have a render folder (a new Shot node
+        takes none of them: it would show and write another shot's takes)."""
+        from studio.graph.builtin_types import SHOT
+
+        if type_name != SHOT:
+            return frozenset()
+        return frozenset(shot for scene, shot in self.shots() if scene == data.get("scene"))
 
     def canvas(self, *, height: int = 640, engine: bool = True) -> Canvas:
         """The canvas widget for this project's graph (display it in a notebook). The
@@ -270,21 +331,24 @@ class Project:
         shot_takes = self.takes(scene=scene, shot=shot)
         ready = [take for take in shot_takes if take.ready]
         problem: str | None
+        choice = None
         try:
-            chosen = active_take.read_active(self.shot_path(scene=scene, shot=shot))
+            choice = active_take.read_choice(self.shot_path(scene=scene, shot=shot))
         except ManifestError as exc:
-            chosen, problem = None, exc.message
+            problem = exc.message
         else:
+            chosen = choice.take if choice else None
             problem = active_take.dangling_reason(chosen, [take.name for take in ready])
         for take in ready:
-            if take.name == chosen:
-                return ShotTakes(shot_takes, take)
+            if choice is not None and take.name == choice.take:
+                return ShotTakes(shot_takes, take, pinned=choice.pinned)
         return ShotTakes(shot_takes, ready[-1] if ready else None, problem)
 
-    def set_active_take(self, take: Take) -> None:
-        """Make ``take`` its shot's active take (persisted in the shot folder)."""
+    def set_active_take(self, take: Take, *, pinned: bool = False) -> None:
+        """Make ``take`` its shot's active take (persisted in the shot folder). ``pinned``:
+        it stays active when new takes arrive; otherwise the next new take replaces it."""
         self.check_active_take(take)
-        active_take.write_active(take.path.parent, take.name)
+        active_take.write_active(take.path.parent, take.name, pinned=pinned)
 
     def check_active_take(self, take: Take) -> None:
         """Raise what :meth:`set_active_take` would, without changing anything."""
@@ -297,7 +361,11 @@ class Project:
 
     def commit_takes(self, takes: list[Take], message: str | None = None) -> str:
         """Commit takes (media through LFS, sidecars, the shots' active-take files); returns
-        the commit id. Refuses empty takes and media that .gitattributes would not send to LFS."""
+        the commit id. Refuses empty takes and media that .gitattributes would not send to LFS.
+
+        A new take is seen: where the shot has a (valid) choice that is not pinned and names
+        none of ``takes``, the last of ``takes`` becomes the active take, committed with it. A
+        pinned choice stays; without any choice the newest ready take is active anyway."""
         if not takes:
             raise InvalidInput("no takes to commit")
         for take in takes:
@@ -306,18 +374,33 @@ class Project:
                 raise TakeError(f"{take.name} is still empty (reserved, never written)")
         media = [take.path for take in takes]
         extra = [take.sidecar_path for take in takes if take.sidecar_path.exists()]
+        replaced: list[tuple[Path, str]] = []
         for take in {take.path.parent: take for take in takes}.values():
             # A choice naming a take that is not there is never committed (doctor reports it).
             view = self.shot_view(scene=take.scene, shot=take.shot)
+            if _replaces_choice(view, [t for t in takes if t.path.parent == take.path.parent]):
+                replaced.append((take.path.parent, view.active.name))  # type: ignore[union-attr]
+                active_take.write_active(take.path.parent, take.name)
             if (take.path.parent / active_take.ACTIVE_FILE).exists() and not view.active_problem:
                 extra.append(take.path.parent / active_take.ACTIVE_FILE)
         names = ", ".join(take.name for take in takes)
-        return repo.commit_paths(
-            self.path,
-            [*media, *extra],
-            message=message or f"Add takes: {names}",
-            lfs_required=media,
-        )
+        try:
+            return repo.commit_paths(
+                self.path,
+                [*media, *extra],
+                message=message or f"Add takes: {names}",
+                lfs_required=media,
+            )
+        except BaseException:
+            for folder, name in replaced:  # the take may go: the choice it replaced comes back
+                active_take.write_active(folder, name)
+            raise
+
+    def commit_changes(self, paths: list[Path], *, message: str) -> str | None:
+        """Commit those of ``paths`` (the canvas file, a shot's ``active_take.json``) that
+        changed since HEAD; None when none did (nothing is committed)."""
+        changed = repo.changed_paths(self.path, paths)
+        return repo.commit_paths(self.path, changed, message=message) if changed else None
 
     def _check_owned(self, take: Take) -> None:
         if not take.path.is_relative_to(self.path):

@@ -547,6 +547,17 @@ def committed_paths(repo: Path, *, under: str) -> set[str]:
     return {path for path in out.split("\0") if path}
 
 
+def changed_paths(repo: Path, paths: Sequence[Path]) -> list[Path]:
+    """Those of ``paths`` (files of ``repo``) that differ from HEAD or are untracked, and not
+    ignored: what a commit of them would change."""
+    rel = {p.relative_to(repo).as_posix(): p for p in paths}
+    if not rel:
+        return []
+    out = git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--", *rel)
+    named = {entry[3:] for entry in out.split("\0") if len(entry) > 3}
+    return [path for name, path in rel.items() if name in named]
+
+
 def is_committed(repo: Path, path: Path) -> bool:
     """True when HEAD holds ``path`` (a file of ``repo``)."""
     rel = path.relative_to(repo).as_posix()

@@ -13,9 +13,16 @@ from studio.service.service import (
     StudioService,
     project_link,
 )
-from studio.service.views import MediaLink, inline_link
+from studio.service.views import (
+    LAB_MEDIA_ROUTE,
+    MediaLink,
+    inline_link,
+    kernel_link,
+    settings_view,
+)
 
 __all__ = [
+    "LAB_MEDIA_ROUTE",
     "NO_ASSEMBLER",
     "NO_ENGINE",
     "EngineAccess",
@@ -28,5 +35,7 @@ __all__ = [
     "SavedGraph",
     "StudioService",
     "inline_link",
+    "kernel_link",
     "project_link",
+    "settings_view",
 ]

@@ -32,6 +32,7 @@ from studio.events import (
     RenderFinalSequence,
     StartGeneration,
     UpdateNodeData,
+    UpdateProjectSettings,
     apply_event,
     make_event,
     parse_event,
@@ -40,6 +41,7 @@ from studio.graph.builtin_types import POST_TYPES
 from studio.graph.edits import apply_structural_edit, is_structural_edit, update_node_data
 from studio.graph.graph import GraphChange, GraphError
 from studio.post import check_runnable
+from studio.project.active_take import ACTIVE_FILE
 from studio.service.editors import GraphEditor
 from studio.service.views import (
     MediaLink,
@@ -48,6 +50,7 @@ from studio.service.views import (
     durable_status,
     export_links,
     restored,
+    settings_view,
     with_export_links,
     with_shot_views,
 )
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Graph
     from studio.project.project import Project
+    from studio.project.takes import Take
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +134,10 @@ def notification(
 class StudioService:
     """One project as one front end serves it (see the module doc). ``publish`` sends a
     server event to every client of the project; ``engines`` is None where nothing can
-    generate (a bare canvas); ``on_status`` hears every change of the live node status.
-    ``link`` makes a thumbnail's URL; ``file_link``, where the front end can serve any file
-    of the project whatever its size (a server's media route), a rendered film's and its
-    EDL's (None: a kernel's canvas, which can only inline small files)."""
+    generate (a bare canvas); ``on_status`` hears every change of the live node status,
+    ``on_settings`` every change of the project's settings. ``link`` makes a thumbnail's
+    (or a video take's) URL; ``file_link`` a rendered film's and its EDL's, where the front
+    end can serve them (the media route; None: not linked)."""
 
     def __init__(
         self,
@@ -145,6 +149,7 @@ class StudioService:
         engines: EngineAccess | None = None,
         on_status: Callable[[NodeStatus], None] | None = None,
         file_link: MediaLink | None = None,
+        on_settings: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.project = project
         self.editor = editor
@@ -153,6 +158,7 @@ class StudioService:
         self._publish = publish
         self.engines = engines
         self._on_status = on_status
+        self._on_settings = on_settings
         # Re-entrant: a status callback (a trait observer) may look at the service again.
         self._lock = threading.RLock()
         self._unlisten: Callable[[], None] | None = None
@@ -220,7 +226,7 @@ class StudioService:
             self.update_node(payload.node_id, data=payload.data)
         elif is_structural_edit(payload):
             with self.editor.editing() as graph:
-                apply_structural_edit(graph, payload)
+                apply_structural_edit(graph, payload, project=self.project)
             self._edited()
         elif isinstance(payload, StartGeneration):
             self.generate(payload.node_id)
@@ -229,10 +235,14 @@ class StudioService:
                 reply(notification(NO_RUNNING_JOB, level="warning", node_id=payload.node_id))
         elif isinstance(payload, RenderFinalSequence):
             self.render(payload.node_id)
+        elif isinstance(payload, UpdateProjectSettings):
+            self.update_settings(**payload.model_dump(exclude_none=True))
         elif name == "client:sync_request":
             reply(self.full_sync())
         elif name == "client:save":
             self.editor.save()
+            if self.project is not None:  # an explicit Save is a step of the project's history
+                self._commit([self.project.canvas_path], "Save the canvas")
             if not self.editor.live:
                 reply(self.full_sync())  # saved already: say what is on disk
         elif name == "client:undo":
@@ -249,15 +259,28 @@ class StudioService:
         folder (what every client's sync and ``project.active_take`` then report)."""
         with self.editor.editing() as graph:
             chosen = self._set_fields(graph, node_id, data)
-        if chosen and self.editor.live:
+        if chosen is not None and self.editor.live:
             self.refresh([node_id])  # the graph's own notice came before the folder changed
+        if chosen is not None:  # the choice is a step of the project's history
+            self._commit([chosen.path.parent / ACTIVE_FILE], _choice_message(chosen, data))
         self._edited()
 
-    def _set_fields(self, graph: Graph, node_id: str, data: dict[str, Any]) -> bool:
+    def _set_fields(self, graph: Graph, node_id: str, data: dict[str, Any]) -> Take | None:
         try:
-            return update_node_data(graph, node_id, data, project=self.project) is not None
+            return update_node_data(graph, node_id, data, project=self.project)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"node {node_id!r}: invalid data ({exc})") from None
+
+    def _commit(self, paths: list[Path], message: str) -> None:
+        """Commit what changed of ``paths`` to the project's history (a canvas save, a take
+        choice); a failure is told, not raised: the change itself is saved."""
+        if self.project is None:
+            return
+        try:
+            self.project.commit_changes(paths, message=message)
+        except StudioError as exc:
+            self.publish(notification(f"Saved, but not committed to git: {exc.message}",
+                                      level="warning"))  # fmt: skip
 
     def _edited(self) -> None:
         """A saved edit reaches every client as the new graph (a live graph shows its own)."""
@@ -273,6 +296,19 @@ class StudioService:
                 posts = [node.id for node in graph.nodes if node.type in POST_TYPES]
             if posts:
                 self.refresh(posts)
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change the project's settings (``Project.update_settings``); every client is told,
+        and ``on_settings`` hears the new settings. Returns them."""
+        if self.project is None:
+            raise StudioError("this canvas shows no project: it has no settings to change")
+        self.project.update_settings(**changes)
+        view = settings_view(self.project)
+        said = ", ".join(f"{key.replace('_', ' ')} {view[key]}" for key in changes)
+        self.publish(notification(f"Project settings saved: {said}.", level="info"))
+        if self._on_settings is not None:
+            self._on_settings(view)
+        return view
 
     # --- generation -----------------------------------------------------------------------------
 
@@ -483,6 +519,13 @@ class StudioService:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+
+def _choice_message(take: Take, data: dict[str, Any]) -> str:
+    """Pure: the commit message of a take chosen (or pinned, unpinned) from a client."""
+    pinned = data.get("take_pinned")
+    verb = "Choose" if "active_take" in data or pinned is None else "Pin" if pinned else "Unpin"
+    return f"{verb} {take.name} as the active take of scene {take.scene}, shot {take.shot}"
 
 
 def _scheduler_configured(project: Project) -> bool:

@@ -3,8 +3,13 @@ durable job log or followed live), each Shot's takes, active take and thumbnail,
 node's outputs, current output and thumbnail, read from the render folder. Pure folding plus
 reads of the project; no transport.
 
-How a client loads a thumbnail depends on the front end (the kernel's canvas inlines a small
-data URL, a server client fetches the media route): that is a :data:`MediaLink`.
+How a client loads a file of the project depends on the front end: that is a
+:data:`MediaLink`. A server client fetches everything through the studio server extension's
+media route (single byte ranges: a ``<video>`` seeks). The kernel's canvas inlines a small
+thumbnail as a data URL, but a video (a take, an export) is far too big for one: it is linked
+through the same media route of the lab the notebook runs in, as a URL relative to the lab's
+base URL (:data:`LAB_MEDIA_ROUTE`; the widget resolves it against the page's base URL). So a
+video take shows its poster (the first frame, inlined) at once and plays on demand, streamed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 from studio.engine import jobs as job_log
 from studio.errors import StudioError
@@ -19,26 +25,54 @@ from studio.graph.builtin_types import POST_TASKS, POST_TYPES, SHOT
 from studio.pipelines import Pipeline, discover
 from studio.post import PostState, downstream_posts, post_state
 from studio.project.layout import EDLS_DIR, EXPORTS_DIR
-from studio.project.thumbnails import THUMBNAIL_DIR, data_url, make_thumbnail
+from studio.project.thumbnails import THUMBNAIL_DIR, VIDEO_EXTENSIONS, data_url, make_thumbnail
 
 if TYPE_CHECKING:
     from studio.graph.graph import Graph, Node
     from studio.project.project import Project
 
 MediaLink = Callable[[Path], str | None]
-"""A file of the project (a take's thumbnail) -> a URL the client can load it from."""
+"""A file of the project (a take's thumbnail, a video take, an export) -> a URL the client can
+load it from (None: this front end cannot link it)."""
+LAB_MEDIA_ROUTE: Final = "studio/api/v1/projects/{project}/media/{path}"
+"""The studio server extension's media route, relative to the lab's base URL (the extension's
+``API_PREFIX`` + its media route: a test keeps them equal)."""
+INLINE_MAX_BYTES: Final = 512 * 1024
+"""The largest thumbnail the kernel's canvas inlines (the cache's are ~20 kB)."""
 NodeStatus = dict[str, dict[str, Any]]
 FOLDER_KEYS: Final = frozenset(
-    {"takes", "active_take", "thumbnail_url", "outputs", "active_output", "source", "stale",
-     "problem", "pipelines"}
+    {"takes", "active_take", "take_pinned", "thumbnail_url", "video_url", "outputs",
+     "active_output", "source", "stale", "problem", "pipelines"}
 )  # fmt: skip
 """Node status keys read from the render folder (the truth about takes), not from events."""
-NO_TAKES: Final[dict[str, Any]] = {"takes": [], "active_take": None, "thumbnail_url": None}
+NO_TAKES: Final[dict[str, Any]] = {
+    "takes": [], "active_take": None, "take_pinned": False, "thumbnail_url": None,
+    "video_url": None,
+}  # fmt: skip
 
 
 def inline_link(path: Path) -> str | None:
     """The kernel's canvas: the (small, cached) thumbnail inlined as a data URL."""
     return data_url(path.read_bytes())
+
+
+def kernel_link(project: Project) -> MediaLink:
+    """The kernel canvas' link: a thumbnail of the cache inlined (small), any other file of
+    the project (a video take, an export) through the lab's studio media route (a URL relative
+    to the lab's base URL; see the module doc)."""
+    root = project.path
+    thumbnails = root / THUMBNAIL_DIR
+
+    def link(path: Path) -> str | None:
+        try:
+            relative = path.relative_to(root).as_posix()
+            if path.parent == thumbnails and path.stat().st_size <= INLINE_MAX_BYTES:
+                return inline_link(path)
+        except (ValueError, OSError):
+            return None
+        return LAB_MEDIA_ROUTE.format(project=quote(project.name), path=quote(relative))
+
+    return link
 
 
 def cached_thumbnail(project_root: Path, relative: object) -> Path | None:
@@ -117,17 +151,22 @@ def with_export_links(
 
 def shot_view(project: Project, node: Node, *, link: MediaLink) -> dict[str, Any]:
     """A Shot node's ready takes, its active take and that take's thumbnail (made once, then
-    read from ``05_Cache/thumbnails``); nothing for a node without valid shot numbers."""
+    read from ``05_Cache/thumbnails``; a video's poster frame) and, for a video, its link
+    (played on demand); nothing for a node without valid shot numbers."""
     try:
         scene, shot = int(node.data["scene"]), int(node.data["shot"])
-        takes, active = project.shot_takes(scene=scene, shot=shot)
+        view = project.shot_view(scene=scene, shot=shot)
     except (StudioError, KeyError, TypeError, ValueError):
         return dict(NO_TAKES)
+    takes, active = view.takes, view.active
     thumbnail = make_thumbnail(project.path, active) if active else None
+    video = active is not None and active.ext.lower() in VIDEO_EXTENSIONS
     return {
         "takes": [take.name for take in takes if take.ready],
         "active_take": active.name if active else None,
+        "take_pinned": view.pinned,
         "thumbnail_url": link(thumbnail) if thumbnail else None,
+        "video_url": link(active.path) if video and active else None,
     }
 
 
@@ -196,6 +235,23 @@ def with_shot_views(
             view = post_view(state, project, link=link, pipelines=of_task)
             merged[node.id] = {**status.get(node.id, {}), **view}
     return merged
+
+
+def settings_view(project: Project) -> dict[str, Any]:
+    """The project's editable settings as a client shows them, with the choices it offers."""
+    from studio.project.manifest import ASPECT_RATIO_CHOICES
+    from studio.quality import QUALITIES
+
+    manifest = project.manifest
+    settings = manifest.project_settings
+    return {
+        "name": project.name,
+        "title": manifest.title,
+        "description": manifest.description,
+        "quality": settings.quality,
+        "aspect_ratio": settings.aspect_ratio,
+        "choices": {"quality": list(QUALITIES), "aspect_ratio": list(ASPECT_RATIO_CHOICES)},
+    }
 
 
 def durable_status(project: Project) -> NodeStatus:

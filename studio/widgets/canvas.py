@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -39,13 +40,15 @@ from studio.service import (
     LiveGraph,
     StudioService,
     inline_link,
+    kernel_link,
+    settings_view,
 )
 
 if TYPE_CHECKING:
     from studio.engine import Engine
     from studio.project.project import Project
 
-__all__ = ["NO_ASSEMBLER", "NO_ENGINE", "Canvas", "project_canvas"]
+__all__ = ["NO_ASSEMBLER", "NO_ENGINE", "Canvas", "follow_engine", "project_canvas"]
 
 STATIC: Final = Path(__file__).parent / "static"
 NodeHandler = Callable[[str], None]
@@ -78,6 +81,8 @@ class Canvas(anywidget.AnyWidget):
     """Per node: state, progress, step, error, thumbnail, takes... (folded server events)."""
     pipelines: traitlets.List[str] = traitlets.List(traitlets.Unicode()).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
+    project_settings = traitlets.Dict().tag(sync=True)
+    """The project's editable settings (title, quality, aspect ratio...) and their choices."""
     save_status = traitlets.Unicode("saved").tag(sync=True)
     history = traitlets.Dict({"can_undo": False, "can_redo": False}).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
@@ -115,13 +120,18 @@ class Canvas(anywidget.AnyWidget):
         self.service = StudioService(
             project,
             editor=LiveGraph(graph, save=self.save, sync_fields=self._graph_for_sync),
-            link=inline_link,
+            link=kernel_link(project) if project is not None else inline_link,
+            # A film and its EDL stream from the lab's media route, as a video take does.
+            file_link=kernel_link(project) if project is not None else None,
             publish=self._send_to_views,
             engines=engines,
             on_status=self._show_status,
+            on_settings=self._show_settings,
         )
         """Every client event of this canvas is handled there (as the server's are)."""
         self.node_status = self.service.status
+        if project is not None:
+            self._show_settings(settings_view(project))
         self.on_msg(self._on_message)
 
     @property
@@ -179,6 +189,10 @@ class Canvas(anywidget.AnyWidget):
 
     def _show_status(self, status: dict[str, Any]) -> None:
         self.node_status = status
+
+    def _show_settings(self, settings: dict[str, Any]) -> None:
+        self.project_settings = settings
+        self.title = settings["title"]
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         self.service.handle(content, reply=self._send_to_views)
@@ -272,6 +286,21 @@ class Canvas(anywidget.AnyWidget):
         super().close()
 
 
+_shown: weakref.WeakSet[Canvas] = weakref.WeakSet()
+"""This kernel's canvases with an engine (see :func:`follow_engine`)."""
+
+
+def follow_engine(project: Project, engine: Engine) -> None:
+    """Every canvas of ``project`` in this kernel (that generates on the studio engine) shows
+    the jobs of ``engine`` live: a take started from Python (``project.generate``) appears on
+    its node as one started from the canvas does."""
+    for canvas in list(_shown):
+        service = canvas.service
+        mine = service.project is not None and service.project.path == project.path
+        if mine and service.engines is not None and service.generation_handler is None:
+            service.follow(engine)
+
+
 def project_canvas(project: Project, *, height: int = 640, engine: bool = True) -> Canvas:
     """``project.canvas()``: the installed pipelines are registered first, so each appears in
     the palette; with ``engine`` the Generate buttons run on the kernel's studio engine,
@@ -283,4 +312,5 @@ def project_canvas(project: Project, *, height: int = 640, engine: bool = True) 
     canvas = Canvas(project.graph, project=project, height=height, engines=engines)
     if engine:
         canvas.service.resume()
+        _shown.add(canvas)
     return canvas

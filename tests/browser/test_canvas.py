@@ -153,8 +153,10 @@ def test_python_edits_appear_and_generate_without_engine_says_so(lab: Lab, page:
     # the installed pipelines are in the palette, labelled as drafts
     draft = page.locator(".palette [data-node-type='pipeline.t2i-draft']")
     assert "draft" in draft.inner_text()
-    draft.click()
-    node(page, "pipeline.t2i-draft").wait_for()
+    draft.click()  # it adds the node that runs it: a Pipeline node choosing it
+    added = node(page, "Pipeline")
+    added.wait_for()
+    assert added.locator("select[data-field='pipeline_id']").input_value() == "t2i-draft"
 
     # select the shot and delete it with the keyboard: the Python Graph follows
     shot.locator("header").click()
@@ -163,4 +165,6 @@ def test_python_edits_appear_and_generate_without_engine_says_so(lab: Lab, page:
     page.locator(".studio-canvas .toolbar button.save").click()
     page.locator("[data-save-status='saved']").wait_for(timeout=10_000)
     saved = json.loads(project.canvas_path.read_text())
-    assert [n["type"] for n in saved["nodes"]] == ["pipeline.t2i-draft"]
+    assert [(n["type"], n["data"]["pipeline_id"]) for n in saved["nodes"]] == [
+        ("Pipeline", "t2i-draft")
+    ]

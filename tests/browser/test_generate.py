@@ -79,6 +79,37 @@ def test_generate_a_take_from_the_canvas(lab: Lab, page: Any, builtin_images: No
     ARTIFACTS.mkdir(exist_ok=True)
     canvas.screenshot(path=str(ARTIFACTS / "generate.png"))
 
+    # a new take is seen: the choice was not pinned, so take03 becomes active and is shown
+    chosen_src = thumbnail.get_attribute("src")
+    shot.locator("button.generate").click()
+    take03 = folder / "SHOT-010_v01_take03.png"
+    select = shot.locator("select[data-field='active_take']")
+    page.wait_for_function(
+        "name => document.querySelector(\"select[data-field='active_take']\")?.value === name",
+        arg=take03.name,
+        timeout=120_000,
+    )
+    page.wait_for_function(
+        "src => document.querySelector('img.thumbnail')?.getAttribute('src') !== src",
+        arg=chosen_src,
+        timeout=30_000,
+    )
+    assert project.active_take(scene=1, shot=10).name == take03.name  # type: ignore[union-attr]
+
+    # pinned, take03 stays active when take04 arrives, and a toast says take04 is there
+    shot.locator("button[data-field='take_pinned']").click()
+    page.wait_for_selector("button[data-field='take_pinned'][aria-pressed='true']")
+    shot.locator("button.generate").click()
+    toast = canvas.locator(".toast", has_text="SHOT-010_v01_take04.png")
+    toast.wait_for(timeout=120_000)
+    assert "pinned take SHOT-010_v01_take03.png stays active" in toast.inner_text()
+    assert select.input_value() == take03.name
+    assert project.active_take(scene=1, shot=10).name == take03.name  # type: ignore[union-attr]
+    canvas.screenshot(path=str(ARTIFACTS / "generate-pinned.png"))
+    select.select_option(take01.name)  # another choice, still pinned
+    page.wait_for_timeout(800)
+    assert json.loads((folder / "active_take.json").read_text())["pinned"] is True
+
     # a browser reload, then the cell runs again: the canvas comes back with take01 active
     open_and_run(page, lab, "mvp.ipynb")
     reloaded = page.locator(".svelte-flow__node:has([data-node-type='Shot'])").first
@@ -89,4 +120,6 @@ def test_generate_a_take_from_the_canvas(lab: Lab, page: Any, builtin_images: No
         timeout=30_000,
     )
     assert select.input_value() == take01.name
-    assert len(project.jobs()) == 2
+    pin = reloaded.locator("button[data-field='take_pinned']")
+    assert pin.get_attribute("aria-pressed") == "true"
+    assert len(project.jobs()) == 4

@@ -88,6 +88,8 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     form.locator("select[name='quality']").select_option("high")
     form.locator("select[name='aspect_ratio']").select_option("9:16")
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    # the toast names the folder: titles may repeat, folders do not
+    page.locator(".Toastify__toast", has_text="created in folder Lab_Film").wait_for(timeout=10_000)
 
     # the canvas notebook opens, its kernel runs its canvas cell, the canvas renders
     page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
@@ -116,6 +118,7 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     item = panel.locator(".studio-project[data-project-name='Lab Film']")
     item.wait_for(timeout=10_000)
     assert "high" in item.inner_text() and "9:16" in item.inner_text()
+    assert project.name in item.locator(".studio-project-meta").inner_text()  # the folder
 
     # "Reveal folder" moves the file browser into the project's folder
     item.locator(".studio-reveal-folder").click()
@@ -262,6 +265,17 @@ def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_p
         loaded = "img => img.complete && img.naturalWidth > 0"
         page.wait_for_function(loaded, arg=thumb.element_handle(), timeout=10_000)
         assert (thumb.get_attribute("src") or "").startswith("blob:")
+    # a click on a take opens it full-size in a tab (JupyterLab's image viewer)
+    active.locator("figure").click()
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    page.wait_for_function(
+        "name => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current')"
+        "?.textContent.includes(name)",
+        arg=takes[1].name,
+        timeout=10_000,
+    )
+    assert takes[1].name in tab.inner_text()
+    page.locator(".jp-ImageViewer img").wait_for(timeout=10_000)
 
 
 def test_a_slow_answer_for_an_earlier_shot_does_not_replace_the_chosen_one(

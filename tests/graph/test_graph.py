@@ -63,6 +63,63 @@ def test_bad_edits_are_refused_and_change_nothing(edit, code, message) -> None:
     assert graph.to_json() == before
 
 
+def test_two_shots_never_share_a_scene_and_shot() -> None:
+    graph = Graph()
+    first = graph.add_node("Shot")
+    assert (first.data["scene"], first.data["shot"]) == (1, 10)  # the default, free
+    assert graph.add_node("Shot").data["shot"] == 20  # the next free number of the scene
+    assert graph.add_node("Shot", scene=2).data["shot"] == 10  # another scene: its default
+    graph.add_node("Shot", scene=1, shot=70)
+    assert graph.add_node("Shot").data["shot"] == 80  # above the highest, in shot order
+    with pytest.raises(
+        GraphError, match=r"Scene 1, Shot 10 is taken by node '.*'.*90 is free"
+    ) as e:
+        graph.add_node("Shot", scene=1, shot=10)
+    assert e.value.code == "taken"
+    second = graph.nodes[1]
+    with pytest.raises(GraphError, match=rf"Scene 1, Shot 10 is taken by node '{first.id}'"):
+        graph.update_node(second.id, shot=10)
+    assert second.data["shot"] == 20  # refused: nothing changed
+    graph.update_node(second.id, prompt="rain")  # other fields: no check
+    graph.update_node(first.id, shot=10)  # its own numbers
+    graph.update_node(first.id, scene=3)  # free in scene 3
+    assert graph.next_free("Shot", {"scene": 1}, also_taken=frozenset({10, 100})) == 110
+
+
+def test_a_canvas_with_shared_shot_numbers_still_loads(tmp_path: Path) -> None:
+    graph = Graph()
+    a, b = graph.add_node("Shot"), graph.add_node("Shot")
+    content = graph.to_json()
+    content["nodes"][1]["data"]["shot"] = content["nodes"][0]["data"]["shot"]  # an older canvas
+    path = tmp_path / "canvas.json"
+    path.write_text(json.dumps(content))
+    loaded = Graph.load(path)
+    assert loaded.node(a.id).data["shot"] == loaded.node(b.id).data["shot"] == 10
+    loaded.update_node(b.id, shot=20)  # the way out: give one another number
+
+
+def test_a_pipeline_node_feeds_nothing_but_an_older_canvas_keeps_its_edge(
+    tmp_path: Path,
+) -> None:
+    from studio.pipelines import register_node_types
+
+    register_node_types()
+    graph = Graph()
+    frame = graph.add_node("pipeline.t2i-draft")
+    shot = graph.add_node("Shot")
+    with pytest.raises(
+        GraphError, match=r"does not run on its own.*Pipeline node set to 't2i-draft'"
+    ):
+        graph.connect(frame.id, "image", shot.id, "image")
+    assert graph.edges == []
+    content = graph.to_json()
+    content["edges"] = [{"id": "e1", "source": frame.id, "sourceHandle": "image",
+                         "target": shot.id, "targetHandle": "image"}]  # fmt: skip
+    path = tmp_path / "canvas.json"
+    path.write_text(json.dumps(content))
+    assert [e.id for e in Graph.load(path).edges] == ["e1"]  # loads; the engine says why not
+
+
 def test_single_valued_inputs_and_multiple_inputs() -> None:
     graph = Graph()
     shot, pipeline = shot_and_pipeline(graph)
@@ -216,3 +273,13 @@ def test_unknown_data_keys_survive_a_round_trip(tmp_path: Path) -> None:
     assert graph.node("g").width == 900
     graph.save()
     assert json.loads(path.read_text())["nodes"][1]["data"]["note"] == "mine"
+
+
+def test_a_projects_new_shot_skips_numbers_with_render_folders(project: Project, make_png) -> None:
+    take = project.new_take(scene=1, shot=10, ext="png")  # a take made from Python, no node
+    take.write_bytes(make_png())
+    shot = project.graph.add_node("Shot")
+    assert (shot.data["scene"], shot.data["shot"]) == (1, 20)  # not the folder of that take
+    assert project.graph.add_node("Shot", scene=2).data["shot"] == 10  # scene 2 has none
+    assert project.graph.add_node("Shot", shot=10).data["shot"] == 10  # asked for: adopts it
+    assert project.reload_graph().add_node("Shot").data["shot"] == 20  # the file has none yet

@@ -192,3 +192,14 @@ async def test_a_file_removed_after_the_check_is_404_not_500(
     monkeypatch.setattr(service, "media_file", check_then_delete)
     status, body, content_type = await raw_get(media(TAKE))
     assert status == 404 and content_type.startswith("application/json"), body
+
+
+async def test_the_kernel_canvas_links_videos_through_this_route(jp_fetch, film: Project, make_mp4):
+    from studio.service import kernel_link
+
+    take = film.new_take(scene=1, shot=20, ext="mp4", prompt="x")
+    take.write_bytes(make_mp4())
+    url = kernel_link(film)(take.path)
+    assert url is not None and not url.startswith(("/", "data:"))  # relative to the base URL
+    response = await jp_fetch(url, headers={"Range": "bytes=0-99"})
+    assert response.code == 206 and response.body == take.path.read_bytes()[:100]

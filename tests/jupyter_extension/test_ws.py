@@ -42,7 +42,13 @@ async def test_sync_request_gets_the_full_graph(connect, shot_film: Project):
     graph = message["payload"]["graph"]
     assert graph["version"] == 2 and [n["id"] for n in graph["nodes"]] == ["shot-1"]
     status = message["payload"]["node_status"]["shot-1"]
-    assert status == {"takes": [], "active_take": None, "thumbnail_url": None}
+    assert status == {
+        "takes": [],
+        "active_take": None,
+        "take_pinned": False,
+        "thumbnail_url": None,
+        "video_url": None,
+    }
 
 
 async def test_node_updates_are_saved_and_reach_every_client(connect, shot_film: Project):

@@ -115,3 +115,21 @@ def test_two_processes_racing_exactly_one_wins(project: Project, tmp_path: Path)
         data["version"] = 1
         project.manifest_path.write_text(json.dumps(data))
         go.unlink()
+
+
+def test_settings_change_after_creation_under_the_lock(project) -> None:
+    from studio import InvalidInput, VersionConflict
+
+    before = project.manifest
+    saved = project.update_settings(title="Night Market II", quality="high", aspect_ratio="21:9")
+    assert (saved.title, saved.project_settings.quality, saved.project_settings.aspect_ratio) == (
+        "Night Market II", "high", "21:9"
+    )  # fmt: skip
+    assert project.manifest.version == before.version + 1
+    with pytest.raises(InvalidInput, match="quality 'ultra' is not valid"):
+        project.update_settings(quality="ultra")
+    assert project.manifest == saved  # nothing written
+    stale = project.manifest
+    project.update_settings(description="another editor, first")
+    with pytest.raises(VersionConflict):
+        project.save_manifest(stale.model_copy(update={"title": "lost"}))

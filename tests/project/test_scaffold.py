@@ -76,7 +76,7 @@ def test_canvas_is_empty_but_valid(project: Project) -> None:
 
 def test_git_rules(project: Project) -> None:
     ignore = (project.path / ".gitignore").read_text().splitlines()
-    for rule in ("05_Cache/", "06_Exports/", "*.DS_Store"):
+    for rule in ("05_Cache/", "06_Exports/", "*.DS_Store", ".*.lock"):
         assert rule in ignore
     attributes = (project.path / ".gitattributes").read_text().splitlines()
     for ext in LFS_REQUIRED.split():

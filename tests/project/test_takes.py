@@ -1,5 +1,6 @@
 """Takes on disk: reservation, immutability, listing, active take, LFS commits."""
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -91,6 +92,45 @@ def test_active_take_defaults_to_newest_and_persists(
     assert Project(project.path).active_take(scene=1, shot=10) == first
     with pytest.raises(TakeError):
         project.set_active_take(pending)
+
+
+def test_a_new_take_replaces_a_choice_unless_it_is_pinned(
+    project: Project, make_png: Callable[..., bytes]
+) -> None:
+    def committed_take() -> str:
+        take = project.new_take(scene=1, shot=10, ext="png")
+        take.write_bytes(make_png())
+        project.commit_takes([take])
+        return take.name
+
+    first, second = committed_take(), committed_take()
+    [chosen] = [t for t in project.takes(scene=1, shot=10) if t.name == first]
+    project.set_active_take(chosen)  # a choice, not pinned: shown until the next take
+    third = committed_take()
+    assert project.active_take(scene=1, shot=10).name == third  # type: ignore[union-attr]
+    assert "active_take.json" in git_out(project.path, "show", "--name-only", "HEAD")
+    assert git_out(project.path, "status", "--porcelain") == ""  # the choice went with it
+
+    [chosen] = [t for t in project.takes(scene=1, shot=10) if t.name == second]
+    project.set_active_take(chosen, pinned=True)
+    committed_take()
+    view = project.shot_view(scene=1, shot=10)
+    assert view.active is not None and view.active.name == second and view.pinned
+    assert json.loads((chosen.path.parent / "active_take.json").read_text())["pinned"] is True
+
+
+def test_a_failed_commit_gives_back_the_choice_it_replaced(
+    project: Project, make_png: Callable[..., bytes]
+) -> None:
+    first = project.new_take(scene=1, shot=10, ext="png")
+    first.write_bytes(make_png())
+    project.commit_takes([first])
+    project.set_active_take(first)
+    bypass = project.new_take(scene=1, shot=10, ext="xyz")  # not routed through LFS: refused
+    bypass.write_bytes(b"\x00\x01 some binary")
+    with pytest.raises(LFSRequired):
+        project.commit_takes([bypass])
+    assert project.active_take(scene=1, shot=10) == first
 
 
 def test_committed_takes_are_lfs_pointers(

@@ -47,7 +47,10 @@ def test_t2i_draft(make_runner, tmp_path: Path):
 def test_t2i_draft_aspect_ratios(make_runner, tmp_path: Path):
     pipeline = get_pipeline("t2i-draft")
     runner = make_runner(pipeline)
-    for ratio, size in {"9:16": (360, 640), "1:1": (300, 300)}.items():
+    # every ratio the New Project dialog offers (jupyter_extension/src/api.ts), and a scope one
+    sizes = {"16:9": (420, 236), "9:16": (360, 640), "1:1": (300, 300), "4:3": (420, 315),
+             "21:9": (420, 180), "2.39:1": (478, 200)}  # fmt: skip
+    for ratio, size in sizes.items():
         inputs = {"prompt": "p", "aspect_ratio": ratio, "width": size[0]}
         result, _ = run_ok(runner, pipeline, inputs, tmp_path / ratio.replace(":", "x"))
         with Image.open(tmp_path / ratio.replace(":", "x") / result.outputs["image"]) as image:

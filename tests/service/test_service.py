@@ -20,6 +20,7 @@ from studio.service import (
     SavedGraph,
     StudioService,
     inline_link,
+    kernel_link,
     project_link,
 )
 
@@ -42,8 +43,9 @@ class Clients:
 def live_service(project: Project, clients: Clients) -> StudioService:
     return StudioService(
         project,
-        editor=LiveGraph(project.graph, save=project.graph.save),
-        link=inline_link,
+        # as the canvas saves: only when there are unsaved changes
+        editor=LiveGraph(project.graph, save=lambda: project.graph.dirty and project.graph.save()),
+        link=kernel_link(project),  # as the kernel's canvas links
         publish=clients.published.append,
         on_status=lambda status: setattr(clients, "status", status),
     )
@@ -96,8 +98,10 @@ def test_edits_go_through_the_graph_on_both_front_ends(front_end, project: Proje
     handle(service, clients, "client:sync_request")
     sync = clients.events("server:full_sync")[-1]
     assert {n["id"] for n in sync["graph"]["nodes"]} == {"shot-1", "pipe-1"}
-    assert sync["node_status"]["shot-1"] == {"takes": [], "active_take": None,
-                                             "thumbnail_url": None}  # fmt: skip
+    assert sync["node_status"]["shot-1"] == {
+        "takes": [], "active_take": None, "take_pinned": False, "thumbnail_url": None,
+        "video_url": None,
+    }  # fmt: skip
 
 
 def test_a_server_edit_is_saved_at_once_and_sent_to_every_client(project: Project):
@@ -241,6 +245,135 @@ def test_a_take_chosen_from_a_client_is_the_shots_active_take(
     assert link.startswith("data:image/jpeg;base64," if service.editor.live else "/media/")
     if not service.editor.live:
         assert link == f"/media/05_Cache/thumbnails/{takes[0].name}.jpg"
+
+
+def test_a_new_shot_gets_a_number_no_node_and_no_render_folder_has(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    service, clients = front_end
+    take = project.new_take(scene=1, shot=10, ext="png")  # a folder no node names any more
+    take.write_bytes(make_png())
+    for node_id in ("a", "b"):
+        handle(service, clients, "client:add_node", type="Shot", id=node_id,
+               position={"x": 0, "y": 0})  # fmt: skip
+    with service.editor.reading() as graph:
+        assert [graph.node(n).data["shot"] for n in ("a", "b")] == [20, 30]
+    handle(service, clients, "client:update_node_data", node_id="b", data={"shot": 20})
+    [refusal] = clients.events("server:notification")
+    assert "Scene 1, Shot 20 is taken by node 'a'" in refusal["message"]
+    assert "shot 40 is free" in refusal["message"]
+    with service.editor.reading() as graph:
+        assert graph.node("b").data["shot"] == 30
+    handle(service, clients, "client:update_node_data", node_id="b", data={"shot": 10})
+    assert len(clients.events("server:notification")) == 1  # a node may take an old folder
+    assert service.sync_payload()["node_status"]["b"]["takes"] == [take.name]
+
+
+def test_a_client_pins_the_active_take_and_new_takes_leave_it(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0},
+           data={"scene": 2, "shot": 30})  # fmt: skip
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": True})
+    [refusal] = clients.events("server:notification")
+    assert "no take to pin yet" in refusal["message"] and "'s'" in refusal["message"]
+
+    def new_take(color: tuple[int, int, int]) -> str:
+        take = project.new_take(scene=2, shot=30, ext="png")
+        take.write_bytes(make_png(color=color))
+        project.commit_takes([take])
+        return take.name
+
+    first, second = new_take((255, 0, 0)), new_take((0, 0, 255))
+    handle(service, clients, "client:update_node_data", node_id="s", data={"active_take": first})
+    assert service.sync_payload()["node_status"]["s"]["take_pinned"] is False
+    third = new_take((0, 255, 0))  # not pinned: the newest take is shown
+    assert project.active_take(scene=2, shot=30).name == third  # type: ignore[union-attr]
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": True})
+    new_take((9, 9, 9))
+    service.refresh(["s"])
+    status = service.sync_payload()["node_status"]["s"]
+    assert (status["active_take"], status["take_pinned"]) == (third, True)
+    handle(service, clients, "client:update_node_data", node_id="s", data={"active_take": second})
+    status = service.sync_payload()["node_status"]["s"]  # another choice stays pinned
+    assert (status["active_take"], status["take_pinned"]) == (second, True)
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": False})
+    assert service.sync_payload()["node_status"]["s"]["take_pinned"] is False
+
+
+def test_a_video_take_has_a_poster_and_a_streamed_link(
+    front_end, project: Project, make_mp4: Callable[..., bytes]
+):
+    service, clients = front_end
+    handle(service, clients, "client:add_node", type="Shot", id="v", position={"x": 0, "y": 0},
+           data={"scene": 2, "shot": 20})  # fmt: skip
+    take = project.new_take(scene=2, shot=20, ext="mp4")
+    take.write_bytes(make_mp4())
+    service.refresh(["v"])
+    status = service.sync_payload()["node_status"]["v"]
+    relative = take.path.relative_to(project.path).as_posix()
+    if service.editor.live:  # the kernel: the poster inlined, the video through the lab
+        assert status["thumbnail_url"].startswith("data:image/jpeg;base64,")
+        assert status["video_url"] == (
+            f"studio/api/v1/projects/{project.name}/media/{relative}"
+        )  # relative to the lab's base URL (never a data URL: too big)
+    else:
+        assert status["thumbnail_url"] == f"/media/05_Cache/thumbnails/{take.name}.jpg"
+        assert status["video_url"] == f"/media/{relative}"
+
+
+def test_a_client_changes_the_project_settings(front_end, project: Project):
+    service, clients = front_end
+    heard: list[dict[str, Any]] = []
+    service._on_settings = heard.append
+    version = project.manifest.version
+    handle(service, clients, "client:update_project_settings", quality="low", aspect_ratio="21:9")
+    settings = project.manifest.project_settings
+    assert (settings.quality, settings.aspect_ratio) == ("low", "21:9")
+    assert project.manifest.version == version + 1  # saved under the optimistic lock
+    [told] = clients.events("server:notification")
+    assert told["level"] == "info" and "quality low, aspect ratio 21:9" in told["message"]
+    assert [(h["quality"], h["aspect_ratio"], h["title"]) for h in heard] == [
+        ("low", "21:9", "Test Film")
+    ]
+    handle(service, clients, "client:update_project_settings", aspect_ratio="wide")
+    [refusal] = [n for n in clients.events("server:notification") if n["level"] == "error"]
+    assert "aspect_ratio 'wide' is not valid" in refusal["message"]
+    assert project.manifest.project_settings.aspect_ratio == "21:9"  # nothing written
+
+
+def test_a_save_and_a_take_choice_are_committed(
+    front_end, project: Project, make_png: Callable[..., bytes]
+):
+    from tests.conftest import git_out
+
+    service, clients = front_end
+    commits = int(git_out(project.path, "rev-list", "--count", "HEAD"))
+    handle(service, clients, "client:add_node", type="Shot", id="s", position={"x": 0, "y": 0})
+    handle(service, clients, "client:save")
+    assert git_out(project.path, "log", "-1", "--format=%s").strip() == "Save the canvas"
+    canvas = project.canvas_path.relative_to(project.path).as_posix()
+    assert git_out(project.path, "status", "--porcelain", "--", canvas) == ""
+    assert git_out(project.path, "status", "--porcelain") == ""  # no lock file shows either
+    handle(service, clients, "client:save")  # nothing changed: no empty commit
+    assert int(git_out(project.path, "rev-list", "--count", "HEAD")) == commits + 1
+
+    takes = []
+    for _ in range(2):
+        take = project.new_take(scene=1, shot=10, ext="png")
+        take.write_bytes(make_png())
+        project.commit_takes([take])
+        takes.append(take)
+    handle(service, clients, "client:update_node_data", node_id="s",
+           data={"active_take": takes[0].name})  # fmt: skip
+    assert git_out(project.path, "log", "-1", "--format=%s").strip() == (
+        f"Choose {takes[0].name} as the active take of scene 1, shot 10"
+    )
+    handle(service, clients, "client:update_node_data", node_id="s", data={"take_pinned": True})
+    assert git_out(project.path, "log", "-1", "--format=%s").startswith(f"Pin {takes[0].name}")
+    folder = takes[0].path.parent.relative_to(project.path).as_posix()
+    assert git_out(project.path, "status", "--porcelain", "--", folder) == ""
 
 
 def test_a_success_links_the_thumbnail_the_worker_made(

@@ -154,3 +154,25 @@ def test_autosave_and_conflicts(project: Project) -> None:
     assert canvas.save_status == "conflict"
     assert "changed since you loaded it" in last(canvas, "server:notification")["message"]
     canvas.close()
+
+
+def test_a_canvas_on_screen_follows_a_take_started_from_python(project: Project) -> None:
+    from studio.events import make_event
+    from studio.widgets.canvas import follow_engine, project_canvas
+    from tests.service.test_service import FakeEngine
+
+    project.graph.add_node("Shot", id="s")
+    canvas = project_canvas(project)  # the kernel's engine, not started just to look
+    other = project_canvas(project, engine=False)  # nothing generates here: not followed
+    engine = FakeEngine()
+    follow_engine(project, engine)  # type: ignore[arg-type]  # as project.generate does
+    assert len(engine.listeners) == 1
+    engine.deliver(make_event("server:node_state_updated", node_id="s", state="generating",
+                              task_id="t1"))  # fmt: skip
+    assert canvas.node_status["s"]["state"] == "generating"
+    assert last(canvas, "server:node_state_updated")["task_id"] == "t1"
+    assert "state" not in other.node_status.get("s", {})
+    follow_engine(project, engine)  # type: ignore[arg-type]  # the same engine: once
+    assert len(engine.listeners) == 1
+    canvas.close()
+    other.close()

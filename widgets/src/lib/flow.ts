@@ -198,11 +198,24 @@ export function connectionProblem(
     const node = graph.nodes.find((n) => n.id === id);
     return node ? types.node_types.find((t) => t.name === node.type) : undefined;
   };
-  const out = typeOf(source)?.outputs.find((s) => s.name === sourceHandle);
-  const into = typeOf(target)?.inputs.find((s) => s.name === targetHandle);
-  if (!out || !into) return "unknown socket";
+  const from = typeOf(source);
+  const to = typeOf(target);
+  const out = from?.outputs.find((s) => s.name === sourceHandle);
+  const into = to?.inputs.find((s) => s.name === targetHandle);
+  if (!from || !to || !out || !into) return "unknown socket";
+  if (from.pipeline_id) {
+    return (
+      `a ${from.label} node does not run on its own, so it has no output to give: use a ` +
+      `Pipeline node set to “${from.pipeline_id}”, connected to a Shot's Pipeline socket`
+    );
+  }
   const feeds = out.types.some((s) => into.types.some((t) => types.compatibility[s]?.includes(t)));
-  if (!feeds) return `${out.types.join(" | ")} cannot feed ${into.types.join(" | ")}`;
+  if (!feeds) {
+    return (
+      `${from.label}'s ${out.label} gives ${out.types.join(" or ")}; ` +
+      `${to.label}'s ${into.label} takes ${into.types.join(" or ")}`
+    );
+  }
   const occupied = graph.edges.filter((e) => e.target === target && e.targetHandle === targetHandle);
   if (occupied.some((e) => e.source === source && e.sourceHandle === sourceHandle)) {
     return "already connected";
@@ -210,4 +223,57 @@ export function connectionProblem(
   if (occupied.length && !into.multiple) return `${into.label} takes one connection`;
   if (source === target || reaches(graph.edges, target, source)) return "would make a cycle";
   return null;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** A node's size on the canvas before Svelte Flow has measured it, by its component. */
+export function expectedSize(component: string): { width: number; height: number } {
+  if (component === "shot") return { width: 260, height: 440 };
+  if (component === "group") return { width: 480, height: 320 };
+  if (component === "assembler") return { width: 280, height: 360 };
+  return { width: 240, height: 200 };
+}
+
+function overlaps(a: Box, b: Box, gap: number): boolean {
+  return (
+    a.x < b.x + b.width + gap &&
+    b.x < a.x + a.width + gap &&
+    a.y < b.y + b.height + gap &&
+    b.y < a.y + a.height + gap
+  );
+}
+
+/** Where a new node of `size` goes (its top-left): centred on `center` when that is free,
+ * else the free spot nearest to it, `gap` clear of every box in `boxes`. Tried on a grid of
+ * widening rings around the centre; after `maxRings`, the centre (the canvas stays usable). */
+export function freeSpot(
+  center: { x: number; y: number },
+  size: { width: number; height: number },
+  boxes: Box[],
+  { gap = 24, step = 40, maxRings = 60 }: { gap?: number; step?: number; maxRings?: number } = {},
+): { x: number; y: number } {
+  const start = { x: center.x - size.width / 2, y: center.y - size.height / 2 };
+  const free = (x: number, y: number) =>
+    !boxes.some((box) => overlaps({ x, y, ...size }, box, gap));
+  for (let ring = 0; ring <= maxRings; ring++) {
+    const spots: { x: number; y: number; d: number }[] = [];
+    for (let i = -ring; i <= ring; i++) {
+      for (let j = -ring; j <= ring; j++) {
+        if (Math.max(Math.abs(i), Math.abs(j)) !== ring) continue; // this ring's cells only
+        const x = start.x + i * step;
+        const y = start.y + j * step;
+        spots.push({ x, y, d: Math.hypot(i * step, j * step) });
+      }
+    }
+    spots.sort((a, b) => a.d - b.d);
+    const found = spots.find((spot) => free(spot.x, spot.y));
+    if (found) return { x: found.x, y: found.y };
+  }
+  return start;
 }

@@ -6,7 +6,13 @@ import type { AnyModel } from "@anywidget/types";
 import { SvelteMap } from "svelte/reactivity";
 import type { EventName, EventPayloads, Message } from "../events";
 import { applyPatch, patchedNodes, patchFollows } from "./patches";
-import type { GraphJSON, NodeStatus, NodeTypeSpec, NodeTypesPayload } from "./types";
+import type {
+  GraphJSON,
+  NodeStatus,
+  NodeTypeSpec,
+  NodeTypesPayload,
+  ProjectSettings,
+} from "./types";
 
 /** How long an unanswered `client:sync_request` holds back asking again (patches that do not
  * follow keep coming meanwhile; one full sync answers for all of them). */
@@ -19,6 +25,7 @@ export interface WidgetState {
   node_status: Record<string, NodeStatus>;
   pipelines: string[];
   title: string;
+  project_settings: ProjectSettings | Record<string, never>;
   save_status: string;
   history: { can_undo: boolean; can_redo: boolean };
   height: number;
@@ -32,6 +39,7 @@ export interface Toast {
 
 const TRAITS = [
   "graph", "node_types", "node_status", "pipelines", "title", "save_status", "history", "height",
+  "project_settings",
 ] as const;
 
 export class CanvasModel {
@@ -44,6 +52,8 @@ export class CanvasModel {
   nodeStatus = $state.raw<Record<string, NodeStatus>>({});
   pipelines = $state.raw<string[]>([]);
   title = $state.raw("");
+  /** The project's settings (null: a canvas without a project). */
+  settings = $state.raw<ProjectSettings | null>(null);
   saveStatus = $state.raw("saved");
   history = $state.raw({ can_undo: false, can_redo: false });
   height = $state.raw(640);
@@ -104,6 +114,11 @@ export class CanvasModel {
       case "height":
         this.height = value as number;
         break;
+      case "project_settings":
+        this.settings = (value as Partial<ProjectSettings> | undefined)?.quality
+          ? (value as ProjectSettings)
+          : null;
+        break;
     }
   }
 
@@ -121,9 +136,24 @@ export class CanvasModel {
     } else if (message.event === "server:notification") {
       const payload = message.payload as EventPayloads["server:notification"];
       this.notify(payload.level ?? "info", payload.message);
+    } else if (message.event === "server:task_success") {
+      this.#announceTake(message.payload as EventPayloads["server:task_success"]);
     } else if (message.event === "server:task_failed") {
       const payload = message.payload as EventPayloads["server:task_failed"];
       this.notify("error", payload.error);
+    }
+  }
+
+  /** A new take that does not become active (the shot's take is pinned) is still seen. */
+  #announceTake(payload: EventPayloads["server:task_success"]): void {
+    const take = payload.result?.take;
+    const status = this.nodeStatus[payload.node_id];
+    if (take && status?.take_pinned && status.active_take && status.active_take !== take) {
+      this.notify(
+        "info",
+        `New take ${take} is ready; the pinned take ${status.active_take} stays active ` +
+          "(choose it in the Take list, or unpin).",
+      );
     }
   }
 

@@ -33,7 +33,15 @@ export interface NodeTypeSpec {
   inputs: SocketSpec[];
   outputs: SocketSpec[];
   fields: FieldSpec[];
-  ui: { component: Component; color: string; icon: string; category: string; draft: boolean };
+  ui: {
+    component: Component;
+    color: string;
+    icon: string;
+    category: string;
+    draft: boolean;
+    /** The palette entry adds this node instead (a pipeline's entry: the node that runs it). */
+    preset?: { node_type: string; data: Record<string, unknown> } | null;
+  };
   pipeline_id: string | null;
 }
 
@@ -77,6 +85,9 @@ export interface NodeStatus {
   output_url?: string;
   take?: string;
   thumbnail_url?: string | null;
+  /** The active take when it is a video: streamed from here (relative: under the lab's base
+   * URL), played on demand over its poster (`thumbnail_url`). */
+  video_url?: string | null;
   takes?: string[];
   active_take?: string | null;
   /** A post node's outputs made from its current source with its current settings. */
@@ -91,4 +102,16 @@ export interface NodeStatus {
   problem?: string | null;
   /** The installed pipelines a post node can run (of its task). */
   pipelines?: string[];
+  /** The user pinned the active take: new takes do not replace it. */
+  take_pinned?: boolean;
+}
+
+/** The project's editable settings (studio/service/views.py, settings_view). */
+export interface ProjectSettings {
+  name: string;
+  title: string;
+  description: string;
+  quality: string;
+  aspect_ratio: string;
+  choices: { quality: string[]; aspect_ratio: string[] };
 }
