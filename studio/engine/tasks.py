@@ -109,6 +109,12 @@ class Publisher:
         self.flush()
         self._send(job_log.record(job_id=self.job_id, event=event, payload=payload))
 
+    def with_info(self, event: str, *, info: dict[str, Any], **payload: Any) -> None:
+        """Send ``event`` durably with ``info`` for the job log's record of the job (what a
+        retry of the job reads back: a render's EDL exported by an earlier attempt)."""
+        self.flush()
+        self._send(job_log.record(job_id=self.job_id, event=event, payload=payload, info=info))
+
     def nowait(self, event: str, **payload: Any) -> None:
         """Send ``event`` in order, without making the caller wait for it."""
         line = job_log.record(job_id=self.job_id, event=event, payload=payload)
