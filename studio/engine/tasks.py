@@ -259,6 +259,8 @@ def execute_post_node(
     the earlier step's outcome (Dask passes it in once that task is done)."""
 
     def work(publish: Publisher, watch: CancelWatch, workdir: Path) -> dict[str, Any]:
+        if watch.marker.exists():  # canceled while queued (its render was, say): said so
+            return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
         if after is not None and not after.get("ok"):
             return _fail(publish, ErrorCode.INPUT_INVALID, "the post step before this one "
                          f"did not make its output ({after.get('error')}), so this one did "

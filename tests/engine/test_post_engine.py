@@ -221,3 +221,27 @@ def test_the_render_runs_a_stale_post_node_first_then_cuts_its_output(
     assert steps[0] == "waiting for VideoRestoration 'vr' to run first"
     assert {(j.node_id, j.state) for j in project_jobs(project)} == {
         ("vr", "success"), ("asm", "success")}  # fmt: skip
+
+
+def test_canceling_a_render_that_waits_for_a_post_step_stops_that_step_too(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    """Cancel while the render waits for the post step it started: the step is canceled
+    (not run to the end for a render nobody wants), then the render; nothing is exported."""
+    two_shot_edit(project, tmp_path / "media", seconds=(2, 30))
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+
+    job = render(engine, project)
+    job.cancel()
+    with pytest.raises(JobFailed) as canceled:
+        job.result(timeout=TIMEOUT)
+    assert canceled.value.code == ErrorCode.CANCELED
+    assert {(j.node_id, j.state) for j in project_jobs(project)} == {
+        ("vr", "canceled"), ("asm", "canceled")}  # fmt: skip
+    assert list_outputs(project.path, scene=1, shot=20) == []
+    assert not list((project.path / "04_Project_Files/EDLs").glob("*.edl"))
