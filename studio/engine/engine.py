@@ -435,8 +435,9 @@ class Engine:
         stale post nodes before them, each once, in dependency order: a step that runs on an
         earlier step's output is submitted with that job as ``after``, so Dask starts it once
         that output is committed (and fails it, saying so, if that step failed). Returns the
-        jobs at once, earliest first; wait for the last of a chain to have all. Nothing is
-        submitted when any step cannot run (it raises, naming the node)."""
+        jobs at once, earliest first; wait for the last of a chain to have all. A step with
+        a job of this engine still running is not submitted again: that job is returned.
+        Nothing is submitted when any step cannot run (it raises, naming the node)."""
         graph = project.graph.to_json()
         wanted = [step if isinstance(step, str) else step.node_id for step in steps]
         order = stale_chain(project, graph, wanted)
@@ -446,7 +447,9 @@ class Engine:
                 check_runnable(project, graph, node_id)
         jobs: dict[str, Job] = {}
         for node_id in order:
-            jobs[node_id] = self.generate(
+            # A step already generating here (its Generate clicked, another render) is waited
+            # for, not run a second time for the same output.
+            jobs[node_id] = self.running_job(project, node_id) or self.generate(
                 project, node_id, quality=quality, after=jobs.get(upstream[node_id])
             )
         return list(jobs.values())

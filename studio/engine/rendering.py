@@ -232,15 +232,20 @@ def render_after_posts(
     them) are generated first, and the render is submitted at once as a task that Dask
     starts when they are done; it exports the EDL there (now naming their outputs), then
     renders it. The wait belongs to the cluster, not to this kernel or a request thread.
-    A step that cannot run is refused here, before anything is queued."""
+    A step that cannot run is refused here, before anything is queued. A step already
+    generating is waited for (not run twice); only the steps started for the render are its
+    ``info["after"]``, which a Cancel of the render cancels too."""
+    from studio.post import post_node_ids
+
     graph = project.graph.to_json()
+    running = {job.id for n in post_node_ids(graph) if (job := engine.running_job(project, n))}
     steps = engine.generate_pending(project, sequence.pending, quality=quality)
     wanted: Quality = quality or project.manifest.project_settings.quality
     job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
                     export=None, quality=wanted)  # fmt: skip
     waits_for = ", ".join(dict.fromkeys(f"{s.node_type} {s.node_id!r}" for s in sequence.pending))
     info = {"task": RENDER_TASK, "edl": None, "quality": wanted, "title": sequence.title,
-            "after": [step.id for step in steps]}  # fmt: skip
+            "after": [step.id for step in steps if step.id not in running]}  # fmt: skip
     engine.submit(
         project,
         job,

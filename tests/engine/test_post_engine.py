@@ -245,3 +245,26 @@ def test_canceling_a_render_that_waits_for_a_post_step_stops_that_step_too(
         ("vr", "canceled"), ("asm", "canceled")}  # fmt: skip
     assert list_outputs(project.path, scene=1, shot=20) == []
     assert not list((project.path / "04_Project_Files/EDLs").glob("*.edl"))
+
+
+def test_a_render_while_its_post_step_generates_waits_for_that_job_not_a_second_one(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    """Generate clicked on the post node, then Render: the render waits for that job (one
+    output, one run), and a Cancel of the render leaves the job its user started alone."""
+    two_shot_edit(project, tmp_path / "media", seconds=(2, 6))
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+
+    restoring = engine.generate(project, "vr")
+    job = render(engine, project)
+    assert job_log.snapshot(project.path).jobs[job.id].info["after"] == []
+    film = job.result(timeout=TIMEOUT)
+    [output] = list_outputs(project.path, scene=1, shot=20)
+    assert restoring.result(timeout=TIMEOUT) == output
+    assert f"CLIP NAME:  {output.name}" in film.edl.read_text()
+    assert sorted(j.node_id for j in project_jobs(project)) == ["asm", "vr"]
