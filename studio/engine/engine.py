@@ -92,6 +92,9 @@ class Job:
         self.seed = seed
         self.events: list[dict[str, Any]] = []
         self.future: Future[dict[str, Any]] | None = None
+        self.after: list[Job] = []
+        """The jobs whose outcomes its task waits for (a post step's earlier step, a render's
+        post steps): when one of them crashes, Dask fails this one with that crash."""
         self._lock = threading.Lock()
         self._folded: dict[str, Any] = {}  # its status, as its node shows it
         self._terminal = threading.Event()
@@ -370,6 +373,7 @@ class Engine:
             decision=decision,
             seed=seed,
         )
+        job.after = [after] if after is not None else []
         self._remember(job)
         info = {
             "pipeline": decision.pipeline,
@@ -470,6 +474,11 @@ class Engine:
             error = crash_message(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
         except Exception as exc:  # the future itself is gone (cancelled, client closed)
             error = crash_message(exc)
+        if (before := crashed_before(job)) is not None:  # Dask passed its crash on to this one
+            error = (
+                f"the job of {before.node_id!r} it waited for ended without an outcome "
+                f"({error}), so this one did not run"
+            )
         self._local(topic, job.project, job_log.record(
             job_id=job.id, event="server:task_failed", payload={
                 "task_id": job.id, "node_id": job.node_id, "error": error,
@@ -529,6 +538,18 @@ class Engine:
         payload = {"task_id": job.id, "node_id": job.node_id, "progress": 0.0, "step": step}
         line = job_log.record(job_id=job.id, event="server:task_progress", payload=payload)
         self._local(topic, project, line)
+
+
+def crashed_before(job: Job) -> Job | None:
+    """The job among those ``job`` waited for (:attr:`Job.after`) whose task ended without an
+    outcome (raised, its workers died), if any: then ``job``'s own crash is that one's."""
+    for earlier in job.after:
+        if earlier.future is None:
+            continue
+        with contextlib.suppress(Exception):  # gone with the client: it cannot tell
+            if earlier.future.exception(timeout=EVENT_GRACE_S) is not None:  # type: ignore[no-untyped-call]
+                return earlier
+    return None
 
 
 def crash_message(exc: BaseException | None) -> str:

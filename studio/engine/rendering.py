@@ -243,6 +243,7 @@ def render_after_posts(
     wanted: Quality = quality or project.manifest.project_settings.quality
     job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
                     export=None, quality=wanted)  # fmt: skip
+    job.after = steps
     waits_for = ", ".join(dict.fromkeys(f"{s.node_type} {s.node_id!r}" for s in sequence.pending))
     info = {"task": RENDER_TASK, "edl": None, "quality": wanted, "title": sequence.title,
             "after": [step.id for step in steps if step.id not in running]}  # fmt: skip
