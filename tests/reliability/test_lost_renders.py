@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from studio import Project
-from studio.engine.render_task import STAGING_DIR
-from studio.project.layout import EXPORTS_DIR
+from studio.engine.render_task import STAGING_DIR, render_final_video
+from studio.project.layout import EDLS_DIR, EXPORTS_DIR
 from tests.engine.films import two_shot_edit
 from tests.reliability.faults import kill_minus_9, start_script, wait_until
 
@@ -65,12 +66,9 @@ def test_a_retry_after_its_worker_died_renders_the_edl_the_dead_attempt_exported
     """A render that waited for post steps exports its EDL on the worker, then renders; its
     worker is killed mid-render and Dask retries the task: the retry renders that EDL, it
     does not export (and commit) a second version for the same render."""
-    from studio.engine.render_task import render_final_video
-    from studio.project.layout import EDLS_DIR
-
     two_shot_edit(project, tmp_path / "media", seconds=(10, 10))
     sequence = project.sequence()
-    arguments = {
+    arguments: dict[str, Any] = {
         "project_path": str(project.path), "job_id": "retried", "node_id": "asm", "edl": None,
         "otio": None, "fcp_xml": None, "title": sequence.title, "frame_rate_label": "24",
         "size": [sequence.width, sequence.height], "quality": "low", "topic": "retried",
