@@ -93,6 +93,8 @@ class Job:
         self.events: list[dict[str, Any]] = []
         self.future: Future[dict[str, Any]] | None = None
         self.after: list[Job] = []
+        self.node_data: dict[str, Any] = {}
+        """Its node's fields when it was submitted (what a post step's output is made with)."""
         """The jobs whose outcomes its task waits for (a post step's earlier step, a render's
         post steps): when one of them crashes, Dask fails this one with that crash."""
         self._lock = threading.Lock()
@@ -374,6 +376,7 @@ class Engine:
             seed=seed,
         )
         job.after = [after] if after is not None else []
+        job.node_data = _node_data(snapshot, node_id)
         self._remember(job)
         info = {
             "pipeline": decision.pipeline,
@@ -440,7 +443,8 @@ class Engine:
         earlier step's output is submitted with that job as ``after``, so Dask starts it once
         that output is committed (and fails it, saying so, if that step failed). Returns the
         jobs at once, earliest first; wait for the last of a chain to have all. A step with
-        a job of this engine still running is not submitted again: that job is returned.
+        a job of this engine still running with its current fields is not submitted again:
+        that job is returned.
         Nothing is submitted when any step cannot run (it raises, naming the node)."""
         graph = project.graph.to_json()
         wanted = [step if isinstance(step, str) else step.node_id for step in steps]
@@ -451,11 +455,14 @@ class Engine:
                 check_runnable(project, graph, node_id)
         jobs: dict[str, Job] = {}
         for node_id in order:
-            # A step already generating here (its Generate clicked, another render) is waited
-            # for, not run a second time for the same output.
-            jobs[node_id] = self.running_job(project, node_id) or self.generate(
-                project, node_id, quality=quality, after=jobs.get(upstream[node_id])
-            )
+            # A step already generating here with the same settings (its Generate clicked,
+            # another render) is waited for, not run a second time for the same output.
+            running = self.running_job(project, node_id)
+            if running is None or running.node_data != _node_data(graph, node_id):
+                running = self.generate(
+                    project, node_id, quality=quality, after=jobs.get(upstream[node_id])
+                )
+            jobs[node_id] = running
         return list(jobs.values())
 
     def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
@@ -538,6 +545,13 @@ class Engine:
         payload = {"task_id": job.id, "node_id": job.node_id, "progress": 0.0, "step": step}
         line = job_log.record(job_id=job.id, event="server:task_progress", payload=payload)
         self._local(topic, project, line)
+
+
+def _node_data(graph: dict[str, Any], node_id: str) -> dict[str, Any]:
+    for node in graph.get("nodes", []):
+        if node.get("id") == node_id:
+            return dict(node.get("data") or {})
+    return {}
 
 
 def crashed_before(job: Job) -> Job | None:

@@ -268,3 +268,27 @@ def test_a_render_while_its_post_step_generates_waits_for_that_job_not_a_second_
     assert restoring.result(timeout=TIMEOUT) == output
     assert f"CLIP NAME:  {output.name}" in film.edl.read_text()
     assert sorted(j.node_id for j in project_jobs(project)) == ["asm", "vr"]
+
+
+def test_a_render_after_the_post_nodes_settings_changed_runs_it_again_with_them(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    """Generate clicked, then a setting changed, then Render: the running job makes the old
+    settings' output, so the render runs the step again with the new ones and cuts that."""
+    two_shot_edit(project, tmp_path / "media", seconds=(2, 4))
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+
+    engine.generate(project, "vr")
+    graph.update_node("vr", strength=0.9)
+    film = render(engine, project).result(timeout=TIMEOUT)
+    cut = project.sequence().clips[1].name
+    assert f"CLIP NAME:  {cut}" in film.edl.read_text()
+    [output] = [o for o in list_outputs(project.path, scene=1, shot=20) if o.name == cut]
+    provenance = output.provenance
+    assert provenance is not None and (provenance.model_extra or {})["settings"] == {
+        "strength": 0.9}  # fmt: skip
