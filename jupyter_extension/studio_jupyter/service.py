@@ -221,6 +221,9 @@ def media_file(state: StudioState, project_id: str, relative: str) -> Path:
         or any(part in ("..", ".", "") for part in relative.split("/"))
     ):
         raise HTTPProblem(403, f"media path {relative!r} is not a plain path inside the project")
+    if any(part.startswith(".") for part in pure.parts):
+        # A render's staging folder (its partial film), a temporary file: never media yet.
+        raise HTTPProblem(403, f"media path {relative!r} names a hidden file, which is not media")
     missing = HTTPProblem(404, f"no media file {relative!r} in project {project_id!r}")
     try:
         base = project.path.resolve()

@@ -11,7 +11,8 @@ The placement rule, by Dask worker resources:
 * a CPU task that must never take a GPU worker's slot (``render_final_video``: minutes of
   MoviePy/ffmpeg encoding) asks for ``{"CPU": 1}``, which only workers *without* a GPU declare
   (``CPU=<threads>``). A machine with GPUs therefore also starts one CPU worker, and a cluster
-  with no CPU worker refuses a render at once (:func:`cpu_slots`) rather than queue it forever.
+  with no CPU worker refuses a render at once (:func:`cpu_slots`) rather than queue it forever
+  (unless an autoscaler is configured: then it queues for one).
 """
 
 from __future__ import annotations

@@ -92,6 +92,11 @@ class Job:
         self.seed = seed
         self.events: list[dict[str, Any]] = []
         self.future: Future[dict[str, Any]] | None = None
+        self.after: list[Job] = []
+        self.node_data: dict[str, Any] = {}
+        """Its node's fields when it was submitted (what a post step's output is made with)."""
+        """The jobs whose outcomes its task waits for (a post step's earlier step, a render's
+        post steps): when one of them crashes, Dask fails this one with that crash."""
         self._lock = threading.Lock()
         self._folded: dict[str, Any] = {}  # its status, as its node shows it
         self._terminal = threading.Event()
@@ -370,6 +375,8 @@ class Engine:
             decision=decision,
             seed=seed,
         )
+        job.after = [after] if after is not None else []
+        job.node_data = _node_data(snapshot, node_id)
         self._remember(job)
         info = {
             "pipeline": decision.pipeline,
@@ -435,8 +442,10 @@ class Engine:
         stale post nodes before them, each once, in dependency order: a step that runs on an
         earlier step's output is submitted with that job as ``after``, so Dask starts it once
         that output is committed (and fails it, saying so, if that step failed). Returns the
-        jobs at once, earliest first; wait for the last of a chain to have all. Nothing is
-        submitted when any step cannot run (it raises, naming the node)."""
+        jobs at once, earliest first; wait for the last of a chain to have all. A step with
+        a job of this engine still running with its current fields is not submitted again:
+        that job is returned.
+        Nothing is submitted when any step cannot run (it raises, naming the node)."""
         graph = project.graph.to_json()
         wanted = [step if isinstance(step, str) else step.node_id for step in steps]
         order = stale_chain(project, graph, wanted)
@@ -446,9 +455,14 @@ class Engine:
                 check_runnable(project, graph, node_id)
         jobs: dict[str, Job] = {}
         for node_id in order:
-            jobs[node_id] = self.generate(
-                project, node_id, quality=quality, after=jobs.get(upstream[node_id])
-            )
+            # A step already generating here with the same settings (its Generate clicked,
+            # another render) is waited for, not run a second time for the same output.
+            running = self.running_job(project, node_id)
+            if running is None or running.node_data != _node_data(graph, node_id):
+                running = self.generate(
+                    project, node_id, quality=quality, after=jobs.get(upstream[node_id])
+                )
+            jobs[node_id] = running
         return list(jobs.values())
 
     def _on_done(self, topic: str, job: Job, future: Future[dict[str, Any]]) -> None:
@@ -467,6 +481,11 @@ class Engine:
             error = crash_message(future.exception(timeout=EVENT_GRACE_S))  # type: ignore[no-untyped-call]
         except Exception as exc:  # the future itself is gone (cancelled, client closed)
             error = crash_message(exc)
+        if (before := crashed_before(job)) is not None:  # Dask passed its crash on to this one
+            error = (
+                f"the job of {before.node_id!r} it waited for ended without an outcome "
+                f"({error}), so this one did not run"
+            )
         self._local(topic, job.project, job_log.record(
             job_id=job.id, event="server:task_failed", payload={
                 "task_id": job.id, "node_id": job.node_id, "error": error,
@@ -526,6 +545,25 @@ class Engine:
         payload = {"task_id": job.id, "node_id": job.node_id, "progress": 0.0, "step": step}
         line = job_log.record(job_id=job.id, event="server:task_progress", payload=payload)
         self._local(topic, project, line)
+
+
+def _node_data(graph: dict[str, Any], node_id: str) -> dict[str, Any]:
+    for node in graph.get("nodes", []):
+        if node.get("id") == node_id:
+            return dict(node.get("data") or {})
+    return {}
+
+
+def crashed_before(job: Job) -> Job | None:
+    """The job among those ``job`` waited for (:attr:`Job.after`) whose task ended without an
+    outcome (raised, its workers died), if any: then ``job``'s own crash is that one's."""
+    for earlier in job.after:
+        if earlier.future is None:
+            continue
+        with contextlib.suppress(Exception):  # gone with the client: it cannot tell
+            if earlier.future.exception(timeout=EVENT_GRACE_S) is not None:  # type: ignore[no-untyped-call]
+                return earlier
+    return None
 
 
 def crash_message(exc: BaseException | None) -> str:

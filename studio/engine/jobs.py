@@ -62,10 +62,19 @@ def cancel_marker(project_root: Path, job_id: str) -> Path:
 
 
 def request_cancel(project_root: Path, job_id: str) -> None:
-    """Ask the job to stop: its worker stops the pipeline (or skips it, if still queued)."""
-    marker = cancel_marker(project_root, job_id)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch()
+    """Ask the job to stop: its worker stops the pipeline (or skips it, if still queued). A
+    job waiting for jobs started for it (a render's post steps, its ``info["after"]``) asks
+    those to stop too: a Cancel while it waits must not leave them running for nobody."""
+    jobs = snapshot(project_root).jobs
+    waits_for = jobs[job_id].info.get("after") if job_id in jobs else None
+    started_for = [
+        j for j in (waits_for if isinstance(waits_for, list) else [])
+        if isinstance(j, str) and j in jobs and not jobs[j].finished
+    ]  # fmt: skip
+    for one in (job_id, *started_for):
+        marker = cancel_marker(project_root, one)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
 
 
 def attempt_marker(project_root: Path, job_id: str) -> Path:

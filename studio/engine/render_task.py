@@ -264,10 +264,18 @@ def render_final_video(
             if watch.marker.exists():
                 return _fail(publish, ErrorCode.CANCELED,
                              "the render was canceled before it started")  # fmt: skip
-            exported = _export_after_posts(root, graph or {}, node_id, after or [])
+            exported = exported_before(root, job_id) or _export_after_posts(
+                root, graph or {}, node_id, after or []
+            )
             if isinstance(exported, str):
                 return _fail(publish, ErrorCode.INPUT_INVALID, exported)
             edl, otio, fcp_xml = exported
+            # Durable before the render starts: a retry (this worker dies) renders this EDL
+            # rather than export and commit another version of it.
+            export_info = dict(zip(EXPORTED, exported, strict=True))
+            publish.with_info("server:task_progress", info=export_info, task_id=job_id,
+                              node_id=node_id, progress=0.0,
+                              step=f"exported {Path(edl).name}")  # fmt: skip
         outcome = _render(
             publish, watch, root, edl=edl, otio=otio, fcp_xml=fcp_xml, title=title,
             frame_rate_label=frame_rate_label, size=size, quality=quality,
@@ -279,6 +287,23 @@ def render_final_video(
         publish.close()
         watch.close()
     return outcome
+
+
+EXPORTED: Final = ("edl", "otio", "fcp_xml")
+"""The job log ``info`` keys of the EDL export a render renders (project-relative paths)."""
+
+
+def exported_before(root: Path, job_id: str) -> tuple[str, str | None, str | None] | None:
+    """The EDL export an earlier attempt of render job ``job_id`` made after its post steps
+    (the job log's ``info`` has it, and the EDL is there), else None."""
+    state = job_log.snapshot(root).jobs.get(job_id)
+    if state is None or not isinstance(edl := state.info.get("edl"), str):
+        return None
+    if not (root / edl).is_file():
+        return None
+    otio, fcp_xml = (value if isinstance(value := state.info.get(key), str) else None
+                     for key in EXPORTED[1:])  # fmt: skip
+    return edl, otio, fcp_xml
 
 
 def _export_after_posts(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from studio.config import load_settings
 from studio.engine.cluster import cpu_slots
 from studio.engine.dispatch import Dispatch, NoWorkerFits
 from studio.engine.engine import Job, default_engine
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 NO_CPU_WORKER: Final = (
     "no CPU worker in the cluster: the final render runs only on workers without a GPU "
     "(they declare CPU slots), so it never takes a GPU's place"
+)
+WAITING_FOR_CPU_WORKER: Final = (
+    "queued until the autoscaler adds a CPU worker (one declaring the Dask resource CPU)"
 )
 NO_CPU_WORKER_HINT: Final = (
     "start one with `studio cluster worker tcp://SCHEDULER:8786` (no --vram), or a Dask "
@@ -142,9 +146,15 @@ class RenderJob(Job):
         )
 
 
-def require_cpu_worker(engine: Engine) -> None:
-    if cpu_slots(engine.client) <= 0:
-        raise NoCPUWorker(NO_CPU_WORKER, hint=NO_CPU_WORKER_HINT)
+def require_cpu_worker(engine: Engine) -> bool:
+    """True when a worker of the cluster takes CPU tasks now; False when none does but an
+    autoscaler is configured (``STUDIO_AUTOSCALER``: a gateway may add one on demand, so the
+    render queues, as a GPU job does); else refused (``NoCPUWorker``)."""
+    if cpu_slots(engine.client) > 0:
+        return True
+    if load_settings().autoscaler:
+        return False
+    raise NoCPUWorker(NO_CPU_WORKER, hint=NO_CPU_WORKER_HINT)
 
 
 def submit_render(
@@ -156,7 +166,7 @@ def submit_render(
     quality: Quality | None = None,
 ) -> RenderJob:
     """Render an EDL export on a CPU worker; returns its job at once."""
-    require_cpu_worker(engine)
+    cpu_worker_now = require_cpu_worker(engine)
     sequence = export.sequence
     wanted: Quality = quality or project.manifest.project_settings.quality
     job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
@@ -179,6 +189,8 @@ def submit_render(
         size=(sequence.width, sequence.height),
         quality=wanted,
     )
+    if not cpu_worker_now:
+        engine.note_progress(project, job, step=WAITING_FOR_CPU_WORKER)
     return job
 
 
@@ -220,15 +232,21 @@ def render_after_posts(
     them) are generated first, and the render is submitted at once as a task that Dask
     starts when they are done; it exports the EDL there (now naming their outputs), then
     renders it. The wait belongs to the cluster, not to this kernel or a request thread.
-    A step that cannot run is refused here, before anything is queued."""
+    A step that cannot run is refused here, before anything is queued. A step already
+    generating is waited for (not run twice); only the steps started for the render are its
+    ``info["after"]``, which a Cancel of the render cancels too."""
+    from studio.post import post_node_ids
+
     graph = project.graph.to_json()
+    running = {job.id for n in post_node_ids(graph) if (job := engine.running_job(project, n))}
     steps = engine.generate_pending(project, sequence.pending, quality=quality)
     wanted: Quality = quality or project.manifest.project_settings.quality
     job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
                     export=None, quality=wanted)  # fmt: skip
+    job.after = steps
     waits_for = ", ".join(dict.fromkeys(f"{s.node_type} {s.node_id!r}" for s in sequence.pending))
     info = {"task": RENDER_TASK, "edl": None, "quality": wanted, "title": sequence.title,
-            "after": [step.id for step in steps]}  # fmt: skip
+            "after": [step.id for step in steps if step.id not in running]}  # fmt: skip
     engine.submit(
         project,
         job,

@@ -109,6 +109,12 @@ class Publisher:
         self.flush()
         self._send(job_log.record(job_id=self.job_id, event=event, payload=payload))
 
+    def with_info(self, event: str, *, info: dict[str, Any], **payload: Any) -> None:
+        """Send ``event`` durably with ``info`` for the job log's record of the job (what a
+        retry of the job reads back: a render's EDL exported by an earlier attempt)."""
+        self.flush()
+        self._send(job_log.record(job_id=self.job_id, event=event, payload=payload, info=info))
+
     def nowait(self, event: str, **payload: Any) -> None:
         """Send ``event`` in order, without making the caller wait for it."""
         line = job_log.record(job_id=self.job_id, event=event, payload=payload)
@@ -253,6 +259,8 @@ def execute_post_node(
     the earlier step's outcome (Dask passes it in once that task is done)."""
 
     def work(publish: Publisher, watch: CancelWatch, workdir: Path) -> dict[str, Any]:
+        if watch.marker.exists():  # canceled while queued (its render was, say): said so
+            return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
         if after is not None and not after.get("ok"):
             return _fail(publish, ErrorCode.INPUT_INVALID, "the post step before this one "
                          f"did not make its output ({after.get('error')}), so this one did "

@@ -358,3 +358,46 @@ def test_the_dispatch_policy_comes_from_the_project_the_workspace_or_the_environ
     settings = manifest.project_settings.model_copy(update={"dispatch_policy": "queue"})
     project.save_manifest(manifest.model_copy(update={"project_settings": settings}))
     assert engine.decide(project, bare, quality="high").waits  # the project's own, over both
+
+
+def crashing_task(**_: object) -> dict[str, object]:
+    raise RuntimeError("the disk went away")
+
+
+def waiting_task(*, after: dict[str, object], **_: object) -> dict[str, object]:
+    return {"ok": True}  # never runs: what it waits for crashed
+
+
+def test_a_job_whose_earlier_job_crashed_names_that_one_not_its_own_worker(
+    client: Client, project: Project
+):
+    """A job waiting for another (a render for its post steps) is failed by Dask with the
+    other's crash: its node says the job it waited for crashed, not that it did."""
+    from studio.engine.dispatch import Dispatch
+    from studio.engine.engine import Job
+
+    engine = Engine(client=client, retries=0)
+
+    def job(node_id: str) -> Job:
+        decision = Dispatch(pipeline="test", quality="low", vram_gb=0.0)
+        return Job(job_id=f"job-{node_id}", node_id=node_id, project=project,
+                   decision=decision, seed=0)  # fmt: skip
+
+    earlier, later = job("vr"), job("asm")
+    engine.submit(project, earlier, crashing_task, key="crash-vr", info={}, resources=None)
+    later.after = [earlier]
+    engine.submit(project, later, waiting_task, key="wait-asm", info={}, resources=None,
+                  after=earlier.future)  # fmt: skip
+    for one in (earlier, later):
+        with pytest.raises(JobFailed):
+            one.result(timeout=TIMEOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while not all(s.finished for s in project_jobs(project)):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    errors = {s.node_id: s.error for s in project_jobs(project)}
+    assert errors["vr"] == "RuntimeError: the disk went away"
+    assert errors["asm"] == (
+        "the job of 'vr' it waited for ended without an outcome (RuntimeError: the disk went "
+        "away), so this one did not run"
+    )

@@ -221,3 +221,74 @@ def test_the_render_runs_a_stale_post_node_first_then_cuts_its_output(
     assert steps[0] == "waiting for VideoRestoration 'vr' to run first"
     assert {(j.node_id, j.state) for j in project_jobs(project)} == {
         ("vr", "success"), ("asm", "success")}  # fmt: skip
+
+
+def test_canceling_a_render_that_waits_for_a_post_step_stops_that_step_too(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    """Cancel while the render waits for the post step it started: the step is canceled
+    (not run to the end for a render nobody wants), then the render; nothing is exported."""
+    two_shot_edit(project, tmp_path / "media", seconds=(2, 30))
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+
+    job = render(engine, project)
+    job.cancel()
+    with pytest.raises(JobFailed) as canceled:
+        job.result(timeout=TIMEOUT)
+    assert canceled.value.code == ErrorCode.CANCELED
+    assert {(j.node_id, j.state) for j in project_jobs(project)} == {
+        ("vr", "canceled"), ("asm", "canceled")}  # fmt: skip
+    assert list_outputs(project.path, scene=1, shot=20) == []
+    assert not list((project.path / "04_Project_Files/EDLs").glob("*.edl"))
+
+
+def test_a_render_while_its_post_step_generates_waits_for_that_job_not_a_second_one(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    """Generate clicked on the post node, then Render: the render waits for that job (one
+    output, one run), and a Cancel of the render leaves the job its user started alone."""
+    two_shot_edit(project, tmp_path / "media", seconds=(2, 6))
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+
+    restoring = engine.generate(project, "vr")
+    job = render(engine, project)
+    assert job_log.snapshot(project.path).jobs[job.id].info["after"] == []
+    film = job.result(timeout=TIMEOUT)
+    [output] = list_outputs(project.path, scene=1, shot=20)
+    assert restoring.result(timeout=TIMEOUT) == output
+    assert f"CLIP NAME:  {output.name}" in film.edl.read_text()
+    assert sorted(j.node_id for j in project_jobs(project)) == ["asm", "vr"]
+
+
+def test_a_render_after_the_post_nodes_settings_changed_runs_it_again_with_them(
+    engine: Engine, project: Project, post_images: None, tmp_path
+):
+    """Generate clicked, then a setting changed, then Render: the running job makes the old
+    settings' output, so the render runs the step again with the new ones and cuts that."""
+    two_shot_edit(project, tmp_path / "media", seconds=(2, 4))
+    graph = project.graph
+    graph.add_node("VideoRestoration", id="vr", strength=0.5)
+    graph.disconnect(next(e.id for e in graph.edges if e.source == "s20"))
+    graph.connect("s20", "output", "vr", "input")
+    graph.connect("vr", "output", "asm", "clips")
+    graph.update_node("asm", order=["s10", "vr"])
+
+    engine.generate(project, "vr")
+    graph.update_node("vr", strength=0.9)
+    film = render(engine, project).result(timeout=TIMEOUT)
+    cut = project.sequence().clips[1].name
+    assert f"CLIP NAME:  {cut}" in film.edl.read_text()
+    [output] = [o for o in list_outputs(project.path, scene=1, shot=20) if o.name == cut]
+    provenance = output.provenance
+    assert provenance is not None and (provenance.model_extra or {})["settings"] == {
+        "strength": 0.9}  # fmt: skip

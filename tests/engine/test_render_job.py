@@ -27,7 +27,14 @@ from studio.engine import engine as engine_module
 from studio.engine import jobs as job_log
 from studio.engine.cluster import local_cluster
 from studio.engine.render_task import STAGING_DIR, eta_text, progress_step, render_final_video
-from studio.engine.rendering import FinalVideo, NoCPUWorker, RenderJob, render, submit_render
+from studio.engine.rendering import (
+    WAITING_FOR_CPU_WORKER,
+    FinalVideo,
+    NoCPUWorker,
+    RenderJob,
+    render,
+    submit_render,
+)
 from studio.project.layout import EDLS_DIR, EXPORTS_DIR
 from studio.runner.contract import ErrorCode, JobFailed
 from tests.conftest import git_out
@@ -284,3 +291,25 @@ def test_renders_never_take_a_gpu_workers_slot(film: Project) -> None:
         [success] = [line["payload"] for line in log_of(film, job.id)
                      if line["event"] == "server:task_success"]  # fmt: skip
         assert success["result"]["worker"] == cpu != gpu
+
+
+def test_with_an_autoscaler_a_render_queues_for_a_cpu_worker_and_says_so(
+    film: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway cluster that adds workers on demand has no CPU worker until asked: the render
+    is queued (as a GPU job is), its node saying what it waits for, not refused."""
+    monkeypatch.setenv("STUDIO_AUTOSCALER", "1")
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False,  # type: ignore[no-untyped-call]
+                     dashboard_address=":0", resources={"VRAM": 8}) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):  # fmt: skip
+        job = render(Engine(client=client), film)
+        time.sleep(1.0)  # a worker that could take it would have started it by now
+        assert not job.done()
+        assert [(line["event"], line["payload"].get("state"), line["payload"].get("step"))
+                for line in log_of(film, job.id)] == [
+            ("server:node_state_updated", "queued", None),
+            ("server:task_progress", None, WAITING_FOR_CPU_WORKER),
+        ]  # fmt: skip
+        job.cancel()

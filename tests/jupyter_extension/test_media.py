@@ -95,6 +95,15 @@ async def test_refuses_everything_else(raw_get, with_take: Project, path, expect
     assert b"root:" not in body and b"uuid" not in body
 
 
+async def test_a_render_in_progress_is_not_served(raw_get, film: Project):
+    # A render's staging folder holds the encoder's partial film until it is published.
+    staging = film.path / "06_Exports" / ".rendering" / "job1"
+    staging.mkdir(parents=True)
+    (staging / "Night_Market.mp4.partial").write_bytes(b"\0" * 64)
+    status, body, _ = await raw_get(media("06_Exports/.rendering/job1/Night_Market.mp4.partial"))
+    assert status == 403 and b"hidden" in body, (status, body)
+
+
 async def test_symlinks_out_of_the_project_are_refused(raw_get, with_take: Project, tmp_path):
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"secret")
