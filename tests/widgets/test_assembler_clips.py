@@ -200,3 +200,14 @@ def test_typed_frames_are_stored_as_numbers_and_timecode_as_typed() -> None:
         {"value": None, "error": "trim in: \"2s\" is neither frames nor timecode HH:MM:SS:FF "
                                  "(for example 48 or 00:00:02:00)"},
     ]  # fmt: skip
+
+
+def test_an_echo_of_an_earlier_edit_keeps_the_later_ones_shown() -> None:
+    first, second = {"a": {"trim_in": 1}}, {"a": {"trim_in": 1, "trim_out": 9}}
+    [c1, c2] = clips(("canonical", [first]), ("canonical", [second]))
+    assert clips(
+        ("stillInFlight", [[c1, c2], {"a": {"trim_in": 1}}]),  # the first edit's echo
+        ("stillInFlight", [[c1, c2], {"a": {"trim_out": 9, "trim_in": 1}}]),  # any key order
+        ("stillInFlight", [[c1, c2], None]),  # refused: back to what Python has
+        ("canonical", [{"b": 1, "a": [{"d": 2, "c": 3}]}]),
+    ) == [[c2], [], [], '{"a":[{"c":3,"d":2}],"b":1}']

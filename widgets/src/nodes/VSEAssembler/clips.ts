@@ -415,3 +415,21 @@ export function withSetting<T extends object>(settings: T | null | undefined, ke
   else next[key] = value;
   return next as T;
 }
+
+// --- optimistic edits ------------------------------------------------------------------------
+
+/** JSON with sorted keys: the same value reads the same whichever way it travelled. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+/** The edits still on their way once Python's value `incoming` arrived (`inFlight`: the
+ * canonical values sent, oldest first). The echo of an earlier edit leaves the later ones in
+ * flight (the view keeps showing them); a value none of them is (a refusal, an edit from
+ * elsewhere) is the truth: nothing is in flight any more. */
+export function stillInFlight(inFlight: string[], incoming: unknown): string[] {
+  const at = inFlight.indexOf(canonical(incoming));
+  return at === -1 ? [] : inFlight.slice(at + 1);
+}
