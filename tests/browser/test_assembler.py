@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from studio import Project, Workspace
+from studio.project.layout import EXPORTS_DIR
 from tests.browser.jupyter import (
     ARTIFACTS,
     Lab,
@@ -19,6 +20,7 @@ from tests.browser.jupyter import (
     wait_idle,
     write_notebook,
 )
+from tests.runner.media import make_video
 
 pytestmark = pytest.mark.slow
 
@@ -169,3 +171,91 @@ def test_order_trim_and_render_from_the_assembler(lab: Lab, page: Any) -> None:
     assert any(a.get("error", a.get("message")) in message for a in answered), (message, answered)
     assembler.screenshot(path=str(ARTIFACTS / "assembler-render.png"))
     page.locator(".studio-canvas").screenshot(path=str(ARTIFACTS / "assembler-canvas-after.png"))
+
+
+def test_the_export_plays_on_the_node_and_its_files_are_linked(lab: Lab, page: Any) -> None:
+    """Until the render job sends them, the kernel sends the render's events itself (the
+    events the node folds, as any job's): progress, then a success naming a real H.264 file
+    in 06_Exports and the edit's files, which the page loads through JupyterLab."""
+    workspace = Workspace(lab.root / "workspace")
+    project = workspace.create_project("Export Film")
+    graph = project.graph
+    graph.add_node("Shot", id="a", scene=1, shot=10, position=(0, 0))
+    graph.add_node("VSEAssembler", id="cut", position=(320, 0))
+    graph.connect("a", "output", "cut", "clips", id="e-a")
+    graph.save()
+    export = project.path / EXPORTS_DIR / "Export Film_v001.mp4"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    make_video(export, size="320x180", fps=24, seconds=2.0)
+    edits = project.path / "04_Project_Files/EDLs"
+    edits.mkdir(parents=True, exist_ok=True)
+    files = {
+        "edl": "TITLE: Export Film\nFCM: NON-DROP FRAME\n",
+        "otio": '{"OTIO_SCHEMA": "Timeline.1"}\n',
+        "fcp_xml": '<?xml version="1.0"?><xmeml version="4"/>\n',
+    }
+    suffix = {"edl": ".edl", "otio": ".otio", "fcp_xml": ".xml"}
+    result: dict[str, str] = {"output_url": f"{EXPORTS_DIR}/{export.name}"}
+    for key, text in files.items():
+        (edits / f"Export Film_v001{suffix[key]}").write_text(text)
+        result[key] = f"04_Project_Files/EDLs/Export Film_v001{suffix[key]}"
+    write_notebook(
+        lab.root / "export.ipynb",
+        f"import studio\nproject = studio.Workspace({str(workspace.path)!r})"
+        f".open_project({project.name!r})\ncanvas = project.canvas(engine=False)\ncanvas",
+    )
+    open_and_run(page, lab, "export.ipynb")
+    assembler = page.locator(".svelte-flow__node[data-id='cut']")
+    assembler.wait_for(timeout=60_000)
+    wait_idle(page)
+
+    run_in_kernel(page, (
+        "canvas.emit('server:node_state_updated', node_id='cut', state='generating', "
+        "task_id='render-1')\n"
+        "canvas.emit('server:task_progress', task_id='render-1', node_id='cut', progress=40, "
+        "step='frame 19/48, 2 s left')"
+    ))  # fmt: skip
+    assembler.locator(".status[data-state='generating']").wait_for(timeout=10_000)
+    assert assembler.locator(".step").inner_text() == "frame 19/48, 2 s left"
+    assert assembler.locator("[role='progressbar']").get_attribute("aria-valuenow") == "40"
+    assert assembler.locator("button.cancel").is_visible()  # a running render can be stopped
+
+    run_in_kernel(page, (
+        f"canvas.emit('server:task_success', task_id='render-1', node_id='cut', "
+        f"result={result!r})"
+    ))  # fmt: skip
+    video = assembler.locator("video.player")
+    video.wait_for(timeout=10_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video.player');"
+        " return v && (v.readyState >= 1 || v.error); }",
+        timeout=20_000,
+    )
+    playable = page.evaluate(
+        "() => { const v = document.querySelector('video.player');"
+        " return { error: v.error && v.error.code, duration: v.duration,"
+        " width: v.videoWidth, src: v.currentSrc }; }"
+    )
+    assert playable["error"] is None, playable
+    assert abs(playable["duration"] - 2.0) < 0.1 and playable["width"] == 320, playable
+    assert "/files/workspace/Projects/" in playable["src"], playable
+
+    links = assembler.locator(".files a")
+    assert links.all_inner_texts() == ["MP4", "EDL", "OTIO", "FCP XML"]
+    for index, key in enumerate(files):
+        href = links.nth(index + 1).get_attribute("href")
+        body = page.evaluate("async (url) => (await fetch(url)).text()", href)
+        assert body == files[key], (key, href)
+    ARTIFACTS.mkdir(exist_ok=True)
+    assembler.screenshot(path=str(ARTIFACTS / "assembler-export.png"))
+
+    # a notification naming the node is shown on it, until dismissed
+    run_in_kernel(page, (
+        "canvas.emit('server:notification', level='warning', node_id='cut', "
+        "message='Shot a has no active take: generate it first')"
+    ))  # fmt: skip
+    notice = assembler.locator("[data-notice]")
+    notice.wait_for(timeout=10_000)
+    assert "generate it first" in notice.inner_text()
+    notice.get_by_role("button", name="Dismiss").click()
+    notice.wait_for(state="detached", timeout=5_000)

@@ -14,8 +14,9 @@ import {
 } from "../../lib/assembly";
 import type { GraphJSON, GraphNode } from "../../lib/types";
 
-/** The Assembler input that takes the clips, and a post node's input (sequence.py). */
+/** The Assembler's inputs for clips and for a ready EDL, and a post node's input (sequence.py). */
 export const CLIPS_SOCKET = "clips";
+export const SEQUENCE_SOCKET = "sequence";
 const POST_INPUT = "input";
 const SHOT = "Shot";
 const SCENE_GROUP = "SceneGroup";
