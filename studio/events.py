@@ -133,8 +133,11 @@ class RenderResult(TaskResult):
     otio: str | None = None
     fcp_xml: str | None = None
     video_url: str | None = None
-    """The export as this front end's clients load it (set by the studio service when it
-    can serve it; otherwise the client links the file itself)."""
+    """The film (``output_url``) as this front end's clients load it, set by the studio
+    service where the front end serves it; otherwise the client links the file itself."""
+    edl_url: str | None = None
+    otio_url: str | None = None
+    fcp_xml_url: str | None = None
 
 
 RESULT_TYPES: Final[dict[str, type[_Payload]]] = {"RenderResult": RenderResult}
