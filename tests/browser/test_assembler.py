@@ -110,6 +110,13 @@ def test_order_trim_and_render_from_the_assembler(lab: Lab, page: Any) -> None:
     page.wait_for_timeout(300)
     assert clip_names(assembler) == ["SHOT-010", "SHOT-020"]
     wait_saved(page, project, "order", ["a", "b"])
+    grip = assembler.get_by_role("button", name="Drag SHOT-010 to reorder (or ↑/↓ keys)")
+    grip.focus()
+    page.keyboard.press("ArrowDown")
+    wait_saved(page, project, "order", ["b", "a"])
+    page.keyboard.press("ArrowUp")  # the grip kept the focus as its row moved
+    wait_saved(page, project, "order", ["a", "b"])
+    assert clip_names(assembler) == ["SHOT-010", "SHOT-020"]
 
     # a clip's settings: a timecode that does not exist at 24 fps is refused on the spot
     assembler.get_by_role("button", name="Edit the settings of SHOT-010").click()
