@@ -387,26 +387,27 @@ export function dissolveFrames(settings: ClipSettings | null | undefined): numbe
 }
 
 /** What the clips' order makes of their transitions, by entry key: a dissolve into a next
- * clip shorter than it (refused), a dissolve out of the last clip (ignored: a warning). */
+ * clip shorter than it (the compiler refuses it), and (`warnings`) a dissolve out of the last
+ * clip (ignored, with a warning). */
 export function transitionProblems(keys: string[], settings: Record<string, ClipSettings | null | undefined>,
-                                   rate: Rate): Record<string, string[]> {
-  const settingsOf = (key: string) => settings[key];
+                                   rate: Rate): { problems: Record<string, string[]>; warnings: Record<string, string[]> } {
   const problems: Record<string, string[]> = {};
+  const warnings: Record<string, string[]> = {};
   keys.forEach((key, index) => {
-    const frames = dissolveFrames(settingsOf(key));
+    const frames = dissolveFrames(settings[key]);
     if (!frames) return;
     const next = keys[index + 1];
     if (next === undefined) {
-      problems[key] = ["the last clip: its dissolve into the next is ignored"];
+      warnings[key] = ["the last clip: its dissolve into the next is ignored"];
       return;
     }
-    const nextSettings = settingsOf(next);
+    const nextSettings = settings[next];
     const length = nextSettings ? clipLength(nextSettings, rate) : null;
     if (length !== null && frames > length) {
       problems[key] = [`its ${frames}-frame dissolve is longer than the next clip (${length} frames): shorten the dissolve`];
     }
   });
-  return problems;
+  return { problems, warnings };
 }
 
 /** `settings` with `key` set to `value` (null or undefined removes it: the default). */
