@@ -207,10 +207,22 @@ def test_typed_frames_are_stored_as_numbers_and_timecode_as_typed() -> None:
 
 def test_an_echo_of_an_earlier_edit_keeps_the_later_ones_shown() -> None:
     first, second = {"a": {"trim_in": 1}}, {"a": {"trim_in": 1, "trim_out": 9}}
-    [c1, c2] = clips(("canonical", [first]), ("canonical", [second]))
+    [c1, c2, none] = clips(("canonical", [first]), ("canonical", [second]), ("canonical", [None]))
+    flying = {"inFlight": [c1, c2], "last": none, "whole": 3}
     assert clips(
-        ("stillInFlight", [[c1, c2], {"a": {"trim_in": 1}}]),  # the first edit's echo
-        ("stillInFlight", [[c1, c2], {"a": {"trim_out": 9, "trim_in": 1}}]),  # any key order
-        ("stillInFlight", [[c1, c2], None]),  # refused: back to what Python has
+        ("echoed", [flying, None, 3]),  # a patch of another field: still waiting
+        ("echoed", [flying, {"a": {"trim_in": 1}}, 3]),  # the first edit's echo
+        ("echoed", [flying, {"a": {"trim_out": 9, "trim_in": 1}}, 3]),  # any key order
+        ("echoed", [flying, {"b": {}}, 3]),  # someone else's edit: the truth
+        ("echoed", [flying, None, 4]),  # a whole graph (a refusal answers with one)
+        ("sent", [{"inFlight": [], "last": none, "whole": 3}, first]),
         ("canonical", [{"b": 1, "a": [{"d": 2, "c": 3}]}]),
-    ) == [[c2], [], [], '{"a":[{"c":3,"d":2}],"b":1}']
+    ) == [
+        {"echoes": flying, "settled": False},
+        {"echoes": {"inFlight": [c2], "last": c1, "whole": 3}, "settled": False},
+        {"echoes": {"inFlight": [], "last": c2, "whole": 3}, "settled": True},
+        {"echoes": {"inFlight": [], "last": '{"b":{}}', "whole": 3}, "settled": True},
+        {"echoes": {"inFlight": [], "last": none, "whole": 4}, "settled": True},
+        {"inFlight": [c1], "last": none, "whole": 3},
+        '{"a":[{"c":3,"d":2}],"b":1}',
+    ]

@@ -427,11 +427,28 @@ export function canonical(value: unknown): string {
   );
 }
 
-/** The edits still on their way once Python's value `incoming` arrived (`inFlight`: the
- * canonical values sent, oldest first). The echo of an earlier edit leaves the later ones in
- * flight (the view keeps showing them); a value none of them is (a refusal, an edit from
- * elsewhere) is the truth: nothing is in flight any more. */
-export function stillInFlight(inFlight: string[], incoming: unknown): string[] {
-  const at = inFlight.indexOf(canonical(incoming));
-  return at === -1 ? [] : inFlight.slice(at + 1);
+/** A field edited optimistically: the canonical values sent and not yet echoed, oldest
+ * first; the last value Python sent; and the whole-graph revision it came with. */
+export interface Echoes {
+  inFlight: string[];
+  last: string | null;
+  whole: number;
+}
+
+export function sent(echoes: Echoes, value: unknown): Echoes {
+  return { ...echoes, inFlight: [...echoes.inFlight, canonical(value)] };
+}
+
+/** After Python's value `incoming` (with the canvas at whole-graph revision `whole`): the
+ * echoes left, and whether the local edits are settled (show Python's value again). The
+ * echo of an earlier edit leaves the later ones in flight; a whole graph (a refusal answers
+ * with one) or a value none of them is (an edit from elsewhere) is the truth; a patch of the
+ * node's other fields changes nothing. */
+export function echoed(echoes: Echoes, incoming: unknown, whole: number): { echoes: Echoes; settled: boolean } {
+  const text = canonical(incoming);
+  if (whole !== echoes.whole) return { echoes: { inFlight: [], last: text, whole }, settled: true };
+  if (text === echoes.last) return { echoes, settled: echoes.inFlight.length === 0 };
+  const at = echoes.inFlight.indexOf(text);
+  const inFlight = at === -1 ? [] : echoes.inFlight.slice(at + 1);
+  return { echoes: { inFlight, last: text, whole }, settled: inFlight.length === 0 };
 }
