@@ -60,6 +60,10 @@ def test_order_trim_and_render_from_the_assembler(lab: Lab, page: Any) -> None:
     graph.add_node("VSEAssembler", id="cut", position=(620, 40))
     graph.connect("a", "output", "cut", "clips", id="e-a")
     graph.connect("b", "output", "cut", "clips", id="e-b")
+    graph.add_node(
+        "Audio", id="score", file="01_Assets/Source_Media/score.wav", position=(300, 560)
+    )
+    graph.connect("score", "audio", "cut", "music", id="e-score")
     graph.save()
     write_notebook(
         lab.root / "assemble.ipynb",
@@ -67,7 +71,7 @@ def test_order_trim_and_render_from_the_assembler(lab: Lab, page: Any) -> None:
         f".open_project({project.name!r})\ncanvas = project.canvas(engine=False)\ncanvas",
     )
     open_and_run(page, lab, "assemble.ipynb")
-    page.wait_for_function("document.querySelectorAll('.svelte-flow__node').length === 3")
+    page.wait_for_function("document.querySelectorAll('.svelte-flow__node').length === 4")
     wait_idle(page)
     page.wait_for_timeout(500)  # the fit view after the first paint
     assembler = page.locator(".svelte-flow__node[data-id='cut']")
@@ -162,6 +166,15 @@ def test_order_trim_and_render_from_the_assembler(lab: Lab, page: Any) -> None:
     assembler.get_by_role("button", name="Hide the settings of SHOT-010").click()
     page.locator(".studio-canvas").locator(".svelte-flow__controls-fitview").click()
     page.wait_for_timeout(500)
+
+    # a music bed's level and track
+    bed = assembler.locator("[data-music='score']")
+    assert bed.locator(".name").inner_text().strip() == "\u266a score.wav"
+    bed.locator("select[data-setting='track']").select_option("A2")
+    level = bed.locator("input[data-setting='level_db']")
+    level.fill("-30")
+    level.blur()
+    wait_saved(page, project, "music_settings", {"score": {"track": "A2", "level_db": -30}})
 
     # Render: the event reaches the studio service, and its answer is on the node, in words
     assembler.locator("button.render").click()

@@ -226,3 +226,34 @@ def test_an_echo_of_an_earlier_edit_keeps_the_later_ones_shown() -> None:
         {"inFlight": [c1], "last": none, "whole": 3},
         '{"a":[{"c":3,"d":2}],"b":1}',
     ]
+
+
+MUSIC: list[dict[str, Any]] = [
+    {}, {"track": "A2"}, {"track": "A1", "level_db": -6}, {"track": "A3"}, {"level_db": 20},
+    {"level_db": -96}, {"start": 48}, {"start": "00:00:02:00"}, {"start": "2s"},
+    {"duration": 0}, {"duration": 48}, {"duration": None}, {"trim_in": 24}, {"trim_in": "x"},
+    {"volume": 1},
+]  # fmt: skip
+
+
+@functools.cache
+def widget_music_problems() -> list[Any]:
+    return clips(*(("musicProblems", [settings, rate("24")]) for settings in MUSIC))
+
+
+@pytest.mark.parametrize("case", range(len(MUSIC)))
+def test_music_settings_are_refused_as_compile_sequence_refuses_them(case: int) -> None:
+    settings = MUSIC[case]
+    film = Film()
+    film.shot("a", media=video("03_Renders/a.mp4", frames=100_000, fps=30))
+    film.music("score", **settings)
+    problems = widget_music_problems()[case]
+    assert (problems == []) == compiles(film), (settings, problems)
+
+
+def test_the_music_input_lists_its_beds_and_refuses_what_is_not_audio() -> None:
+    film = Film()
+    film.shot("a")
+    film.music("score")
+    [beds] = clips(("musicBeds", [film.graph.to_json(), film.assembler]))
+    assert beds == [{"id": "score", "name": "score.wav", "problem": None}]

@@ -2,11 +2,14 @@
 // model.py and timecode.py. Do not edit.
 
 export type ClipSettings = { trim_in?: number | string | null; trim_out?: number | string | null; duration?: number | string | null; handles?: number; overlay?: { text: string; style?: "title" | "lower_third"; position?: "center" | "top" | "bottom" | "top_left" | "top_right" | "bottom_left" | "bottom_right" | null; start?: number | string; duration?: number | string | null } | null; transition?: { kind?: "cut" | "dissolve"; frames?: number } | null };
+export type MusicSettings = { track?: "A1" | "A2" | null; level_db?: number; start?: number | string; trim_in?: number | string; duration?: number | string | null };
 export const OVERLAY_STYLES = ["title", "lower_third"] as const;
 export const OVERLAY_POSITIONS = ["center", "top", "bottom", "top_left", "top_right", "bottom_left", "bottom_right"] as const;
 export const DEFAULT_POSITION = {"title": "center", "lower_third": "bottom_left"} as const;
 export const TRANSITION_KINDS = ["cut", "dissolve"] as const;
 export const TRANSITION_FRAMES = {"minimum": 1, "maximum": 999, "default": 12} as const;
 export const HANDLES = {"minimum": 0, "maximum": 100000, "default": 0} as const;
+export const AUDIO_TRACKS = ["A1", "A2"] as const;
+export const LEVEL_DB = {"minimum": -96.0, "maximum": 12.0, "default": 0.0} as const;
 export const FRAME_RATES = {"23.976": {"nominal": 24, "drop_frame": false}, "24": {"nominal": 24, "drop_frame": false}, "25": {"nominal": 25, "drop_frame": false}, "29.97 DF": {"nominal": 30, "drop_frame": true}, "30": {"nominal": 30, "drop_frame": false}} as const;
 export const POST_NODE_TYPES = ["SuperResolution", "VideoRestoration"] as const;

@@ -3,20 +3,25 @@
 // runs this module under Node against the Python compiler). The shapes and limits come
 // generated from the Python models (../../lib/assembly.ts).
 import {
+  AUDIO_TRACKS,
   FRAME_RATES,
   HANDLES,
+  LEVEL_DB,
   OVERLAY_POSITIONS,
   OVERLAY_STYLES,
   POST_NODE_TYPES,
   TRANSITION_FRAMES,
   TRANSITION_KINDS,
   type ClipSettings,
+  type MusicSettings,
 } from "../../lib/assembly";
 import type { GraphJSON, GraphNode } from "../../lib/types";
 
 /** The Assembler's inputs for clips and for a ready EDL, and a post node's input (sequence.py). */
 export const CLIPS_SOCKET = "clips";
 export const SEQUENCE_SOCKET = "sequence";
+export const MUSIC_SOCKET = "music";
+const AUDIO = "Audio";
 const POST_INPUT = "input";
 const SHOT = "Shot";
 const SCENE_GROUP = "SceneGroup";
@@ -416,6 +421,59 @@ export function withSetting<T extends object>(settings: T | null | undefined, ke
   if (value === null || value === undefined) delete next[key];
   else next[key] = value;
   return next as T;
+}
+
+// --- music beds (the Music input, `music_settings[node id]`) ---------------------------------
+
+export interface MusicBed {
+  id: string;
+  /** The file's name, or the node id. */
+  name: string;
+  /** Why it cannot be a bed (not an Audio node), or null. */
+  problem: string | null;
+}
+
+/** The nodes on the Assembler's Music input, in the order they were connected. */
+export function musicBeds(graph: GraphJSON, assemblerId: string): MusicBed[] {
+  const nodes = nodesById(graph);
+  const ids = graph.edges.filter((e) => e.target === assemblerId && e.targetHandle === MUSIC_SOCKET).map((e) => e.source);
+  return [...new Set(ids)].map((id) => {
+    const node = nodes.get(id);
+    const file = node?.data.file;
+    return {
+      id,
+      name: typeof file === "string" && file ? (file.split("/").pop() ?? file) : id,
+      problem: node?.type === AUDIO ? null : `${node?.type ?? id} cannot be a music bed: connect an Audio node`,
+    };
+  });
+}
+
+const MUSIC_KEYS = ["track", "level_db", "start", "trim_in", "duration"];
+
+/** Every reason a bed's settings would not compile (facts of the file and of the edit's
+ * length are the render's to check). */
+export function musicProblems(settings: unknown, rate: Rate): string[] {
+  if (settings === undefined || settings === null) return [];
+  if (!isObject(settings)) return [`the settings are not an object: ${JSON.stringify(settings)}`];
+  const problems = unknownKeys(settings, MUSIC_KEYS, "");
+  if (settings.track != null && !(AUDIO_TRACKS as readonly unknown[]).includes(settings.track)) {
+    problems.push(`track: ${JSON.stringify(settings.track)} is not one of ${AUDIO_TRACKS.join(", ")}`);
+  }
+  const level = settings.level_db;
+  if (level !== undefined && (typeof level !== "number" || !Number.isFinite(level) || level < LEVEL_DB.minimum || level > LEVEL_DB.maximum)) {
+    problems.push(`level: ${JSON.stringify(level)} dB is not within ${LEVEL_DB.minimum} to ${LEVEL_DB.maximum}`);
+  }
+  for (const [key, what] of [["start", "start"], ["trim_in", "trim in"]] as const) {
+    if (settings[key] === undefined) continue;
+    const counted = frameCount(settings[key], rate, what);
+    if (counted.error !== null) problems.push(counted.error);
+  }
+  if (settings.duration != null) {
+    const counted = frameCount(settings.duration, rate, "length");
+    if (counted.error !== null) problems.push(counted.error);
+    else if (counted.value === 0) problems.push("length: at least 1 frame (or empty: to the end)");
+  }
+  return problems;
 }
 
 // --- optimistic edits ------------------------------------------------------------------------
