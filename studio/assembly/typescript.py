@@ -1,8 +1,8 @@
 """``widgets/src/lib/assembly.ts``: what the Assembler node edits, from the models
-:func:`~studio.assembly.sequence.compile_sequence` reads — the shape of one
-``clip_settings`` entry and of one ``music_settings`` entry and their limits, the overlay styles and positions, the transition
-kinds, the sequence rates and the post node types. Regenerate with
-``python -m studio.assembly.typescript > widgets/src/lib/assembly.ts``; a test keeps the
+:func:`~studio.assembly.sequence.compile_sequence` reads — the shape of a ``clip_settings``
+and of a ``music_settings`` entry and their limits, the overlay styles and positions, the
+transition kinds, the audio tracks, the sequence rates and the post node types. Regenerate
+with ``python -m studio.assembly.typescript > widgets/src/lib/assembly.ts``; a test keeps the
 two identical, so the node cannot write what the compiler does not read."""
 
 from __future__ import annotations
