@@ -134,6 +134,26 @@ class TaskResult(_Payload):
     """The same thumbnail as this front end's clients load it (set by the studio service)."""
 
 
+class RenderResult(TaskResult):
+    """What an Assembler's render job (``render_final_video``) succeeds with: the export and
+    the edit's interchange files, as paths relative to the project."""
+
+    edl: str | None = None
+    """The CMX 3600 EDL (``04_Project_Files/EDLs/<title>_v###.edl``)."""
+    otio: str | None = None
+    fcp_xml: str | None = None
+    video_url: str | None = None
+    """The film (``output_url``) as this front end's clients load it, set by the studio
+    service where the front end serves it; otherwise the client links the file itself."""
+    edl_url: str | None = None
+    otio_url: str | None = None
+    fcp_xml_url: str | None = None
+
+
+RESULT_TYPES: Final[dict[str, type[_Payload]]] = {"RenderResult": RenderResult}
+"""Result shapes the front end reads from a node's status (besides :class:`TaskResult`)."""
+
+
 class TaskSuccess(_Payload):
     task_id: str
     node_id: str
@@ -310,11 +330,12 @@ def apply_event(status: dict[str, Any], message: dict[str, Any]) -> dict[str, An
 # --- TypeScript ------------------------------------------------------------------------------
 
 
-def _ts_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+def ts_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A pydantic JSON schema as a TypeScript type (``defs``: the schema's ``$defs``)."""
     if "$ref" in schema:
-        return _ts_type(defs[schema["$ref"].split("/")[-1]], defs)
+        return ts_type(defs[schema["$ref"].split("/")[-1]], defs)
     if "anyOf" in schema:
-        return " | ".join(_ts_type(s, defs) for s in schema["anyOf"])
+        return " | ".join(ts_type(s, defs) for s in schema["anyOf"])
     if "enum" in schema:
         return " | ".join(json.dumps(v) for v in schema["enum"])
     if "const" in schema:
@@ -323,16 +344,16 @@ def _ts_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     if kind == "object" and "properties" in schema:
         required = set(schema.get("required", []))
         fields = "; ".join(
-            f"{name}{'' if name in required else '?'}: {_ts_type(sub, defs)}"
+            f"{name}{'' if name in required else '?'}: {ts_type(sub, defs)}"
             for name, sub in schema["properties"].items()
         )
         return "{ " + fields + (" }" if fields else "}")
     if kind == "object":
         values = schema.get("additionalProperties")
-        inner = _ts_type(values, defs) if isinstance(values, dict) and values else "unknown"
+        inner = ts_type(values, defs) if isinstance(values, dict) and values else "unknown"
         return f"Record<string, {inner}>"
     if kind == "array":
-        return f"{_ts_type(schema.get('items', {}), defs)}[]"
+        return f"{ts_type(schema.get('items', {}), defs)}[]"
     return {"string": "string", "number": "number", "integer": "number", "boolean": "boolean",
             "null": "null"}.get(str(kind), "unknown")  # fmt: skip
 
@@ -346,7 +367,10 @@ def typescript_module() -> str:
     for name, model in EVENTS.items():
         schema = model.model_json_schema()
         type_name = "".join(part.title() for part in name.replace(":", "_").split("_"))
-        lines.append(f"export type {type_name} = {_ts_type(schema, schema.get('$defs', {}))};")
+        lines.append(f"export type {type_name} = {ts_type(schema, schema.get('$defs', {}))};")
+    for type_name, model in RESULT_TYPES.items():
+        schema = model.model_json_schema()
+        lines.append(f"export type {type_name} = {ts_type(schema, schema.get('$defs', {}))};")
     lines.append("")
     lines.append("export interface EventPayloads {")
     for name in EVENTS:

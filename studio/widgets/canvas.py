@@ -86,6 +86,10 @@ class Canvas(anywidget.AnyWidget):
     save_status = traitlets.Unicode("saved").tag(sync=True)
     history = traitlets.Dict({"can_undo": False, "can_redo": False}).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
+    project_files = traitlets.Dict({}).tag(sync=True)
+    """Where the project is (``root``, absolute) and the kernel's ``home``: the browser links
+    a project file (an export to play) through JupyterLab's ``files/`` route when the project
+    is inside the server's root; the kernel cannot know the page's URL."""
 
     def __init__(
         self,
@@ -111,6 +115,8 @@ class Canvas(anywidget.AnyWidget):
         """The latest events sent to the browser, in order (for notebooks and tests); bounded
         so a long session's progress events do not pile up in the kernel."""
         self.title = project.title if project else (graph.path.name if graph.path else "")
+        if project is not None:
+            self.project_files = {"root": str(project.path.resolve()), "home": str(Path.home())}
         self._push_node_types()
         self._push_graph()
         self._unsubscribe = [

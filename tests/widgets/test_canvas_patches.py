@@ -52,7 +52,8 @@ def test_a_one_field_update_sends_one_small_patch_whatever_the_graph(nodes: int)
     on_wire = wire(canvas)
     graph.update_node(shot, prompt="one field")
     [patch] = patches(canvas)
-    assert [n["id"] for n in patch.nodes] == [shot] and patch.nodes[0]["data"]["prompt"] == "one field"
+    assert [n["id"] for n in patch.nodes] == [shot]
+    assert patch.nodes[0]["data"]["prompt"] == "one field"
     assert not (patch.removed_nodes or patch.edges or patch.removed_edges)
     assert (patch.seq, patch.base_version, patch.version) == (1, 1, 1)
     # everything the comm carried: the patch, plus the save status turning "unsaved"

@@ -20,6 +20,7 @@ export type ServerTaskFailed = { task_id?: string | null; node_id: string; error
 export type ServerFullSync = { graph: Record<string, unknown>; node_status?: Record<string, unknown>; seq?: number | null };
 export type ServerGraphPatch = { seq: number; base_version: number; version: number; nodes?: Record<string, unknown>[]; removed_nodes?: string[]; edges?: Record<string, unknown>[]; removed_edges?: string[] };
 export type ServerNotification = { level?: "info" | "warning" | "error"; message: string; node_id?: string | null };
+export type RenderResult = { output_url: string; take?: string | null; thumbnail?: string | null; thumbnail_url?: string | null; edl?: string | null; otio?: string | null; fcp_xml?: string | null; video_url?: string | null; edl_url?: string | null; otio_url?: string | null; fcp_xml_url?: string | null };
 
 export interface EventPayloads {
   "client:update_node_data": ClientUpdateNodeData;

@@ -29,6 +29,19 @@ export interface WidgetState {
   save_status: string;
   history: { can_undo: boolean; can_redo: boolean };
   height: number;
+  project_files: ProjectFiles;
+}
+
+/** Where the kernel's project is (the `project_files` trait; empty for a bare graph). */
+export interface ProjectFiles {
+  root?: string;
+  home?: string;
+}
+
+/** The latest notification that names a node (a refusal, a warning), shown on that node. */
+export interface NodeNotice {
+  level: "info" | "warning" | "error";
+  message: string;
 }
 
 export interface Toast {
@@ -39,7 +52,7 @@ export interface Toast {
 
 const TRAITS = [
   "graph", "node_types", "node_status", "pipelines", "title", "save_status", "history", "height",
-  "project_settings",
+  "project_settings", "project_files",
 ] as const;
 
 export class CanvasModel {
@@ -57,6 +70,9 @@ export class CanvasModel {
   saveStatus = $state.raw("saved");
   history = $state.raw({ can_undo: false, can_redo: false });
   height = $state.raw(640);
+  projectFiles = $state.raw<ProjectFiles>({});
+  /** Per node, the latest notification naming it (until the node clears it). */
+  nodeNotices = $state.raw<Record<string, NodeNotice>>({});
   toasts = $state.raw<Toast[]>([]);
   /** Every event received from Python, newest last (shown in the event log; read by tests). */
   received = $state.raw<Message[]>([]);
@@ -119,6 +135,9 @@ export class CanvasModel {
           ? (value as ProjectSettings)
           : null;
         break;
+      case "project_files":
+        this.projectFiles = (value as ProjectFiles | undefined) ?? {};
+        break;
     }
   }
 
@@ -136,6 +155,10 @@ export class CanvasModel {
     } else if (message.event === "server:notification") {
       const payload = message.payload as EventPayloads["server:notification"];
       this.notify(payload.level ?? "info", payload.message);
+      if (payload.node_id) {
+        const notice = { level: payload.level ?? "info", message: payload.message };
+        this.nodeNotices = { ...this.nodeNotices, [payload.node_id]: notice };
+      }
     } else if (message.event === "server:task_success") {
       this.#announceTake(message.payload as EventPayloads["server:task_success"]);
     } else if (message.event === "server:task_failed") {
@@ -204,6 +227,13 @@ export class CanvasModel {
     const toast = { id: ++this.#toastId, level, message };
     this.toasts = [...this.toasts, toast];
     setTimeout(() => this.dismiss(toast.id), level === "error" ? 10000 : 5000);
+  }
+
+  /** Forget the notice shown on node `id` (the user acted on the node again). */
+  clearNotice(id: string): void {
+    if (!(id in this.nodeNotices)) return;
+    const { [id]: _gone, ...rest } = this.nodeNotices;
+    this.nodeNotices = rest;
   }
 
   dismiss(id: number): void {

@@ -1,5 +1,6 @@
 // The shapes the Python side sends (studio/graph/registry.py, studio/graph/graph.py); the
 // registry's names come generated (./nodeTypes.ts).
+import type { RenderResult } from "../events";
 import type { Component, FieldKind } from "./nodeTypes";
 
 export type { BuiltinNodeType, Component, FieldKind } from "./nodeTypes";
@@ -75,19 +76,17 @@ export interface GraphJSON {
   edges: GraphEdge[];
 }
 
-export interface NodeStatus {
+/** A node's status: its jobs' events folded (studio/events.py `fold_status`); a success
+ * brings its result's keys (a take's, or an Assembler's render: `RenderResult`). */
+export interface NodeStatus extends Partial<RenderResult> {
   state?: "idle" | "queued" | "generating" | "success" | "failed" | "canceled";
   task_id?: string;
   progress?: number;
   step?: string;
   error?: string;
   code?: string;
-  output_url?: string;
   take?: string;
   thumbnail_url?: string | null;
-  /** The active take when it is a video: streamed from here (relative: under the lab's base
-   * URL), played on demand over its poster (`thumbnail_url`). */
-  video_url?: string | null;
   takes?: string[];
   active_take?: string | null;
   /** A post node's outputs made from its current source with its current settings. */
