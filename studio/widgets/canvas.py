@@ -127,8 +127,6 @@ class Canvas(anywidget.AnyWidget):
             project,
             editor=LiveGraph(graph, save=self.save, sync_fields=self._graph_for_sync),
             link=kernel_link(project) if project is not None else inline_link,
-            # A film and its EDL stream from the lab's media route, as a video take does.
-            file_link=kernel_link(project) if project is not None else None,
             publish=self._send_to_views,
             engines=engines,
             on_status=self._show_status,
