@@ -45,9 +45,19 @@ def test_generate_a_take_from_the_canvas(lab: Lab, page: Any, builtin_images: No
     prompt.fill("a lighthouse at night, storm clouds")
     page.wait_for_timeout(800)
 
+    # A warm draft pipeline can finish between two polls: every state the node shows is
+    # recorded as the DOM changes, and "generating" must be among them.
+    page.evaluate(
+        """() => { window.__shownStates = [];
+          new MutationObserver(() => document
+            .querySelectorAll(".svelte-flow__node .status[data-state]")
+            .forEach(e => window.__shownStates.push(e.dataset.state)))
+          .observe(document.body, {subtree: true, childList: true, attributes: true}); }"""
+    )
     shot.locator("button.generate").click()
-    wait_state(shot, "generating")  # the node shows "generating" (spinner + progress)
     wait_state(shot, "success")
+    shown = page.evaluate("window.__shownStates")
+    assert "generating" in shown, shown  # the node showed "generating" (spinner + progress)
     thumbnail = shot.locator("img.thumbnail")
     thumbnail.wait_for(timeout=30_000)
     first_src = thumbnail.get_attribute("src")
