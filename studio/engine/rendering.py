@@ -167,30 +167,59 @@ def submit_render(
 ) -> RenderJob:
     """Render an EDL export on a CPU worker; returns its job at once."""
     cpu_worker_now = require_cpu_worker(engine)
-    sequence = export.sequence
+    job = _submit(engine, project, export.sequence, node_id=node_id, quality=quality,
+                  export=export)  # fmt: skip
+    if not cpu_worker_now:
+        engine.note_progress(project, job, step=WAITING_FOR_CPU_WORKER)
+    return job
+
+
+def _submit(
+    engine: Engine,
+    project: Project,
+    sequence: Sequence,
+    *,
+    node_id: str,
+    quality: Quality | None,
+    export: EDLExport | None,
+    info: dict[str, Any] | None = None,
+    waits_for: list[Job] | None = None,
+    **arguments: Any,
+) -> RenderJob:
+    """The render task submitted: from ``export``'s files, or (None) exporting them itself
+    once the jobs it ``waits_for`` are done (their futures among ``arguments``)."""
     wanted: Quality = quality or project.manifest.project_settings.quality
     job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
                     export=export, quality=wanted)  # fmt: skip
+    job.after = list(waits_for or [])  # before it runs: a crash of one of them is named
     root = project.path
-    edl = export.edl.relative_to(root).as_posix()
-    info = {"task": RENDER_TASK, "edl": edl, "quality": wanted, "title": sequence.title}
+    edl, otio, fcp_xml = (
+        (path.relative_to(root).as_posix() for path in export.paths)
+        if export is not None
+        else (None, None, None)
+    )
     engine.submit(
         project,
         job,
         render_final_video,
         key=render_task_key(job.id),
-        info=info,
+        info={
+            "task": RENDER_TASK,
+            "edl": edl,
+            "quality": wanted,
+            "title": sequence.title,
+            **(info or {}),
+        },
         resources=dict(RENDER_RESOURCES),
         edl=edl,
-        otio=export.otio.relative_to(root).as_posix(),
-        fcp_xml=export.fcp_xml.relative_to(root).as_posix(),
+        otio=otio,
+        fcp_xml=fcp_xml,
         title=sequence.title,
         frame_rate_label=sequence.frame_rate.label,
         size=(sequence.width, sequence.height),
         quality=wanted,
+        **arguments,
     )
-    if not cpu_worker_now:
-        engine.note_progress(project, job, step=WAITING_FOR_CPU_WORKER)
     return job
 
 
@@ -240,30 +269,12 @@ def render_after_posts(
     graph = project.graph.to_json()
     running = {job.id for n in post_node_ids(graph) if (job := engine.running_job(project, n))}
     steps = engine.generate_pending(project, sequence.pending, quality=quality)
-    wanted: Quality = quality or project.manifest.project_settings.quality
-    job = RenderJob(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
-                    export=None, quality=wanted)  # fmt: skip
-    job.after = steps
     waits_for = ", ".join(dict.fromkeys(f"{s.node_type} {s.node_id!r}" for s in sequence.pending))
-    info = {"task": RENDER_TASK, "edl": None, "quality": wanted, "title": sequence.title,
-            "after": [step.id for step in steps if step.id not in running]}  # fmt: skip
-    engine.submit(
-        project,
-        job,
-        render_final_video,
-        key=render_task_key(job.id),
-        info=info,
-        resources=dict(RENDER_RESOURCES),
-        edl=None,
-        otio=None,
-        fcp_xml=None,
-        title=sequence.title,
-        frame_rate_label=sequence.frame_rate.label,
-        size=(sequence.width, sequence.height),
-        quality=wanted,
-        graph=graph,
-        after=[step.future for step in steps],
-    )
+    job = _submit(
+        engine, project, sequence, node_id=node_id, quality=quality, export=None,
+        info={"after": [step.id for step in steps if step.id not in running]},
+        waits_for=steps, graph=graph, after=[step.future for step in steps],
+    )  # fmt: skip
     engine.note_progress(project, job, step=f"waiting for {waits_for} to run first")
     return job
 
