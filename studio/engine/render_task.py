@@ -53,7 +53,7 @@ from studio.assembly.timecode import frame_rate
 from studio.config import load_settings
 from studio.engine import jobs as job_log
 from studio.engine.cluster import CPU_RESOURCE
-from studio.engine.tasks import CancelWatch, Publisher, _fail
+from studio.engine.tasks import CancelWatch, Publisher, _fail, begin
 from studio.errors import SequenceError, StudioError
 from studio.project import lfs
 from studio.project.layout import EXPORTS_DIR
@@ -367,10 +367,8 @@ def _render(
     size: tuple[int, int],
     quality: Quality,
 ) -> dict[str, Any]:
-    if watch.marker.exists():  # canceled while queued: do nothing at all
-        return _fail(publish, ErrorCode.CANCELED, "the render was canceled before it started")
-    publish.nowait("server:node_state_updated", node_id=publish.node_id, state="generating",
-                   task_id=publish.job_id)  # fmt: skip
+    if (canceled := begin(publish, watch, what="render")) is not None:
+        return canceled
     relay = _ProgressRelay(publish)
     relay.step(f"reading {Path(edl).name}")
     project = Project(root)

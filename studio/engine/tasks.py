@@ -400,6 +400,16 @@ def _succeed(
     return {"ok": True, "take": result["output_url"], "name": take.name}
 
 
+def begin(publish: Publisher, watch: CancelWatch, *, what: str = "job") -> dict[str, Any] | None:
+    """A job's start: its node says "generating", and None is returned; or, canceled while
+    queued, nothing at all is done and the CANCELED outcome is returned."""
+    if watch.marker.exists():
+        return _fail(publish, ErrorCode.CANCELED, f"the {what} was canceled before it started")
+    publish.nowait("server:node_state_updated", node_id=publish.node_id, state="generating",
+                   task_id=publish.job_id)  # fmt: skip
+    return None
+
+
 def _execute(
     publish: Publisher,
     watch: CancelWatch,
@@ -411,10 +421,8 @@ def _execute(
     seed: int,
 ) -> dict[str, Any]:
     job_id, node_id = publish.job_id, publish.node_id
-    if watch.marker.exists():  # canceled while queued: do nothing at all
-        return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
-    publish.nowait("server:node_state_updated", node_id=node_id, state="generating",
-                   task_id=job_id)  # fmt: skip
+    if (canceled := begin(publish, watch)) is not None:
+        return canceled
     started = datetime.now(UTC)
     project = Project(root)
     try:
@@ -529,10 +537,8 @@ def _execute_post(
     quality: Quality,
 ) -> dict[str, Any]:
     job_id, node_id = publish.job_id, publish.node_id
-    if watch.marker.exists():  # canceled while queued: do nothing at all
-        return _fail(publish, ErrorCode.CANCELED, "the job was canceled before it started")
-    publish.nowait("server:node_state_updated", node_id=node_id, state="generating",
-                   task_id=job_id)  # fmt: skip
+    if (canceled := begin(publish, watch)) is not None:
+        return canceled
     started = datetime.now(UTC)
     project = Project(root)
     try:
