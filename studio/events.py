@@ -114,6 +114,8 @@ class NodeStateUpdated(_Payload):
     node_id: str
     state: NodeState
     task_id: str | None = None
+    step: str = ""
+    """What a queued job waits for (e.g. a render waiting for its post steps)."""
 
 
 class TaskProgress(_Payload):
@@ -284,7 +286,7 @@ def fold_status(status: Mapping[str, Any], name: str, payload: Mapping[str, Any]
             current["task_id"] = payload["task_id"]
         if state in ("queued", "generating"):  # a (new) start: earlier error and progress go
             current.pop("error", None)
-            current["progress"], current["step"] = 0, ""
+            current["progress"], current["step"] = 0, payload.get("step", "")
     elif name == "server:task_success":
         current["state"], current["task_id"] = "success", payload["task_id"]
         current["progress"], current["step"] = 100, ""
@@ -381,6 +383,11 @@ def typescript_module() -> str:
     lines.append("export type EventName = keyof EventPayloads;")
     lines.append(f"export const CLIENT_EVENTS = {json.dumps(list(CLIENT_EVENTS))} as const;")
     lines.append(f"export const SERVER_EVENTS = {json.dumps(list(SERVER_EVENTS))} as const;")
+    status_events = [name for name in SERVER_EVENTS if name in STATUS_EVENTS]
+    lines.append("/** The server events that change the status of a job and of its node. */")
+    lines.append(
+        f"export const STATUS_EVENTS: ReadonlySet<string> = new Set({json.dumps(status_events)});"
+    )
     lines.append("")
     lines.append("export interface Message<N extends EventName = EventName> {")
     lines.append("  event: N;")

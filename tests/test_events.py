@@ -79,6 +79,11 @@ def test_node_status_folds_the_task_lifecycle() -> None:
         failed, make_event("server:node_state_updated", node_id="n", state="queued")
     )
     assert "error" not in again["n"] and again["n"]["progress"] == 0
+    queued = make_event(
+        "server:node_state_updated", node_id="n", state="queued", step="waiting for a CPU worker"
+    )
+    waiting = apply_event(again, queued)
+    assert (waiting["n"]["state"], waiting["n"]["step"]) == ("queued", "waiting for a CPU worker")
     assert apply_event(again, make_event("server:notification", message="hi")) == again
 
 

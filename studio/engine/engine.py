@@ -538,12 +538,13 @@ class Engine:
         )
         return job
 
-    def note_progress(self, project: Project, job: Job, *, step: str) -> None:
-        """Say on the job's node what it is doing before a worker reports (e.g. a render
-        waiting for its post steps), as a progress event of the durable log."""
+    def note_waiting(self, project: Project, job: Job, *, step: str) -> None:
+        """Say on the job's node what it waits for before a worker starts it (a render
+        waiting for its post steps, or for a CPU worker): still "queued", with that step,
+        as an event of the durable log."""
         topic = project_topic(str(project.uuid))
-        payload = {"task_id": job.id, "node_id": job.node_id, "progress": 0.0, "step": step}
-        line = job_log.record(job_id=job.id, event="server:task_progress", payload=payload)
+        payload = {"node_id": job.node_id, "state": "queued", "task_id": job.id, "step": step}
+        line = job_log.record(job_id=job.id, event="server:node_state_updated", payload=payload)
         self._local(topic, project, line)
 
 

@@ -170,7 +170,7 @@ def submit_render(
     job = _submit(engine, project, export.sequence, node_id=node_id, quality=quality,
                   export=export)  # fmt: skip
     if not cpu_worker_now:
-        engine.note_progress(project, job, step=WAITING_FOR_CPU_WORKER)
+        engine.note_waiting(project, job, step=WAITING_FOR_CPU_WORKER)
     return job
 
 
@@ -275,7 +275,7 @@ def render_after_posts(
         info={"after": [step.id for step in steps if step.id not in running]},
         waits_for=steps, graph=graph, after=[step.future for step in steps],
     )  # fmt: skip
-    engine.note_progress(project, job, step=f"waiting for {waits_for} to run first")
+    engine.note_waiting(project, job, step=f"waiting for {waits_for} to run first")
     return job
 
 

@@ -76,6 +76,9 @@ NO_ASSEMBLER: Final = (
 )
 STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
 NO_RUNNING_JOB: Final = "no running generation on this node"
+RENDERING_ALREADY: Final = (
+    "This Assembler is rendering already: wait for that render, or cancel it and render again."
+)
 
 
 class NoEngine(StudioError):
@@ -234,7 +237,10 @@ class StudioService:
             if not self.cancel(payload.node_id):
                 reply(notification(NO_RUNNING_JOB, level="warning", node_id=payload.node_id))
         elif isinstance(payload, RenderFinalSequence):
-            self.render(payload.node_id)
+            if self.rendering(payload.node_id):  # a second click, or another client's
+                reply(notification(RENDERING_ALREADY, level="warning", node_id=payload.node_id))
+            else:
+                self.render(payload.node_id)
         elif isinstance(payload, UpdateProjectSettings):
             self.update_settings(**payload.model_dump(exclude_none=True))
         elif name == "client:sync_request":
@@ -365,6 +371,17 @@ class StudioService:
         for state in running:
             job_log.request_cancel(self.project.path, state.job_id)
         return bool(running)
+
+    def rendering(self, node_id: str) -> bool:
+        """Whether a render of the Assembler ``node_id`` is queued or running, whoever asked
+        for it (the job log knows; jobs no cluster holds are settled first)."""
+        if self.project is None or self.render_handler is not None:
+            return False
+        settle(self.project)
+        return any(
+            state.node_id == node_id and not state.finished
+            for state in job_log.jobs(self.project.path)
+        )
 
     def render(self, node_id: str) -> RenderJob | None:
         """Render the final video of an Assembler node on the studio engine: its sequence

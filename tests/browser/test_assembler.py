@@ -6,6 +6,7 @@ answer shows on the node (issue 13 item 4)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from tests.browser.jupyter import (
     wait_idle,
     write_notebook,
 )
-from tests.runner.media import make_video
+from tests.engine.films import add_take, make_clip, probe
 
 pytestmark = pytest.mark.slow
 
@@ -193,57 +194,69 @@ def test_order_trim_and_render_from_the_assembler(lab: Lab, page: Any) -> None:
     page.locator(".studio-canvas").screenshot(path=str(ARTIFACTS / "assembler-canvas-after.png"))
 
 
-def test_the_export_plays_on_the_node_and_its_files_are_linked(lab: Lab, page: Any) -> None:
-    """Until the render job sends them, the kernel sends the render's events itself (the
-    events the node folds, as any job's): progress, then a success naming a real H.264 file
-    in 06_Exports and the edit's files, which the page loads through JupyterLab."""
+def test_render_from_the_canvas_runs_the_post_step_then_plays_the_export(
+    lab: Lab, page: Any, builtin_images: None, tmp_path: Path
+) -> None:
+    """The whole chain from the canvas (issue 13 item 7): Shot -> Video restoration ->
+    Assembler <- Shot, Render -> the render waits for the restoration (queued, saying so),
+    which runs in its pipeline -> the render's progress -> the node plays the real export
+    from 06_Exports, and its EDL / OTIO / FCP XML links serve the files written."""
     workspace = Workspace(lab.root / "workspace")
-    project = workspace.create_project("Export Film")
+    project = workspace.create_project("Harbour Cut", quality="low")
+    add_take(project, shot=10, source=make_clip(tmp_path / "a.mp4", seconds=2))
+    add_take(project, shot=20, source=make_clip(tmp_path / "b.mp4", seconds=2,
+                                                pattern="smptebars", tone=False))  # fmt: skip
     graph = project.graph
     graph.add_node("Shot", id="a", scene=1, shot=10, position=(0, 0))
-    graph.add_node("VSEAssembler", id="cut", position=(320, 0))
-    graph.connect("a", "output", "cut", "clips", id="e-a")
+    graph.add_node("VideoRestoration", id="restore", strength=0.5, position=(320, 0))
+    graph.add_node("Shot", id="b", scene=1, shot=20, position=(0, 560))
+    graph.add_node("VSEAssembler", id="cut", frame_rate="24", resolution="480p",
+                   position=(640, 120))  # fmt: skip
+    graph.connect("a", "output", "restore", "input")
+    graph.connect("restore", "output", "cut", "clips")
+    graph.connect("b", "output", "cut", "clips")
     graph.save()
-    export = project.path / EXPORTS_DIR / "Export Film_v001.mp4"
-    export.parent.mkdir(parents=True, exist_ok=True)
-    make_video(export, size="320x180", fps=24, seconds=2.0)
-    edits = project.path / "04_Project_Files/EDLs"
-    edits.mkdir(parents=True, exist_ok=True)
-    files = {
-        "edl": "TITLE: Export Film\nFCM: NON-DROP FRAME\n",
-        "otio": '{"OTIO_SCHEMA": "Timeline.1"}\n',
-        "fcp_xml": '<?xml version="1.0"?><xmeml version="4"/>\n',
-    }
-    suffix = {"edl": ".edl", "otio": ".otio", "fcp_xml": ".xml"}
-    result: dict[str, str] = {"output_url": f"{EXPORTS_DIR}/{export.name}"}
-    for key, text in files.items():
-        (edits / f"Export Film_v001{suffix[key]}").write_text(text)
-        result[key] = f"04_Project_Files/EDLs/Export Film_v001{suffix[key]}"
     write_notebook(
-        lab.root / "export.ipynb",
+        lab.root / "cut.ipynb",
         f"import studio\nproject = studio.Workspace({str(workspace.path)!r})"
-        f".open_project({project.name!r})\ncanvas = project.canvas(engine=False)\ncanvas",
+        f".open_project({project.name!r})\ncanvas = project.canvas(height=760)\ncanvas",
     )
-    open_and_run(page, lab, "export.ipynb")
+    open_and_run(page, lab, "cut.ipynb")
     assembler = page.locator(".svelte-flow__node[data-id='cut']")
+    restore = page.locator(".svelte-flow__node[data-id='restore']")
     assembler.wait_for(timeout=60_000)
     wait_idle(page)
+    assert clip_names(assembler) == ["SHOT-010", "SHOT-020"]  # the restored shot, the other
+    assert "→" in assembler.locator("[data-clip] .posts").first.inner_text()  # via restoration
 
-    run_in_kernel(page, (
-        "canvas.emit('server:node_state_updated', node_id='cut', state='generating', "
-        "task_id='render-1')\n"
-        "canvas.emit('server:task_progress', task_id='render-1', node_id='cut', progress=40, "
-        "step='frame 19/48, 2 s left')"
-    ))  # fmt: skip
-    assembler.locator(".status[data-state='generating']").wait_for(timeout=10_000)
-    assert assembler.locator(".step").inner_text() == "frame 19/48, 2 s left"
-    assert assembler.locator("[role='progressbar']").get_attribute("aria-valuenow") == "40"
-    assert assembler.locator("button.cancel").is_visible()  # a running render can be stopped
+    # Every state and step the two nodes show is recorded as the DOM changes.
+    page.evaluate(
+        """() => { window.__shown = [];
+          new MutationObserver(() => document
+            .querySelectorAll(".svelte-flow__node[data-id='cut'] .status[data-state],"
+              + " .svelte-flow__node[data-id='restore'] .status[data-state]")
+            .forEach(e => window.__shown.push([e.closest('.svelte-flow__node').dataset.id,
+              e.dataset.state, e.querySelector('.step')?.textContent ?? ''])))
+          .observe(document.body, {subtree: true, childList: true, attributes: true,
+                                   characterData: true}); }"""
+    )
+    assembler.locator("button.render").click()
+    assembler.locator("button.cancel").wait_for(timeout=60_000)  # a render can be stopped
+    assembler.locator(".status[data-state='success']").wait_for(timeout=300_000)
+    shown = [tuple(s) for s in page.evaluate("window.__shown")]
+    # "Starting the generation engine" was an info notice: the job's own states replaced it
+    assert assembler.locator("[data-notice]").count() == 0, assembler.inner_text()
+    waiting = ("cut", "queued", "waiting for VideoRestoration 'restore' to run first")
+    assert waiting in shown, shown
+    assert ("restore", "success", "") in shown, shown
+    rendering = [s for s in shown if s[:2] == ("cut", "generating")]
+    assert any(step.startswith("rendering frame") for _, _, step in rendering), shown
+    assert shown.index(waiting) < shown.index(("restore", "success", "")), shown
 
-    run_in_kernel(page, (
-        f"canvas.emit('server:task_success', task_id='render-1', node_id='cut', "
-        f"result={result!r})"
-    ))  # fmt: skip
+    # the node plays the export, a real H.264 file of the whole cut
+    export = project.path / EXPORTS_DIR / "Harbour_Cut_v001.mp4"
+    facts = probe(export)
+    assert facts["frames"] == 96 and facts["codec"] == "h264", facts
     video = assembler.locator("video.player")
     video.wait_for(timeout=10_000)
     page.wait_for_function(
@@ -257,17 +270,25 @@ def test_the_export_plays_on_the_node_and_its_files_are_linked(lab: Lab, page: A
         " width: v.videoWidth, src: v.currentSrc }; }"
     )
     assert playable["error"] is None, playable
-    assert abs(playable["duration"] - 2.0) < 0.1 and playable["width"] == 320, playable
+    assert abs(playable["duration"] - 4.0) < 0.1, playable
+    assert playable["width"] == facts["size"][0], playable
     assert "/files/workspace/Projects/" in playable["src"], playable
+    restored = "SHOT-010_v01_take01.restore_v01_take01.mp4"
+    assert (project.shot_path(scene=1, shot=10) / restored).is_file()
+    assert restore.locator("select[data-field='active_output']").input_value() == restored
 
+    # the edit's files, linked on the node, are the files written (and name the restoration)
     links = assembler.locator(".files a")
     assert links.all_inner_texts() == ["MP4", "EDL", "OTIO", "FCP XML"]
-    for index, key in enumerate(files):
+    edits = project.path / "04_Project_Files/EDLs"
+    for index, suffix in enumerate([".edl", ".otio", ".xml"]):
         href = links.nth(index + 1).get_attribute("href")
         body = page.evaluate("async (url) => (await fetch(url)).text()", href)
-        assert body == files[key], (key, href)
+        assert body == (edits / f"Harbour_Cut_v001{suffix}").read_text(), (suffix, href)
+    assert f"CLIP NAME:  {restored}" in (edits / "Harbour_Cut_v001.edl").read_text()
     ARTIFACTS.mkdir(exist_ok=True)
     assembler.screenshot(path=str(ARTIFACTS / "assembler-export.png"))
+    page.locator(".studio-canvas").screenshot(path=str(ARTIFACTS / "assembler-rendered.png"))
 
     # a notification naming the node is shown on it, until dismissed
     run_in_kernel(page, (

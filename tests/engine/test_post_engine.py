@@ -216,9 +216,9 @@ def test_the_render_runs_a_stale_post_node_first_then_cuts_its_output(
     assert sequence.pending == () and sequence.clips[1].name == restored
     assert f"CLIP NAME:  {restored}" in film.edl.read_text()  # the EDL names the output
     assert probe(film.path)["frames"] == sequence.duration
-    steps = [line["payload"].get("step", "") for line in job_log.read(project.path)
-             if line["job_id"] == job.id and line["event"] == "server:task_progress"]  # fmt: skip
-    assert steps[0] == "waiting for VideoRestoration 'vr' to run first"
+    steps = [(line["payload"].get("state"), line["payload"].get("step", ""))
+             for line in job_log.read(project.path) if line["job_id"] == job.id]  # fmt: skip
+    assert steps[1] == ("queued", "waiting for VideoRestoration 'vr' to run first")
     assert {(j.node_id, j.state) for j in project_jobs(project)} == {
         ("vr", "success"), ("asm", "success")}  # fmt: skip
 

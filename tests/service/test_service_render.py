@@ -17,7 +17,7 @@ from distributed import Client
 from studio import Project
 from studio.engine import Engine
 from studio.service import GivenEngine, LiveGraph, SavedGraph, StudioService, inline_link
-from studio.service.service import project_link
+from studio.service.service import RENDERING_ALREADY, project_link
 from tests.engine.films import cpu_cluster, two_shot_edit
 
 pytestmark = pytest.mark.slow
@@ -98,8 +98,12 @@ def test_the_render_event_runs_the_render_job(
     make = kernel if front_end == "kernel" else server
     service = make(project, clients, Engine(client=client))
     render_event(service, clients, "asm")
+    render_event(service, clients, "asm")  # a second click before the first render ends
+    [again] = [n for n in clients.events("server:notification") if n.get("node_id") == "asm"]
+    assert again["message"] == RENDERING_ALREADY and again["level"] == "warning"
     success = wait_for(clients, "server:task_success")
     assert success["node_id"] == "asm"
+    assert len(project.jobs()) == 1  # one render, one film
     result = success["result"]
     assert result["output_url"] == "06_Exports/Test_Film_v001.mp4"
     assert (project.path / result["output_url"]).is_file()

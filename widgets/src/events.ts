@@ -13,7 +13,7 @@ export type ClientSave = { };
 export type ClientUndo = { };
 export type ClientRedo = { };
 export type ClientUpdateProjectSettings = { title?: string | null; description?: string | null; quality?: string | null; aspect_ratio?: string | null };
-export type ServerNodeStateUpdated = { node_id: string; state: "idle" | "queued" | "generating" | "success" | "failed" | "canceled"; task_id?: string | null };
+export type ServerNodeStateUpdated = { node_id: string; state: "idle" | "queued" | "generating" | "success" | "failed" | "canceled"; task_id?: string | null; step?: string };
 export type ServerTaskProgress = { task_id: string; node_id: string; progress: number; step?: string };
 export type ServerTaskSuccess = { task_id: string; node_id: string; result: { output_url: string; take?: string | null; thumbnail?: string | null; thumbnail_url?: string | null } };
 export type ServerTaskFailed = { task_id?: string | null; node_id: string; error: string; code?: string | null };
@@ -48,6 +48,8 @@ export interface EventPayloads {
 export type EventName = keyof EventPayloads;
 export const CLIENT_EVENTS = ["client:update_node_data", "client:start_generation", "client:cancel_generation", "client:render_final_sequence", "client:sync_request", "client:add_node", "client:move_nodes", "client:remove_elements", "client:connect", "client:save", "client:undo", "client:redo", "client:update_project_settings"] as const;
 export const SERVER_EVENTS = ["server:node_state_updated", "server:task_progress", "server:task_success", "server:task_failed", "server:full_sync", "server:graph_patch", "server:notification"] as const;
+/** The server events that change the status of a job and of its node. */
+export const STATUS_EVENTS: ReadonlySet<string> = new Set(["server:node_state_updated", "server:task_progress", "server:task_success", "server:task_failed"]);
 
 export interface Message<N extends EventName = EventName> {
   event: N;

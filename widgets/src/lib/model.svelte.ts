@@ -4,7 +4,7 @@
 // `server:full_sync` (asked for on mount and whenever a patch does not follow).
 import type { AnyModel } from "@anywidget/types";
 import { SvelteMap } from "svelte/reactivity";
-import type { EventName, EventPayloads, Message } from "../events";
+import { STATUS_EVENTS, type EventName, type EventPayloads, type Message } from "../events";
 import { applyPatch, patchedNodes, patchFollows } from "./patches";
 import type {
   GraphJSON,
@@ -144,6 +144,7 @@ export class CanvasModel {
   #receive(message: Message): void {
     if (!message || typeof message.event !== "string") return;
     this.received = [...this.received.slice(-199), message];
+    this.#outdateInfoNotice(message);
     if (message.event === "server:full_sync") {
       const payload = message.payload as EventPayloads["server:full_sync"];
       this.nodeStatus = (payload.node_status ?? {}) as Record<string, NodeStatus>;
@@ -164,6 +165,16 @@ export class CanvasModel {
     } else if (message.event === "server:task_failed") {
       const payload = message.payload as EventPayloads["server:task_failed"];
       this.notify("error", payload.error);
+    }
+  }
+
+  /** A job's own event on a node supersedes an info notice there ("starting the engine"):
+   * the node's status says what is happening now. Warnings stay until dismissed. */
+  #outdateInfoNotice(message: Message): void {
+    if (!STATUS_EVENTS.has(message.event)) return;
+    const nodeId = (message.payload as { node_id?: unknown } | undefined)?.node_id;
+    if (typeof nodeId === "string" && this.nodeNotices[nodeId]?.level === "info") {
+      this.clearNotice(nodeId);
     }
   }
 
