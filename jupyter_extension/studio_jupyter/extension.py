@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from studio_jupyter.handlers.status import OPENAPI_DOCUMENT
+from studio_jupyter.notebook_hook import register_notebook_hook
 from studio_jupyter.openapi import openapi_document
 from studio_jupyter.routes import handlers
 from studio_jupyter.state import API_PREFIX, StudioState, choose_workspace
 
 
 def setup_routes(serverapp: Any) -> None:
-    """Create the studio state (workspace, engine on demand, hubs) and register the
-    studio's REST and WebSocket handlers on ``serverapp``'s web app."""
+    """Create the studio state (workspace, engine on demand, hubs), register the studio's
+    REST and WebSocket handlers on ``serverapp``'s web app and the canvas notebook's
+    pre-save hook on its contents manager."""
     from studio.pipelines import register_node_types
 
     web_app = serverapp.web_app
@@ -32,6 +34,7 @@ def setup_routes(serverapp: Any) -> None:
     web_app.settings["studio"] = state
     web_app.settings[OPENAPI_DOCUMENT] = openapi_document
     web_app.add_handlers(".*$", handlers(base_url))
+    register_notebook_hook(serverapp)
     serverapp.log.info("studio_jupyter: workspace %s, API at %s%s", state.workspace_path,
                        base_url, API_PREFIX)  # fmt: skip
 

@@ -469,6 +469,7 @@ def _execute(
             "started_at": started,
             "finished_at": datetime.now(UTC),
             "runner": result.runner,
+            "image_digest": result.image_digest,
             "duration_s": round(time.monotonic() - clock, 3),
         },
     )
@@ -577,6 +578,7 @@ def _execute_post(
             "started_at": started,
             "finished_at": datetime.now(UTC),
             "runner": result.runner,
+            "image_digest": result.image_digest,
             "duration_s": round(time.monotonic() - clock, 3),
         },
         message=f"{post.label}: {output.name} from {run.source.name} ({run.pipeline.id})",

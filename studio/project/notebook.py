@@ -1,15 +1,20 @@
 """The project notebook: a notebook whose first cell shows the project's canvas.
 
-It is created on demand (by the lab's "Studio Project" launcher through the server, by the
-CLI or from Python), never as part of the Table 1 scaffold, and never overwritten: a user's
-notebook is theirs once it exists.
+It is written and committed with a new project (its scaffold), or on demand for a project
+made before that (by the lab's "Studio Project" launcher through the server), and never
+overwritten: a user's notebook is theirs once it exists. It is committed without outputs,
+and the lab's server strips what a run adds (:func:`without_run_state`) whenever it saves
+it, so running the canvas leaves the project's working tree clean.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any, Final
+
+import nbformat
 
 from studio.atomic import exclusive_write_bytes
 
@@ -64,15 +69,75 @@ def canvas_notebook(*, project_name: str, title: str) -> dict[str, Any]:
     }
 
 
-def ensure_canvas_notebook(*, project_root: Path, title: str) -> Path:
-    """The project notebook's path, writing it first if it does not exist. An existing file
-    is never touched (also when two callers race: the write is exclusive)."""
+def notebook_bytes(content: dict[str, Any]) -> bytes:
+    """Pure: the notebook as Jupyter Server writes it on save (nbformat's JSON, sorted keys,
+    sources split into lines, a final newline), so a save of unchanged content is no change
+    to git."""
+    notebook = nbformat.from_dict(content)  # type: ignore[no-untyped-call]
+    text: str = nbformat.writes(  # type: ignore[no-untyped-call]
+        notebook, version=nbformat.NO_CONVERT
+    )
+    return (text if text.endswith("\n") else text + "\n").encode()
+
+
+def write_canvas_notebook(*, project_root: Path, title: str) -> Path | None:
+    """Write the project notebook unless a file is there (exclusively: two racing callers
+    cannot both write it); its path when this call wrote it, else None."""
     target = notebook_path(project_root)
-    if not target.exists():
-        content = canvas_notebook(project_name=project_root.name, title=title)
-        data = (json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
-        exclusive_write_bytes(target, data)
-    return target
+    if target.exists():
+        return None
+    content = canvas_notebook(project_name=project_root.name, title=title)
+    return target if exclusive_write_bytes(target, notebook_bytes(content)) else None
+
+
+def ensure_canvas_notebook(*, project_root: Path, title: str) -> Path:
+    """The project notebook's path, writing and committing it first if it does not exist (a
+    project made before the scaffold wrote it). An existing file is never touched."""
+    from studio.project.repo import commit_paths
+
+    written = write_canvas_notebook(project_root=project_root, title=title)
+    if written is not None:
+        commit_paths(project_root, [written], message=f"Add the canvas notebook {NOTEBOOK_FILE}")
+    return notebook_path(project_root)
+
+
+RUN_CELL_METADATA: Final = ("execution", "ExecuteTime")
+"""Cell metadata a run writes: timings (JupyterLab's ``recordTiming``, nbclient, the
+execute-time extension)."""
+
+
+def is_studio_canvas_notebook(*, name: str, content: object) -> bool:
+    """Pure: is this notebook (file ``name``, nbformat ``content``) the studio's project
+    notebook? Its file name and the ``studio`` metadata the studio wrote say so."""
+    if name != NOTEBOOK_FILE or not isinstance(content, dict):
+        return False
+    metadata = content.get("metadata")
+    studio = metadata.get("studio") if isinstance(metadata, dict) else None
+    return isinstance(studio, dict) and isinstance(studio.get("project"), str)
+
+
+def without_run_state(content: dict[str, Any]) -> dict[str, Any]:
+    """Pure: the notebook without what running it adds: outputs, execution counts and
+    timings, the widgets' saved state, and the kernel's language details (the name stays).
+    The user's own edits (cells, sources, tags) are kept."""
+    stripped = copy.deepcopy(content)
+    for cell in stripped.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        metadata = cell.get("metadata")
+        if isinstance(metadata, dict):
+            for key in RUN_CELL_METADATA:
+                metadata.pop(key, None)
+    metadata = stripped.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("widgets", None)
+        language = metadata.get("language_info")
+        if isinstance(language, dict) and "name" in language:
+            metadata["language_info"] = {"name": language["name"]}
+    return stripped
 
 
 def canvas_cell_is_generated(path: Path) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from studio.errors import InvalidInput, ManifestError, ProjectNotFound, TakeError
+from studio.errors import InvalidInput, ManifestError, ProjectNotFound, StudioError, TakeError
 from studio.project import active_take, repo
 from studio.project import takes as take_store
 from studio.project.layout import MANIFEST_FILE
 from studio.project.manifest import ProjectManifest, load_manifest, save_manifest
+from studio.project.migrate import GITIGNORE, upgrade_gitignore
 from studio.project.takes import Take
 from studio.quality import Quality
 
@@ -43,6 +45,7 @@ class UpperLayers:
 
 
 upper_layers = UpperLayers()
+_log = logging.getLogger(__name__)
 
 
 def install_upper_layers(
@@ -116,6 +119,16 @@ class Project:
             )
         self.manifest  # noqa: B018 - validate now, so a broken project fails on open
         self._graph: Graph | None = None
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring a project made by an older studio up to date (:mod:`studio.project.migrate`).
+        A project that cannot be written (a read-only copy) still opens: the reason is
+        logged."""
+        try:
+            upgrade_gitignore(self.path)
+        except (StudioError, OSError, ValueError) as exc:
+            _log.warning("%s: could not update its %s: %s", self.path, GITIGNORE, exc)
 
     # --- identity and manifest ------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class Provenance(BaseModel):
     creative_fingerprint: str
     pipeline: str | None = None
     image_digest: str | None = None
+    """The ID (``sha256:...``) of the Docker image that made the take, see
+    :attr:`studio.runner.contract.JobResult.image_digest`; None for a local process."""
     prompt: str | None = None
     inputs: FiniteJSON = Field(default_factory=dict)
     seed: int | None = None

@@ -23,6 +23,7 @@ from studio.project.layout import (
 )
 from studio.project.manifest import ProjectManifest, ProjectSettings
 from studio.project.naming import candidate_names
+from studio.project.notebook import write_canvas_notebook
 from studio.project.repo import commit_paths, init_repository, require_git_and_lfs
 
 
@@ -82,6 +83,7 @@ def scaffold_project(
             keep_files.append(keep)
         write_model(root / MANIFEST_FILE, manifest)  # step 3
         atomic_write_bytes(root / CANVAS_PATH, dump_json(empty_canvas()))
+        write_canvas_notebook(project_root=root, title=title)  # committed, never ignored
         atomic_write_bytes(root / ".gitignore", template("gitignore").encode())  # step 4
         atomic_write_bytes(root / ".gitattributes", gitattributes_text().encode())
         init_repository(root)  # step 5

@@ -88,6 +88,8 @@ class Exit:
     timed_out: bool = False
     problem: JobFailure | None = None
     """A failure the runner itself detected (image missing, a worker crash, ...)."""
+    image_digest: str | None = None
+    """The ID (``sha256:...``) of the image the container ran; None outside a container."""
 
 
 class EventCollector:
@@ -227,6 +229,7 @@ class Runner(abc.ABC):
             problem=problem,
             collector=collector,
             exit_code=exit_.exit_code,
+            image_digest=exit_.image_digest,
         )
 
     def _finish(
@@ -239,6 +242,7 @@ class Runner(abc.ABC):
         problem: JobFailure | None,
         collector: EventCollector,
         exit_code: int | None = None,
+        image_digest: str | None = None,
     ) -> JobResult:
         if problem is not None:
             collector(LogEvent(message=f"job failed: [{problem.code}] {problem.message}"))
@@ -253,6 +257,7 @@ class Runner(abc.ABC):
             duration_s=round(time.monotonic() - started, 3),
             runner=self.name,
             exit_code=exit_code,
+            image_digest=image_digest,
         )
         write_model(job_dir / RESULT_FILE, result, durable=False)  # beside the scratch spec
         return result

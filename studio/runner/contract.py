@@ -169,6 +169,11 @@ class JobResult(BaseModel):
     duration_s: float = 0.0
     runner: str = ""
     exit_code: int | None = None
+    image_digest: str | None = None
+    """The image ID (``sha256:...``, as ``docker image inspect`` shows it) the job's container
+    ran; None for a local process. The ID, not a RepoDigest: the studio builds its images
+    locally and never pushes them, so they have no RepoDigests, while the ID always names the
+    exact image (its config, and through it every layer)."""
 
     def output_path(self, job_dir: Path, name: str) -> Path:
         return job_dir / self.outputs[name]

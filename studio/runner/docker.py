@@ -176,6 +176,13 @@ def docker_oom_verdict(state: dict[str, Any]) -> tuple[bool | None, str]:
     return False, "Docker reports no out-of-memory kill of the container"
 
 
+def container_image_id(container: Container) -> str | None:
+    """The ID (``sha256:...``) of the image the container was created from: the one it ran,
+    even if its tag was moved to a rebuilt image since."""
+    image = container.attrs.get("Image")
+    return image if isinstance(image, str) and image.startswith("sha256:") else None
+
+
 def remove_quietly(container: Container) -> None:
     import docker.errors
 
@@ -342,4 +349,5 @@ class DockerRunner(Runner):
             oom_evidence=evidence,
             canceled=canceled,
             timed_out=timed_out,
+            image_digest=container_image_id(container),
         )

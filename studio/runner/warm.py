@@ -51,7 +51,12 @@ from studio.runner.contract import (
     failure,
     parse_event_line,
 )
-from studio.runner.docker import DockerRunner, docker_oom_verdict, remove_quietly
+from studio.runner.docker import (
+    DockerRunner,
+    container_image_id,
+    docker_oom_verdict,
+    remove_quietly,
+)
 from studio.runner.process import SdkPath, exit_status, killed_by_oom, oom_evidence, oom_kills
 
 if TYPE_CHECKING:
@@ -98,6 +103,10 @@ class Transport(Protocol):
     def exit_info(self) -> tuple[int | None, bool | None, str]:
         """(exit code, OOM-killed, what says so) once the worker has ended; OOM-killed is
         None where nothing can tell."""
+        ...
+
+    def image_digest(self) -> str | None:
+        """The ID of the image the worker's container runs; None for a local process."""
         ...
 
 
@@ -169,6 +178,9 @@ class ProcessTransport:
         status = exit_status(code)
         oom = killed_by_oom(status, before=self._oom_before, after=oom_kills())
         return status, oom, oom_evidence(oom)
+
+    def image_digest(self) -> str | None:
+        return None
 
 
 class DockerTransport:
@@ -266,6 +278,9 @@ class DockerTransport:
             return None, None, f"the worker's container cannot be inspected ({exc})"
         state = self._container.attrs["State"]
         return (state.get("ExitCode"), *docker_oom_verdict(state))
+
+    def image_digest(self) -> str | None:
+        return None if self._container is None else container_image_id(self._container)
 
 
 def _sink(on_line: LineSink, stream: str) -> Callable[[bytes], None]:
@@ -383,7 +398,12 @@ class WarmWorker:
                     ),
                 )
             self.transport.collect(job_dir, job_id)
-            return Exit(0 if job.ok else 1, canceled=canceled, timed_out=timed_out)
+            return Exit(
+                0 if job.ok else 1,
+                canceled=canceled,
+                timed_out=timed_out,
+                image_digest=self.transport.image_digest(),
+            )
         finally:
             self._job = None
 

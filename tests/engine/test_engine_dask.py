@@ -73,6 +73,7 @@ def test_one_take(engine: Engine, project: Project):
     assert (provenance.pipeline, provenance.seed, provenance.quality) == ("t2i-draft", 7, "low")
     assert provenance.prompt == "lanterns at dusk" and provenance.worker
     assert provenance.job_id == job.id
+    assert provenance.image_digest is None  # a local process: no image
     assert git_out(project.path, "status", "--porcelain", "--", "03_Renders") == ""
     shown = engine._repr_html_()  # what a notebook shows: scheduler, workers, dashboard link
     assert "Studio engine" in shown and "CPU only" in shown and "dashboard" in shown.lower()

@@ -53,7 +53,7 @@ def client(unbuilt: str) -> Iterator[Client]:
 
 
 def test_the_first_generate_builds_the_image_and_shows_it_on_the_node(
-    project: Project, unbuilt: str, client: Client, base_image: str
+    project: Project, unbuilt: str, client: Client, base_image: str, docker_client
 ):
     graph = project.graph
     shot = graph.add_node("Shot", prompt="a lighthouse", scene=1, shot=10)
@@ -73,6 +73,8 @@ def test_the_first_generate_builds_the_image_and_shows_it_on_the_node(
     assert any(s.startswith(f"building image {unbuilt}: step") for s in logged)
     provenance = project.takes(scene=1, shot=10)[0].provenance
     assert provenance is not None and (provenance.model_extra or {})["runner"] == "warm-docker"
+    image = docker_client.images.get(f"studio-test/{unbuilt}:0.1.0")  # the one it built
+    assert provenance.image_digest == image.id and image.id.startswith("sha256:")
 
 
 def steps_of(job: Job) -> list[str]:

@@ -75,7 +75,7 @@ def chain(project: Project) -> tuple[str, str, str]:
 
 
 def test_each_post_node_runs_its_pipeline_in_docker_on_its_upstream_output(
-    engine: Engine, project: Project, post_images: None
+    engine: Engine, project: Project, post_images: None, docker_client
 ):
     take = video_take(project, size="160x90", seconds=1.0)
     _, vr, sr = chain(project)
@@ -99,6 +99,8 @@ def test_each_post_node_runs_its_pipeline_in_docker_on_its_upstream_output(
     assert provenance is not None
     extra = provenance.model_extra or {}
     assert provenance.pipeline == "sr-lanczos" and extra["runner"] == "docker"
+    image = docker_client.images.get(get_pipeline("sr-lanczos").manifest.image_name)
+    assert provenance.image_digest == image.id and image.id.startswith("sha256:")
     assert provenance.inputs == {"media": restored.name, "scale": 2.0}
     assert (extra["source"], extra["post_node"], extra["settings"]) == (
         restored.name, sr, {"scale": 2.0})  # fmt: skip

@@ -206,8 +206,9 @@ async def test_canvas_notebook_is_created_once_and_never_overwritten(
     notebook = json.loads((jp_root_dir / body["path"]).read_text())
     first = notebook["cells"][0]
     assert first["cell_type"] == "code" and first["metadata"]["tags"] == ["studio-canvas"]
-    assert first["source"] == body["canvas_source"]
-    assert "studio.Project('.')" in first["source"] and str(jp_root_dir) not in first["source"]
+    source = "".join(first["source"])  # nbformat's lines
+    assert source == body["canvas_source"]
+    assert "studio.Project('.')" in source and str(jp_root_dir) not in source
     (jp_root_dir / body["path"]).write_text("{}")  # the user's own edits (or a clone's code)
     status, again = await api("POST", "projects", "Night_Market", "canvas_notebook")
     assert (status, again) == (200, {**body, "trusted_cell": False})

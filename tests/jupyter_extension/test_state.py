@@ -8,6 +8,7 @@ import pytest
 from studio_jupyter.state import choose_workspace
 
 from studio import Workspace
+from tests.conftest import git_out
 
 
 def test_root_dir_unless_studio_workspace_is_set(tmp_path: Path, monkeypatch):
@@ -36,7 +37,8 @@ async def test_a_workspace_outside_root_dir(outside: Workspace, api):
     status, body = await api("POST", "projects", "Far_Away", "canvas_notebook")
     assert status == 409 and "outside Jupyter's root folder" in body["message"]
     assert "root_dir" in body["hint"]
-    assert not (outside.path / "Projects" / "Far_Away" / "Canvas.ipynb").exists()
+    notebook = outside.path / "Projects" / "Far_Away" / "Canvas.ipynb"  # the scaffold's
+    assert git_out(notebook.parent, "status", "--porcelain") == ""  # untouched
 
 
 @pytest.fixture

@@ -14,7 +14,11 @@ from studio.project.notebook import (
     canvas_cell_is_generated,
     canvas_notebook,
     ensure_canvas_notebook,
+    is_studio_canvas_notebook,
+    notebook_bytes,
+    without_run_state,
 )
+from tests.conftest import git_out
 
 
 def test_the_first_cell_opens_the_project_and_shows_its_canvas():
@@ -35,7 +39,7 @@ def test_written_once_and_never_overwritten(project: Project):
     path = ensure_canvas_notebook(project_root=project.path, title=project.title)
     assert path == project.path / NOTEBOOK_FILE
     notebook = json.loads(path.read_text())
-    assert notebook["cells"][0]["source"] == CANVAS_SOURCE
+    assert "".join(notebook["cells"][0]["source"]) == CANVAS_SOURCE
     assert str(project.path.parent) not in path.read_text()  # no machine path baked in
     path.write_text("mine")
     again = ensure_canvas_notebook(project_root=project.path, title=project.title)
@@ -86,3 +90,54 @@ def test_anything_else_is_not(project: Project, source, tags):
 def test_a_broken_notebook_is_not(project: Project):
     (project.path / NOTEBOOK_FILE).write_text("{not json")
     assert not canvas_cell_is_generated(project.path / NOTEBOOK_FILE)
+
+
+def test_written_as_jupyter_server_saves_it(tmp_path):
+    """Byte for byte what ``nbformat.write`` (the server's save) makes of the same content:
+    saving an unchanged notebook is no change to git."""
+    import nbformat
+
+    content = canvas_notebook(project_name="Night_Market", title="Night Market")
+    notebook = nbformat.from_dict(content)  # type: ignore[no-untyped-call]
+    nbformat.write(notebook, tmp_path / "saved.ipynb")  # type: ignore[no-untyped-call]
+    assert notebook_bytes(content) == (tmp_path / "saved.ipynb").read_bytes()
+
+
+def test_a_new_project_has_it_committed(project: Project):
+    path = project.path / NOTEBOOK_FILE
+    assert canvas_cell_is_generated(path)
+    assert git_out(project.path, "status", "--porcelain") == ""
+    assert git_out(project.path, "ls-files", "--", NOTEBOOK_FILE).strip() == NOTEBOOK_FILE
+
+
+def test_an_older_project_gets_it_committed_on_demand(project: Project):
+    git_out(project.path, "rm", "--quiet", NOTEBOOK_FILE)
+    git_out(project.path, "commit", "--quiet", "-m", "a project from before the notebook")
+    ensure_canvas_notebook(project_root=project.path, title=project.title)
+    assert git_out(project.path, "log", "-1", "--format=%s").strip() == (
+        "Add the canvas notebook Canvas.ipynb"
+    )
+    assert git_out(project.path, "status", "--porcelain") == ""
+
+
+def test_a_run_is_stripped_and_the_users_edits_kept():
+    content = canvas_notebook(project_name="Night_Market", title="N")
+    ran = json.loads(json.dumps(content))
+    cell = ran["cells"][0]
+    cell["execution_count"] = 4
+    cell["outputs"] = [{"output_type": "display_data", "data": {"text/plain": "Canvas"}}]
+    cell["metadata"]["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}
+    ran["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    ran["metadata"]["language_info"] = {"name": "python", "version": "3.12.3"}
+    ran["cells"].append({"cell_type": "markdown", "id": "mine", "metadata": {}, "source": "x"})
+    stripped = without_run_state(ran)
+    assert stripped == {**content, "cells": [*content["cells"], ran["cells"][-1]]}
+    assert ran["cells"][0]["execution_count"] == 4  # pure: the argument is left as it was
+
+
+def test_only_the_studios_notebook_is_recognized():
+    content = canvas_notebook(project_name="Night_Market", title="N")
+    assert is_studio_canvas_notebook(name=NOTEBOOK_FILE, content=content)
+    assert not is_studio_canvas_notebook(name="Notes.ipynb", content=content)
+    assert not is_studio_canvas_notebook(name=NOTEBOOK_FILE, content={"metadata": {}})
+    assert not is_studio_canvas_notebook(name=NOTEBOOK_FILE, content=None)

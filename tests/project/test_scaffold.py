@@ -46,7 +46,8 @@ def test_layout_is_exactly_table_1(project: Project) -> None:
     assert set(PROJECT_DIRS) == TABLE_1_DIRS
     assert dirs_of(project.path) == TABLE_1_DIRS
     top_files = {p.name for p in project.path.iterdir() if p.is_file()}
-    assert top_files == {"project.json", ".gitignore", ".gitattributes"}
+    # Table 1's files, and the project notebook that opens the canvas in JupyterLab
+    assert top_files == {"project.json", ".gitignore", ".gitattributes", "Canvas.ipynb"}
 
 
 def test_manifest_has_the_prd_keys_and_defaults(project: Project) -> None:
@@ -90,6 +91,7 @@ def test_repository_initialized_with_lfs_and_one_clean_commit(project: Project) 
     assert "git lfs" in (project.path / ".git/hooks/pre-push").read_text()
     tracked = git_out(project.path, "ls-files").splitlines()
     assert "project.json" in tracked
+    assert "Canvas.ipynb" in tracked  # committed (without outputs), not left untracked
     assert "05_Cache/thumbnails/.gitkeep" in tracked  # force-added despite .gitignore
 
 

@@ -95,6 +95,15 @@ def test_job_runs_as_non_root_and_cannot_write_inputs(docker_runner, misbehave, 
     assert payload["uid"] == 1000 and payload["image_bytes"] == image.stat().st_size
 
 
+def test_the_result_names_the_image_the_container_ran(docker_runner, misbehave, tmp_path: Path):
+    """The image ID (``docker image inspect``'s Id): what the take's provenance records."""
+    job = create_job(misbehave, {"mode": "ok"}, job_dir=tmp_path / "job")
+    result = docker_runner.run(misbehave, job)
+    assert result.ok, result.error
+    image = docker_runner.client.images.get(misbehave.manifest.image_name)
+    assert result.image_digest == image.id and image.id.startswith("sha256:")
+
+
 def test_gpu_device_request_only_when_assigned():
     pipeline = get_pipeline("t2i-draft")
     resources = pipeline.manifest.resources_for("low")

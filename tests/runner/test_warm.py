@@ -52,7 +52,7 @@ def payload(job: Path, result) -> dict[str, Any]:
     return data
 
 
-def test_ten_jobs_one_setup(warm, misbehave, tmp_path: Path):
+def test_ten_jobs_one_setup(warm, misbehave, tmp_path: Path, request):
     tokens = set()
     for i in range(10):
         job, result = run(warm, misbehave, tmp_path, f"j{i}", mode="ok", text=str(i))
@@ -62,6 +62,11 @@ def test_ten_jobs_one_setup(warm, misbehave, tmp_path: Path):
         tokens.add(data["setup"])
     assert warm.starts == 1 and len(tokens) == 1
     assert warm.workers() == ["misbehave@low"]
+    if warm.backend == "docker":  # the image the worker's container runs
+        image = request.getfixturevalue("docker_client").images.get(misbehave.manifest.image_name)
+        assert result.image_digest == image.id and image.id.startswith("sha256:")
+    else:  # a local process has no image
+        assert result.image_digest is None
 
 
 def test_failures_keep_the_worker(warm, misbehave, tmp_path: Path):
