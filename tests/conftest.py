@@ -143,6 +143,18 @@ def require_or_skip(kind: str, reason: str) -> None:
 
 # --- Docker (the Function Runner's tests) ---------------------------------------------------
 
+IMAGE_FIXTURES: frozenset[str] = frozenset({"base_image", "build_pipeline_image", "builtin_images"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The first test that needs pipeline images builds them (the base image by debootstrap,
+    then each built-in pipeline: minutes on a new, busy machine), whichever test that is. Its
+    time limit covers its own body, not that one-off build; a build that hangs is stopped by
+    the build's own limit (``STUDIO_BUILD_TIMEOUT_S``)."""
+    for item in items:
+        if IMAGE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.timeout(func_only=True))
+
 
 @pytest.fixture(scope="session")
 def docker_client():
