@@ -402,6 +402,18 @@ def test_two_canvases_open_with_distinct_tab_titles_and_running_kernels(
     )
     assert "Harbour Film — Canvas" in main_tab_labels(page)  # no longer shared: no folder
 
+    # A reload restores both tabs (JupyterLab's layout restorer), labelled again.
+    page.reload()
+    page.wait_for_function(
+        "() => { const labels = [...document.querySelectorAll("
+        "'#jp-main-dock-panel .lm-TabBar-tabLabel')].map(l => l.textContent);"
+        " return labels.includes('Harbour Noir — Canvas')"
+        " && labels.includes('Harbour Film — Canvas'); }",
+        timeout=60_000,
+    )
+    assert {nb.name for nb in first.path.glob("*.ipynb")} == {"Canvas.ipynb"}
+    assert {nb.name for nb in second.path.glob("*.ipynb")} == {"Canvas.ipynb"}
+
 
 def test_panel_edits_the_project_settings_under_the_manifest_lock(lab: Lab, page: Any) -> None:
     """The panel's Settings form changes quality, aspect ratio and frame rate in project.json
