@@ -105,6 +105,7 @@ class UpdateProjectSettings(_Payload):
     description: str | None = None
     quality: str | None = None
     aspect_ratio: str | None = None
+    frame_rate: str | None = None
 
 
 # --- server -> client ------------------------------------------------------------------------

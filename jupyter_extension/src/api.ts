@@ -77,6 +77,31 @@ export interface NewProject {
   aspect_ratio?: string;
 }
 
+/** `GET projects/{id}/settings`: the editable settings, project.json's version and the
+ * choices the studio offers (declared once, server side). */
+export interface ProjectSettings {
+  name: string;
+  title: string;
+  description: string;
+  quality: Quality;
+  aspect_ratio: string;
+  /** A new Assembler's frame rate. */
+  frame_rate: string;
+  /** project.json's version: sent back with a change (the optimistic lock). */
+  version: number;
+  choices: { quality: string[]; aspect_ratio: string[]; frame_rate: string[] };
+}
+
+/** The body of `PATCH projects/{id}/settings`: what changes, and the version it was loaded at. */
+export interface SettingsChange {
+  title?: string;
+  description?: string;
+  quality?: string;
+  aspect_ratio?: string;
+  frame_rate?: string;
+  version: number;
+}
+
 export interface Shot {
   scene: number;
   shot: number;
@@ -156,6 +181,18 @@ export class StudioAPI {
     return this.request<CanvasNotebook>(this.url('projects', projectId, 'canvas_notebook'), {
       method: 'POST',
       body: '{}'
+    });
+  }
+
+  projectSettings(projectId: string): Promise<ProjectSettings> {
+    return this.request<ProjectSettings>(this.url('projects', projectId, 'settings'));
+  }
+
+  /** Saved under project.json's lock: a 409 (`StudioApiError`) when it changed since `version`. */
+  updateSettings(projectId: string, change: SettingsChange): Promise<ProjectSettings> {
+    return this.request<ProjectSettings>(this.url('projects', projectId, 'settings'), {
+      method: 'PATCH',
+      body: JSON.stringify(change)
     });
   }
 

@@ -18,6 +18,7 @@ import { Project, StudioAPI } from './api';
 import { addCommands, openCanvasWithFeedback } from './launcher';
 import { checkGitLfs } from './lfsCheck';
 import { notifyError, StudioPanel } from './panel';
+import { CanvasTabTitles } from './tabTitle';
 
 export const PLUGIN_ID = 'generative-media-studio:plugin';
 
@@ -60,10 +61,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    const tabTitles = notebooks ? new CanvasTabTitles(api, notebooks) : null;
+
     const panel = new StudioPanel(api, {
       openCanvas: project => openCanvasWithFeedback(api, docManager, project),
       revealFolder,
-      openFile
+      openFile,
+      settingsSaved: () => void tabTitles?.refresh()
     });
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, panel.id);
@@ -97,7 +101,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
           // JupyterLab splits it below the notebook: a tab of its own instead, beside it.
           for (const view of app.shell.widgets('main')) {
             if (!before.has(view.id)) {
-              view.title.label = `${notebookPanel.title.label} — canvas`;
+              // "Night Market — Canvas" (tabTitle.ts) or the file name, then what this tab is.
+              const notebookLabel = notebookPanel.title.label.replace(/ — Canvas$/, '');
+              view.title.label = `${notebookLabel} — canvas (full size)`;
               app.shell.add(view, 'main', { mode: 'tab-after', ref: notebookPanel.id });
               app.shell.activateById(view.id);
             }

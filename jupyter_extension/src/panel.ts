@@ -7,7 +7,19 @@ import { Notification } from '@jupyterlab/apputils';
 import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { BrokenProject, errorMessage, isBroken, Project, ProjectEntry, Shot, StudioAPI, Take } from './api';
+import {
+  BrokenProject,
+  errorMessage,
+  isBroken,
+  Project,
+  ProjectEntry,
+  ProjectSettings,
+  SettingsChange,
+  Shot,
+  StudioAPI,
+  StudioApiError,
+  Take
+} from './api';
 
 export const studioIcon = new LabIcon({
   name: 'generative-media-studio:studio',
@@ -23,7 +35,11 @@ export interface PanelActions {
   revealFolder(project: Project): Promise<void>;
   /** Open a file of the project (`relative` to its folder) in a JupyterLab tab. */
   openFile(project: Project, relative: string): Promise<void>;
+  /** A project's settings were saved from the panel (e.g. to relabel its canvas tab). */
+  settingsSaved?(projectId: string, settings: ProjectSettings): void;
 }
+
+type SettingsField = 'title' | 'description' | 'quality' | 'aspect_ratio' | 'frame_rate';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -56,6 +72,9 @@ export class StudioPanel extends Widget {
   private selectedShot: string | null = null;
   private objectUrls: string[] = [];
   private readonly projectList: HTMLUListElement;
+  private readonly settingsSection: HTMLElement;
+  /** The project whose settings form is open (null: none). */
+  private settingsProject: string | null = null;
   private readonly shotSection: HTMLElement;
   private readonly takeSection: HTMLElement;
   private readonly statusLine: HTMLElement;
@@ -88,6 +107,7 @@ export class StudioPanel extends Widget {
     this.statusLine = el('div', 'studio-status');
     const projectsHeading = el('h3', '', 'Projects');
     this.projectList = el('ul', 'studio-projects');
+    this.settingsSection = el('section', 'studio-settings');
     this.shotSection = el('section', 'studio-shots');
     this.takeSection = el('section', 'studio-takes');
     this.node.append(
@@ -95,6 +115,7 @@ export class StudioPanel extends Widget {
       this.statusLine,
       projectsHeading,
       this.projectList,
+      this.settingsSection,
       this.shotSection,
       this.takeSection
     );
@@ -114,6 +135,9 @@ export class StudioPanel extends Widget {
       if (this.selectedProject && !projects.some(p => p.id === this.selectedProject && !isBroken(p))) {
         this.selectedProject = null;
         this.selectedShot = null;
+      }
+      if (this.settingsProject && !projects.some(p => p.id === this.settingsProject && !isBroken(p))) {
+        this.closeSettings();
       }
       this.renderProjects();
       await this.renderShots();
@@ -190,6 +214,10 @@ export class StudioPanel extends Widget {
           reveal.title = 'This project is outside the Jupyter root folder';
         }
         buttons.append(reveal);
+        const settings = button('Settings', 'studio-edit-settings', () => void this.toggleSettings(project.id));
+        settings.title = 'Title, description, quality, aspect ratio, frame rate';
+        settings.setAttribute('aria-expanded', String(project.id === this.settingsProject));
+        buttons.append(settings);
         item.append(name, meta, buttons);
         const select = () => void this.selectProject(project.id === this.selectedProject ? null : project.id);
         item.addEventListener('click', select);
@@ -202,6 +230,148 @@ export class StudioPanel extends Widget {
         return item;
       })
     );
+  }
+
+  /** Open (or close) the settings form of a project. */
+  async toggleSettings(projectId: string): Promise<void> {
+    if (this.settingsProject === projectId) {
+      this.closeSettings();
+      this.renderProjects();
+      return;
+    }
+    this.settingsProject = projectId;
+    this.renderProjects();
+    await this.renderSettings(projectId);
+  }
+
+  private closeSettings(): void {
+    this.settingsProject = null;
+    this.settingsSection.replaceChildren();
+  }
+
+  /** The form, filled from the server's settings (`notice`: said above it, e.g. a conflict). */
+  private async renderSettings(projectId: string, notice = ''): Promise<void> {
+    this.settingsSection.replaceChildren(el('div', 'studio-status', 'Loading settings…'));
+    let settings: ProjectSettings;
+    try {
+      settings = await this.api.projectSettings(projectId);
+    } catch (error) {
+      if (this.settingsProject === projectId) {
+        this.settingsSection.replaceChildren(
+          el('div', 'studio-status studio-warning', `Could not load the settings: ${errorMessage(error)}`)
+        );
+      }
+      return;
+    }
+    if (this.settingsProject !== projectId || this.isDisposed) {
+      return; // closed, or another project's form, meanwhile
+    }
+    const form = el('form', 'studio-settings-form');
+    form.setAttribute('aria-label', `Settings of ${settings.name}`);
+    form.dataset.projectId = projectId;
+    form.dataset.version = String(settings.version);
+    const message = el('div', 'studio-settings-message', notice);
+    message.setAttribute('role', 'status');
+    if (notice) {
+      message.classList.add('studio-warning');
+    }
+    const controls = new Map<SettingsField, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>();
+    const text = (field: 'title' | 'description', label: string, multiline = false): HTMLLabelElement => {
+      const input = multiline ? el('textarea') : el('input');
+      input.name = field;
+      input.value = settings[field];
+      controls.set(field, input);
+      const wrap = el('label', 'studio-settings-field', label);
+      wrap.append(input);
+      return wrap;
+    };
+    const choice = (field: 'quality' | 'aspect_ratio' | 'frame_rate', label: string): HTMLLabelElement => {
+      const select = el('select');
+      select.name = field;
+      // The current value stays offered even when it is none of the choices (any W:H is valid).
+      for (const value of new Set([...settings.choices[field], settings[field]])) {
+        const option = el('option', '', value);
+        option.value = value;
+        select.append(option);
+      }
+      select.value = settings[field];
+      controls.set(field, select);
+      const wrap = el('label', 'studio-settings-field', label);
+      wrap.append(select);
+      return wrap;
+    };
+    const save = el('button', 'studio-button studio-settings-save', 'Save');
+    save.type = 'submit';
+    const cancel = button('Cancel', 'studio-settings-cancel', () => {
+      this.closeSettings();
+      this.renderProjects();
+    });
+    const actions = el('div', 'studio-project-actions');
+    actions.append(save, cancel);
+    form.append(
+      el('h3', '', `Settings — ${settings.name}`),
+      message,
+      text('title', 'Title'),
+      text('description', 'Description', true),
+      choice('quality', 'Quality'),
+      choice('aspect_ratio', 'Aspect ratio'),
+      choice('frame_rate', 'Frame rate'),
+      el('div', 'studio-status', 'The next takes (and a new Assembler) follow these; earlier takes stay as they are.'),
+      actions
+    );
+    form.addEventListener('submit', event => {
+      event.preventDefault();
+      const change: SettingsChange = { version: settings.version };
+      for (const [field, control] of controls) {
+        if (control.value !== settings[field]) {
+          change[field] = control.value;
+        }
+      }
+      void this.saveSettings(projectId, change, message, save);
+    });
+    this.settingsSection.replaceChildren(form);
+  }
+
+  private async saveSettings(
+    projectId: string,
+    change: SettingsChange,
+    message: HTMLElement,
+    save: HTMLButtonElement
+  ): Promise<void> {
+    if (Object.keys(change).length === 1) {
+      message.textContent = 'Nothing changed.';
+      return;
+    }
+    save.disabled = true;
+    message.classList.remove('studio-warning');
+    message.textContent = 'Saving…';
+    let saved: ProjectSettings;
+    try {
+      saved = await this.api.updateSettings(projectId, change);
+    } catch (error) {
+      save.disabled = false;
+      if (error instanceof StudioApiError && error.status === 409) {
+        // Someone saved project.json since the form was filled: show theirs, keep nothing stale.
+        await this.renderSettings(
+          projectId,
+          "These settings were changed elsewhere (the canvas, Python or another tab) since you " +
+            'opened them; they are shown as they are now. Apply your change again and save.'
+        );
+        return;
+      }
+      message.classList.add('studio-warning');
+      message.textContent = `Not saved: ${errorMessage(error)}`;
+      return;
+    }
+    this.actions.settingsSaved?.(projectId, saved);
+    await this.refresh();
+    if (this.settingsProject === projectId) {
+      await this.renderSettings(projectId);
+      const again = this.settingsSection.querySelector('.studio-settings-message');
+      if (again) {
+        again.textContent = 'Saved.';
+      }
+    }
   }
 
   private async renderShots(): Promise<void> {

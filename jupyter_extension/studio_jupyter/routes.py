@@ -20,6 +20,7 @@ from studio_jupyter.handlers.projects import (
     CanvasNotebookHandler,
     ProjectHandler,
     ProjectsHandler,
+    SettingsHandler,
     ShotsHandler,
     TakesHandler,
 )
@@ -76,6 +77,13 @@ ROUTES: Final[tuple[Route, ...]] = (
                   errors=PROJECT),
         Operation("put", "Save the graph under the optimistic version lock",
                   {200: schemas.SaveResult}, request=schemas.GraphSave, errors=(404, 409)),
+    )),
+    Route("/projects/{project_id}/settings", SettingsHandler, (
+        Operation("get", "The project's settings and the choices offered",
+                  {200: schemas.ProjectSettings}, errors=PROJECT),
+        Operation("patch", "Change settings under project.json's optimistic version lock",
+                  {200: schemas.ProjectSettings}, request=schemas.SettingsUpdate,
+                  errors=(404, 409)),
     )),
     Route("/projects/{project_id}/shots", ShotsHandler, (
         Operation("get", "The project's shots (render folders and Shot nodes)",

@@ -30,6 +30,19 @@ class ProjectCreate(_Request):
     aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
 
 
+class SettingsUpdate(_Request):
+    """Fields left out (or null) stay as they are; ``Project.update_settings`` checks each."""
+
+    title: Title | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+    quality: Quality | None = None
+    aspect_ratio: AspectRatio | None = None
+    frame_rate: str | None = Field(default=None, description="one of choices.frame_rate")
+    version: int = Field(
+        ge=1, strict=True, description="the project.json version the client loaded (the lock)"
+    )
+
+
 class GraphSave(_Request):
     graph: dict[str, Any] = Field(description="the canvas: Svelte Flow nodes and edges")
     version: int = Field(ge=1, strict=True, description="the version the client loaded")
@@ -89,6 +102,23 @@ class ProjectList(RootModel[list[ProjectSummary | BrokenProject]]):
 class ProjectDetail(ProjectSummary):
     manifest: dict[str, Any]
     graph: dict[str, Any]
+
+
+class SettingsChoices(_Response):
+    quality: list[str]
+    aspect_ratio: list[str] = Field(description="the ratios offered (any W:H is valid)")
+    frame_rate: list[str]
+
+
+class ProjectSettings(_Response):
+    name: str = Field(description="the project's folder name")
+    title: str
+    description: str
+    quality: Quality
+    aspect_ratio: str
+    frame_rate: str = Field(description="a new Assembler's frame rate")
+    version: int = Field(description="project.json's version (for PATCH)")
+    choices: SettingsChoices
 
 
 class SaveResult(_Response):

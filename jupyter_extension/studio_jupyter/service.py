@@ -19,6 +19,7 @@ from studio.project.layout import EDLS_DIR, EXPORTS_DIR, RENDERS_DIR
 from studio.project.notebook import CANVAS_SOURCE, canvas_cell_is_generated, ensure_canvas_notebook
 from studio.project.project import Project
 from studio.project.thumbnails import THUMBNAIL_DIR, make_thumbnail
+from studio.service.views import settings_view
 from studio_jupyter import schemas
 from studio_jupyter.errors import HTTPProblem
 from studio_jupyter.state import StudioState
@@ -113,6 +114,24 @@ def save_graph(
         version = graph.save()
         project.reload_graph()
     return schemas.SaveResult(version=version)
+
+
+def project_settings(state: StudioState, project_id: str) -> schemas.ProjectSettings:
+    return schemas.ProjectSettings(**settings_view(state.project(project_id)))
+
+
+def update_settings(
+    state: StudioState, project_id: str, *, body: schemas.SettingsUpdate
+) -> schemas.ProjectSettings:
+    """Change the settings through the project's studio service (``Project.update_settings``
+    under the manifest's lock; its clients are told): ``VersionConflict`` (409) and nothing
+    written when project.json is no longer at ``body.version``."""
+    changes = body.model_dump(exclude_none=True, exclude={"version"})
+    with state.lock(project_id):
+        view = state.project_service(project_id).update_settings(
+            **changes, expected_version=body.version
+        )
+    return schemas.ProjectSettings(**view)
 
 
 def full_sync(state: StudioState, project_id: str) -> dict[str, Any]:

@@ -114,7 +114,6 @@ FRAME_RATES: Final[dict[str, FrameRate]] = dict(
 )
 """The sequence rates, by the label the Assembler's ``frame_rate`` field uses."""
 
-DEFAULT_FRAME_RATE: Final = "24"
 DEFAULT_START_TIMECODE: Final = "01:00:00:00"
 
 

@@ -41,7 +41,7 @@ from studio.engine.dispatch import (
     dispatch,
     ladder_from_map,
 )
-from studio.engine.inputs import resolve_node
+from studio.engine.inputs import pipeline_aspect_ratio, resolve_node
 from studio.engine.progress_bar import Watcher, progress_bar
 from studio.engine.settings import engine_setting, project_quality_map, project_setting
 from studio.engine.settling import settle
@@ -342,6 +342,12 @@ class Engine:
                 task, decision.quality, decision.pipeline, installed=installed
             ):
                 raise PipelineNotFound(problem)
+        try:
+            chosen = find_pipeline(decision.pipeline, installed=installed)
+        except PipelineNotFound:
+            return decision  # (a pipeline folder path: the worker loads it and checks there)
+        # A ratio the pipeline cannot make is refused here, before queueing.
+        pipeline_aspect_ratio(chosen, settings.aspect_ratio)
         return decision
 
     def generate(

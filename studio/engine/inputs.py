@@ -19,6 +19,7 @@ either kind; what a post node runs on is :mod:`studio.post`'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -268,6 +269,38 @@ def assign_media(pipeline: Pipeline, media: list[LocatedMedia]) -> dict[str, Loc
     return assigned
 
 
+def _ratio_value(text: str) -> Fraction | None:
+    """``"21:9"`` or ``"2.39:1"`` as a number; None when it is not W:H."""
+    try:
+        width, height = (Fraction(part.strip()) for part in text.split(":"))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return width / height if width > 0 and height > 0 else None
+
+
+def pipeline_aspect_ratio(pipeline: Pipeline, aspect_ratio: str) -> str:
+    """Pure: how ``pipeline`` names the project's ``aspect_ratio``: itself when the pipeline
+    takes any ratio, else the choice of the same value (``"239:100"`` is its ``"2.39:1"``).
+    A ratio it does not list raises :class:`InvalidInput` naming the pipeline and the ratios
+    it supports: a take of another shape than the project's would not cut with the others
+    (the nearest ratio would crop or letterbox every take, silently)."""
+    spec = pipeline.manifest.input("aspect_ratio")
+    if spec is None or spec.choices is None or aspect_ratio in spec.choices:
+        return aspect_ratio
+    wanted = _ratio_value(aspect_ratio)
+    same = [c for c in spec.choices if wanted is not None and _ratio_value(str(c)) == wanted]
+    if same:
+        return str(same[0])
+    supported = ", ".join(str(choice) for choice in spec.choices)
+    raise InvalidInput(
+        f"pipeline {pipeline.id!r} cannot make the project's aspect ratio {aspect_ratio}: "
+        f"it supports {supported}; change the project's aspect ratio or choose another "
+        "pipeline",
+        hint="project settings: the canvas toolbar, the Studio panel or "
+        "Project.update_settings(aspect_ratio=...)",
+    )
+
+
 def pipeline_inputs(
     pipeline: Pipeline,
     shot: ShotInputs,
@@ -278,7 +311,10 @@ def pipeline_inputs(
 ) -> dict[str, Any]:
     """Pure: the shot's values for the inputs the pipeline declares (others are left out, so
     one shot works with any pipeline); media files as absolute paths. A missing prompt stays
-    missing: the manifest decides whether that is an error (INPUT_INVALID)."""
+    missing: the manifest decides whether that is an error (INPUT_INVALID). An aspect ratio
+    the pipeline does not support raises :class:`InvalidInput` (:func:`pipeline_aspect_ratio`);
+    a pipeline without an ``aspect_ratio`` input follows its own (an image-to-video one, its
+    image's)."""
     manifest = pipeline.manifest
     values: dict[str, Any] = {}
     offered: dict[str, Any] = {
@@ -290,13 +326,8 @@ def pipeline_inputs(
     for name, value in offered.items():
         if value is not None and manifest.input(name) is not None:
             values[name] = value
-    ratio = manifest.input("aspect_ratio")
-    if (
-        aspect_ratio
-        and ratio is not None
-        and (ratio.choices is None or aspect_ratio in ratio.choices)
-    ):
-        values["aspect_ratio"] = aspect_ratio
+    if aspect_ratio and manifest.input("aspect_ratio") is not None:
+        values["aspect_ratio"] = pipeline_aspect_ratio(pipeline, aspect_ratio)
     for name, item in (media or {}).items():
         values[name] = str(item.path)
     return values

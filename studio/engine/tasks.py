@@ -429,12 +429,12 @@ def _execute(
         shot = resolve_shot(graph, node_id)
         pipeline = get_pipeline(pipeline_id)
         media = assign_media(pipeline, [locate_media(root, m) for m in shot.media])
+        settings = project.manifest.project_settings
+        values = pipeline_inputs(
+            pipeline, shot, seed=seed, aspect_ratio=settings.aspect_ratio, media=media
+        )
     except StudioError as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
-    settings = project.manifest.project_settings
-    values = pipeline_inputs(
-        pipeline, shot, seed=seed, aspect_ratio=settings.aspect_ratio, media=media
-    )
     # Provenance and the creative fingerprint name media by take or project path, not by
     # where this worker happened to read them.
     recorded = {**values, **{name: item.reference for name, item in media.items()}}

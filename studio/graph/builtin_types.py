@@ -44,7 +44,9 @@ POST_TASKS: Final[dict[str, str]] = {SUPER_RESOLUTION: "upscale", VIDEO_RESTORAT
 POST_KINDS: Final[dict[str, str]] = {SUPER_RESOLUTION: "sr", VIDEO_RESTORATION: "restore"}
 """The tag an output's file name carries for its step (see :mod:`studio.project.outputs`)."""
 FRAME_RATE_CHOICES: Final = ("23.976", "24", "25", "29.97 DF", "30")
-"""The Assembler's sequence rates (``studio.assembly.timecode.FRAME_RATES`` defines each)."""
+"""The Assembler's sequence rates (``studio.assembly.timecode.FRAME_RATES`` defines each), also
+the choices of the project's ``frame_rate`` setting (a new Assembler's default)."""
+DEFAULT_FRAME_RATE: Final = "24"
 RESOLUTION_CHOICES: Final = ("480p", "720p", "1080p", "1440p", "2160p")
 """The sequence's short side in pixels; the long side follows the project's aspect ratio."""
 
@@ -235,8 +237,9 @@ BUILTIN_TYPES: tuple[NodeType, ...] = (
                 name="frame_rate",
                 label="Frame rate",
                 kind="choice",
-                default="24",
+                default=DEFAULT_FRAME_RATE,
                 choices=FRAME_RATE_CHOICES,
+                help="a new Assembler's is the project's frame rate",
             ),
             FieldSpec(
                 name="resolution",

@@ -27,12 +27,15 @@ def apply_structural_edit(
 ) -> None:
     """Apply one structural event to ``graph`` (validation errors raise, nothing changes). A
     new Shot of a project gets a shot number that neither another node nor a render folder
-    of the project has (a graph that is not the project's own knows only its nodes)."""
+    of the project has (a graph that is not the project's own knows only its nodes); a new
+    Assembler the project's frame rate."""
     if isinstance(payload, AddNode):
         data = dict(payload.data)
         foreign = graph.taken_outside is None  # (a project's own graph knows its folders)
         if payload.type == SHOT and "shot" not in data and project is not None and foreign:
             data["shot"] = _free_shot(graph, project, data)
+        if project is not None and graph.defaults_outside is None:
+            data = {**project.node_defaults(payload.type), **data}
         graph.add_node(
             payload.type,
             id=payload.id,

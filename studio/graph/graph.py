@@ -20,7 +20,7 @@ import itertools
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +181,9 @@ class Graph:
         self.taken_outside: Callable[[str, dict[str, Any]], frozenset[Any]] | None = None
         """For a node type with unique fields: the values of the last one taken outside the
         graph for ``data`` (a project's render folders: a new Shot takes none of them)."""
+        self.defaults_outside: Callable[[str], Mapping[str, Any]] | None = None
+        """Field defaults from outside the graph for a new node of a type, over the
+        registry's (a project's settings: a new Assembler takes its frame rate)."""
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -429,7 +432,15 @@ class Graph:
         node_id = id or new_id(type_name.lower().replace(".", "-"))
         if node_id in self._nodes:
             raise GraphError("duplicate_id", f"a node {node_id!r} already exists")
-        data = {**node_type.defaults(), **self._checked_fields(node_type, fields)}
+        outside_defaults: Mapping[str, Any] = {}
+        if self.defaults_outside is not None and not self._loading:  # a file is as it is
+            given = dict(self.defaults_outside(type_name))
+            outside_defaults = self._checked_fields(node_type, given)
+        data = {
+            **node_type.defaults(),
+            **outside_defaults,
+            **self._checked_fields(node_type, fields),
+        }
         unique = node_type.unique_fields
         if unique and not self._loading:  # a file is taken as it is (an older one may share)
             if unique[-1] not in fields:

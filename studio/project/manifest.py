@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Final
 
 from filelock import FileLock
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from studio.documents import load_model, write_model
 from studio.errors import VersionConflict
+from studio.graph.builtin_types import DEFAULT_FRAME_RATE, FRAME_RATE_CHOICES
 from studio.project.layout import CANVAS_PATH
 from studio.quality import Quality
 
@@ -27,6 +28,16 @@ ASPECT_RATIO_CHOICES: Final = ("16:9", "9:16", "1:1", "4:3", "21:9")
 DEFAULT_QUALITY: Final[Quality] = "standard"
 
 
+def _known_frame_rate(label: str) -> str:
+    if label not in FRAME_RATE_CHOICES:
+        raise ValueError(f"not a sequence rate; use one of {', '.join(FRAME_RATE_CHOICES)}")
+    return label
+
+
+FrameRateLabel = Annotated[str, AfterValidator(_known_frame_rate)]
+"""One of the Assembler's frame rates (``FRAME_RATE_CHOICES``, declared with its field)."""
+
+
 class ProjectSettings(BaseModel):
     """Project-wide defaults. Unknown keys are kept (a newer studio may have written them)."""
 
@@ -34,6 +45,8 @@ class ProjectSettings(BaseModel):
 
     aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
     quality: Quality = DEFAULT_QUALITY
+    frame_rate: FrameRateLabel = DEFAULT_FRAME_RATE
+    """A new Assembler's frame rate (each Assembler keeps its own once made)."""
 
 
 class ProjectManifest(BaseModel):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from studio.errors import InvalidInput, ManifestError, ProjectNotFound, StudioError, TakeError
+from studio.graph.builtin_types import FRAME_RATE_CHOICES, VSE_ASSEMBLER
 from studio.project import active_take, repo
 from studio.project import takes as take_store
 from studio.project.layout import MANIFEST_FILE
@@ -176,10 +177,14 @@ class Project:
         description: str | None = None,
         quality: str | None = None,
         aspect_ratio: str | None = None,
+        frame_rate: str | None = None,
+        expected_version: int | None = None,
     ) -> ProjectManifest:
-        """Change the title, description, quality or aspect ratio (``None``: as it is), saved
-        under the manifest's optimistic lock; the next takes follow them. A bad value raises
-        :class:`InvalidInput` naming the setting; nothing is written then."""
+        """Change the title, description, quality, aspect ratio or frame rate (``None``: as it
+        is), saved under the manifest's optimistic lock; the next takes (and the next
+        Assembler) follow them. A bad value raises :class:`InvalidInput` naming the setting;
+        with ``expected_version`` (the manifest version the editor loaded) a manifest saved
+        since raises :class:`VersionConflict`. Nothing is written then."""
         manifest = self.manifest
         try:
             settings = manifest.project_settings.model_copy()
@@ -187,6 +192,8 @@ class Project:
                 settings.quality = quality  # type: ignore[assignment]  # (validated)
             if aspect_ratio is not None:
                 settings.aspect_ratio = aspect_ratio
+            if frame_rate is not None:
+                settings.frame_rate = frame_rate
             changed = manifest.model_copy()
             if title is not None:
                 changed.title = title
@@ -199,9 +206,11 @@ class Project:
             given = first.get("input")
             raise InvalidInput(
                 f"project {self.name}: {where} {given!r} is not valid ({first['msg']})",
-                hint="quality: low, standard or high; aspect ratio: W:H such as 16:9 or 21:9",
+                hint="quality: low, standard or high; aspect ratio: W:H such as 16:9 or 21:9; "
+                f"frame rate: one of {', '.join(FRAME_RATE_CHOICES)}",
             ) from None
-        return self.save_manifest(changed, expected_version=manifest.version)
+        expected = manifest.version if expected_version is None else expected_version
+        return self.save_manifest(changed, expected_version=expected)
 
     @property
     def graph(self) -> Graph:
@@ -212,6 +221,7 @@ class Project:
 
             self._graph = Graph.load(self.canvas_path)
             self._graph.taken_outside = self._shots_with_folders
+            self._graph.defaults_outside = self.node_defaults
         return self._graph
 
     def reload_graph(self) -> Graph:
@@ -222,6 +232,7 @@ class Project:
         if self._graph is None:
             self._graph = fresh
             fresh.taken_outside = self._shots_with_folders
+            fresh.defaults_outside = self.node_defaults
         else:
             self._graph.replace_with(fresh)
         return self._graph
@@ -234,6 +245,13 @@ class Project:
         if type_name != SHOT:
             return frozenset()
         return frozenset(shot for scene, shot in self.shots() if scene == data.get("scene"))
+
+    def node_defaults(self, type_name: str) -> dict[str, Any]:
+        """The project's field defaults for a new node of ``type_name``, over the registry's:
+        a new Assembler takes the project's frame rate (an Assembler keeps its own after)."""
+        if type_name != VSE_ASSEMBLER:
+            return {}
+        return {"frame_rate": self.manifest.project_settings.frame_rate}
 
     def canvas(self, *, height: int = 640, engine: bool = True) -> Canvas:
         """The canvas widget for this project's graph (display it in a notebook). The

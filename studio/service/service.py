@@ -303,12 +303,15 @@ class StudioService:
             if posts:
                 self.refresh(posts)
 
-    def update_settings(self, **changes: Any) -> dict[str, Any]:
-        """Change the project's settings (``Project.update_settings``); every client is told,
-        and ``on_settings`` hears the new settings. Returns them."""
+    def update_settings(
+        self, *, expected_version: int | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """Change the project's settings (``Project.update_settings``, under the manifest's
+        lock: with ``expected_version``, the version the editor loaded); every client is
+        told, and ``on_settings`` hears the new settings. Returns them."""
         if self.project is None:
             raise StudioError("this canvas shows no project: it has no settings to change")
-        self.project.update_settings(**changes)
+        self.project.update_settings(**changes, expected_version=expected_version)
         view = settings_view(self.project)
         said = ", ".join(f"{key.replace('_', ' ')} {view[key]}" for key in changes)
         self.publish(notification(f"Project settings saved: {said}.", level="info"))

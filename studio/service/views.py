@@ -239,6 +239,7 @@ def with_shot_views(
 
 def settings_view(project: Project) -> dict[str, Any]:
     """The project's editable settings as a client shows them, with the choices it offers."""
+    from studio.graph.builtin_types import FRAME_RATE_CHOICES
     from studio.project.manifest import ASPECT_RATIO_CHOICES
     from studio.quality import QUALITIES
 
@@ -250,7 +251,13 @@ def settings_view(project: Project) -> dict[str, Any]:
         "description": manifest.description,
         "quality": settings.quality,
         "aspect_ratio": settings.aspect_ratio,
-        "choices": {"quality": list(QUALITIES), "aspect_ratio": list(ASPECT_RATIO_CHOICES)},
+        "frame_rate": settings.frame_rate,
+        "version": manifest.version,
+        "choices": {
+            "quality": list(QUALITIES),
+            "aspect_ratio": list(ASPECT_RATIO_CHOICES),
+            "frame_rate": list(FRAME_RATE_CHOICES),
+        },
     }
 
 

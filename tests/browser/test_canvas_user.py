@@ -320,9 +320,17 @@ def test_editing_the_aspect_ratio_changes_the_next_takes_size(
     form = canvas.locator("form.settings-form")
     form.locator("select[name='aspect_ratio']").select_option("21:9")
     form.locator("select[name='quality']").select_option("standard")
+    form.locator("select[name='frame_rate']").select_option("25")
     canvas.screenshot(path=str(ARTIFACTS / "settings-form.png"))
     form.locator("button.apply").click()
     canvas.locator(".toast", has_text="Project settings saved").wait_for(timeout=10_000)
+    assert project.manifest.project_settings.frame_rate == "25"
+    # A new Assembler takes the project's frame rate, not the registry's 24.
+    canvas.locator(".palette [data-node-type='VSEAssembler']").click()
+    page.wait_for_function(
+        "() => document.querySelector(\"select[data-field='frame_rate']\")?.value === '25'",
+        timeout=10_000,
+    )
     page.wait_for_function(
         "() => document.querySelector('.toolbar button.settings').textContent.trim()"
         " === 'standard · 21:9'",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,9 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     assert project.title == "Lab Film"
     manifest = json.loads((project.path / "project.json").read_text())
     assert manifest["description"] == "Made from the launcher"
-    assert manifest["project_settings"] == {"quality": "high", "aspect_ratio": "9:16"}
+    assert manifest["project_settings"] == {
+        "quality": "high", "aspect_ratio": "9:16", "frame_rate": "24"
+    }  # fmt: skip
     assert dirs_of(project.path) == TABLE_1_DIRS
     assert {"project.json", ".gitignore", ".gitattributes"} <= {
         p.name for p in project.path.iterdir() if p.is_file()
@@ -108,10 +111,17 @@ def test_launcher_dialog_creates_a_project_and_opens_its_canvas(lab: Lab, page: 
     assert "filter=lfs" in (project.path / ".gitattributes").read_text()
     assert git_out(project.path, "log", "--oneline").strip()
 
-    # the open notebook is the project's canvas notebook, inside the project
-    current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current").inner_text()
+    # the open notebook is the project's canvas notebook, inside the project; its tab says
+    # whose canvas it is (the file keeps its name: the caption says it)
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    page.wait_for_function(
+        "() => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current')"
+        "?.textContent.includes('Lab Film — Canvas')",
+        timeout=10_000,
+    )
     notebooks = [p for p in project.path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
-    assert [nb.name for nb in notebooks if nb.name in current], (current, notebooks)
+    assert [nb.name for nb in notebooks] == ["Canvas.ipynb"]
+    assert "Lab_Film/Canvas.ipynb" in (tab.get_attribute("title") or ""), tab.get_attribute("title")
 
     # the Studio panel lists the new project (and selected it)
     panel = studio_panel(page)
@@ -328,3 +338,132 @@ def test_panel_lists_a_broken_project_with_its_error(lab: Lab, page: Any) -> Non
         panel.screenshot(path=str(ARTIFACTS / "panel-broken-project.png"))  # to look at
     finally:
         shutil.rmtree(broken.path)
+
+
+def main_tab_labels(page: Any) -> list[str]:
+    labels = page.locator("#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel")
+    return [str(text) for text in labels.all_inner_texts()]
+
+
+def test_two_canvases_open_with_distinct_tab_titles_and_running_kernels(
+    lab: Lab, page: Any
+) -> None:
+    """Two projects of one title: each canvas tab names its project (and, the title being
+    shared, its folder), the kernels start and run their canvases; a title changed in the
+    panel relabels its tab."""
+    workspace = Workspace(lab.root)
+    first = workspace.create_project("Harbour Film", quality="low")
+    second = workspace.create_project("Harbour Film", quality="low")
+    assert (first.name, second.name) == ("Harbour_Film", "Harbour_Film_2")
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    for project in (first, second):
+        item = panel.locator(f".studio-project[data-project-id='{project.name}']")
+        item.wait_for(timeout=10_000)
+        item.locator(".studio-open-canvas").click()
+        notebook = page.locator(f".jp-NotebookPanel[data-studio-project='{project.name}']")
+        notebook.wait_for(timeout=60_000)
+        # the kernel started in the project's folder and ran the canvas cell
+        page.locator(
+            f".jp-NotebookPanel[data-studio-project='{project.name}'][data-studio-canvas-run='ran']"
+        ).wait_for(timeout=120_000)
+        notebook.locator(".studio-canvas").wait_for(timeout=60_000)
+        wanted = f"Harbour Film ({project.name}) — Canvas"
+        page.wait_for_function(
+            "wanted => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current"
+            " .lm-TabBar-tabLabel')?.textContent === wanted",
+            arg=wanted,
+            timeout=10_000,
+        )
+    labels = main_tab_labels(page)
+    assert "Harbour Film (Harbour_Film) — Canvas" in labels
+    assert "Harbour Film (Harbour_Film_2) — Canvas" in labels
+    assert not [label for label in labels if label == "Canvas.ipynb"], labels
+    assert {nb.name for nb in second.path.glob("*.ipynb")} == {"Canvas.ipynb"}  # not renamed
+    with urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}") as reply:
+        sessions = json.loads(reply.read())
+    kernels = {s["path"]: s["kernel"]["execution_state"] for s in sessions}
+    for project in (first, second):  # one live kernel each, for the file as it is named
+        assert kernels.get(f"Projects/{project.name}/Canvas.ipynb") in ("idle", "busy"), kernels
+
+    # A new title from the panel's settings: its tab follows; the other's keeps its own.
+    item = panel.locator(f".studio-project[data-project-id='{second.name}']")
+    item.locator(".studio-edit-settings").click()
+    form = panel.locator(f".studio-settings-form[data-project-id='{second.name}']")
+    form.locator("input[name='title']").fill("Harbour Noir")
+    form.locator(".studio-settings-save").click()
+    panel.locator(".studio-settings-message", has_text="Saved.").wait_for(timeout=20_000)
+    assert second.title == "Harbour Noir"
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#jp-main-dock-panel .lm-TabBar-tabLabel')]"
+        ".some(l => l.textContent === 'Harbour Noir — Canvas')",
+        timeout=10_000,
+    )
+    assert "Harbour Film — Canvas" in main_tab_labels(page)  # no longer shared: no folder
+
+    # A reload restores both tabs (JupyterLab's layout restorer), labelled again.
+    page.reload()
+    page.wait_for_function(
+        "() => { const labels = [...document.querySelectorAll("
+        "'#jp-main-dock-panel .lm-TabBar-tabLabel')].map(l => l.textContent);"
+        " return labels.includes('Harbour Noir — Canvas')"
+        " && labels.includes('Harbour Film — Canvas'); }",
+        timeout=60_000,
+    )
+    assert {nb.name for nb in first.path.glob("*.ipynb")} == {"Canvas.ipynb"}
+    assert {nb.name for nb in second.path.glob("*.ipynb")} == {"Canvas.ipynb"}
+
+
+def test_panel_edits_the_project_settings_under_the_manifest_lock(lab: Lab, page: Any) -> None:
+    """The panel's Settings form changes quality, aspect ratio and frame rate in project.json
+    (its version goes up by one); a change saved elsewhere meanwhile is a conflict the form
+    says, showing the settings as they are now, and nothing of the stale form is written."""
+    project = Workspace(lab.root).create_project("Settings Film", quality="low")
+    open_lab(page, lab)
+    panel = studio_panel(page)
+    panel.locator(".studio-refresh").click()
+    item = panel.locator(f".studio-project[data-project-id='{project.name}']")
+    item.wait_for(timeout=10_000)
+    assert "low · 16:9" in item.locator(".studio-project-meta").inner_text()
+    item.locator(".studio-edit-settings").click()
+    form = panel.locator(f".studio-settings-form[data-project-id='{project.name}']")
+    form.wait_for(timeout=10_000)
+    assert form.locator("select[name='frame_rate'] option").all_inner_texts() == [
+        "23.976", "24", "25", "29.97 DF", "30"
+    ]  # fmt: skip
+    form.locator("select[name='quality']").select_option("high")
+    form.locator("select[name='aspect_ratio']").select_option("21:9")
+    form.locator("select[name='frame_rate']").select_option("25")
+    form.locator(".studio-settings-save").click()
+    panel.locator(".studio-settings-message", has_text="Saved.").wait_for(timeout=20_000)
+    manifest = json.loads(project.manifest_path.read_text())
+    assert manifest["project_settings"] == {
+        "quality": "high", "aspect_ratio": "21:9", "frame_rate": "25"
+    }  # fmt: skip
+    assert manifest["version"] == 2 and manifest["title"] == "Settings Film"  # title untouched
+    item = panel.locator(f".studio-project[data-project-id='{project.name}']")
+    item.locator(".studio-project-meta", has_text="high · 21:9").wait_for(timeout=10_000)
+
+    # Python saves meanwhile; the open form (at version 2) is now stale.
+    form = panel.locator(f".studio-settings-form[data-project-id='{project.name}']")
+    assert form.get_attribute("data-version") == "2"
+    project.update_settings(aspect_ratio="9:16")
+    form.locator("select[name='quality']").select_option("low")
+    form.locator(".studio-settings-save").click()
+    message = panel.locator(".studio-settings-message.studio-warning")
+    message.wait_for(timeout=20_000)
+    assert "changed elsewhere" in message.inner_text()
+    manifest = json.loads(project.manifest_path.read_text())
+    assert manifest["project_settings"]["quality"] == "high"  # the stale form wrote nothing
+    assert manifest["version"] == 3
+    form = panel.locator(
+        f".studio-settings-form[data-project-id='{project.name}'][data-version='3']"
+    )
+    form.wait_for(timeout=10_000)
+    assert form.locator("select[name='aspect_ratio']").input_value() == "9:16"  # theirs, shown
+    form.locator("select[name='quality']").select_option("low")
+    form.locator(".studio-settings-save").click()
+    panel.locator(".studio-settings-message", has_text="Saved.").wait_for(timeout=20_000)
+    settings = project.manifest.project_settings
+    assert (settings.quality, settings.aspect_ratio) == ("low", "9:16")

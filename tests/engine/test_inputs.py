@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ from studio.engine.inputs import (
     resolve_shot,
 )
 from studio.errors import InvalidInput
-from studio.pipelines import get_pipeline
+from studio.pipelines import Pipeline, get_pipeline
+from studio.pipelines.discovery import load_pipeline
+from studio.project.manifest import ASPECT_RATIO_CHOICES
 
 
 def graph_with(*sources: tuple[str, dict[str, object], str]) -> dict[str, object]:
@@ -153,3 +157,51 @@ def test_without_a_workspace_only_the_project_counts(tmp_path: Path, project: Pr
                          path=str(library))  # fmt: skip
     with pytest.raises(InvalidInput, match="outside the project"):
         locate_media(project.path, source)
+
+
+def pipeline_with_ratios(tmp_path: Path, choices: list[str] | None) -> Pipeline:
+    """t2i-draft, copied, whose aspect_ratio input lists ``choices`` (None: any ratio)."""
+    source = get_pipeline("t2i-draft").folder
+    folder = tmp_path / "t2i-draft"
+    shutil.copytree(source, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    [spec] = [spec for spec in manifest["inputs"] if spec["name"] == "aspect_ratio"]
+    if choices is None:
+        spec.pop("choices")
+    else:
+        spec["choices"] = choices
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return load_pipeline(folder)
+
+
+SHOT_INPUTS = resolve_shot(graph_with(), "s")
+
+
+@pytest.mark.parametrize("ratio", ASPECT_RATIO_CHOICES)
+def test_every_ratio_the_dialog_offers_reaches_the_draft_pipeline(ratio: str):
+    values = pipeline_inputs(get_pipeline("t2i-draft"), SHOT_INPUTS, seed=1, aspect_ratio=ratio)
+    assert values["aspect_ratio"] == ratio
+
+
+def test_a_ratio_the_pipeline_does_not_list_is_refused_naming_what_it_supports(tmp_path: Path):
+    landscape = pipeline_with_ratios(tmp_path, ["16:9", "4:3", "2.39:1"])
+    with pytest.raises(
+        InvalidInput,
+        match=r"pipeline 't2i-draft' cannot make the project's aspect ratio 9:16: it supports "
+        r"16:9, 4:3, 2\.39:1; change the project's aspect ratio or choose another pipeline",
+    ) as refused:
+        pipeline_inputs(landscape, SHOT_INPUTS, seed=1, aspect_ratio="9:16")
+    assert "update_settings(aspect_ratio=" in (refused.value.hint or "")
+    # The same ratio spelt another way is the pipeline's own choice, not a refusal.
+    for spelt, chosen in (("32:18", "16:9"), ("239:100", "2.39:1"), ("4:3", "4:3")):
+        values = pipeline_inputs(landscape, SHOT_INPUTS, seed=1, aspect_ratio=spelt)
+        assert values["aspect_ratio"] == chosen
+
+
+def test_a_pipeline_without_ratio_choices_takes_any_and_one_without_the_input_none(
+    tmp_path: Path,
+):
+    free = pipeline_with_ratios(tmp_path, None)
+    assert pipeline_inputs(free, SHOT_INPUTS, seed=1, aspect_ratio="5:2")["aspect_ratio"] == "5:2"
+    i2v = get_pipeline("i2v-draft")  # follows its image's shape: it has no aspect_ratio input
+    assert "aspect_ratio" not in pipeline_inputs(i2v, SHOT_INPUTS, seed=1, aspect_ratio="5:2")

@@ -138,3 +138,20 @@ def test_a_broken_pipeline_folder_is_reported_and_blocks_nothing_else(
     graph.update_node(pipe.id, pipeline_id="half-written")
     with pytest.raises(StudioError, match=r"half-written/manifest\.json"):
         engine.generate(project, shot.id)
+
+
+def test_an_aspect_ratio_the_pipeline_does_not_make_is_refused_before_queueing(
+    engine: Engine, workspace: Workspace
+):
+    from studio.errors import InvalidInput
+
+    project = workspace.create_project("Three Two", quality="low", aspect_ratio="3:2")
+    graph = project.graph
+    shot = graph.add_node("Shot", prompt="a harbour", scene=1, shot=10)
+    pipe = graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    graph.connect(pipe.id, "pipeline", shot.id, "pipeline")
+    with pytest.raises(InvalidInput, match=r"'t2i-draft' cannot make .* ratio 3:2: it supports"):
+        engine.generate(project, shot.id)
+    assert project_jobs(project) == []  # nothing was queued
+    project.update_settings(aspect_ratio="1:1")
+    assert engine.generate(project, shot.id).result(timeout=TIMEOUT).ready

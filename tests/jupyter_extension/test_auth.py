@@ -26,7 +26,7 @@ async def test_rest_refuses_without_a_valid_token(
     http_server_client, jp_base_url, studio_server, film, method, path, token
 ):
     headers = {"Authorization": f"token {token}"} if token else {}
-    body = json.dumps({"name": "Sneaky"}) if method in ("POST", "PUT") else None
+    body = json.dumps({"name": "Sneaky"}) if method in ("POST", "PUT", "PATCH") else None
     with pytest.raises(HTTPClientError) as caught:
         await http_server_client.fetch(
             f"{jp_base_url}studio/api/v1{path}", method=method, body=body, headers=headers,

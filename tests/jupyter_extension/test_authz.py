@@ -32,7 +32,7 @@ def jp_server_config() -> Config:
 
 @pytest.mark.parametrize(("method", "path"), every_operation())
 async def test_rest_is_refused_by_the_authorizer(jp_fetch, studio_server, film, method, path):
-    body = b"{}" if method in ("POST", "PUT") else None
+    body = b"{}" if method in ("POST", "PUT", "PATCH") else None
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch(f"studio/api/v1{path}", method=method, body=body)
     assert caught.value.code == 403

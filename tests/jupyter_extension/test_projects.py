@@ -6,6 +6,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from studio import Project, Workspace
 from studio.project.layout import CANVAS_PATH
 from tests.conftest import git_out
@@ -50,7 +52,9 @@ async def test_create_scaffolds_through_the_core(api, jp_root_dir: Path):
     root = jp_root_dir / "Projects" / "Rain_City"
     manifest = json.loads((root / "project.json").read_text())
     assert manifest["title"] == "Rain City"
-    assert manifest["project_settings"] == {"aspect_ratio": "2:1", "quality": "high"}
+    assert manifest["project_settings"] == {
+        "aspect_ratio": "2:1", "quality": "high", "frame_rate": "24"
+    }  # fmt: skip
     assert (root / CANVAS_PATH).is_file() and (root / "03_Renders").is_dir()
     assert git_out(root, "log", "--oneline").strip()  # the initial commit
     # The same title again: a new folder, never a reused one.
@@ -250,3 +254,88 @@ async def test_creating_without_git_lfs_says_how_to_install_it(
     assert status == 503
     assert "git-lfs" in body["message"] and "install git-lfs" in body["hint"]
     assert not (jp_root_dir / "Projects" / "No_LFS").exists()
+
+
+async def test_settings_are_read_with_their_choices(api, film: Project):
+    status, body = await api("GET", "projects", "Night_Market", "settings")
+    assert status == 200
+    assert body == {
+        "name": "Night_Market",
+        "title": "Night Market",
+        "description": "a short",
+        "quality": "low",
+        "aspect_ratio": "16:9",
+        "frame_rate": "24",
+        "version": 1,
+        "choices": {
+            "quality": ["low", "standard", "high"],
+            "aspect_ratio": ["16:9", "9:16", "1:1", "4:3", "21:9"],
+            "frame_rate": ["23.976", "24", "25", "29.97 DF", "30"],
+        },
+    }
+    assert (await api("GET", "projects", "Nope", "settings"))[0] == 404
+
+
+async def test_settings_change_under_the_manifest_lock(api, film: Project):
+    status, body = await api(
+        "PATCH", "projects", "Night_Market", "settings",
+        body={"quality": "high", "aspect_ratio": "21:9", "frame_rate": "25",
+              "title": "Night Market II", "description": "longer", "version": 1},
+    )  # fmt: skip
+    assert status == 200
+    assert (body["quality"], body["aspect_ratio"], body["frame_rate"], body["version"]) == (
+        "high", "21:9", "25", 2
+    )  # fmt: skip
+    manifest = json.loads(film.manifest_path.read_text())
+    assert manifest["version"] == 2
+    assert (manifest["title"], manifest["description"]) == ("Night Market II", "longer")
+    assert manifest["project_settings"] == {
+        "aspect_ratio": "21:9", "quality": "high", "frame_rate": "25"
+    }  # fmt: skip
+    # Only what is sent changes.
+    status, body = await api(
+        "PATCH", "projects", "Night_Market", "settings", body={"quality": "low", "version": 2}
+    )
+    assert (status, body["quality"], body["aspect_ratio"], body["title"]) == (
+        200, "low", "21:9", "Night Market II"
+    )  # fmt: skip
+
+
+async def test_settings_saved_since_they_were_loaded_are_a_409(api, film: Project):
+    film.update_settings(description="another editor, first")  # -> version 2
+    status, body = await api(
+        "PATCH", "projects", "Night_Market", "settings", body={"quality": "high", "version": 1}
+    )
+    assert status == 409
+    assert "at version 2, not 1" in body["message"] and "reload" in body["hint"]
+    assert body["current_version"] == 2
+    assert film.manifest.project_settings.quality == "low"  # nothing written
+
+
+async def test_bad_settings_are_refused_and_nothing_is_written(api, film: Project):
+    before = film.manifest_path.read_bytes()
+    for bad, named in (
+        ({"quality": "ultra", "version": 1}, "quality"),
+        ({"aspect_ratio": "wide", "version": 1}, "aspect_ratio"),
+        ({"frame_rate": "60", "version": 1}, "frame_rate '60' is not valid"),
+        ({"title": "two\nlines", "version": 1}, "title"),
+        ({"quality": "high"}, "version"),  # the lock is not optional
+        ({"quality": "high", "version": 1, "fps": 24}, "fps"),
+    ):
+        status, body = await api("PATCH", "projects", "Night_Market", "settings", body=bad)
+        assert status == 422, bad
+        assert named in body["message"], (bad, body)
+    assert film.manifest_path.read_bytes() == before
+
+
+async def test_settings_need_jupyter_auth(http_server_client, jp_base_url, studio_server, film):
+    from tornado.httpclient import HTTPClientError
+
+    before = film.manifest_path.read_bytes()
+    with pytest.raises(HTTPClientError) as caught:
+        await http_server_client.fetch(
+            f"{jp_base_url}studio/api/v1/projects/Night_Market/settings", method="PATCH",
+            body=json.dumps({"quality": "high", "version": 1}),
+        )  # fmt: skip
+    assert caught.value.code in (401, 403)
+    assert film.manifest_path.read_bytes() == before

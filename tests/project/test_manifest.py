@@ -133,3 +133,42 @@ def test_settings_change_after_creation_under_the_lock(project) -> None:
     project.update_settings(description="another editor, first")
     with pytest.raises(VersionConflict):
         project.save_manifest(stale.model_copy(update={"title": "lost"}))
+
+
+def test_frame_rate_is_a_project_setting_a_new_assembler_takes(project) -> None:
+    from studio import InvalidInput
+    from studio.graph.builtin_types import FRAME_RATE_CHOICES, VSE_ASSEMBLER
+
+    assert project.manifest.project_settings.frame_rate == "24"
+    with pytest.raises(InvalidInput, match=r"frame_rate '60' is not valid.*23\.976, 24, 25"):
+        project.update_settings(frame_rate="60")
+    assert project.manifest.version == 1  # nothing written
+    for label in FRAME_RATE_CHOICES:  # every rate the Assembler offers, and only those
+        assert project.update_settings(frame_rate=label).project_settings.frame_rate == label
+    project.update_settings(frame_rate="25")
+    first = project.graph.add_node(VSE_ASSEMBLER)
+    assert first.data["frame_rate"] == "25"  # the project's, not the registry's "24"
+    assert project.graph.add_node(VSE_ASSEMBLER, frame_rate="30").data["frame_rate"] == "30"
+    project.update_settings(frame_rate="23.976")
+    assert first.data["frame_rate"] == "25"  # an Assembler keeps its own once made
+
+
+def test_a_manifest_without_a_frame_rate_reads_the_default(project) -> None:
+    data = json.loads(project.manifest_path.read_text())
+    data["project_settings"].pop("frame_rate", None)
+    project.manifest_path.write_text(json.dumps(data))
+    assert project.manifest.project_settings.frame_rate == "24"
+
+
+def test_settings_saved_since_the_editor_loaded_them_are_a_conflict(project) -> None:
+    from studio import VersionConflict
+
+    loaded = project.manifest.version
+    project.update_settings(title="the other editor's")
+    with pytest.raises(VersionConflict, match=f"at version {loaded + 1}, not {loaded}"):
+        project.update_settings(quality="high", expected_version=loaded)
+    assert (project.title, project.manifest.project_settings.quality) == (
+        "the other editor's", "standard"
+    )  # fmt: skip
+    saved = project.update_settings(quality="high", expected_version=loaded + 1)
+    assert (saved.version, saved.project_settings.quality) == (loaded + 2, "high")

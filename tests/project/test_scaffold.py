@@ -63,7 +63,9 @@ def test_manifest_has_the_prd_keys_and_defaults(project: Project) -> None:
     assert data["title"] == "Test Film"
     assert data["description"] == "a test project"
     assert data["canvas_path"] == "02_Source_Creative/Canvases/main_canvas.json"
-    assert data["project_settings"] == {"aspect_ratio": "16:9", "quality": "standard"}
+    assert data["project_settings"] == {
+        "aspect_ratio": "16:9", "quality": "standard", "frame_rate": "24"
+    }  # fmt: skip
     assert data["version"] == 1
     import uuid
 

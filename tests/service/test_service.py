@@ -341,6 +341,9 @@ def test_a_client_changes_the_project_settings(front_end, project: Project):
     [refusal] = [n for n in clients.events("server:notification") if n["level"] == "error"]
     assert "aspect_ratio 'wide' is not valid" in refusal["message"]
     assert project.manifest.project_settings.aspect_ratio == "21:9"  # nothing written
+    handle(service, clients, "client:update_project_settings", frame_rate="25")
+    assert project.manifest.project_settings.frame_rate == "25"
+    assert heard[-1]["frame_rate"] == "25" and "24" in heard[-1]["choices"]["frame_rate"]
 
 
 def test_a_save_and_a_take_choice_are_committed(

@@ -1,4 +1,5 @@
-"""``projects``: list, create, read, save (PRD Table 5), shots, takes and the canvas notebook."""
+"""``projects``: list, create, read, save (PRD Table 5), settings, shots, takes and the
+canvas notebook."""
 
 from __future__ import annotations
 
@@ -44,6 +45,21 @@ class ProjectHandler(StudioHandler):
             self.studio.hub(project_id).broadcast(make_event("server:full_sync", **payload))
         except Exception:
             self.log.warning("studio: syncing %s after a save failed", project_id, exc_info=True)
+
+
+class SettingsHandler(StudioHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        self.reply(await self.studio.run(service.project_settings, self.studio, project_id))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, project_id: str) -> None:
+        body = self.body(schemas.SettingsUpdate)
+        self.reply(
+            await self.studio.run(service.update_settings, self.studio, project_id, body=body)
+        )
 
 
 class ShotsHandler(StudioHandler):

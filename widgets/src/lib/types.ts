@@ -112,5 +112,9 @@ export interface ProjectSettings {
   description: string;
   quality: string;
   aspect_ratio: string;
-  choices: { quality: string[]; aspect_ratio: string[] };
+  /** A new Assembler's frame rate. */
+  frame_rate: string;
+  /** project.json's version (the optimistic lock's counter). */
+  version: number;
+  choices: { quality: string[]; aspect_ratio: string[]; frame_rate: string[] };
 }
