@@ -31,7 +31,7 @@ ATTRIBUTES: Final = ("filter", "ident", "working-tree-encoding", "lockable")
 """What ``git check-attr`` is asked about each path (see :func:`route`)."""
 CONFIG_PATTERN: Final = (
     r"^(filter\.lfs\.|lfs\.|commit\.gpgsign$|core\.hookspath$|core\.filemode$|gc\.auto$"
-    r"|core\.attributesfile$)"
+    r"|core\.attributesfile$|core\.fsync|fastimport\.unpacklimit$|transfer\.unpacklimit$)"
 )
 """The configuration :func:`refusal` and the caller read (``git config --get-regexp``)."""
 COMMIT_HOOKS: Final = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
@@ -89,7 +89,7 @@ def attribute_patterns(text: str) -> tuple[str, ...] | None:
         if not line or line.startswith("#") or line.startswith("[attr]"):
             continue
         pattern = line.split()[0]
-        if pattern[0] in "\"!" or "/" in pattern:
+        if pattern[0] in '"!' or "/" in pattern:
             return None
         rest = pattern[1:] if pattern.startswith("*") else pattern
         if _GLOB & set(rest):
@@ -260,6 +260,30 @@ def fast_import_stream(
     out.extend(b"get-mark :%d\n" % mark for mark in (commit, *range(1, commit)))
     out.append(b"done\n")
     return b"".join(out)
+
+
+UNPACK_LIMIT_DEFAULT: Final = 100
+"""git's ``fastimport.unpackLimit``: fewer objects than this are written loose, the pack
+fast-import made for them deleted."""
+
+
+def skip_pack_fsync(entries: Sequence[Entry], config: Mapping[str, str]) -> bool:
+    """Whether fast-import may leave its pack unsynced (``-c core.fsync=none``) and lose
+    nothing git would keep: with git's own fsync settings (none configured) loose objects are
+    not synced, and this import's objects (blobs, at most one tree per folder, the commit)
+    are few enough to be written loose, its pack only read to do so and deleted."""
+    if any(key.startswith("core.fsync") for key in config):
+        return False
+    raw = config.get("fastimport.unpacklimit", config.get("transfer.unpacklimit"))
+    try:
+        limit = int(raw) if raw is not None else UNPACK_LIMIT_DEFAULT
+    except ValueError:
+        return False
+    folders = {entry.path.rpartition("/")[0] for entry in entries}
+    for folder in list(folders):
+        parts = folder.split("/")
+        folders.update("/".join(parts[:depth]) for depth in range(len(parts)))
+    return len(entries) + len(folders | {""}) + 1 < limit
 
 
 def parse_marks(output: bytes, *, entries: int) -> tuple[str, list[str]]:

@@ -210,7 +210,14 @@ def path_attributes(repo: Path, paths: Iterable[Path]) -> dict[Path, dict[str, s
     rel = [p.relative_to(repo).as_posix() for p in paths]
     if not rel:
         return {}
-    keys = {r: _attribute_key(repo, r) for r in rel}
+    context = (repo, _config_stamp(repo), *(os.environ.get(v) for v in ATTRIBUTE_ENV))
+    files: dict[str, list[Path]] = {}
+    keys: dict[str, tuple[object, ...] | None] = {}
+    for r in rel:
+        folder, _, name = r.rpartition("/")
+        if folder not in files:
+            files[folder] = _attribute_files(repo, folder)
+        keys[r] = _attribute_key(context, folder, name, files[folder])
     answers = {r: _attribute_answers[k] for r, k in keys.items() if k in _attribute_answers}
     unknown = [r for r in rel if r not in answers]
     if unknown:
@@ -275,14 +282,16 @@ def _patterns_of(path: Path, stamp: object) -> tuple[str, ...] | None:
     return patterns
 
 
-def _attribute_key(repo: Path, rel: str) -> tuple[object, ...] | None:
-    """What decides ``rel``'s attributes, or None when only git can tell. (A ``.gitattributes``
-    missing from the working tree is read by git from the index: a ``git check-attr`` of the
-    same folder and the same name pattern, with the same files, answered the same before.)"""
-    folder, _, name = rel.rpartition("/")
-    key: list[object] = [repo, folder, _config_stamp(repo)]
-    key += [os.environ.get(variable) for variable in ATTRIBUTE_ENV]
-    for path in _attribute_files(repo, folder):
+def _attribute_key(
+    context: tuple[object, ...], folder: str, name: str, files: list[Path]
+) -> tuple[object, ...] | None:
+    """What decides the attributes of ``folder/name`` (``files``: the attributes files read
+    for it; ``context``: the repository, git's configuration, the variables), or None when
+    only git can tell. (git reads a ``.gitattributes`` missing from the working tree from the
+    index: one changed only there, never in the working tree, is not noticed until a file
+    here or git's configuration changes.)"""
+    key: list[object] = [*context, folder]
+    for path in files:
         stamp = _file_stamp(path)
         patterns = _patterns_of(path, stamp)
         if patterns is None:
@@ -579,8 +588,9 @@ def _commit_by_plumbing(repo: Path, plan: _Plan, *, message: str) -> str | None:
     stream = plumbing.fast_import_stream(
         entries=entries, parent=parent, who=plan.who, message=plumbing.clean_message(message)
     )
+    unsynced = ("-c", "core.fsync=none") if plumbing.skip_pack_fsync(entries, plan.config) else ()
     marks = git_bytes(
-        repo, "fast-import", "--quiet", "--force", "--date-format=now",
+        repo, *unsynced, "fast-import", "--quiet", "--force", "--date-format=now",
         stdin=stream, timeout_s=timeout_s,
     )  # fmt: skip
     commit, blobs = plumbing.parse_marks(marks, entries=len(entries))

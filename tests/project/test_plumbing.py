@@ -191,7 +191,19 @@ def test_names_with_the_same_matching_lines_share_an_answer() -> None:
         ("", None),
     ],
 )
-def test_head_file_is_read_or_left_to_git(
-    head: str, expected: tuple[str, str] | None
-) -> None:
+def test_head_file_is_read_or_left_to_git(head: str, expected: tuple[str, str] | None) -> None:
     assert plumbing.head_target(head) == expected
+
+
+def test_fast_imports_pack_goes_unsynced_only_when_git_would_not_keep_it() -> None:
+    take = [
+        plumbing.Entry(f"03_Renders/SCENE_01/SHOT_010/{name}", "100644", b"x")
+        for name in ("t.png", "t.take.json", "active_take.json")
+    ]
+    assert plumbing.skip_pack_fsync(take, {})  # 3 blobs, 4 trees, 1 commit: written loose
+    assert not plumbing.skip_pack_fsync(take, {"core.fsync": "loose-object"})  # the user's
+    assert not plumbing.skip_pack_fsync(take, {"core.fsyncobjectfiles": "true"})
+    assert not plumbing.skip_pack_fsync(take, {"fastimport.unpacklimit": "8"})  # a kept pack
+    assert plumbing.skip_pack_fsync(take, {"transfer.unpacklimit": "9"})
+    many = [plumbing.Entry(f"d{i}/f", "100644", b"x") for i in range(50)]
+    assert not plumbing.skip_pack_fsync(many, {})  # 50 blobs + 51 trees + a commit: packed
