@@ -13,10 +13,11 @@ same reason the commit and manifest locks live there). Workers append to it dire
 share the project folder they write takes into), so the log holds the truth even when the
 kernel that submitted the job is gone.
 
-Appends are atomic: one ``write(2)`` of a whole line on an ``O_APPEND`` descriptor, under a
+Appends are atomic: one ``write(2)`` of whole lines on an ``O_APPEND`` descriptor, under a
 file lock (so lines from many processes never interleave, also where ``O_APPEND`` is weak,
-e.g. NFS), then ``fsync``. A line torn by a crash is skipped when reading (and the next append
-starts a line of its own).
+e.g. NFS), then ``fsync`` (records queued together share one; the kernel's "queued" record is
+synced while its submission travels, before ``generate`` returns). A line torn by a crash is
+skipped when reading (and the next append starts a line of its own).
 
 Reading is incremental: each process keeps the log folded (:func:`snapshot`), remembers how far
 it read, and reads only what was appended since. The state of a job and the status of a node
