@@ -144,9 +144,20 @@ def overhead(client: Any, project: Any) -> None:
 
 def warm_through_engine(project: Any, *, workers: int) -> None:
     """20 takes of a warm pipeline (2 s setup, 0.1 s a job) through ``project.generate``'s
-    engine on a new cluster, against a perfect warm worker: setup + 20 x job."""
+    engine on a new cluster, against a perfect warm worker: setup + 20 x job. Beside it, the
+    no-studio floor: the same 20 runner calls as raw ``client.submit`` tasks on a new cluster
+    of as many workers (Dask, the runner and its warm pool; no take, log, event or commit), so
+    the ratio's parts show: what the floor is above ideal is not the studio's."""
     from studio.engine import Engine
 
+    values = {"prompt": "lanterns", "seed": 1, "shot_label": "SHOT 040"}
+    with cluster(workers) as client:
+        start = time.perf_counter()
+        futures = [
+            client.submit(run_pipeline_only, WARM, values, pure=False) for _ in range(WARM_TAKES)
+        ]
+        assert all(future.result(timeout=TIMEOUT) for future in futures)
+        floor = time.perf_counter() - start
     with cluster(workers) as client:
         engine = Engine(client=client)
         node_id = shot(project, WARM, shot_number=40 + workers)
@@ -156,10 +167,16 @@ def warm_through_engine(project: Any, *, workers: int) -> None:
         elapsed = time.perf_counter() - start
     assert len(takes) == WARM_TAKES
     ideal = WARM_SETUP_S + WARM_TAKES * WARM_JOB_S
+    plural = "s" if workers > 1 else ""
     print(
-        f"warm pipeline through the engine ({workers} worker{'s' if workers > 1 else ''}): "
+        f"warm pipeline through the engine ({workers} worker{plural}): "
         f"{WARM_TAKES} takes {elapsed:.2f} s vs ideal warm worker (setup + {WARM_TAKES} x job)"
         f" {ideal:.2f} s -> ratio {elapsed / ideal:.2f}x"
+    )
+    print(
+        f"  no-studio floor ({workers} worker{plural}, raw client.submit + runner): "
+        f"{floor:.2f} s -> ratio {floor / ideal:.2f}x; the studio's part "
+        f"{(elapsed - floor) / WARM_TAKES * 1000:.0f} ms a take"
     )
 
 
@@ -257,9 +274,17 @@ def latency(client: Any, project: Any) -> None:
         )
 
 
-def main() -> None:
+PARTS: Final = ("overhead", "sweep", "latency", "warm")
+
+
+def main(parts: tuple[str, ...] = PARTS) -> None:
+    """Run the benchmark ``parts`` (all of them by default; ``python -m benchmarks.engine
+    overhead warm`` runs two)."""
     from studio import Workspace
 
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise SystemExit(f"unknown part(s) {sorted(unknown)}: choose from {', '.join(PARTS)}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         pipelines = root / "pipelines"
@@ -271,28 +296,39 @@ def main() -> None:
         saved = {k: os.environ.get(k) for k in ("STUDIO_RUNNER", "STUDIO_PIPELINE_DIRS")}
         os.environ["STUDIO_RUNNER"] = "process"
         os.environ["STUDIO_PIPELINE_DIRS"] = json.dumps([str(pipelines)])
+        one = two = None
         try:
             project = Workspace(root / "ws").create_project("Bench")
-            with cluster(1) as client:
-                overhead(client, project)
-                one = sweep(client, project, shot_number=20)
-            with cluster(2) as client:
-                two = sweep(client, project, shot_number=21)
-                latency(client, project)
-            warm_through_engine(project, workers=1)
-            warm_through_engine(project, workers=2)
+            if "overhead" in parts or "sweep" in parts:
+                with cluster(1) as client:
+                    if "overhead" in parts:
+                        overhead(client, project)
+                    if "sweep" in parts:
+                        one = sweep(client, project, shot_number=20)
+            if "sweep" in parts or "latency" in parts:
+                with cluster(2) as client:
+                    if "sweep" in parts:
+                        two = sweep(client, project, shot_number=21)
+                    if "latency" in parts:
+                        latency(client, project)
+            if "warm" in parts:
+                warm_through_engine(project, workers=1)
+                warm_through_engine(project, workers=2)
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-        print(
-            f"{SWEEP}-take sweep: 1 worker {one:.2f} s ({one / SWEEP * 1000:.0f} ms/take), "
-            f"2 workers {two:.2f} s ({two / SWEEP * 1000:.0f} ms/take) -> speed-up {one / two:.2f}x"
-            f" ({os.cpu_count()} cores)"
-        )
+        if one is not None and two is not None:
+            print(
+                f"{SWEEP}-take sweep: 1 worker {one:.2f} s ({one / SWEEP * 1000:.0f} ms/take), "
+                f"2 workers {two:.2f} s ({two / SWEEP * 1000:.0f} ms/take) -> speed-up "
+                f"{one / two:.2f}x ({os.cpu_count()} cores)"
+            )
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(tuple(sys.argv[1:]) or PARTS)

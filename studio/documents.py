@@ -305,6 +305,7 @@ def write_model(path: Path, model: BaseModel, *, durable: bool = True) -> None:
     atomic_write_bytes(path, model_bytes(model, where=path), durable=durable)
 
 
-def create_model(path: Path, model: BaseModel) -> bool:
-    """Write ``model`` at ``path`` only if the name is free; False when it was taken."""
-    return exclusive_write_bytes(path, model_bytes(model, where=path))
+def create_model(path: Path, model: BaseModel, *, sync_folder: bool = True) -> bool:
+    """Write ``model`` at ``path`` only if the name is free; False when it was taken
+    (``sync_folder``: see :func:`studio.atomic.exclusive_write_bytes`)."""
+    return exclusive_write_bytes(path, model_bytes(model, where=path), sync_folder=sync_folder)

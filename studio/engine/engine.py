@@ -248,9 +248,12 @@ class Engine:
         for listener in list(self._listeners.get(topic, [])):
             listener(message)
 
-    def _local(self, topic: str, project: Project, line: dict[str, Any]) -> None:
-        """An event born in the kernel: durable log, then the same path as worker events."""
-        job_log.append(project.path, line)
+    def _local(
+        self, topic: str, project: Project, line: dict[str, Any], *, synced: bool = True
+    ) -> None:
+        """An event born in the kernel: the log (durable, unless ``synced=False``: then the
+        caller syncs it), then the same path as worker events."""
+        job_log.append(project.path, line, synced=synced)
         self.relay(topic, line)
 
     def listen(self, project: Project, listener: Listener) -> Callable[[], None]:
@@ -402,18 +405,38 @@ class Engine:
                 topic,
                 project,
                 job_log.record(job_id=job.id, event="server:notification", payload=notice),
+                synced=False,
             )
         queued = {"node_id": node_id, "state": "queued", "task_id": job.id}
+        # In the log before the task can exist (its worker's records come after it), made
+        # durable while the submission travels: both before generate returns.
         self._local(
             topic,
             project,
             job_log.record(
                 job_id=job.id, event="server:node_state_updated", payload=queued, info=info
             ),
+            synced=False,
         )
+        try:
+            self._submit(job, project, snapshot, topic, shot.post is not None, after)
+        finally:
+            job_log.sync(project.path)
+        return job
+
+    def _submit(
+        self,
+        job: Job,
+        project: Project,
+        snapshot: dict[str, Any],
+        topic: str,
+        post: bool,
+        after: Job | None,
+    ) -> None:
+        decision, node_id, seed = job.decision, job.node_id, job.seed
         task: Callable[..., dict[str, Any]] = execute_shot_node
         own: dict[str, Any] = {"pipeline_id": decision.pipeline, "seed": seed}
-        if shot.post is not None:  # Dask starts it once ``after`` is done, with its outcome
+        if post:  # Dask starts it once ``after`` is done, with its outcome
             task, own = execute_post_node, {"after": after.future if after else None}
         job.future = self.client.submit(
             task,
@@ -439,7 +462,6 @@ class Engine:
         job.future.add_done_callback(  # type: ignore[no-untyped-call]
             lambda f: self._on_done(topic, job, f)
         )
-        return job
 
     def generate_pending(
         self, project: Project, steps: Iterable[str | PostStep], *, quality: Quality | None = None

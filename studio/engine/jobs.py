@@ -13,10 +13,11 @@ same reason the commit and manifest locks live there). Workers append to it dire
 share the project folder they write takes into), so the log holds the truth even when the
 kernel that submitted the job is gone.
 
-Appends are atomic: one ``write(2)`` of a whole line on an ``O_APPEND`` descriptor, under a
+Appends are atomic: one ``write(2)`` of whole lines on an ``O_APPEND`` descriptor, under a
 file lock (so lines from many processes never interleave, also where ``O_APPEND`` is weak,
-e.g. NFS), then ``fsync``. A line torn by a crash is skipped when reading (and the next append
-starts a line of its own).
+e.g. NFS), then ``fsync`` (records queued together share one; the kernel's "queued" record is
+synced while its submission travels, before ``generate`` returns). A line torn by a crash is
+skipped when reading (and the next append starts a line of its own).
 
 Reading is incremental: each process keeps the log folded (:func:`snapshot`), remembers how far
 it read, and reads only what was appended since. The state of a job and the status of a node
@@ -30,7 +31,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,13 +100,28 @@ def record(
     return line
 
 
-def append(project_root: Path, line: dict[str, Any]) -> None:
-    """Append one record atomically (see the module doc)."""
+def append(project_root: Path, line: dict[str, Any], *, synced: bool = True) -> None:
+    """Append one record atomically (see the module doc). ``synced=False``: not yet made
+    durable, the caller calls :func:`sync` before it relies on that (the record is in the
+    log at once, in order, for every reader)."""
+    append_many(project_root, [line], synced=synced)
+
+
+def append_many(
+    project_root: Path, lines: Sequence[dict[str, Any]], *, synced: bool = True
+) -> None:
+    """Append records in order, in one write and one fsync (each whole or, torn by a crash,
+    skipped when reading: as separate appends would leave them)."""
+    if not lines:
+        return
     path = log_path(project_root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (
-        json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
-    ).encode()
+    data = b"".join(
+        (
+            json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+        ).encode()
+        for line in lines
+    )
     with FileLock(path.with_suffix(".lock")):
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -115,9 +131,19 @@ def append(project_root: Path, line: dict[str, Any]) -> None:
                 # end it, so that this record is a line of its own rather than torn with it.
                 data = b"\n" + data
             os.write(fd, data)
-            os.fsync(fd)
+            if synced:
+                os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def sync(project_root: Path) -> None:
+    """Make every record appended so far durable (after appends with ``synced=False``)."""
+    fd = os.open(log_path(project_root), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

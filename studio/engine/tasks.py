@@ -12,6 +12,7 @@ the durable job log (:mod:`studio.engine.jobs`) for whoever asks later.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import queue
@@ -64,14 +65,49 @@ def project_topic(project_uuid: str) -> str:
 # --- publishing ------------------------------------------------------------------------------
 
 
+class _Sender:
+    """The one thread of this process that sends every Publisher's :meth:`Publisher.nowait`
+    events (started at the first, kept: a job starts no thread of its own for them)."""
+
+    def __init__(self) -> None:
+        self._due: queue.SimpleQueue[Publisher] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def schedule(self, publisher: Publisher) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="studio-events")  # fmt: skip
+                self._thread.start()
+        self._due.put(publisher)
+
+    def _run(self) -> None:
+        while True:
+            self._due.get()._send_pending()
+
+
+_sender = _Sender()
+
+
+def _new_sender() -> None:
+    # A child forked while the thread ran has no such thread (and maybe a held lock).
+    global _sender
+    _sender = _Sender()
+
+
+os.register_at_fork(after_in_child=_new_sender)
+
+
 class Publisher:
     """Sends a job's events to the Dask topic (when on a worker) and the durable log.
 
     Events that need not be on disk before the caller goes on (``generating``, progress:
-    :meth:`nowait`) are sent by a thread of its own, in order, so neither the job's start nor
-    the runner's pump thread that reports progress (the pipeline's result comes through that
-    same thread) waits for the log's fsync; any other event first waits until everything
-    before it is sent, so the log and the topic keep the order things happened in."""
+    :meth:`nowait`) are sent by the process's sending thread, in order (those queued
+    meanwhile in one append, one fsync), so neither the job's start nor the runner's pump
+    thread that reports progress (the pipeline's result comes through that same thread)
+    waits for the log's fsync; any other event first waits until everything before it is
+    sent, so the log and the topic keep the order things happened in."""
 
     def __init__(self, *, project_root: Path, topic: str, job_id: str, node_id: str) -> None:
         self.project_root = project_root
@@ -84,9 +120,9 @@ class Publisher:
             self._worker: Any = get_worker()
         except ValueError:  # called outside a worker (a direct call): durable log only
             self._worker = None
-        self._queued: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._sender: threading.Thread | None = None
-        self._sender_lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+        self._scheduled = False  # the sending thread has this publisher due, or is sending
+        self._sent = threading.Condition()
         self._failure: BaseException | None = None
 
     @property
@@ -107,81 +143,123 @@ class Publisher:
 
     def __call__(self, event: str, **payload: Any) -> None:
         self.flush()
-        self._send(job_log.record(job_id=self.job_id, event=event, payload=payload))
+        self._send([job_log.record(job_id=self.job_id, event=event, payload=payload)])
 
     def with_info(self, event: str, *, info: dict[str, Any], **payload: Any) -> None:
         """Send ``event`` durably with ``info`` for the job log's record of the job (what a
         retry of the job reads back: a render's EDL exported by an earlier attempt)."""
         self.flush()
-        self._send(job_log.record(job_id=self.job_id, event=event, payload=payload, info=info))
+        self._send([job_log.record(job_id=self.job_id, event=event, payload=payload, info=info)])
 
     def nowait(self, event: str, **payload: Any) -> None:
         """Send ``event`` in order, without making the caller wait for it."""
         line = job_log.record(job_id=self.job_id, event=event, payload=payload)
-        with self._sender_lock:
-            if self._sender is None:
-                self._sender = threading.Thread(
-                    target=self._send_queued, daemon=True, name=f"events-{self.job_id}"
-                )
-                self._sender.start()
-        self._queued.put(line)
+        with self._sent:
+            self._pending.append(line)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        _sender.schedule(self)
 
     def flush(self) -> None:
         """Return once every :meth:`nowait` event so far is sent; raise what stopped one
         from being sent (a full disk, say) as the caller's own error."""
-        self._queued.join()
+        self._wait_sent()
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
 
     def close(self) -> None:
-        """Send what is left and stop the sending thread."""
-        with self._sender_lock:
-            sender, self._sender = self._sender, None
-        if sender is not None:
-            self._queued.put(None)
-            sender.join()
+        """Send what is left."""
+        self._wait_sent()
 
-    def _send_queued(self) -> None:
-        while (line := self._queued.get()) is not None:
-            try:
-                if self._failure is None:
-                    self._send(line)
-            except BaseException as exc:  # kept for flush(): this thread has no caller
-                self._failure = exc
-            finally:
-                self._queued.task_done()
-        self._queued.task_done()
+    def _wait_sent(self) -> None:
+        with self._sent:
+            self._sent.wait_for(lambda: not self._scheduled)
 
-    def _send(self, line: dict[str, Any]) -> None:
+    def _send_pending(self) -> None:
+        """On the sending thread: send what is queued, in one append."""
+        with self._sent:
+            lines, self._pending = self._pending, []
+        try:
+            if self._failure is None:
+                self._send(lines)
+        except BaseException as exc:  # kept for flush(): this thread has no caller
+            self._failure = exc
+        with self._sent:
+            if self._pending:
+                _sender.schedule(self)  # more came meanwhile: still due, behind the others
+            else:
+                self._scheduled = False
+                self._sent.notify_all()
+
+    def _send(self, lines: list[dict[str, Any]]) -> None:
         # Durable first: a reader of the log never lags behind what the canvas showed.
-        job_log.append(self.project_root, line)
+        job_log.append_many(self.project_root, lines)
         if self._worker is not None:
             # Worker.log_event is safe from any thread (it hops onto the worker's loop in
             # call order).
-            self._worker.log_event(self.topic, line)
+            for line in lines:
+                self._worker.log_event(self.topic, line)
+
+
+class _CancelPoller:
+    """The one thread of this process that looks for the cancel markers of its running jobs
+    (every ``CANCEL_POLL_S``; started at the first job, kept)."""
+
+    def __init__(self) -> None:
+        self._watches: set[CancelWatch] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: CancelWatch) -> None:
+        with self._lock:
+            self._watches.add(watch)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="studio-cancel-watch")  # fmt: skip
+                self._thread.start()
+
+    def discard(self, watch: CancelWatch) -> None:
+        with self._lock:
+            self._watches.discard(watch)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                watches = list(self._watches)
+            for watch in watches:
+                if watch.marker.exists():
+                    watch.event.set()
+                    self.discard(watch)
+            time.sleep(CANCEL_POLL_S)
+
+
+_poller = _CancelPoller()
+
+
+def _new_poller() -> None:
+    global _poller
+    _poller = _CancelPoller()
+
+
+os.register_at_fork(after_in_child=_new_poller)
 
 
 class CancelWatch:
-    """Sets ``event`` when the job's cancel marker appears (polled on a daemon thread)."""
+    """Sets ``event`` when the job's cancel marker appears (looked for at once, then by the
+    process's polling thread until :meth:`close`)."""
 
     def __init__(self, marker: Path) -> None:
         self.marker = marker
         self.event = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True, name="cancel-watch")
-        self._thread.start()
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            if self.marker.exists():
-                self.event.set()
-                return
-            self._stop.wait(CANCEL_POLL_S)
+        if marker.exists():
+            self.event.set()
+        else:
+            _poller.add(self)
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
+        _poller.discard(self)
 
 
 def _progress_payload(event: ProgressEvent) -> tuple[float, str]:
@@ -517,8 +595,8 @@ def _fill_and_commit(
     from studio.project.thumbnails import make_thumbnail  # Pillow: imported where used
 
     try:
-        take.write_from(produced)
-        take.record(**provenance)
+        take.write_from(produced, sync_folder=False)
+        take.record(**provenance)  # syncs the folder: the take's name and its sidecar's
         with _meanwhile(lambda: make_thumbnail(project.path, take)):  # git waits, PIL works
             project.commit_takes([take], message=message)
     except BaseException:
@@ -596,21 +674,39 @@ def _progress_to(publish: Publisher) -> Callable[[Event], None]:
     return on_event
 
 
+_helpers: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _helper_threads() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads kept for :func:`_meanwhile` (a job starts none of its own)."""
+    global _helpers
+    if _helpers is None:
+        _helpers = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="studio-meanwhile")
+    return _helpers
+
+
+def _no_helpers() -> None:
+    global _helpers
+    _helpers = None  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_no_helpers)
+
+
 @contextlib.contextmanager
 def _meanwhile(work: Callable[[], object]) -> Iterator[None]:
-    """Run ``work`` on a thread while the block runs; its errors are ignored (it is a head
-    start on something done again, properly, later)."""
+    """Run ``work`` on a helper thread while the block runs; its errors are ignored (it is a
+    head start on something done again, properly, later)."""
 
     def run() -> None:
         with contextlib.suppress(Exception):
             work()
 
-    thread = threading.Thread(target=run, daemon=True, name="studio-meanwhile")
-    thread.start()
+    done = _helper_threads().submit(run)
     try:
         yield
     finally:
-        thread.join()
+        done.result()
 
 
 def take_lease_s(manifest: Manifest) -> float:

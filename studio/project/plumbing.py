@@ -30,7 +30,8 @@ Route = Literal["lfs", "plain"]
 ATTRIBUTES: Final = ("filter", "ident", "working-tree-encoding", "lockable")
 """What ``git check-attr`` is asked about each path (see :func:`route`)."""
 CONFIG_PATTERN: Final = (
-    r"^(filter\.lfs\.|lfs\.|commit\.gpgsign$|core\.hookspath$|core\.filemode$|gc\.auto$)"
+    r"^(filter\.lfs\.|lfs\.|commit\.gpgsign$|core\.hookspath$|core\.filemode$|gc\.auto$"
+    r"|core\.attributesfile$|core\.fsync|fastimport\.unpacklimit$|transfer\.unpacklimit$)"
 )
 """The configuration :func:`refusal` and the caller read (``git config --get-regexp``)."""
 COMMIT_HOOKS: Final = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
@@ -73,6 +74,44 @@ def parse_check_attr(output: str) -> dict[str, dict[str, str]]:
     for i in range(0, len(fields) - 2, 3):
         found.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
     return found
+
+
+_GLOB: Final = frozenset("*?[\\")
+
+
+def attribute_patterns(text: str) -> tuple[str, ...] | None:
+    """The patterns of a gitattributes file's lines, when each can be matched by name alone:
+    ``*.ext`` or a literal file name (no ``/``, no other glob, not quoted, not negated);
+    None when any cannot (only git can match those). Macro definitions match no path."""
+    patterns: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("[attr]"):
+            continue
+        pattern = line.split()[0]
+        if pattern[0] in '"!' or "/" in pattern:
+            return None
+        rest = pattern[1:] if pattern.startswith("*") else pattern
+        if _GLOB & set(rest):
+            return None
+        patterns.append(pattern)
+    return tuple(patterns)
+
+
+def matching_patterns(name: str, patterns: Sequence[str]) -> tuple[int, ...]:
+    """Which of :func:`attribute_patterns`' ``patterns`` match a file named ``name``, once as
+    git matches them case-sensitively and once ignoring case (``core.ignoreCase``): two
+    names with the same answer get the same attributes from those lines."""
+
+    def matches(pattern: str, folded: bool) -> bool:
+        subject, wanted = (name.casefold(), pattern.casefold()) if folded else (name, pattern)
+        if wanted.startswith("*"):
+            return subject.endswith(wanted[1:])
+        return subject == wanted
+
+    exact = tuple(i for i, p in enumerate(patterns) if matches(p, False))
+    folded = tuple(i for i, p in enumerate(patterns) if matches(p, True))
+    return (*exact, -1, *folded)
 
 
 def route(attributes: Mapping[str, str]) -> Route | None:
@@ -126,6 +165,22 @@ def is_lfs_post_commit_hook(text: str) -> bool:
 def object_id(text: str) -> str | None:
     """``text`` when it is an object id (SHA-1 or SHA-256, lower-case hex), else None."""
     return text if _OBJECT_ID.fullmatch(text) else None
+
+
+_REF_NAME: Final = re.compile(r"refs/(?:[A-Za-z0-9_.+-]+/)*[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
+
+
+def head_target(head: str) -> tuple[Literal["commit", "ref"], str] | None:
+    """What a ``HEAD`` file's text says: a commit id (detached), a branch's ref name (``ref:
+    refs/...``, a plain name under ``refs/``), or None when it is anything else (another ref
+    backend's placeholder is still a valid name: the caller checks for that backend)."""
+    text = head.strip()
+    if text.startswith("ref:"):
+        ref = text.removeprefix("ref:").strip()
+        valid = _REF_NAME.fullmatch(ref) and ".." not in ref and not ref.endswith(".lock")
+        return ("ref", ref) if valid else None
+    oid = object_id(text)
+    return ("commit", oid) if oid is not None else None
 
 
 def packed_ref(packed_refs: str, ref: str) -> str | None:
@@ -205,6 +260,30 @@ def fast_import_stream(
     out.extend(b"get-mark :%d\n" % mark for mark in (commit, *range(1, commit)))
     out.append(b"done\n")
     return b"".join(out)
+
+
+UNPACK_LIMIT_DEFAULT: Final = 100
+"""git's ``fastimport.unpackLimit``: fewer objects than this are written loose, the pack
+fast-import made for them deleted."""
+
+
+def skip_pack_fsync(entries: Sequence[Entry], config: Mapping[str, str]) -> bool:
+    """Whether fast-import may leave its pack unsynced (``-c core.fsync=none``) and lose
+    nothing git would keep: with git's own fsync settings (none configured) loose objects are
+    not synced, and this import's objects (blobs, at most one tree per folder, the commit)
+    are few enough to be written loose, its pack only read to do so and deleted."""
+    if any(key.startswith("core.fsync") for key in config):
+        return False
+    raw = config.get("fastimport.unpacklimit", config.get("transfer.unpacklimit"))
+    try:
+        limit = int(raw) if raw is not None else UNPACK_LIMIT_DEFAULT
+    except ValueError:
+        return False
+    folders = {entry.path.rpartition("/")[0] for entry in entries}
+    for folder in list(folders):
+        parts = folder.split("/")
+        folders.update("/".join(parts[:depth]) for depth in range(len(parts)))
+    return len(entries) + len(folders | {""}) + 1 < limit
 
 
 def parse_marks(output: bytes, *, entries: int) -> tuple[str, list[str]]:

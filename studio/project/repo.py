@@ -194,17 +194,110 @@ def commit_lock(repo: Path) -> FileLock:
     return FileLock(repo / ".git" / "studio-commit.lock")
 
 
+ATTRIBUTE_ENV: Final = ("GIT_ATTR_NOSYSTEM", "GIT_ATTR_SOURCE", "GIT_DIR", "GIT_WORK_TREE")
+"""Variables that change which attributes git reads."""
+CACHED_ATTRIBUTES: Final = 1024
+_attribute_answers: dict[tuple[object, ...], dict[str, str]] = {}
+_attribute_patterns: dict[Path, tuple[object, tuple[str, ...] | None]] = {}
+
+
 def path_attributes(repo: Path, paths: Iterable[Path]) -> dict[Path, dict[str, str]]:
-    """What git's attributes say of each path (:data:`plumbing.ATTRIBUTES`; one
-    ``git check-attr``): ``unspecified``, ``unset``, ``set`` or a value."""
+    """What git's attributes say of each path (:data:`plumbing.ATTRIBUTES`): ``unspecified``,
+    ``unset``, ``set`` or a value. Asked of ``git check-attr`` (one run for every path not
+    known), remembered by what decides the answer: the attributes files that apply to the
+    path as they are now (identity, size, mtime), which of their lines match its name, and
+    git's configuration; where a file has a pattern only git can match, git is asked."""
     rel = [p.relative_to(repo).as_posix() for p in paths]
     if not rel:
         return {}
-    out = git(
-        repo, "check-attr", "-z", *plumbing.ATTRIBUTES, "--stdin", input_text="\0".join(rel) + "\0"
-    )
-    found = plumbing.parse_check_attr(out)
-    return {repo / r: found.get(r, {}) for r in rel}
+    context = (repo, _config_stamp(repo), *(os.environ.get(v) for v in ATTRIBUTE_ENV))
+    files: dict[str, list[Path]] = {}
+    keys: dict[str, tuple[object, ...] | None] = {}
+    for r in rel:
+        folder, _, name = r.rpartition("/")
+        if folder not in files:
+            files[folder] = _attribute_files(repo, folder)
+        keys[r] = _attribute_key(context, folder, name, files[folder])
+    answers = {r: _attribute_answers[k] for r, k in keys.items() if k in _attribute_answers}
+    unknown = [r for r in rel if r not in answers]
+    if unknown:
+        out = git(
+            repo, "check-attr", "-z", *plumbing.ATTRIBUTES, "--stdin",
+            input_text="\0".join(unknown) + "\0",
+        )  # fmt: skip
+        found = plumbing.parse_check_attr(out)
+        if len(_attribute_answers) > CACHED_ATTRIBUTES:
+            _attribute_answers.clear()
+        for r in unknown:
+            answers[r] = found.get(r, {})
+            if (key := keys[r]) is not None:
+                _attribute_answers[key] = answers[r]
+    return {repo / r: dict(answers[r]) for r in rel}
+
+
+@functools.cache
+def _git_prefix(search_path: str) -> Path:
+    """Where the git on ``search_path`` is installed (its system files are under it)."""
+    found = shutil.which("git", path=search_path) or "/usr/bin/git"
+    return Path(found).resolve().parent.parent
+
+
+def _attribute_files(repo: Path, folder: str) -> list[Path]:
+    """The attributes files git reads for a path in ``folder``: system, global, each
+    ``.gitattributes`` from the top down, the repository's ``info/attributes``."""
+    configured = repo_config(repo).get("core.attributesfile")
+    home = Path(os.environ.get("HOME", "~")).expanduser()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    prefix = _git_prefix(os.environ.get("PATH", ""))
+    files = [Path("/etc/gitattributes"), prefix / "etc" / "gitattributes"]
+    files.append(Path(configured).expanduser() if configured else xdg / "git" / "attributes")
+    parts = [part for part in folder.split("/") if part]
+    files += [repo.joinpath(*parts[:depth], ".gitattributes") for depth in range(len(parts) + 1)]
+    files.append(repo / ".git" / "info" / "attributes")
+    return files
+
+
+def _file_stamp(path: Path) -> object:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _patterns_of(path: Path, stamp: object) -> tuple[str, ...] | None:
+    cached = _attribute_patterns.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    if stamp is None:
+        patterns: tuple[str, ...] | None = ()
+    else:
+        try:
+            patterns = plumbing.attribute_patterns(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            patterns = None
+    if len(_attribute_patterns) > CACHED_ATTRIBUTES:
+        _attribute_patterns.clear()
+    _attribute_patterns[path] = (stamp, patterns)
+    return patterns
+
+
+def _attribute_key(
+    context: tuple[object, ...], folder: str, name: str, files: list[Path]
+) -> tuple[object, ...] | None:
+    """What decides the attributes of ``folder/name`` (``files``: the attributes files read
+    for it; ``context``: the repository, git's configuration, the variables), or None when
+    only git can tell. (git reads a ``.gitattributes`` missing from the working tree from the
+    index: one changed only there, never in the working tree, is not noticed until a file
+    here or git's configuration changes.)"""
+    key: list[object] = [*context, folder]
+    for path in files:
+        stamp = _file_stamp(path)
+        patterns = _patterns_of(path, stamp)
+        if patterns is None:
+            return None
+        key.append((stamp, plumbing.matching_patterns(name, patterns)))
+    return tuple(key)
 
 
 def lfs_filter_of(repo: Path, paths: Iterable[Path]) -> dict[Path, str]:
@@ -271,30 +364,45 @@ def repo_config(repo: Path) -> dict[str, str]:
 
 def head_commit(repo: Path) -> str | None:
     """The commit HEAD names, read from the ref files (no process); None when there is none
-    yet. Where the files do not say (another ref backend, a symbolic ref chain), git is
-    asked. The commit's ref update checks this value, so a stale read can only be refused."""
-    git_dir = repo / ".git"
-    head = (git_dir / "HEAD").read_text(encoding="ascii", errors="replace").strip()
-    if not head.startswith("ref: "):
-        found = plumbing.object_id(head)
-    else:
-        ref = head.removeprefix("ref: ")
-        try:
-            found = plumbing.object_id((git_dir / ref).read_text(encoding="ascii").strip())
-        except FileNotFoundError:
-            try:
-                packed = (git_dir / "packed-refs").read_text(encoding="ascii", errors="replace")
-            except FileNotFoundError:
-                packed = ""
-            found = plumbing.packed_ref(packed, ref)
-        except (OSError, UnicodeDecodeError):
-            found = None
+    yet. Where the files do not say for sure (a git dir that is not ``.git/`` itself, another
+    ref backend, a ref that is itself symbolic or unreadable), git is asked. The commit's ref
+    update checks this value, so a stale read can only be refused."""
+    found = _head_from_files(repo / ".git")
     if found is not None:
         return found
     try:
         return git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
     except GitError:
         return None  # no commit yet
+
+
+def _head_from_files(git_dir: Path) -> str | None:
+    """HEAD's commit id as the files backend stores it, or None when unsure."""
+    if not git_dir.is_dir() or (git_dir / "commondir").exists() or (git_dir / "reftable").exists():
+        return None  # a worktree's refs live elsewhere; reftable keeps them in its tables
+    try:
+        target = plumbing.head_target((git_dir / "HEAD").read_text(encoding="ascii"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    if target is None:
+        return None
+    kind, name = target
+    if kind == "commit":
+        return name
+    try:
+        # A loose ref wins over packed-refs (git writes the pack before deleting loose ones).
+        return plumbing.object_id((git_dir / name).read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        packed = (git_dir / "packed-refs").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None  # no such branch yet (or only git knows): git says
+    except (OSError, UnicodeDecodeError):
+        return None
+    return plumbing.packed_ref(packed, name)
 
 
 def _clean_message(message: str) -> str:
@@ -480,8 +588,9 @@ def _commit_by_plumbing(repo: Path, plan: _Plan, *, message: str) -> str | None:
     stream = plumbing.fast_import_stream(
         entries=entries, parent=parent, who=plan.who, message=plumbing.clean_message(message)
     )
+    unsynced = ("-c", "core.fsync=none") if plumbing.skip_pack_fsync(entries, plan.config) else ()
     marks = git_bytes(
-        repo, "fast-import", "--quiet", "--force", "--date-format=now",
+        repo, *unsynced, "fast-import", "--quiet", "--force", "--date-format=now",
         stdin=stream, timeout_s=timeout_s,
     )  # fmt: skip
     commit, blobs = plumbing.parse_marks(marks, entries=len(entries))

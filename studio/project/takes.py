@@ -186,8 +186,10 @@ class Take:
             return "broken"
         return "ready" if self.ready else "reserved"
 
-    def write_bytes(self, data: bytes) -> None:
-        """Fill the reserved take with ``data``, atomically and exactly once."""
+    def write_bytes(self, data: bytes, *, sync_folder: bool = True) -> None:
+        """Fill the reserved take with ``data``, atomically and exactly once.
+        ``sync_folder=False``: the file is durable, its name only once the folder is synced
+        (:meth:`record` does): until then a power cut may leave the reservation empty."""
         if not data:
             raise TakeError(f"refusing to write an empty take to {self.name}")
         if self.ready:
@@ -201,7 +203,7 @@ class Take:
                 "and was reclaimed (or its sidecar was removed)",
                 hint="reserve a new take with project.new_take(...)",
             )
-        atomic_write_bytes(self.path, data)
+        atomic_write_bytes(self.path, data, sync_folder=sync_folder)
 
     def _still_reserved(self) -> bool:
         if self.reservation is None:  # found by listing: its sidecar must still be there
@@ -209,9 +211,10 @@ class Take:
         sidecar = _readable_sidecar(self.sidecar_path)
         return sidecar is not None and sidecar.reservation == self.reservation
 
-    def write_from(self, source: Path) -> None:
-        """Fill the reserved take with a copy of ``source``."""
-        self.write_bytes(Path(source).read_bytes())
+    def write_from(self, source: Path, *, sync_folder: bool = True) -> None:
+        """Fill the reserved take with a copy of ``source`` (``sync_folder``: see
+        :meth:`write_bytes`)."""
+        self.write_bytes(Path(source).read_bytes(), sync_folder=sync_folder)
 
     def record(self, **fields: Any) -> Provenance:
         """Update the sidecar (e.g. ``image_digest=``, ``finished_at=``); returns it."""
@@ -417,7 +420,9 @@ def claim(take: Take, sidecar: Provenance) -> bool:
     """Publish ``sidecar`` (the reservation token, with ``link(2)``), then create the take's
     media file empty with ``O_EXCL``; False (nothing left behind) when either name is
     taken. Shared by takes and the outputs made from them (:mod:`studio.project.outputs`)."""
-    if not create_model(take.sidecar_path, sidecar):
+    # The sidecar's content is synced; its name is, with the folder, when the take is
+    # written (a reservation a power cut undoes was never a take).
+    if not create_model(take.sidecar_path, sidecar, sync_folder=False):
         return False
     try:
         os.close(os.open(take.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))

@@ -226,6 +226,61 @@ def test_head_is_read_from_loose_and_packed_refs(project: Project) -> None:
     assert repo.head_commit(project.path) == head
 
 
+def test_head_behind_a_symbolic_ref_or_unborn_is_asked_of_git(project: Project) -> None:
+    head = git_out(project.path, "rev-parse", "HEAD").strip()
+    git_out(project.path, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+    git_out(project.path, "symbolic-ref", "HEAD", "refs/heads/alias")  # a chain: git follows it
+    assert repo.head_commit(project.path) == head
+    git_out(project.path, "symbolic-ref", "HEAD", "refs/heads/unborn")
+    assert repo.head_commit(project.path) is None
+    git_out(project.path, "symbolic-ref", "HEAD", "refs/heads/main")
+    (project.path / ".git/refs/heads/main").write_text("not an id\n")  # unsure: git says
+    with pytest.raises(subprocess.CalledProcessError):  # git itself cannot read it
+        git_out(project.path, "rev-parse", "--verify", "HEAD")
+    assert repo.head_commit(project.path) is None
+
+
+def test_attributes_are_asked_of_git_once_until_a_file_changes(
+    project: Project, make_png: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, ...]] = []
+    real = repo.git
+
+    def counting(path: Path, *args: str, **kwargs: str | None) -> str:
+        if args[:1] == ("check-attr",):
+            asked.append(args)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(repo, "git", counting)
+    shot = project.path / SHOT_DIR
+    shot.mkdir(parents=True, exist_ok=True)
+    first, second = shot / "SHOT-010_v01_take01.png", shot / "SHOT-010_v01_take02.png"
+    assert repo.path_attributes(project.path, [first])[first]["filter"] == "lfs"
+    assert repo.path_attributes(project.path, [second])[second]["filter"] == "lfs"
+    assert len(asked) == 1  # the second take's name matches the same lines: known
+    for _ in range(2):
+        take = new_take(project, make_png())
+        project.commit_takes([take], message=take.name)
+    assert len(asked) == 2  # the sidecar and the active-take file, once
+    # A .gitattributes of the shot's own folder changes the answer: git is asked again.
+    (shot / ".gitattributes").write_text("*.png -filter\n")
+    assert repo.path_attributes(project.path, [second])[second]["filter"] == "unset"
+    attributes = project.path / ".gitattributes"
+    attributes.write_text(attributes.read_text() + "03_Renders/**/*.webp filter=lfs\n")
+    repo.path_attributes(project.path, [second])
+    repo.path_attributes(project.path, [second])
+    assert len(asked) == 5  # a pattern only git can match: asked every time
+    for path, answer in repo.path_attributes(project.path, [first, second]).items():
+        assert (
+            answer
+            == plumbing.parse_check_attr(
+                real(
+                    project.path, "check-attr", "-z", *plumbing.ATTRIBUTES, "--", rel(project, path)
+                )
+            )[rel(project, path)]
+        )
+
+
 def test_loose_objects_are_packed_when_git_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -154,3 +154,56 @@ def test_a_pointer_file_is_recognised(tmp_path: Path) -> None:
     media = tmp_path / "m"
     media.write_bytes(b"\x00" * 2000)
     assert lfs.looks_like_pointer(pointer) and not lfs.looks_like_pointer(media)
+
+
+def test_attribute_patterns_matched_by_name_alone() -> None:
+    text = "# header\n\n[attr]media filter=lfs\n*.png filter=lfs -text\nMakefile text\n* -ident\n"
+    assert plumbing.attribute_patterns(text) == ("*.png", "Makefile", "*")
+    for only_git in ("03_Renders/*.png x", "*.p?g x", "[ab].png x", '"a b.png" x', "!*.png x",
+                     "**/x.png x", "docs/ x", "*.png* x"):  # fmt: skip
+        assert plumbing.attribute_patterns(only_git) is None, only_git
+
+
+def test_names_with_the_same_matching_lines_share_an_answer() -> None:
+    patterns = ("*.png", "*.PNG", "Makefile", "*")
+    take = plumbing.matching_patterns("SHOT-010_v01_take01.png", patterns)
+    assert take == plumbing.matching_patterns("SHOT-010_v01_take02.png", patterns)
+    assert take != plumbing.matching_patterns("SHOT-010_v01_take01.json", patterns)
+    # Ignoring case (core.ignoreCase) a name matches more lines: both answers are in the key.
+    assert take != plumbing.matching_patterns("SHOT-010_v01_take01.Png", patterns)
+    assert plumbing.matching_patterns("Makefile", patterns) != plumbing.matching_patterns(
+        "makefile", patterns
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ("ref: refs/heads/main\n", ("ref", "refs/heads/main")),
+        ("ref: refs/heads/feature/x-1\n", ("ref", "refs/heads/feature/x-1")),
+        ("c" * 40 + "\n", ("commit", "c" * 40)),
+        ("d" * 64, ("commit", "d" * 64)),
+        ("ref: refs/heads/../../config\n", None),  # never read outside the refs
+        ("ref: HEAD\n", None),
+        ("ref: refs/heads/main.lock\n", None),
+        ("ref: /etc/passwd\n", None),
+        ("C" * 40, None),
+        ("", None),
+    ],
+)
+def test_head_file_is_read_or_left_to_git(head: str, expected: tuple[str, str] | None) -> None:
+    assert plumbing.head_target(head) == expected
+
+
+def test_fast_imports_pack_goes_unsynced_only_when_git_would_not_keep_it() -> None:
+    take = [
+        plumbing.Entry(f"03_Renders/SCENE_01/SHOT_010/{name}", "100644", b"x")
+        for name in ("t.png", "t.take.json", "active_take.json")
+    ]
+    assert plumbing.skip_pack_fsync(take, {})  # 3 blobs, 4 trees, 1 commit: written loose
+    assert not plumbing.skip_pack_fsync(take, {"core.fsync": "loose-object"})  # the user's
+    assert not plumbing.skip_pack_fsync(take, {"core.fsyncobjectfiles": "true"})
+    assert not plumbing.skip_pack_fsync(take, {"fastimport.unpacklimit": "8"})  # a kept pack
+    assert plumbing.skip_pack_fsync(take, {"transfer.unpacklimit": "9"})
+    many = [plumbing.Entry(f"d{i}/f", "100644", b"x") for i in range(50)]
+    assert not plumbing.skip_pack_fsync(many, {})  # 50 blobs + 51 trees + a commit: packed
