@@ -115,7 +115,7 @@ class NodeStateUpdated(_Payload):
     node_id: str
     state: NodeState
     task_id: str | None = None
-    step: str = ""
+    step: str | None = None
     """What a queued job waits for (e.g. a render waiting for its post steps)."""
 
 
@@ -287,7 +287,7 @@ def fold_status(status: Mapping[str, Any], name: str, payload: Mapping[str, Any]
             current["task_id"] = payload["task_id"]
         if state in ("queued", "generating"):  # a (new) start: earlier error and progress go
             current.pop("error", None)
-            current["progress"], current["step"] = 0, payload.get("step", "")
+            current["progress"], current["step"] = 0, payload.get("step") or ""
     elif name == "server:task_success":
         current["state"], current["task_id"] = "success", payload["task_id"]
         current["progress"], current["step"] = 100, ""
