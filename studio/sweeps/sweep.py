@@ -267,6 +267,9 @@ def start_sweep(
             cell_record.job_id = job.id
             submitted.append(job)
     except BaseException:
+        if not submitted:  # nothing ran: no sweep to keep
+            store.sweep_path(project.path, record.id).unlink(missing_ok=True)
+            raise
         for job in submitted:  # all or nothing: the cells already queued are canceled
             job.cancel()
         store.save(project.path, record)  # which cells were submitted (and canceled)
