@@ -5,6 +5,8 @@ commits, the sweep's file reopened by another Project object."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -110,6 +112,19 @@ def test_a_2x2_sweep_makes_four_takes_recorded_and_reopened(engine: Engine, proj
     assert reopened.results().equals(results)
     shown = reopened._repr_html_()
     assert "<progress" in shown and 'value="4"' in shown and "4 done" in shown
+    # And a fresh interpreter (a restarted kernel: no engine, no cluster) reads it the same.
+    script = (
+        "import json, sys, studio\n"
+        "[sweep] = studio.Project(sys.argv[1]).sweeps()\n"
+        "frame = sweep.wait(timeout=5).results()\n"
+        "print(json.dumps([sweep.id, str(sweep.progress()), list(frame['take'])]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(project.path)],
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    assert json.loads(done.stdout.splitlines()[-1]) == [
+        sweep.id, "4/4 (4 done, 0 running, 0 queued, 0 failed, 0 canceled)",
+        list(results["take"]),
+    ]  # fmt: skip
 
 
 def test_a_zip_sweep_of_seeds_makes_takes_of_one_version(engine: Engine, project: Project):
