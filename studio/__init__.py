@@ -18,7 +18,7 @@ See README.md for the workspace, project and take contracts.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from studio.__about__ import __version__
 from studio.errors import (
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from studio.engine import Job, JobState
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Node
+    from studio.sweeps import Sweep
     from studio.widgets.canvas import Canvas
 
 
@@ -90,7 +91,24 @@ def _project_render(project: Project, quality: Quality | None, assembler: str | 
     return project_render(project, quality, assembler)
 
 
-# Project's canvas/generate/jobs/sequence/export_edl/render belong to the widget, engine and
+def _project_sweep(project: Project, shot: str | Node, **axes: Any) -> Sweep:
+    from studio.engine import default_engine
+    from studio.sweeps import start_sweep
+
+    engine = default_engine(project)
+    canvases = sys.modules.get("studio.widgets.canvas")
+    if canvases is not None:
+        canvases.follow_engine(project, engine)  # the canvas shows the cells' jobs too
+    return start_sweep(project, shot, engine=engine, **axes)
+
+
+def _project_sweeps(project: Project) -> list[Sweep]:
+    from studio.sweeps import project_sweeps
+
+    return project_sweeps(project)
+
+
+# Project's canvas/generate/jobs/sequence/export_edl/render/sweep belong to the widget, engine and
 # assembly layers above studio.project: installed here, and imported lazily (`import studio`
 # loads neither Dask, anywidget nor OpenTimelineIO).
 install_upper_layers(
@@ -100,6 +118,8 @@ install_upper_layers(
     sequence=_project_sequence,
     export_edl=_project_export_edl,
     render=_project_render,
+    sweep=_project_sweep,
+    sweeps=_project_sweeps,
 )
 
 __all__ = [

@@ -17,6 +17,7 @@ from studio.engine.engine import (
     generate_pending,
     project_jobs,
 )
+from studio.engine.inputs import Overrides
 from studio.engine.jobs import JobState
 from studio.engine.settling import settle
 
@@ -27,6 +28,7 @@ __all__ = [
     "JobState",
     "NoPipeline",
     "NoWorkerFits",
+    "Overrides",
     "default_engine",
     "dispatch",
     "generate",

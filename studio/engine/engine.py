@@ -41,12 +41,12 @@ from studio.engine.dispatch import (
     dispatch,
     ladder_from_map,
 )
-from studio.engine.inputs import pipeline_aspect_ratio, resolve_node
+from studio.engine.inputs import Overrides, override_problems, pipeline_aspect_ratio, resolve_node
 from studio.engine.progress_bar import Watcher, progress_bar
 from studio.engine.settings import engine_setting, project_quality_map, project_setting
 from studio.engine.settling import settle
 from studio.engine.tasks import execute_post_node, execute_shot_node, project_topic, task_key
-from studio.errors import StudioError, TakeError
+from studio.errors import InvalidInput, StudioError, TakeError
 from studio.events import fold_status, is_final, status_node
 from studio.pipelines import (
     Pipeline,
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from studio.assembly.model import PostStep
     from studio.graph.graph import Node
     from studio.project.project import Project
+    from studio.project.provenance import SweepMark
 
 Listener = Callable[[dict[str, Any]], None]
 DEFAULT_TASK: Final = "generate-image"
@@ -360,11 +361,18 @@ class Engine:
         *,
         quality: Quality | None = None,
         after: Job | None = None,
+        overrides: Overrides | None = None,
+        sweep: SweepMark | None = None,
     ) -> Job:
         """Submit one take of a Shot node, or one output of a post node (run on its upstream
         output; ``after``: the job making that output, which this one waits for); returns its
         Job at once. Errors a user can fix (not a shot, no pipeline, no worker can ever fit,
-        a post node with nothing to run on) are raised here, not later."""
+        a post node with nothing to run on) are raised here, not later.
+
+        ``overrides`` (a Shot only): this job's prompt, seed or pipeline inputs instead of the
+        node's, the graph left as it is; an input the pipeline does not declare, or a value it
+        does not accept, raises ``InvalidInput`` here. ``sweep``: the sweep cell the job is,
+        in the job log's ``info`` and the take's provenance."""
         node_id = node if isinstance(node, str) else node.id
         settle(project)  # a project written to never keeps a dead job's take uncommitted
         snapshot = project.graph.to_json()  # unsaved edits included: the kernel's graph rules
@@ -372,9 +380,13 @@ class Engine:
         if shot.post is not None and after is None:
             check_runnable(project, snapshot, node_id)
         decision = self.decide(project, node_id, quality=quality)
+        if overrides is not None:
+            _check_overrides(node_id, shot.post is not None, decision.pipeline, overrides)
         topic = project_topic(str(project.uuid))
         self._subscribe(topic)
         seed = shot.seed if shot.seed is not None else secrets.randbelow(2**31)
+        if overrides is not None and overrides.seed is not None:
+            seed = overrides.seed
         if shot.post is not None:
             seed = 0  # a post step has no seed: it re-makes the same output
         job = Job(
@@ -399,6 +411,8 @@ class Engine:
         if self.owns_scheduler:
             # The scheduler lives in this process: once it is gone, so are its jobs.
             info["scheduler_pid"] = os.getpid()
+        if sweep is not None:
+            info["sweep"] = {"id": sweep.id, "cell": sweep.cell}
         if decision.notification:
             notice = {"level": "warning", "message": decision.notification, "node_id": node_id}
             self._local(
@@ -419,7 +433,8 @@ class Engine:
             synced=False,
         )
         try:
-            self._submit(job, project, snapshot, topic, shot.post is not None, after)
+            self._submit(job, project, snapshot, topic, shot.post is not None, after,
+                         overrides=overrides, sweep=sweep)  # fmt: skip
         finally:
             job_log.sync(project.path)
         return job
@@ -432,10 +447,17 @@ class Engine:
         topic: str,
         post: bool,
         after: Job | None,
+        *,
+        overrides: Overrides | None,
+        sweep: SweepMark | None,
     ) -> None:
         decision, node_id, seed = job.decision, job.node_id, job.seed
         task: Callable[..., dict[str, Any]] = execute_shot_node
         own: dict[str, Any] = {"pipeline_id": decision.pipeline, "seed": seed}
+        if overrides is not None:
+            own["overrides"] = overrides
+        if sweep is not None:
+            own["sweep"] = sweep
         if post:  # Dask starts it once ``after`` is done, with its outcome
             task, own = execute_post_node, {"after": after.future if after else None}
         job.future = self.client.submit(
@@ -574,6 +596,24 @@ class Engine:
         payload = {"node_id": job.node_id, "state": "queued", "task_id": job.id, "step": step}
         line = job_log.record(job_id=job.id, event="server:node_state_updated", payload=payload)
         self._local(topic, project, line)
+
+
+def _check_overrides(node_id: str, post: bool, pipeline: str, overrides: Overrides) -> None:
+    """Refuse, before anything is queued, overrides the job's pipeline cannot take."""
+    if post:
+        raise InvalidInput(f"{node_id} is a post node: only a Shot's job takes overrides")
+    if overrides.seed is not None and (
+        isinstance(overrides.seed, bool)
+        or not isinstance(overrides.seed, int)
+        or not 0 <= overrides.seed < 2**31
+    ):
+        raise InvalidInput(f"seed must be a whole number from 0 to 2**31-1, not {overrides.seed!r}")
+    if overrides.prompt is not None and not isinstance(overrides.prompt, str):
+        raise InvalidInput(f"prompt must be text, not {overrides.prompt!r}")
+    if overrides.inputs and (
+        problems := override_problems(get_pipeline(pipeline).manifest, overrides.inputs)
+    ):
+        raise InvalidInput(f"{node_id}: " + "; ".join(problems))
 
 
 def _node_data(graph: dict[str, Any], node_id: str) -> dict[str, Any]:

@@ -18,7 +18,8 @@ either kind; what a post node runs on is :mod:`studio.post`'s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -26,7 +27,7 @@ from typing import Any, Final, Literal
 from studio.errors import InvalidInput
 from studio.graph.builtin_types import BUILTIN_TYPES, PIPELINE, SHOT
 from studio.graph.sockets import SocketType, can_feed
-from studio.pipelines import LATEST, MEDIA_EXTENSIONS, Pipeline
+from studio.pipelines import LATEST, MEDIA_EXTENSIONS, Manifest, Pipeline, check_value
 from studio.post import PostInputs, is_post, resolve_post
 
 MEDIA_SOCKETS: Final = ("image", "control", "audio", "character", "style")
@@ -235,6 +236,47 @@ def locate_media(project_root: Path, source: MediaSource) -> LocatedMedia:
 # --- matching the pipeline's inputs (pure) ---------------------------------------------------
 
 
+OWN_FIELDS: Final = ("prompt", "seed")
+"""Overridden by their own :class:`Overrides` fields, not through ``inputs``."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values one job uses instead of its Shot node's (a sweep cell's), the graph unchanged:
+    ``prompt`` and ``seed`` replace the node's fields (a connected text node's prompt too),
+    ``inputs`` set pipeline inputs the node does not (``steps``, ``width``...)."""
+
+    prompt: str | None = None
+    seed: int | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    def apply(self, shot: ShotInputs) -> ShotInputs:
+        return shot if self.prompt is None else replace(shot, prompt=self.prompt)
+
+
+def override_problems(manifest: Manifest, inputs: Mapping[str, Any]) -> list[str]:
+    """Pure: why ``inputs`` cannot override the pipeline's inputs (empty when they can): an
+    input it does not declare, a file input (media come through the shot's sockets), the
+    prompt or seed (their own fields), a value of the wrong type or out of range."""
+    declared = ", ".join(i.name for i in manifest.inputs if not i.is_file) or "none"
+    problems = []
+    for name, value in inputs.items():
+        spec = manifest.input(name)
+        if name in OWN_FIELDS:
+            problems.append(f"{name!r} is overridden by its own argument, not as an input")
+        elif spec is None:
+            problems.append(
+                f"pipeline {manifest.id!r} has no input {name!r} (its inputs: {declared})"
+            )
+        elif spec.is_file:
+            problems.append(
+                f"{name!r} is a file input of {manifest.id!r}: connect it to the shot instead"
+            )
+        elif problem := check_value(spec, value, files_root=None):
+            problems.append(f"{name} {problem}")
+    return problems
+
+
 def media_type(path: Path) -> SocketType | None:
     """The media socket type a file's extension says (``.png`` → Image), None if unknown."""
     suffix = path.suffix.lower()
@@ -308,13 +350,14 @@ def pipeline_inputs(
     seed: int,
     aspect_ratio: str | None,
     media: dict[str, LocatedMedia] | None = None,
+    overrides: Overrides | None = None,
 ) -> dict[str, Any]:
     """Pure: the shot's values for the inputs the pipeline declares (others are left out, so
-    one shot works with any pipeline); media files as absolute paths. A missing prompt stays
-    missing: the manifest decides whether that is an error (INPUT_INVALID). An aspect ratio
-    the pipeline does not support raises :class:`InvalidInput` (:func:`pipeline_aspect_ratio`);
-    a pipeline without an ``aspect_ratio`` input follows its own (an image-to-video one, its
-    image's)."""
+    one shot works with any pipeline); media files as absolute paths; ``overrides.inputs``
+    last (they win). A missing prompt stays missing: the manifest decides whether that is
+    an error (INPUT_INVALID). An aspect ratio the pipeline does not support raises
+    :class:`InvalidInput` (:func:`pipeline_aspect_ratio`); a pipeline without an
+    ``aspect_ratio`` input follows its own (an image-to-video one, its image's)."""
     manifest = pipeline.manifest
     values: dict[str, Any] = {}
     offered: dict[str, Any] = {
@@ -330,4 +373,4 @@ def pipeline_inputs(
         values["aspect_ratio"] = pipeline_aspect_ratio(pipeline, aspect_ratio)
     for name, item in (media or {}).items():
         values[name] = str(item.path)
-    return values
+    return {**values, **(overrides.inputs if overrides else {})}

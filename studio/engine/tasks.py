@@ -29,6 +29,7 @@ from studio.config import load_settings
 from studio.documents import load_model
 from studio.engine import jobs as job_log
 from studio.engine.inputs import (
+    Overrides,
     ShotInputs,
     assign_media,
     locate_media,
@@ -42,7 +43,7 @@ from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
 from studio.post import post_state
 from studio.project.outputs import list_outputs, output_stem, reserve_output, scan_outputs
 from studio.project.project import Project
-from studio.project.provenance import Provenance, utc_now
+from studio.project.provenance import Provenance, SweepMark, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
 from studio.quality import Quality
 from studio.runner.base import create_job
@@ -307,15 +308,19 @@ def execute_shot_node(
     quality: Quality,
     seed: int,
     topic: str,
+    overrides: Overrides | None = None,
+    sweep: SweepMark | None = None,
 ) -> dict[str, Any]:
     """Generate one take of a Shot node; returns ``{"ok": True, "take": path, ...}`` or
     ``{"ok": False, "code": ..., "error": ...}`` for a failure that would only repeat (a bad
     input, a cancel, a pipeline error, a commit refused). Unexpected errors (disk, a crash)
-    raise, so Dask's ``retries`` apply; a retry first settles what the dead attempt left."""
+    raise, so Dask's ``retries`` apply; a retry first settles what the dead attempt left.
+    ``overrides``: values used instead of the node's (its prompt, pipeline inputs); ``sweep``:
+    the sweep cell this take is, recorded in its provenance."""
 
     def work(publish: Publisher, watch: CancelWatch, workdir: Path) -> dict[str, Any]:
         return _execute(publish, watch, Path(project_path), workdir, graph, pipeline_id,
-                        quality, seed)  # fmt: skip
+                        quality, seed, overrides=overrides, sweep=sweep)  # fmt: skip
 
     return _attempt(project_path=project_path, job_id=job_id, node_id=node_id, graph=graph,
                     topic=topic, work=work)  # fmt: skip
@@ -497,6 +502,9 @@ def _execute(
     pipeline_id: str,
     quality: Quality,
     seed: int,
+    *,
+    overrides: Overrides | None = None,
+    sweep: SweepMark | None = None,
 ) -> dict[str, Any]:
     job_id, node_id = publish.job_id, publish.node_id
     if (canceled := begin(publish, watch)) is not None:
@@ -504,13 +512,14 @@ def _execute(
     started = datetime.now(UTC)
     project = Project(root)
     try:
-        shot = resolve_shot(graph, node_id)
+        shot = (overrides or Overrides()).apply(resolve_shot(graph, node_id))
         pipeline = get_pipeline(pipeline_id)
         media = assign_media(pipeline, [locate_media(root, m) for m in shot.media])
         settings = project.manifest.project_settings
         values = pipeline_inputs(
-            pipeline, shot, seed=seed, aspect_ratio=settings.aspect_ratio, media=media
-        )
+            pipeline, shot, seed=seed, aspect_ratio=settings.aspect_ratio, media=media,
+            overrides=overrides,
+        )  # fmt: skip
     except StudioError as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
     # Provenance and the creative fingerprint name media by take or project path, not by
@@ -549,6 +558,7 @@ def _execute(
             "runner": result.runner,
             "image_digest": result.image_digest,
             "duration_s": round(time.monotonic() - clock, 3),
+            **({"sweep": sweep.model_dump(mode="json")} if sweep is not None else {}),
         },
     )
     return _succeed(publish, root, take)

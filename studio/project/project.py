@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from studio.engine import Job, JobState
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Graph, Node
+    from studio.sweeps import Sweep
     from studio.widgets.canvas import Canvas
 
 
@@ -43,6 +44,9 @@ class UpperLayers:
     sequence: Callable[[Project, str | None], Sequence] | None = None
     export_edl: Callable[[Project, str | None], EDLExport] | None = None
     render: Callable[[Project, Quality | None, str | None], RenderJob] | None = None
+    sweep: Callable[..., Sweep] | None = None
+    """``(project, shot, *, prompt, seed, params, mode, quality)``."""
+    sweeps: Callable[[Project], list[Sweep]] | None = None
 
 
 upper_layers = UpperLayers()
@@ -57,10 +61,12 @@ def install_upper_layers(
     sequence: Callable[[Project, str | None], Sequence],
     export_edl: Callable[[Project, str | None], EDLExport],
     render: Callable[[Project, Quality | None, str | None], RenderJob],
+    sweep: Callable[..., Sweep],
+    sweeps: Callable[[Project], list[Sweep]],
 ) -> None:
     upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
     upper_layers.sequence, upper_layers.export_edl = sequence, export_edl
-    upper_layers.render = render
+    upper_layers.render, upper_layers.sweep, upper_layers.sweeps = render, sweep, sweeps
 
 
 _Hook = TypeVar("_Hook")
@@ -272,6 +278,35 @@ class Project:
     def jobs(self) -> list[JobState]:
         """Every generation job of this project with its latest state (the durable job log)."""
         return _installed(upper_layers.jobs, "jobs")(self)
+
+    def sweep(
+        self,
+        shot: str | Node,
+        *,
+        prompt: str | Iterable[str] | None = None,
+        seed: int | Iterable[int] | None = None,
+        params: Mapping[str, Any] | None = None,
+        mode: Literal["product", "zip"] = "product",
+        quality: Quality | Iterable[Quality] | None = None,
+    ) -> Sweep:
+        """Generate a Shot over axes of values: ``prompt``, ``seed``, ``quality`` and pipeline
+        inputs (``params={"steps": [4, 8]}``); None leaves the shot's own value. ``mode``:
+        every combination (``product``) or the axes side by side (``zip``). Every cell is a
+        job on the cluster, submitted at once with its values as overrides (the graph is not
+        changed); each take's provenance records the sweep and its cell. The sweep is saved
+        in ``04_Project_Files/Sweeps/<id>.json`` (committed). Bad axes raise ``SweepError``
+        naming each problem, before anything is submitted.
+
+        >>> sweep = project.sweep(shot, prompt=["dawn", "dusk"], seed=range(4))
+        >>> sweep.wait().results()     # one row per cell: axes, take, status, seconds
+        """
+        return _installed(upper_layers.sweep, "sweep")(
+            self, shot, prompt=prompt, seed=seed, params=params, mode=mode, quality=quality
+        )
+
+    def sweeps(self) -> list[Sweep]:
+        """Every sweep saved in this project, oldest first (found again after a restart)."""
+        return _installed(upper_layers.sweeps, "sweeps")(self)
 
     # --- assembly ---------------------------------------------------------------------------
 

@@ -38,6 +38,18 @@ def creative_fingerprint(
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class SweepMark(BaseModel):
+    """Which sweep made a take, and the values of its cell (``project.sweep``): the take's
+    own record of where it sits in the sweep's grid, readable without the sweep file."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+
+    id: str = Field(description="the sweep's id (its file: 04_Project_Files/Sweeps/<id>.json)")
+    cell: int = Field(ge=0, description="the cell's index in the sweep, from 0")
+    values: FiniteJSON = Field(default_factory=dict)
+    """Axis name -> this cell's value (``prompt``, ``seed``, ``quality``, pipeline inputs)."""
+
+
 class Provenance(BaseModel):
     """``SHOT-XXX_vNN_takeNN.take.json``, written when the take is reserved and completed
     when it is made. Unknown keys are kept."""
@@ -73,6 +85,9 @@ class Provenance(BaseModel):
     recovered_by: Literal["retry", "settle", "repair"] | None = None
     """Who committed it then: the job's Dask retry, the settling of a lost job, or
     ``studio repair``."""
+    sweep: SweepMark | None = None
+    """Set for a take made by a cell of a sweep (absent in older sidecars, and for takes
+    generated one at a time)."""
 
     def lease_expired(self, now: datetime) -> bool:
         """Pure: is this an unfinished reservation past its lease?"""

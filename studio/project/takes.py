@@ -15,11 +15,14 @@ Layout: ``03_Renders/SCENE_{scene:02d}/SHOT_{shot:03d}/`` holds
   ``studio doctor`` reports it.
 * **Numbers.** Take numbers count up within a version: ``v01_take01, v01_take02, v02_take01``.
   The next number is one more than the highest take or reservation (a sidecar) found in the
-  folder for that version, retried upward on a collision.
+  folder for that version. On a collision (another reservation took the name first) the
+  version and number are chosen again from a fresh scan, so concurrent reservations of
+  different creative inputs still land in versions of their own.
 * **Versions.** ``vNN`` is the shot's creative version. A new take keeps the newest take's
   version when its creative fingerprint (pipeline, prompt, inputs, quality; not the seed) is
-  the same, and bumps it by one when anything creative changed (or is unknown: no sidecar, or
-  one that does not read). ``version=`` forces one.
+  the same (the newest take or reservation: one still being made counts), and bumps it by
+  one when anything creative changed (or is unknown: no sidecar, or one that does not read).
+  ``version=`` forces one.
 * **Leases.** A reservation made by a job records its lifetime (``lease_s``); an empty one
   older than that was abandoned (its process died) and the next reservation reclaims it.
 * **Listing** is a scan of the folder: every take, sorted by (version, number); one still
@@ -385,20 +388,20 @@ def reserve_take(
         pipeline=pipeline, prompt=prompt, inputs=inputs or {}, quality=quality
     )
     reclaim_expired(project_root, folder, shot=shot)
-    scan = scan_folder(folder)
-    if version is None:
-        newest = max(scan.takes, default=None)
-        version = next_version(
-            _readable_sidecar(_sidecar_of(folder, shot=shot, take_id=newest)) if newest else None,
-            newest.version if newest else None,
-            fingerprint,
-        )
-    _check_number(version, name="version", minimum=1, maximum=999)
-    number = next_number(scan.used, version)
     token = secrets.token_hex(8)
+    tried: set[tuple[int, int]] = set()
     while True:
-        name = take_file_name(shot=shot, version=version, number=number, ext=ext)
-        take = Take(folder / name, scene, shot, version, number, ext, reservation=token)
+        # After a collision another reservation got there first, and its take may be of
+        # another creative version (a sweep's cells reserve at once): choose again.
+        scan = scan_folder(folder)
+        chosen = version if version is not None else _auto_version(folder, shot, scan, fingerprint)
+        _check_number(chosen, name="version", minimum=1, maximum=999)
+        number = next_number(scan.used, chosen)
+        while (chosen, number) in tried:  # held by a file the scan does not count
+            number += 1
+        tried.add((chosen, number))
+        name = take_file_name(shot=shot, version=chosen, number=number, ext=ext)
+        take = Take(folder / name, scene, shot, chosen, number, ext, reservation=token)
         sidecar = Provenance(
             take=name,
             creative_fingerprint=fingerprint,
@@ -413,7 +416,17 @@ def reserve_take(
         )
         if claim(take, sidecar):
             return take
-        number += 1
+
+
+def _auto_version(folder: Path, shot: int, scan: FolderScan, fingerprint: str) -> int:
+    """The version rule applied to the folder as ``scan`` found it. Reservations count: a
+    take being made (its sidecar published, its media file not yet) is the newest too."""
+    newest = max(scan.used, default=None)
+    return next_version(
+        _readable_sidecar(_sidecar_of(folder, shot=shot, take_id=newest)) if newest else None,
+        newest.version if newest else None,
+        fingerprint,
+    )
 
 
 def claim(take: Take, sidecar: Provenance) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from studio import Project
-from studio.engine import Engine, NoWorkerFits, project_jobs
+from studio.engine import Engine, NoWorkerFits, Overrides, project_jobs
 from studio.engine import jobs as job_log
 from studio.errors import InvalidInput
 from studio.pipelines import builtin_pipelines_dir
@@ -132,6 +132,26 @@ def test_bad_input_fails_with_the_runners_code(engine: Engine, project: Project)
     assert project.takes(scene=1, shot=10) == []
     [state] = project_jobs(project)
     assert (state.state, state.code) == ("failed", "INPUT_INVALID")
+
+
+def test_overrides_are_the_jobs_own_and_checked_at_submit(engine: Engine, project: Project):
+    node_id = add_shot(project)
+    overrides = Overrides(prompt="a different market", seed=42, inputs={"width": 96})
+    take = engine.generate(project, node_id, overrides=overrides).result(timeout=TIMEOUT)
+    provenance = take.provenance
+    assert provenance is not None
+    assert (provenance.prompt, provenance.seed, provenance.inputs["width"]) == (
+        "a different market", 42, 96)  # fmt: skip
+    assert provenance.sweep is None  # not a sweep's
+    assert project.graph.node(node_id).data["prompt"] == "lanterns at dusk"  # unchanged
+    for bad, match in (
+        (Overrides(inputs={"steps": 4}), "has no input 'steps'"),
+        (Overrides(inputs={"width": 1}), "width must be at least 64"),
+        (Overrides(seed=-1), "seed must be a whole number from 0"),
+    ):
+        with pytest.raises(InvalidInput, match=match):
+            engine.generate(project, node_id, overrides=bad)
+    assert len(project_jobs(project)) == 1  # the refused ones were never queued
 
 
 def test_not_a_shot_fails_at_submit(engine: Engine, project: Project):

@@ -12,8 +12,10 @@ from studio import Project
 from studio.engine.inputs import (
     LocatedMedia,
     MediaSource,
+    Overrides,
     assign_media,
     locate_media,
+    override_problems,
     pipeline_inputs,
     resolve_shot,
 )
@@ -205,3 +207,30 @@ def test_a_pipeline_without_ratio_choices_takes_any_and_one_without_the_input_no
     assert pipeline_inputs(free, SHOT_INPUTS, seed=1, aspect_ratio="5:2")["aspect_ratio"] == "5:2"
     i2v = get_pipeline("i2v-draft")  # follows its image's shape: it has no aspect_ratio input
     assert "aspect_ratio" not in pipeline_inputs(i2v, SHOT_INPUTS, seed=1, aspect_ratio="5:2")
+
+
+def test_overrides_replace_the_prompt_and_set_inputs_the_node_does_not():
+    t2i = get_pipeline("t2i-draft")
+    fed = graph_with(("Text", {"text": "from the text node"}, "prompt"))
+    overrides = Overrides(prompt="a sweep's prompt", inputs={"width": 256, "shot_label": "X"})
+    shot = overrides.apply(resolve_shot(fed, "s"))
+    assert shot.prompt == "a sweep's prompt"  # over a connected text node's too
+    values = pipeline_inputs(t2i, shot, seed=5, aspect_ratio="1:1", overrides=overrides)
+    assert values == {"prompt": "a sweep's prompt", "seed": 5, "shot_label": "X",
+                      "aspect_ratio": "1:1", "width": 256}  # fmt: skip
+    assert Overrides(seed=3).apply(shot) is shot  # the seed is the engine's to pass
+
+
+def test_override_problems_name_the_input_and_what_is_wrong():
+    t2i = get_pipeline("t2i-draft").manifest
+    assert override_problems(t2i, {"width": 512, "aspect_ratio": "4:3"}) == []
+    problems = override_problems(t2i, {"steps": 4, "width": 8, "prompt": "x", "seed": 1})
+    assert problems[0] == (
+        "pipeline 't2i-draft' has no input 'steps' "
+        "(its inputs: prompt, seed, shot_label, aspect_ratio, width)"
+    )
+    assert problems[1] == "width must be at least 64, not 8"
+    assert "'prompt' is overridden by its own argument" in problems[2]
+    assert "'seed' is overridden by its own argument" in problems[3]
+    i2v = get_pipeline("i2v-draft").manifest
+    assert "is a file input" in override_problems(i2v, {"image": "a.png"})[0]

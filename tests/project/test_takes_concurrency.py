@@ -52,3 +52,32 @@ def test_concurrent_reservations_never_collide(project: Project, tmp_path: Path)
     for name, payload in written:  # each file still holds what its writer wrote
         assert (folder / name).read_text() == payload
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_concurrent_reservations_of_different_inputs_keep_versions_apart(
+    project: Project, tmp_path: Path
+) -> None:
+    # A sweep's cells reserve at once: a take of other creative inputs never joins a version
+    # (a reservation whose media file is not there yet counts as the newest take).
+    go = tmp_path / "go"
+    writer = WRITER.replace('ext="png")', 'ext="png", prompt=sys.argv[4])')
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", writer, str(project.path), str(go), "8", f"prompt {i}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    time.sleep(1.5)
+    go.touch()
+    for process in writers:
+        process.communicate(timeout=120)
+        assert process.returncode == 0
+    takes = project.takes(scene=1, shot=10)
+    assert len(takes) == 32
+    prompts: dict[int, set[str | None]] = {}
+    for take in takes:
+        assert take.provenance is not None
+        prompts.setdefault(take.version, set()).add(take.provenance.prompt)
+    assert all(len(found) == 1 for found in prompts.values()), prompts
