@@ -550,13 +550,15 @@ class Engine:
         key: str,
         info: dict[str, Any],
         resources: dict[str, float] | None,
+        waiting: str | None = None,
         **arguments: Any,
     ) -> Job:
         """Submit a job of another task than a shot's (a render, :mod:`studio.engine.rendering`)
         the way :meth:`generate` submits one: "queued" in the durable log first (with
-        ``info``, and who schedules it), then ``task(**arguments, project_path, job_id,
-        node_id, topic)`` on the cluster, belonging to the cluster (not this kernel), its
-        crash reported as ENGINE_ERROR."""
+        ``info``, who schedules it, and what it is ``waiting`` for as the node's step: written
+        before the task exists, so no record of its worker comes before it), then
+        ``task(**arguments, project_path, job_id, node_id, topic)`` on the cluster, belonging
+        to the cluster (not this kernel), its crash reported as ENGINE_ERROR."""
         topic = project_topic(str(project.uuid))
         self._subscribe(topic)
         self._remember(job)
@@ -564,6 +566,8 @@ class Engine:
         if self.owns_scheduler:
             info["scheduler_pid"] = os.getpid()
         queued = {"node_id": job.node_id, "state": "queued", "task_id": job.id}
+        if waiting:
+            queued["step"] = waiting
         line = job_log.record(
             job_id=job.id, event="server:node_state_updated", payload=queued, info=info
         )
@@ -587,15 +591,6 @@ class Engine:
             lambda f: self._on_done(topic, job, f)
         )
         return job
-
-    def note_waiting(self, project: Project, job: Job, *, step: str) -> None:
-        """Say on the job's node what it waits for before a worker starts it (a render
-        waiting for its post steps, or for a CPU worker): still "queued", with that step,
-        as an event of the durable log."""
-        topic = project_topic(str(project.uuid))
-        payload = {"node_id": job.node_id, "state": "queued", "task_id": job.id, "step": step}
-        line = job_log.record(job_id=job.id, event="server:node_state_updated", payload=payload)
-        self._local(topic, project, line)
 
 
 def _check_overrides(node_id: str, post: bool, pipeline: str, overrides: Overrides) -> None:

@@ -27,6 +27,7 @@ are both folded by the one reducer of the event stream, :func:`studio.events.fol
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import threading
@@ -130,7 +131,12 @@ def append_many(
                 # A line torn by a crashed writer (writers hold the lock, so none is writing):
                 # end it, so that this record is a line of its own rather than torn with it.
                 data = b"\n" + data
-            os.write(fd, data)
+            written = 0
+            while written < len(data):  # a full disk may take part of it without raising
+                step = os.write(fd, data[written:])
+                if step == 0:
+                    raise OSError(errno.ENOSPC, f"the job log {path} took no more bytes")
+                written += step
             if synced:
                 os.fsync(fd)
         finally:

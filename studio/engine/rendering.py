@@ -166,12 +166,9 @@ def submit_render(
     quality: Quality | None = None,
 ) -> RenderJob:
     """Render an EDL export on a CPU worker; returns its job at once."""
-    cpu_worker_now = require_cpu_worker(engine)
-    job = _submit(engine, project, export.sequence, node_id=node_id, quality=quality,
-                  export=export)  # fmt: skip
-    if not cpu_worker_now:
-        engine.note_waiting(project, job, step=WAITING_FOR_CPU_WORKER)
-    return job
+    waiting = None if require_cpu_worker(engine) else WAITING_FOR_CPU_WORKER
+    return _submit(engine, project, export.sequence, node_id=node_id, quality=quality,
+                   export=export, waiting=waiting)  # fmt: skip
 
 
 def _submit(
@@ -184,6 +181,7 @@ def _submit(
     export: EDLExport | None,
     info: dict[str, Any] | None = None,
     waits_for: list[Job] | None = None,
+    waiting: str | None = None,
     **arguments: Any,
 ) -> RenderJob:
     """The render task submitted: from ``export``'s files, or (None) exporting them itself
@@ -211,6 +209,7 @@ def _submit(
             **(info or {}),
         },
         resources=dict(RENDER_RESOURCES),
+        waiting=waiting,
         edl=edl,
         otio=otio,
         fcp_xml=fcp_xml,
@@ -270,13 +269,12 @@ def render_after_posts(
     running = {job.id for n in post_node_ids(graph) if (job := engine.running_job(project, n))}
     steps = engine.generate_pending(project, sequence.pending, quality=quality)
     waits_for = ", ".join(dict.fromkeys(f"{s.node_type} {s.node_id!r}" for s in sequence.pending))
-    job = _submit(
+    return _submit(
         engine, project, sequence, node_id=node_id, quality=quality, export=None,
         info={"after": [step.id for step in steps if step.id not in running]},
-        waits_for=steps, graph=graph, after=[step.future for step in steps],
+        waits_for=steps, waiting=f"waiting for {waits_for} to run first", graph=graph,
+        after=[step.future for step in steps],
     )  # fmt: skip
-    engine.note_waiting(project, job, step=f"waiting for {waits_for} to run first")
-    return job
 
 
 def project_render(

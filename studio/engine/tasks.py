@@ -230,7 +230,11 @@ class _CancelPoller:
             with self._lock:
                 watches = list(self._watches)
             for watch in watches:
-                if watch.marker.exists():
+                try:
+                    canceled = watch.marker.exists()
+                except OSError:  # e.g. a stale NFS handle: this watch only, look again later
+                    continue
+                if canceled:
                     watch.event.set()
                     self.discard(watch)
             time.sleep(CANCEL_POLL_S)

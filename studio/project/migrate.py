@@ -63,7 +63,11 @@ def upgrade_gitignore(root: Path) -> str | None:
         updated, added = with_studio_ignore_rules(current, template_text=template("gitignore"))
         if not added:
             return None
-        edited = bool(repo.changed_paths(root, [path])) if path.exists() else False
+        # git status names a deleted tracked file too: that deletion is the user's edit.
+        edited = bool(repo.changed_paths(root, [path]))
+        if edited and not path.exists():
+            _log.warning("%s: its %s is deleted (not committed): left alone", root, GITIGNORE)
+            return None
         atomic_write_bytes(path, updated.encode())
         if edited:
             _log.warning("%s: added %s to the edited, uncommitted %s", root, added, GITIGNORE)

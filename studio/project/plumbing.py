@@ -77,18 +77,28 @@ def parse_check_attr(output: str) -> dict[str, dict[str, str]]:
 
 
 _GLOB: Final = frozenset("*?[\\")
+_ASCII_BLANKS: Final = re.compile(r"[ \t]+")
 
 
 def attribute_patterns(text: str) -> tuple[str, ...] | None:
     """The patterns of a gitattributes file's lines, when each can be matched by name alone:
     ``*.ext`` or a literal file name (no ``/``, no other glob, not quoted, not negated);
-    None when any cannot (only git can match those). Macro definitions match no path."""
+    None when any cannot (only git can match those). Macro definitions match no path.
+    A rule line with anything but printable ASCII and spaces or tabs is git's to read (git
+    splits on ASCII whitespace only and folds only ASCII case), as is a file that starts with
+    a byte-order mark (git strips it)."""
+    if text.startswith("\ufeff"):
+        return None
     patterns: list[str] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or line.startswith("[attr]"):
+    for raw in text.split("\n"):
+        line = raw.strip(" \t")
+        if not line or line.startswith("#"):
             continue
-        pattern = line.split()[0]
+        if not line.isascii() or any(c < " " and c != "\t" for c in line):
+            return None
+        if line.startswith("[attr]"):
+            continue
+        pattern = _ASCII_BLANKS.split(line)[0]
         if pattern[0] in '"!' or "/" in pattern:
             return None
         rest = pattern[1:] if pattern.startswith("*") else pattern
@@ -104,7 +114,7 @@ def matching_patterns(name: str, patterns: Sequence[str]) -> tuple[int, ...]:
     names with the same answer get the same attributes from those lines."""
 
     def matches(pattern: str, folded: bool) -> bool:
-        subject, wanted = (name.casefold(), pattern.casefold()) if folded else (name, pattern)
+        subject, wanted = (name.lower(), pattern.lower()) if folded else (name, pattern)
         if wanted.startswith("*"):
             return subject.endswith(wanted[1:])
         return subject == wanted

@@ -210,6 +210,9 @@ def path_attributes(repo: Path, paths: Iterable[Path]) -> dict[Path, dict[str, s
     rel = [p.relative_to(repo).as_posix() for p in paths]
     if not rel:
         return {}
+    # Only a plain repository (its .git a folder: not a worktree's or a submodule's gitfile)
+    # has its attributes files where _attribute_files looks.
+    cacheable = (repo / ".git").is_dir()
     context = (repo, _config_stamp(repo), *(os.environ.get(v) for v in ATTRIBUTE_ENV))
     files: dict[str, list[Path]] = {}
     keys: dict[str, tuple[object, ...] | None] = {}
@@ -217,8 +220,11 @@ def path_attributes(repo: Path, paths: Iterable[Path]) -> dict[Path, dict[str, s
         folder, _, name = r.rpartition("/")
         if folder not in files:
             files[folder] = _attribute_files(repo, folder)
-        keys[r] = _attribute_key(context, folder, name, files[folder])
-    answers = {r: _attribute_answers[k] for r, k in keys.items() if k in _attribute_answers}
+        keys[r] = _attribute_key(context, folder, name, files[folder]) if cacheable else None
+    answers: dict[str, dict[str, str]] = {}
+    for r, k in keys.items():  # one read each: another thread may clear the cache meanwhile
+        if k is not None and (known := _attribute_answers.get(k)) is not None:
+            answers[r] = known
     unknown = [r for r in rel if r not in answers]
     if unknown:
         out = git(
@@ -290,6 +296,8 @@ def _attribute_key(
     only git can tell. (git reads a ``.gitattributes`` missing from the working tree from the
     index: one changed only there, never in the working tree, is not noticed until a file
     here or git's configuration changes.)"""
+    if not name.isascii():
+        return None  # git folds only ASCII case: matching_patterns would not be exact
     key: list[object] = [*context, folder]
     for path in files:
         stamp = _file_stamp(path)

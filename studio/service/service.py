@@ -164,6 +164,9 @@ class StudioService:
         self._on_settings = on_settings
         # Re-entrant: a status callback (a trait observer) may look at the service again.
         self._lock = threading.RLock()
+        # One render decision at a time: two clicks (two tabs, a server's threads) between
+        # "is one running?" and its queued record would start two renders.
+        self._render_lock = threading.Lock()
         self._unlisten: Callable[[], None] | None = None
         self._followed: Engine | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -237,10 +240,12 @@ class StudioService:
             if not self.cancel(payload.node_id):
                 reply(notification(NO_RUNNING_JOB, level="warning", node_id=payload.node_id))
         elif isinstance(payload, RenderFinalSequence):
-            if self.rendering(payload.node_id):  # a second click, or another client's
-                reply(notification(RENDERING_ALREADY, level="warning", node_id=payload.node_id))
-            else:
-                self.render(payload.node_id)
+            with self._render_lock:
+                if self.rendering(payload.node_id):  # a second click, or another client's
+                    reply(notification(RENDERING_ALREADY, level="warning",
+                                       node_id=payload.node_id))  # fmt: skip
+                else:
+                    self.render(payload.node_id)
         elif isinstance(payload, UpdateProjectSettings):
             self.update_settings(**payload.model_dump(exclude_none=True))
         elif name == "client:sync_request":

@@ -220,7 +220,8 @@ def test_the_render_runs_a_stale_post_node_first_then_cuts_its_output(
     assert probe(film.path)["frames"] == sequence.duration
     steps = [(line["payload"].get("state"), line["payload"].get("step", ""))
              for line in job_log.read(project.path) if line["job_id"] == job.id]  # fmt: skip
-    assert steps[1] == ("queued", "waiting for VideoRestoration 'vr' to run first")
+    # said in its first record, before the task exists: no later record can come before it
+    assert steps[0] == ("queued", "waiting for VideoRestoration 'vr' to run first")
     assert {(j.node_id, j.state) for j in project_jobs(project)} == {
         ("vr", "success"), ("asm", "success")}  # fmt: skip
 

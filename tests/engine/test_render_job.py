@@ -309,7 +309,6 @@ def test_with_an_autoscaler_a_render_queues_for_a_cpu_worker_and_says_so(
         assert not job.done()
         assert [(line["event"], line["payload"].get("state"), line["payload"].get("step"))
                 for line in log_of(film, job.id)] == [
-            ("server:node_state_updated", "queued", None),
             ("server:node_state_updated", "queued", WAITING_FOR_CPU_WORKER),
         ]  # fmt: skip
         assert job.state == "queued"  # waiting, not "generating 0%"

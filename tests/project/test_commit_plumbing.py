@@ -279,6 +279,11 @@ def test_attributes_are_asked_of_git_once_until_a_file_changes(
                 )
             )[rel(project, path)]
         )
+    # A line Python would split otherwise than git (a no-break space): git's answer each time.
+    attributes.write_text("clip\xa0final.xyz filter=lfs\n")
+    other, odd = shot / "clip\xa0other.xyz", shot / "clip\xa0final.xyz"
+    assert repo.path_attributes(project.path, [other])[other]["filter"] == "unspecified"
+    assert repo.path_attributes(project.path, [odd])[odd]["filter"] == "lfs"
 
 
 def test_loose_objects_are_packed_when_git_would(

@@ -68,6 +68,16 @@ def test_the_users_uncommitted_edits_are_not_committed_for_them(project: Project
     assert commits(root) == before  # theirs to commit, the rules with their edits
 
 
+def test_a_deleted_gitignore_is_the_users_edit_and_is_left_alone(project: Project):
+    root = old_project(project)
+    (root / ".gitignore").unlink()  # the user's deletion, not committed
+    before = commits(root)
+    Project(root)
+    assert not (root / ".gitignore").exists()
+    assert commits(root) == before  # HEAD keeps the whole .gitignore
+    assert git_out(root, "show", "HEAD:.gitignore") == OLD_GITIGNORE
+
+
 def test_a_read_only_project_still_opens(
     project: Project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):

@@ -162,6 +162,10 @@ def test_attribute_patterns_matched_by_name_alone() -> None:
     for only_git in ("03_Renders/*.png x", "*.p?g x", "[ab].png x", '"a b.png" x', "!*.png x",
                      "**/x.png x", "docs/ x", "*.png* x"):  # fmt: skip
         assert plumbing.attribute_patterns(only_git) is None, only_git
+    # git splits on ASCII whitespace only and strips a byte-order mark: such files are git's
+    for unusual in ("clip\xa0final.mov filter=lfs\n", "\ufeffREADME filter=lfs\n",
+                    "*.png\x1cfilter=lfs\n", "*.mov filter=lfs\r\n"):  # fmt: skip
+        assert plumbing.attribute_patterns(unusual) is None, unusual
 
 
 def test_names_with_the_same_matching_lines_share_an_answer() -> None:
