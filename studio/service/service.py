@@ -370,12 +370,7 @@ class StudioService:
             return True
         if self.project is None:
             return False
-        settle(self.project)
-        running = [
-            state
-            for state in job_log.jobs(self.project.path)
-            if state.node_id == node_id and not state.finished
-        ]
+        running = self._unfinished_jobs(self.project, node_id)
         for state in running:
             job_log.request_cancel(self.project.path, state.job_id)
         return bool(running)
@@ -385,11 +380,18 @@ class StudioService:
         for it (the job log knows; jobs no cluster holds are settled first)."""
         if self.project is None or self.render_handler is not None:
             return False
-        settle(self.project)
-        return any(
-            state.node_id == node_id and not state.finished
-            for state in job_log.jobs(self.project.path)
-        )
+        return bool(self._unfinished_jobs(self.project, node_id))
+
+    @staticmethod
+    def _unfinished_jobs(project: Project, node_id: str) -> list[job_log.JobState]:
+        """The node's queued or running jobs, from the job log (whoever submitted them), once
+        the jobs no cluster holds are settled: those are not running."""
+        settle(project)
+        return [
+            state
+            for state in job_log.jobs(project.path)
+            if state.node_id == node_id and not state.finished
+        ]
 
     def render(self, node_id: str) -> RenderJob | None:
         """Render the final video of an Assembler node on the studio engine: its sequence
