@@ -5,6 +5,7 @@ import sys
 
 BENCHMARKS = [
     "canvas",
+    "page_load",
     "project_create",
     "takes_listing",
     "job_log",

@@ -224,11 +224,15 @@ class Workspace:
             problems = (f"the pipelines cannot be listed: {exc}",)
         if problems and _reported.get(self.path) != problems:
             _reported[self.path] = problems
+            # One line: it lands above every canvas a notebook opens; `studio doctor` has them all.
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             logger.warning(
-                "%s: %d problem(s) with the pipelines this workspace uses:\n  %s",
+                "%s: %d problem(s) with the pipelines this workspace uses: %s%s; "
+                "`studio doctor` lists them all",
                 self.path / WORKSPACE_FILE,
                 len(problems),
-                "\n  ".join(problems),
+                problems[0],
+                more,
             )
 
     def create_project(

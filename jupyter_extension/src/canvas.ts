@@ -10,9 +10,11 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
-import { Notebook, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { PathExt } from '@jupyterlab/coreutils';
+import { INotebookTracker, Notebook, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 
-import { StudioAPI } from './api';
+import { CanvasNotebook, errorMessage, Project, StudioAPI } from './api';
+import { CANVAS_NOTEBOOK } from './tabTitle';
 
 export const CANVAS_TAG = 'studio-canvas';
 
@@ -43,6 +45,15 @@ export async function openCanvas(
     return widget;
   }
   await widget.context.ready;
+  await runCanvasCell(widget, reply);
+  return widget;
+}
+
+/**
+ * Run the notebook's canvas cell if it is the code the studio generates (see the module's
+ * comment); otherwise leave it and say why. The panel's `data-studio-canvas-run` says which.
+ */
+async function runCanvasCell(widget: NotebookPanel, reply: CanvasNotebook): Promise<void> {
   const notebook = widget.content;
   const index = canvasCellIndex(notebook);
   const cell = index >= 0 ? notebook.widgets[index] : undefined;
@@ -54,7 +65,7 @@ export async function openCanvas(
       { autoClose: false }
     );
     widget.node.dataset.studioCanvasRun = 'refused';
-    return widget;
+    return;
   }
   await widget.sessionContext.ready;
   const kernel = widget.sessionContext.session?.kernel;
@@ -64,5 +75,51 @@ export async function openCanvas(
   }
   await NotebookActions.runCells(notebook, [cell], widget.sessionContext);
   widget.node.dataset.studioCanvasRun = 'ran';
-  return widget;
+}
+
+/**
+ * Canvas notebooks the lab restored (a page reload, a new browser tab) come back without
+ * their canvas: the studio saves them without outputs (git stays clean) and a widget's view
+ * cannot outlive its page. Run the canvas cell again — only for a project's own canvas
+ * notebook whose canvas cell shows nothing, under the same check as opening it.
+ */
+export async function restoreCanvases(
+  api: StudioAPI,
+  tracker: INotebookTracker,
+  projects: () => Promise<Project[]>
+): Promise<void> {
+  const panels: NotebookPanel[] = [];
+  tracker.forEach(panel => {
+    if (PathExt.basename(panel.context.localPath) === CANVAS_NOTEBOOK) {
+      panels.push(panel);
+    }
+  });
+  if (panels.length === 0) {
+    return;
+  }
+  const known = await projects();
+  await Promise.all(
+    panels.map(async panel => {
+      await panel.context.ready;
+      const folder = PathExt.dirname(panel.context.localPath);
+      const project = known.find(p => p.path !== null && p.path.replace(/^\/+|\/+$/g, '') === folder);
+      const index = canvasCellIndex(panel.content);
+      // The cell's saved form: a code cell's outputs (none when the studio saved it).
+      const saved = index >= 0 ? (panel.content.widgets[index].model.toJSON() as { outputs?: unknown[] }) : null;
+      if (!project || !saved || (saved.outputs?.length ?? 0) > 0) {
+        return;
+      }
+      try {
+        const reply = await api.canvasNotebook(project.id);
+        if (reply.path === panel.context.localPath && !panel.isDisposed) {
+          await runCanvasCell(panel, reply);
+        }
+      } catch (error) {
+        Notification.error(
+          `Could not show the canvas of "${project.name}" again: ${errorMessage(error)}`,
+          { autoClose: false }
+        );
+      }
+    })
+  );
 }

@@ -14,7 +14,8 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
-import { Project, StudioAPI } from './api';
+import { isBroken, Project, StudioAPI } from './api';
+import { restoreCanvases } from './canvas';
 import { addCommands, openCanvasWithFeedback } from './launcher';
 import { checkGitLfs } from './lfsCheck';
 import { notifyError, StudioPanel } from './panel';
@@ -112,7 +113,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     });
 
-    void app.restored.then(() => checkGitLfs(api));
+    void app.restored.then(() => {
+      void checkGitLfs(api);
+      if (notebooks) {
+        const projects = async (): Promise<Project[]> =>
+          (await api.listProjects()).filter((p): p is Project => !isBroken(p));
+        void restoreCanvases(api, notebooks, projects);
+      }
+    });
   }
 };
 

@@ -14,8 +14,6 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-import nbformat
-
 from studio.atomic import exclusive_write_bytes
 
 NOTEBOOK_FILE: Final = "Canvas.ipynb"
@@ -73,6 +71,8 @@ def notebook_bytes(content: dict[str, Any]) -> bytes:
     """Pure: the notebook as Jupyter Server writes it on save (nbformat's JSON, sorted keys,
     sources split into lines, a final newline), so a save of unchanged content is no change
     to git."""
+    import nbformat  # here: importing it (jsonschema's format checkers) costs ~1.5 s per kernel
+
     notebook = nbformat.from_dict(content)  # type: ignore[no-untyped-call]
     text: str = nbformat.writes(  # type: ignore[no-untyped-call]
         notebook, version=nbformat.NO_CONVERT

@@ -150,6 +150,14 @@ def test_panel_refreshes_and_opens_a_canvas(lab: Lab, page: Any) -> None:
     # selecting a project lists its shots (none yet)
     item.click()
     panel.locator(".studio-shots h3").wait_for(timeout=10_000)
+    # a reload restores the notebook (saved without outputs) and shows its canvas again
+    page.locator(".jp-Notebook .studio-canvas .palette [data-node-type='Shot']").click()
+    page.locator(".jp-Notebook .studio-canvas .svelte-flow__node").wait_for(timeout=10_000)
+    page.reload()
+    page.locator(".jp-NotebookPanel[data-studio-canvas-run='ran']").wait_for(timeout=60_000)
+    page.locator(".jp-Notebook .studio-canvas .svelte-flow__node").wait_for(timeout=60_000)
+    assert page.locator(".jp-Notebook .studio-canvas").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "canvas-after-reload.png"))
 
 
 def test_an_edited_canvas_notebook_opens_without_running(lab: Lab, page: Any) -> None:
@@ -172,6 +180,12 @@ def test_an_edited_canvas_notebook_opens_without_running(lab: Lab, page: Any) ->
     toast.wait_for(timeout=60_000)
     assert "Cloned_Film/Canvas.ipynb" in toast.inner_text()
     page.locator(".jp-NotebookPanel[data-studio-canvas-run='refused']").wait_for(timeout=10_000)
+    page.wait_for_timeout(2_000)
+    assert not marker.exists()
+    assert page.locator(".jp-Notebook .studio-canvas").count() == 0
+    # nor does a reload, which restores the notebook: it runs nothing and says why again
+    page.reload()
+    page.locator(".jp-NotebookPanel[data-studio-canvas-run='refused']").wait_for(timeout=60_000)
     page.wait_for_timeout(2_000)
     assert not marker.exists()
     assert page.locator(".jp-Notebook .studio-canvas").count() == 0
