@@ -4,7 +4,9 @@ with the ProcessRunner, against baselines measured in the same run:
 * studio overhead per take: ``Engine.generate(...).result()`` (dispatch, durable job log,
   events, take reservation, provenance, git + LFS commit) vs a raw ``client.submit`` of a
   function that runs the same pipeline through ``studio.runner`` and nothing else;
-* a 32-take sweep of one shot on 1 worker vs 2 workers (speed-up);
+* a 32-cell sweep (``start_sweep``) of one shot on 1 worker vs 2 workers (speed-up);
+* sweep submission per cell: starting a 32-cell sweep (axes checked, the sweep saved and
+  committed, every cell's job logged and submitted) vs 32 raw ``client.submit`` calls;
 * latency from a pipeline's progress event on a worker to the kernel-side listener
   (``Engine.listen``) and to the canvas widget's model (its synced ``node_status``), against
   a bare Dask ``log_event`` -> ``subscribe_topic`` round on the same cluster.
@@ -182,16 +184,42 @@ def warm_through_engine(project: Any, *, workers: int) -> None:
 
 def sweep(client: Any, project: Any, *, shot_number: int) -> float:
     from studio.engine import Engine
+    from studio.sweeps.sweep import start_sweep
 
     engine = Engine(client=client)
     node_id = shot(project, TINY, shot_number=shot_number)
     engine.generate(project, node_id, quality="low").result(timeout=TIMEOUT)  # warm-up
     start = time.perf_counter()
-    jobs = [engine.generate(project, node_id, quality="low") for _ in range(SWEEP)]
-    takes = {job.result(timeout=TIMEOUT).name for job in jobs}
+    started = start_sweep(project, node_id, engine=engine, seed=range(SWEEP), quality="low")
+    started.wait(timeout=TIMEOUT * 4)
     elapsed = time.perf_counter() - start
-    assert len(takes) == SWEEP
+    takes = {take.name for take in started.takes() if take is not None}
+    assert len(takes) == SWEEP, started.progress()
     return elapsed
+
+
+def submission(client: Any, project: Any) -> None:
+    """Starting a 32-cell sweep vs submitting the same 32 runner calls raw (each side waits
+    for its tasks afterwards, untimed, so the next starts on an idle worker)."""
+    from studio.engine import Engine
+    from studio.sweeps.sweep import start_sweep
+
+    engine = Engine(client=client)
+    node_id = shot(project, TINY, shot_number=30)
+    values = {"prompt": "lanterns", "seed": 1, "shot_label": "SHOT 030"}
+    raw_times, sweep_times = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        futures = [client.submit(run_pipeline_only, TINY, values, pure=False) for _ in range(SWEEP)]
+        raw_times.append(time.perf_counter() - start)
+        assert all(future.result(timeout=TIMEOUT * 4) for future in futures)
+        start = time.perf_counter()
+        started = start_sweep(project, node_id, engine=engine, seed=range(SWEEP), quality="low")
+        sweep_times.append(time.perf_counter() - start)
+        started.wait(timeout=TIMEOUT * 4)
+    raw, studio = statistics.median(raw_times), statistics.median(sweep_times)
+    report(f"start a {SWEEP}-cell sweep", studio, f"{SWEEP} raw client.submit", raw)
+    print(f"  sweep submission overhead per cell: {(studio - raw) / SWEEP * 1000:.1f} ms")
 
 
 def _emit_ticks(topic: str, count: int) -> None:
@@ -274,7 +302,7 @@ def latency(client: Any, project: Any) -> None:
         )
 
 
-PARTS: Final = ("overhead", "sweep", "latency", "warm")
+PARTS: Final = ("overhead", "submit", "sweep", "latency", "warm")
 
 
 def main(parts: tuple[str, ...] = PARTS) -> None:
@@ -299,10 +327,12 @@ def main(parts: tuple[str, ...] = PARTS) -> None:
         one = two = None
         try:
             project = Workspace(root / "ws").create_project("Bench")
-            if "overhead" in parts or "sweep" in parts:
+            if {"overhead", "submit", "sweep"} & set(parts):
                 with cluster(1) as client:
                     if "overhead" in parts:
                         overhead(client, project)
+                    if "submit" in parts:
+                        submission(client, project)
                     if "sweep" in parts:
                         one = sweep(client, project, shot_number=20)
             if "sweep" in parts or "latency" in parts:
@@ -322,7 +352,7 @@ def main(parts: tuple[str, ...] = PARTS) -> None:
                     os.environ[key] = value
         if one is not None and two is not None:
             print(
-                f"{SWEEP}-take sweep: 1 worker {one:.2f} s ({one / SWEEP * 1000:.0f} ms/take), "
+                f"{SWEEP}-cell sweep: 1 worker {one:.2f} s ({one / SWEEP * 1000:.0f} ms/take), "
                 f"2 workers {two:.2f} s ({two / SWEEP * 1000:.0f} ms/take) -> speed-up "
                 f"{one / two:.2f}x ({os.cpu_count()} cores)"
             )

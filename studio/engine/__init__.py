@@ -12,6 +12,7 @@ from studio.engine.dispatch import Dispatch, NoPipeline, NoWorkerFits, dispatch
 from studio.engine.engine import (
     Engine,
     Job,
+    JobRequest,
     default_engine,
     generate,
     generate_pending,
@@ -25,6 +26,7 @@ __all__ = [
     "Dispatch",
     "Engine",
     "Job",
+    "JobRequest",
     "JobState",
     "NoPipeline",
     "NoWorkerFits",

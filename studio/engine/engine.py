@@ -24,8 +24,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import CancelledError
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -193,6 +194,16 @@ class Job:
 
     def __repr__(self) -> str:
         return f"Job({self.id!r}, node={self.node_id!r}, {self.pipeline}, {self.state})"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One job of :meth:`Engine.generate_many`: its quality (None: the project's), and a
+    Shot's overrides and sweep cell (see :meth:`Engine.generate`)."""
+
+    quality: Quality | None = None
+    overrides: Overrides | None = None
+    sweep: SweepMark | None = None
 
 
 class Engine:
@@ -373,71 +384,107 @@ class Engine:
         node's, the graph left as it is; an input the pipeline does not declare, or a value it
         does not accept, raises ``InvalidInput`` here. ``sweep``: the sweep cell the job is,
         in the job log's ``info`` and the take's provenance."""
+        request = JobRequest(quality=quality, overrides=overrides, sweep=sweep)
+        return self.generate_many(project, node, [request], after=after)[0]
+
+    def generate_many(
+        self,
+        project: Project,
+        node: str | Node,
+        requests: Sequence[JobRequest],
+        *,
+        after: Job | None = None,
+    ) -> list[Job]:
+        """Submit one job of ``node`` per request (a sweep's cells), as :meth:`generate` does
+        one, paying once for what they share: the graph, the dispatch decision of each
+        quality, one job-log write and one fsync. Every request is checked before anything
+        is logged or submitted: one refused request refuses them all."""
         node_id = node if isinstance(node, str) else node.id
         settle(project)  # a project written to never keeps a dead job's take uncommitted
         snapshot = project.graph.to_json()  # unsaved edits included: the kernel's graph rules
         shot = resolve_node(snapshot, node_id)
-        if shot.post is not None and after is None:
+        post = shot.post is not None
+        if post and after is None:
             check_runnable(project, snapshot, node_id)
-        decision = self.decide(project, node_id, quality=quality)
-        if overrides is not None:
-            _check_overrides(node_id, shot.post is not None, decision.pipeline, overrides)
+        decisions: dict[Quality | None, Dispatch] = {}
+        for request in requests:
+            if request.quality not in decisions:
+                decisions[request.quality] = self.decide(project, node_id, quality=request.quality)
+            if request.overrides is not None:
+                pipeline = decisions[request.quality].pipeline
+                _check_overrides(node_id, post, pipeline, request.overrides)
         topic = project_topic(str(project.uuid))
         self._subscribe(topic)
-        seed = shot.seed if shot.seed is not None else secrets.randbelow(2**31)
-        if overrides is not None and overrides.seed is not None:
-            seed = overrides.seed
-        if shot.post is not None:
-            seed = 0  # a post step has no seed: it re-makes the same output
-        job = Job(
-            job_id=uuid.uuid4().hex[:16],
-            node_id=node_id,
-            project=project,
-            decision=decision,
-            seed=seed,
-        )
-        job.after = [after] if after is not None else []
-        job.node_data = _node_data(snapshot, node_id)
-        self._remember(job)
-        info = {
-            "pipeline": decision.pipeline,
-            "quality": decision.quality,
+        node_data = _node_data(snapshot, node_id)
+        jobs: list[Job] = []
+        lines: list[dict[str, Any]] = []
+        noted: set[str] = set()
+        for request in requests:
+            decision = decisions[request.quality]
+            seed = _job_seed(shot.seed, request.overrides, post)
+            job = Job(job_id=uuid.uuid4().hex[:16], node_id=node_id, project=project,
+                      decision=decision, seed=seed)  # fmt: skip
+            job.after = [after] if after is not None else []
+            job.node_data = node_data
+            self._remember(job)
+            jobs.append(job)
+            if decision.notification and decision.notification not in noted:
+                noted.add(decision.notification)  # said once, not once per cell
+                notice = {"level": "warning", "message": decision.notification, "node_id": node_id}
+                lines.append(
+                    job_log.record(job_id=job.id, event="server:notification", payload=notice)
+                )
+            # In the log before the task can exist (its worker's records come after it), made
+            # durable while the submissions travel: both before this returns.
+            queued = {"node_id": node_id, "state": "queued", "task_id": job.id}
+            info = self._job_info(job, shot, request)
+            lines.append(job_log.record(job_id=job.id, event="server:node_state_updated",
+                                        payload=queued, info=info))  # fmt: skip
+        job_log.append_many(project.path, lines, synced=False)
+        for line in lines:
+            self.relay(topic, line)
+        submitted = 0
+        try:
+            for job, request in zip(jobs, requests, strict=True):
+                self._submit(job, project, snapshot, topic, post, after,
+                             overrides=request.overrides, sweep=request.sweep)  # fmt: skip
+                submitted += 1
+        except BaseException as exc:
+            # All or nothing: the jobs already on the cluster are canceled, and those logged
+            # as queued that never reached it end here, saying why (not left for settling).
+            for job in jobs[:submitted]:
+                with contextlib.suppress(Exception):
+                    job.cancel()
+            failed = [
+                job_log.record(job_id=job.id, event="server:task_failed", payload={
+                    "task_id": job.id, "node_id": node_id, "code": ErrorCode.ENGINE_ERROR,
+                    "error": f"not submitted: {crash_message(exc)}"})
+                for job in jobs[submitted:]
+            ]  # fmt: skip
+            with contextlib.suppress(OSError):
+                job_log.append_many(project.path, failed, synced=False)
+            raise
+        finally:
+            job_log.sync(project.path)
+        return jobs
+
+    def _job_info(self, job: Job, shot: Any, request: JobRequest) -> dict[str, Any]:
+        """A job's ``info`` in the job log: what ran where, for listings and settling."""
+        info: dict[str, Any] = {
+            "pipeline": job.decision.pipeline,
+            "quality": job.decision.quality,
             "scene": shot.scene,
             "shot": shot.shot,
-            "seed": seed,
+            "seed": job.seed,
             "scheduler": self.address,
             "host": socket.gethostname(),
         }
         if self.owns_scheduler:
             # The scheduler lives in this process: once it is gone, so are its jobs.
             info["scheduler_pid"] = os.getpid()
-        if sweep is not None:
-            info["sweep"] = {"id": sweep.id, "cell": sweep.cell}
-        if decision.notification:
-            notice = {"level": "warning", "message": decision.notification, "node_id": node_id}
-            self._local(
-                topic,
-                project,
-                job_log.record(job_id=job.id, event="server:notification", payload=notice),
-                synced=False,
-            )
-        queued = {"node_id": node_id, "state": "queued", "task_id": job.id}
-        # In the log before the task can exist (its worker's records come after it), made
-        # durable while the submission travels: both before generate returns.
-        self._local(
-            topic,
-            project,
-            job_log.record(
-                job_id=job.id, event="server:node_state_updated", payload=queued, info=info
-            ),
-            synced=False,
-        )
-        try:
-            self._submit(job, project, snapshot, topic, shot.post is not None, after,
-                         overrides=overrides, sweep=sweep)  # fmt: skip
-        finally:
-            job_log.sync(project.path)
-        return job
+        if request.sweep is not None:
+            info["sweep"] = {"id": request.sweep.id, "cell": request.sweep.cell}
+        return info
 
     def _submit(
         self,
@@ -609,6 +656,16 @@ def _check_overrides(node_id: str, post: bool, pipeline: str, overrides: Overrid
         problems := override_problems(get_pipeline(pipeline).manifest, overrides.inputs)
     ):
         raise InvalidInput(f"{node_id}: " + "; ".join(problems))
+
+
+def _job_seed(node_seed: int | None, overrides: Overrides | None, post: bool) -> int:
+    """The seed a job runs with: its override's, else its node's, else a fresh random one; a
+    post step has none (it re-makes the same output)."""
+    if post:
+        return 0
+    if overrides is not None and overrides.seed is not None:
+        return overrides.seed
+    return node_seed if node_seed is not None else secrets.randbelow(2**31)
 
 
 def _node_data(graph: dict[str, Any], node_id: str) -> dict[str, Any]:

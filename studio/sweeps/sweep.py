@@ -13,7 +13,6 @@ sweep knows of its jobs it reads from the job log, so it needs no engine after a
 
 from __future__ import annotations
 
-import contextlib
 import html
 import secrets
 import time
@@ -23,9 +22,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from studio.engine import jobs as job_log
+from studio.engine.engine import JobRequest
 from studio.engine.inputs import Overrides, resolve_shot
 from studio.engine.settling import settle
-from studio.errors import StudioError
 from studio.pipelines import Manifest, get_pipeline
 from studio.project.provenance import SweepMark
 from studio.project.takes import Take
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from studio.engine.engine import Engine, Job
+    from studio.engine.engine import Engine
     from studio.graph.graph import Node
     from studio.project.project import Project
 
@@ -257,25 +256,21 @@ def start_sweep(
         seed=fixed_seed, quality=default, created_at=datetime.now(UTC),
     )  # fmt: skip
     store.save(project.path, record)  # first: a start cut short still leaves its record
-    submitted: list[Job] = []
+    requests = [
+        JobRequest(quality=cell.quality, overrides=_overrides(cell, fixed_seed),
+                   sweep=SweepMark(id=record.id, cell=cell.index, values=dict(cell.values)))
+        for cell in cells
+    ]  # fmt: skip
     try:
-        for cell, cell_record in zip(cells, record.cells, strict=True):
-            job = engine.generate(project, node_id, quality=cell.quality,
-                                  overrides=_overrides(cell, fixed_seed),
-                                  sweep=SweepMark(id=record.id, cell=cell.index,
-                                                  values=dict(cell.values)))  # fmt: skip
-            cell_record.job_id = job.id
-            submitted.append(job)
+        # One submission for every cell: one job-log write, one dispatch decision a quality.
+        # All or nothing: a refused cell submits none, and a submission cut short cancels
+        # the cells it reached and fails the others (in the job log): no sweep to keep.
+        jobs = engine.generate_many(project, node_id, requests)
     except BaseException:
-        if not submitted:  # nothing ran: no sweep to keep
-            store.sweep_path(project.path, record.id).unlink(missing_ok=True)
-            raise
-        for job in submitted:  # all or nothing: the cells already queued are canceled
-            job.cancel()
-        store.save(project.path, record)  # which cells were submitted (and canceled)
-        with contextlib.suppress(StudioError):  # the refusal above is what to report
-            store.commit(project.path, record)
+        store.sweep_path(project.path, record.id).unlink(missing_ok=True)
         raise
+    for cell_record, job in zip(record.cells, jobs, strict=True):
+        cell_record.job_id = job.id
     store.save(project.path, record)
     store.commit(project.path, record)
     return Sweep(project, record)

@@ -14,7 +14,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from studio import Project
-from studio.engine import Engine, NoWorkerFits, Overrides, project_jobs
+from studio.engine import Engine, JobRequest, NoWorkerFits, Overrides, project_jobs
 from studio.engine import jobs as job_log
 from studio.errors import InvalidInput
 from studio.pipelines import builtin_pipelines_dir
@@ -152,6 +152,18 @@ def test_overrides_are_the_jobs_own_and_checked_at_submit(engine: Engine, projec
         with pytest.raises(InvalidInput, match=match):
             engine.generate(project, node_id, overrides=bad)
     assert len(project_jobs(project)) == 1  # the refused ones were never queued
+
+
+def test_many_jobs_in_one_submission_all_or_nothing(engine: Engine, project: Project):
+    node_id = add_shot(project)
+    good = [JobRequest(quality="low", overrides=Overrides(seed=seed)) for seed in (1, 2)]
+    with pytest.raises(InvalidInput, match="seed must be a whole number from 0"):
+        engine.generate_many(project, node_id, [*good, JobRequest(overrides=Overrides(seed=-1))])
+    assert project_jobs(project) == []  # one refused request: none queued
+    jobs = engine.generate_many(project, node_id, good)
+    takes = [job.result(timeout=TIMEOUT) for job in jobs]
+    assert [take.provenance.seed for take in takes if take.provenance] == [1, 2]
+    assert sorted(state.job_id for state in project_jobs(project)) == sorted(j.id for j in jobs)
 
 
 def test_not_a_shot_fails_at_submit(engine: Engine, project: Project):

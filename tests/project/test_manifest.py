@@ -82,6 +82,7 @@ from studio import Project, VersionConflict
 project = Project(sys.argv[1])
 manifest = project.manifest
 go = Path(sys.argv[2])
+Path(sys.argv[2] + ".ready" + sys.argv[3]).touch()  # version 1 is loaded
 while not go.exists():
     time.sleep(0.001)
 manifest.title = "winner " + sys.argv[3]
@@ -100,21 +101,28 @@ def test_two_processes_racing_exactly_one_wins(project: Project, tmp_path: Path)
             subprocess.Popen(
                 [sys.executable, "-c", RACER, str(project.path), str(go), str(i)],
                 stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
             )
             for i in range(2)
         ]
-        time.sleep(1.5)  # both have loaded version 1 by now
-        go.touch()
-        results = sorted(r.communicate(timeout=60)[0].strip() for r in racers)
-        assert results == ["lost", "won"]
+        ready = [Path(f"{go}.ready{i}") for i in range(2)]
+        deadline = time.monotonic() + 120  # a loaded machine starts Python slowly
+        while not all(path.exists() for path in ready) and time.monotonic() < deadline:
+            assert all(r.poll() is None for r in racers), [r.communicate() for r in racers]
+            time.sleep(0.01)
+        go.touch()  # both have loaded version 1: now they race
+        outputs = [r.communicate(timeout=60) for r in racers]
+        results = sorted(out.strip() for out, _ in outputs)
+        assert results == ["lost", "won"], outputs
         data = json.loads(project.manifest_path.read_text())
         assert data["version"] == 2
         assert data["title"].startswith("winner ")
         # reset for the next round
         data["version"] = 1
         project.manifest_path.write_text(json.dumps(data))
-        go.unlink()
+        for path in (go, *ready):
+            path.unlink()
 
 
 def test_settings_change_after_creation_under_the_lock(project) -> None:
