@@ -28,7 +28,9 @@ def reap(client: DockerClient, *, owner: str | None = None) -> int:
     """Remove (force) the studio's containers, only ``owner``'s when given. Returns how many."""
     label = f"{LABEL_OWNER}={owner}" if owner else LABEL_RUNNER
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in client.containers.list(
+        all=True, filters={"label": label}, ignore_removed=True
+    ):
         try:
             container.remove(force=True)
             removed += 1
@@ -55,7 +57,9 @@ def owner_alive(owner: str, *, host: str | None = None) -> bool:
 def reap_orphans(client: DockerClient) -> int:
     """Remove the studio's containers whose owner process on this host is gone."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL_RUNNER}):
+    for container in client.containers.list(
+        all=True, filters={"label": LABEL_RUNNER}, ignore_removed=True
+    ):
         owner = container.labels.get(LABEL_OWNER, "")
         if not owner_alive(owner):
             try:

@@ -33,7 +33,11 @@ def docker_runner(docker_client, build_pipeline_image, misbehave):
 
 
 def owned(client, owner: str) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": f"studio.owner={owner}"}))
+    return list(
+        client.containers.list(
+            all=True, filters={"label": f"studio.owner={owner}"}, ignore_removed=True
+        )
+    )
 
 
 def owned_ids(client, owner: str) -> list[str]:

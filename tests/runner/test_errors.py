@@ -20,7 +20,9 @@ def no_containers_left(runner) -> None:
     """For a DockerRunner: ``docker ps -a --filter label=studio.owner=...`` is empty."""
     client = getattr(runner, "client", None)
     if client is not None:
-        left = client.containers.list(all=True, filters={"label": f"studio.owner={runner.owner}"})
+        left = client.containers.list(
+            all=True, filters={"label": f"studio.owner={runner.owner}"}, ignore_removed=True
+        )
         assert left == []
 
 

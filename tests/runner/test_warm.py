@@ -44,7 +44,9 @@ def run(runner, pipeline, tmp_path: Path, name: str, **inputs):
 
 def containers_left(docker) -> list[Any]:
     label = f"studio.owner={docker.owner}"
-    return list(docker.client.containers.list(all=True, filters={"label": label}))
+    return list(
+        docker.client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+    )
 
 
 def payload(job: Path, result) -> dict[str, Any]:
