@@ -120,7 +120,7 @@ def run_batch(
         # Not a cell's failure (no kernel, a commit refused, Ctrl+C): what ran is kept.
         if partial.exists() and partial.stat().st_size:
             store.save_output(partial, output)
-        partial.unlink(missing_ok=True)
+        store.discard(partial)
         message = exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
         store.log_finished(root, job_id=job_id, notebook=source, output=output,
                            error=message, info={})  # fmt: skip

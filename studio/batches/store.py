@@ -5,6 +5,7 @@ project's job log (kind ``batch``), so a queue view shows it like a job."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from datetime import datetime
@@ -20,28 +21,36 @@ ATTEMPTS = 100
 
 
 def reserve_output(project_root: Path, notebook: Path, started: datetime) -> tuple[Path, Path]:
-    """``(output, partial)``: the executed notebook's path, free, and the hidden file papermill
-    writes into until the run ends, created exclusively (runs started in the same microsecond
-    get ``_2``, ``_3``...)."""
+    """``(output, partial)``: the executed notebook's path, free, and the file papermill writes
+    into until the run ends, in a hidden folder made exclusively (runs started in the same
+    microsecond get ``_2``, ``_3``...). The folder, ``.<name>.tmp/``, is git-ignored like the
+    studio's other in-flight files: a run in progress is no change of the project."""
     folder = project_root / BATCH_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for attempt in range(ATTEMPTS):
         stem = batch_stem(notebook.name, started, attempt=attempt)
-        output, partial = folder / f"{stem}.ipynb", folder / f".{stem}.running.ipynb"
+        output, running = folder / f"{stem}.ipynb", folder / f".{stem}.tmp"
         if output.exists():
             continue
         try:
-            os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            running.mkdir()
         except FileExistsError:
             continue
-        return output, partial
+        return output, running / output.name
     raise FileExistsError(f"no free name for {notebook.name} in {folder}")
 
 
 def save_output(partial: Path, output: Path) -> None:
     """The executed notebook put in place whole (a reader never sees half of it)."""
     atomic_write_bytes(output, partial.read_bytes())
+    discard(partial)
+
+
+def discard(partial: Path) -> None:
+    """The run's hidden folder removed, with what papermill wrote in it."""
     partial.unlink(missing_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        partial.parent.rmdir()
 
 
 def commit_output(project_root: Path, output: Path, *, notebook: str, status: str) -> str:

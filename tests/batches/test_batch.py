@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 TAKE_CELL = """
 import io
+import subprocess
 from pathlib import Path
 
 from PIL import Image
@@ -36,6 +37,9 @@ project.commit_takes([take])
 # This run is running, never settled as lost by a reader (project.jobs() settles first).
 [this_run] = [j for j in project.jobs() if j.info.get("parameters", {}).get("seed") == seed]
 assert this_run.state == "generating", this_run
+# A run in progress is no change of the project (its notebook is written in a git-ignored place).
+git_status = ["git", "status", "--porcelain", "--", "04_Project_Files/Batch"]
+assert subprocess.run(git_status, capture_output=True, text=True, check=True).stdout == ""
 print(take.name, type(seed).__name__, type(ratio).__name__, type(draft).__name__)
 """
 
