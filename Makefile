@@ -75,11 +75,12 @@ lab: $(STAMP) $(WIDGET) labextension  ## JupyterLab on ./workspace (or $$STUDIO_
 test: $(STAMP) $(WIDGET) labextension  ## the whole test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + import contracts + svelte-check + tsc (lab extension)
+lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + import contracts + notebooks stripped + svelte-check + tsc (lab extension)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m tests.notebooks.stripped notebooks studio/notebooks
 	cd widgets && npm run check --silent
 	cd jupyter_extension && npm run check --silent
 

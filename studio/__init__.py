@@ -41,8 +41,11 @@ from studio.quality import Quality
 from studio.workspace import Library, Workspace
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from studio.assembly.export import EDLExport
     from studio.assembly.model import Sequence
+    from studio.batches import BatchResult
     from studio.engine import Job, JobState
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Node
@@ -108,6 +111,23 @@ def _project_sweeps(project: Project) -> list[Sweep]:
     return project_sweeps(project)
 
 
+def batch(
+    notebook: str | Path,
+    parameters: dict[str, Any] | None = None,
+    *,
+    project: Project | str | Path | None = None,
+    check: bool = True,
+) -> BatchResult:
+    """Run ``notebook`` with papermill in ``project``'s folder (default: the project the
+    current folder is in), its ``parameters`` cell's values replaced; the executed notebook is
+    saved to ``04_Project_Files/Batch/<name>_<UTC timestamp>.ipynb`` and committed. A failed
+    cell raises :class:`studio.batches.BatchFailed` naming it (``check=False``: returned), the
+    notebook saved with its error. See :func:`studio.batches.run_batch`."""
+    from studio.batches import batch_project, run_batch
+
+    return run_batch(notebook, project=batch_project(project), parameters=parameters, check=check)
+
+
 # Project's canvas/generate/jobs/sequence/export_edl/render/sweep belong to the widget, engine and
 # assembly layers above studio.project: installed here, and imported lazily (`import studio`
 # loads neither Dask, anywidget nor OpenTimelineIO).
@@ -141,4 +161,5 @@ __all__ = [
     "VersionConflict",
     "Workspace",
     "__version__",
+    "batch",
 ]

@@ -79,6 +79,16 @@ def request_cancel(project_root: Path, job_id: str) -> None:
         marker.touch()
 
 
+PROCESS_JOB_KINDS: Final = frozenset({"batch"})
+"""``info["kind"]`` of jobs a process runs outside the cluster (a papermill batch run): its
+``info`` names the ``host`` and ``pid`` that run it, instead of a scheduler. Records without
+a ``kind`` (every cluster job) read as before."""
+
+
+def is_process_job(info: Mapping[str, Any]) -> bool:
+    return info.get("kind") in PROCESS_JOB_KINDS
+
+
 def attempt_marker(project_root: Path, job_id: str) -> Path:
     """A file that exists while an attempt of the job runs: found at the start of an attempt,
     it says an earlier one died (a killed worker) and may have left a take behind."""

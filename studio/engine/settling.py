@@ -141,13 +141,29 @@ def held_job_ids(states: Iterable[job_log.JobState]) -> set[str]:
     by_scheduler: dict[str, list[str]] = {}
     engines = list(_live_engines)
     for state in unfinished.values():
-        if any(engine.submitted(state.job_id) for engine in engines):
+        if job_log.is_process_job(state.info):
+            if process_job_alive(state):
+                held.add(state.job_id)
+        elif any(engine.submitted(state.job_id) for engine in engines):
             held.add(state.job_id)  # its future says so, not the scheduler
         elif isinstance(scheduler := state.info.get("scheduler"), str):
             by_scheduler.setdefault(scheduler, []).append(state.job_id)
     for scheduler, job_ids in by_scheduler.items():
         held |= _held_on(scheduler, [unfinished[j] for j in job_ids], engines=engines)
     return held
+
+
+def process_job_alive(state: job_log.JobState) -> bool:
+    """Whether the process running a job outside the cluster (a batch run) may still run it:
+    alive, when it ran on this host; elsewhere, heard of within a job's lifetime."""
+    pid, host = state.info.get("pid"), state.info.get("host")
+    if isinstance(pid, int) and host == socket.gethostname():
+        return _process_alive(pid)
+    try:
+        quiet = (datetime.now(UTC) - datetime.fromisoformat(state.updated_at or "")).total_seconds()
+    except ValueError:
+        return False
+    return quiet <= DEFAULT_JOB_LIMITS_S
 
 
 def evidently_gone(state: job_log.JobState, *, now: datetime, this_host: str) -> bool:
@@ -215,7 +231,10 @@ def job_task_key(state: job_log.JobState) -> str:
 
 def _recover_lost(project: Project, state: job_log.JobState) -> Take | None:
     """What the lost job's attempt left, settled (its shot from the log, else every shot; a
-    render leaves no take, only its staging folder)."""
+    render leaves no take, only its staging folder; a batch run's takes were committed by the
+    jobs it started, its executed notebook stays as far as it ran)."""
+    if job_log.is_process_job(state.info):
+        return None
     if is_render_job(state.info):
         remove_leftovers(project.path, state.job_id)
         return None

@@ -1,0 +1,185 @@
+"""Batch runs end to end: real papermill, a real ipykernel in the project's folder, real git
+commits and the project's job log; the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import studio
+from studio import Project
+from studio.batches import BATCH_DIR, BatchFailed, BatchResult
+from studio.engine import jobs as job_log
+from studio.engine.settling import settle
+from tests.conftest import git_out, run_studio
+
+pytestmark = pytest.mark.slow
+
+TAKE_CELL = """
+import io
+import subprocess
+from pathlib import Path
+
+from PIL import Image
+
+import studio
+
+project = studio.Project(Path.cwd())  # a batch run works in its project's folder
+take = project.new_take(scene=1, shot=10, ext="png", prompt=prompt, seed=seed)
+png = io.BytesIO()
+Image.new("RGB", (16, 9), "navy").save(png, format="PNG")
+take.write_bytes(png.getvalue())
+project.commit_takes([take])
+# This run is running, never settled as lost by a reader (project.jobs() settles first).
+[this_run] = [j for j in project.jobs() if j.info.get("parameters", {}).get("seed") == seed]
+assert this_run.state == "generating", this_run
+# A run in progress is no change of the project (its notebook is written in a git-ignored place).
+git_status = ["git", "status", "--porcelain", "--", "04_Project_Files/Batch"]
+assert subprocess.run(git_status, capture_output=True, text=True, check=True).stdout == ""
+print(take.name, type(seed).__name__, type(ratio).__name__, type(draft).__name__)
+"""
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    """A notebook whose cell tagged ``parameters`` sets defaults, then ``cells``."""
+
+    def cell(source: str, tags: list[str]) -> dict[str, object]:
+        return {"cell_type": "code", "metadata": {"tags": tags}, "source": source,
+                "outputs": [], "execution_count": None}  # fmt: skip
+
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# a batch"},
+            cell("prompt = 'default'\nseed = 0\nratio = 1.0\ndraft = False", ["parameters"]),
+            *(cell(source, []) for source in cells),
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def outputs_text(path: Path) -> str:
+    executed = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    return "".join(
+        o.get("text", "") + o.get("evalue", "")
+        for c in executed.cells
+        for o in c.get("outputs", [])
+    )
+
+
+def test_two_batch_runs_at_once_save_commit_and_log_their_notebooks(
+    project: Project, tmp_path: Path
+) -> None:
+    notebook = write_notebook(tmp_path / "Render shots.ipynb", TAKE_CELL)
+    results: dict[int, BatchResult] = {}
+
+    def run(seed: int) -> None:
+        results[seed] = studio.batch(
+            notebook, {"prompt": f"lanterns {seed}", "seed": seed}, project=project
+        )
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert sorted(results) == [1, 2]
+    outputs = {result.output for result in results.values()}
+    assert len(outputs) == 2  # unique names, both kept
+    for result in results.values():
+        assert result.status == "success" and result.failed_cell is None
+        assert result.output.parent == project.path / BATCH_DIR
+        assert result.output.name.startswith("Render_shots_2") and result.output.suffix == ".ipynb"
+        assert "int float bool" in outputs_text(result.output)  # the defaults' types kept
+        # Its own commit: only the executed notebook, on top of the take's commit.
+        assert result.commit is not None
+        changed = git_out(project.path, "show", "--name-only", "--format=", result.commit).split()
+        assert changed == [result.output.relative_to(project.path).as_posix()]
+    seeds = {t.provenance.seed for t in project.takes(scene=1, shot=10) if t.provenance}
+    assert seeds == {1, 2}
+    assert git_out(project.path, "status", "--porcelain", "--", BATCH_DIR) == ""
+    assert list((project.path / BATCH_DIR).glob(".*")) == []  # no partial file left
+
+    settle(project)  # what any reader does first: finished batch runs stay as they are
+    states = {s.job_id: s for s in job_log.jobs(project.path)}
+    for seed, result in results.items():
+        state = states[result.job_id]
+        assert state.state == "success" and state.info["kind"] == "batch"
+        assert state.info["parameters"] == {"prompt": f"lanterns {seed}", "seed": seed}
+        assert state.info["output"] == result.output.relative_to(project.path).as_posix()
+        events = [r["payload"].get("state", r["event"]) for r in job_log.read(project.path)
+                  if r["job_id"] == result.job_id]  # fmt: skip
+        assert events == ["queued", "generating", "server:task_success"]
+
+
+def test_a_failed_cell_is_named_saved_committed_and_logged(project: Project, tmp_path: Path):
+    notebook = write_notebook(
+        tmp_path / "broken.ipynb",
+        "x = seed * 2",
+        "# check the seed\nassert seed < 5, f'seed {seed} too big'",
+    )
+    with pytest.raises(BatchFailed) as raised:
+        studio.batch(notebook, {"seed": 9}, project=project)
+    result = raised.value.result
+    assert raised.value.message == (
+        "broken.ipynb: cell 3 (# check the seed) failed: AssertionError: seed 9 too big"
+    )
+    assert result.status == "failed" and result.output.is_file()
+    assert "seed 9 too big" in outputs_text(result.output)  # saved with its error
+    assert git_out(project.path, "log", "-1", "--format=%s").startswith(
+        "Batch run of broken.ipynb: failed"
+    )
+    [state] = job_log.jobs(project.path)
+    assert (
+        state.state == "failed"
+        and state.error == "cell 3 (# check the seed) failed: AssertionError: seed 9 too big"
+    )
+    assert state.info["failed_cell"] == {"index": 3, "label": "# check the seed",
+                                         "error": "AssertionError: seed 9 too big"}  # fmt: skip
+
+
+def test_the_cli_reads_p_like_papermill_and_prints_json(project: Project, tmp_path: Path):
+    notebook = write_notebook(
+        tmp_path / "cli.ipynb",
+        "print(repr(prompt), repr(seed), repr(ratio), repr(draft))",
+        "assert not draft, 'a draft'",
+    )
+    done = run_studio(
+        "batch",
+        str(notebook),
+        "-p",
+        "prompt",
+        "a b",
+        "-p",
+        "seed",
+        "3",
+        "-p",
+        "ratio",
+        "0.5",
+        "-p",
+        "draft",
+        "True",
+        "--project",
+        project.name,
+        "--json",
+        cwd=project.path.parent.parent,
+    )
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["ok"] is False and summary["status"] == "failed"
+    assert summary["parameters"] == {"prompt": "a b", "seed": 3, "ratio": 0.5, "draft": True}
+    assert summary["failed_cell"] == {"index": 3, "label": "assert not draft, 'a draft'",
+                                      "error": "AssertionError: a draft"}  # fmt: skip
+    assert summary["duration_s"] > 0 and Path(summary["path"]).is_file()
+    assert "'a b' 3 0.5 True" in outputs_text(Path(summary["path"]))
+    assert "cell 3 (assert not draft, 'a draft') failed: AssertionError: a draft" in done.stderr
+    # From the project's folder, without --project; a -p without its value is refused.
+    refused = run_studio("batch", str(notebook), "-p", "seed", cwd=project.path)
+    assert refused.returncode == 2 and "-p needs a NAME and a VALUE" in refused.stderr
