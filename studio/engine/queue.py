@@ -160,14 +160,20 @@ def _front_on_worker(key: str, priority: list[Any], dask_worker: Any) -> str | N
     return str(ts.state)
 
 
-def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str:
-    """Make a queued job start next (see the module doc); returns what was done, as a
-    sentence. Refused for a job that is not queued or whose task no cluster holds."""
+def movable_job(project_root: Path, job_id: str) -> job_log.JobState:
+    """The job, if it can be moved to the front (it is queued); else the refusal raised."""
     state = _job(project_root, job_id)
     if state.state != "queued" or state.finished:
         raise QueueRefused(
             f"job {job_id} is {state.summary}: only a queued job can be moved to the front"
         )
+    return state
+
+
+def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str:
+    """Make a queued job start next (see the module doc); returns what was done, as a
+    sentence. Refused for a job that is not queued or whose task no cluster holds."""
+    state = movable_job(project_root, job_id)
     key = render_task_key(job_id) if is_render_job(state.info) else task_key(job_id)
     first = -time.time_ns()  # Dask runs the lowest first; a later move goes before
     try:

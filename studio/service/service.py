@@ -450,9 +450,10 @@ class StudioService:
 
     def queue_move_to_front(self, job_id: str) -> dict[str, Any]:
         """Make a queued job start next (on the engine's cluster: Dask's priorities)."""
-        from studio.engine.queue import move_job_to_front
+        from studio.engine.queue import movable_job, move_job_to_front
 
         project = self._queue_project()
+        movable_job(project.path, job_id)  # refused before any engine is started for it
         if self.engines is None:
             raise NoEngine(NO_ENGINE)
         said = move_job_to_front(project.path, job_id, client=self.engines.get().client)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dask
 import pytest
@@ -38,7 +38,7 @@ def client(request: pytest.FixtureRequest) -> Iterator[Client]:
         yield c
 
 
-def wait_until(check, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_until(check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not check():
         assert time.monotonic() < deadline, what

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from studio.engine import pause
 from studio.engine.queue_rows import (
@@ -20,7 +21,9 @@ from studio.engine.queue_rows import (
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
-def row(job_id: str, state: str, *, code: str | None = None, at: str = "", **info) -> QueueEntry:  # type: ignore[no-untyped-def]
+def row(
+    job_id: str, state: str, *, code: str | None = None, at: str = "", **info: Any
+) -> QueueEntry:
     return entry(job_id=job_id, node_id="shot-1", state=state, code=code, info=info,
                  submitted_at=at or None, updated_at=at or None)  # fmt: skip
 
