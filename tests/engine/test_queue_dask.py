@@ -1,8 +1,9 @@
 """The project's queue on a real ``distributed.LocalCluster`` with one single-threaded worker:
 real sweep jobs (the tests' misbehaving pipeline sleeping, through the ProcessRunner), paused
 (held on the worker, across a new Project and Queue), one moved to the front, one canceled,
-resumed. Twice: with the scheduler holding the queued tasks (its default queueing) and with the
-worker holding them (``worker-saturation: inf``), the two heaps a move changes."""
+resumed; then a new engine's job (a restarted kernel's) held by the pause until resumed.
+Twice: with the scheduler holding the queued tasks (its default queueing) and with the worker
+holding them (``worker-saturation: inf``), the two heaps a move changes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from distributed import Client, LocalCluster
 
 from studio import Project
 from studio.engine import Engine
+from studio.engine import engine as engine_module
 from studio.engine import jobs as job_log
 from studio.engine.pause import HELD_STEP
 from studio.engine.queue import Queue, QueueRefused
@@ -59,13 +61,14 @@ def test_pause_move_to_front_cancel_resume(
     monkeypatch.setenv("STUDIO_RUNNER", "process")
     monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(MISBEHAVE.parent)]))
     engine = Engine(client=client)
+    monkeypatch.setattr(engine_module, "_default", engine)  # project.queue()'s engine
     node = project.graph.add_node("Shot", prompt="x", scene=3, shot=10)
     pipe = project.graph.add_node("Pipeline", pipeline_id="misbehave")
     project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
     sweep = start_sweep(project, node.id, engine=engine,
                         params={"mode": ["sleep"], "seconds": [2.0, 0.5, 0.6, 0.7]})  # fmt: skip
     first, second, third, fourth = (j for j in sweep.job_ids if j)
-    queue = Queue(project, client=client)
+    queue = project.queue()
     wait_until(lambda: started_at(project, first) is not None, "the first cell starts")
     assert [e.job_id for e in queue.jobs] == [first, second, third, fourth]
     assert [e.phase for e in queue.jobs] == ["running", "queued", "queued", "queued"]
@@ -106,3 +109,18 @@ def test_pause_move_to_front_cancel_resume(
     assert [e.phase for e in queue.jobs] == ["finished"] * 4
     frame = queue.dataframe()
     assert frame.loc[third, "state"] == "canceled" and frame.loc[fourth, "sweep_id"] == sweep.id
+
+    # A paused queue holds the jobs of a new engine too (a restarted kernel's, its own client):
+    # the pause is the project's, on disk, not any engine's.
+    Queue(Project(project.path), client=client).pause()
+    shot = project.graph.add_node("Shot", prompt="after the restart", scene=3, shot=20, seed=1)
+    draft = project.graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    project.graph.connect(draft.id, "pipeline", shot.id, "pipeline")
+    with Client(client.scheduler_info()["address"]) as other:  # type: ignore[no-untyped-call]
+        job = Engine(client=other).generate(project, shot.id, quality="low")
+        wait_until(lambda: job_log.snapshot(project.path).jobs[job.id].step == HELD_STEP,
+                   "the new engine's job waits for the paused queue")  # fmt: skip
+        time.sleep(1.0)
+        assert job_log.snapshot(project.path).jobs[job.id].state == "queued"
+        Queue(Project(project.path), client=other).resume()
+        assert job.result(timeout=TIMEOUT).ready
