@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -74,6 +75,8 @@ NO_ASSEMBLER: Final = (
     "No assembler configured: this canvas has no engine to render the final video on "
     "(project.canvas() has one; canvas.on_render(handler) connects your own)."
 )
+QUEUE_SETTLE_S: Final = 30.0
+"""How often a polled queue view settles lost jobs first."""
 STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
 NO_RUNNING_JOB: Final = "no running generation on this node"
 RENDERING_ALREADY: Final = (
@@ -168,6 +171,7 @@ class StudioService:
         # "is one running?" and its queued record would start two renders.
         self._render_lock = threading.Lock()
         self._unlisten: Callable[[], None] | None = None
+        self._queue_settled_at: float | None = None  # (monotonic) see queue_view
         self._followed: Engine | None = None
         self._unsubscribe: Callable[[], None] | None = None
         # A front end's own handlers, replacing the studio's (a notebook's custom engine).
@@ -405,6 +409,12 @@ class StudioService:
         from studio.engine.queue_rows import age, counts
 
         project = self._queue_project()
+        clock = time.monotonic()
+        if self._queue_settled_at is None or clock - self._queue_settled_at > QUEUE_SETTLE_S:
+            # A panel polls: lost jobs (a dead kernel's local cluster) are settled now and then,
+            # not at every look (settling asks the scheduler when jobs are unfinished).
+            self._queue_settled_at = clock
+            settle(project)
         rows, now = queue_entries(project.path), datetime.now(UTC)
         state = read_state(project.path)
         return {
