@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from studio.assembly.model import Sequence
     from studio.batches import BatchResult
     from studio.engine import Job, JobState
+    from studio.engine.queue import Queue
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Node
     from studio.sweeps import Sweep
@@ -105,6 +106,12 @@ def _project_sweep(project: Project, shot: str | Node, **axes: Any) -> Sweep:
     return start_sweep(project, shot, engine=engine, **axes)
 
 
+def _project_queue(project: Project) -> Queue:
+    from studio.engine.queue import project_queue
+
+    return project_queue(project)
+
+
 def _project_sweeps(project: Project) -> list[Sweep]:
     from studio.sweeps import project_sweeps
 
@@ -140,6 +147,7 @@ install_upper_layers(
     render=_project_render,
     sweep=_project_sweep,
     sweeps=_project_sweeps,
+    queue=_project_queue,
 )
 
 __all__ = [

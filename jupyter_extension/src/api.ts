@@ -127,6 +127,41 @@ export interface Takes {
   active_problem?: string | null;
 }
 
+/** One job of `GET projects/{id}/queue` (studio_jupyter.schemas.QueueJob). */
+export interface QueueJob {
+  job_id: string;
+  node_id: string;
+  /** generate, sweep, render, or what the job log names (batch). */
+  kind: string;
+  phase: 'running' | 'queued' | 'finished';
+  state: string;
+  /** One line: state, progress, error, cancel requested. */
+  status: string;
+  scene: number | null;
+  shot: number | null;
+  sweep_id: string | null;
+  sweep_cell: number | null;
+  step: string;
+  progress: number;
+  error: string | null;
+  submitted_at: string | null;
+  updated_at: string | null;
+  cancel_requested: boolean;
+  moved_to_front: boolean;
+  /** Since it was submitted: 12 s, 4 min, 3 h. */
+  age: string;
+}
+
+/** The project's queue: running jobs, queued ones in starting order, recently finished. */
+export interface QueueView {
+  paused: boolean;
+  changed_at: string | null;
+  counts: { running: number; queued: number; finished: number };
+  jobs: QueueJob[];
+  /** What an operation did. */
+  message?: string | null;
+}
+
 /** A failed request: the HTTP status and the server's `{"message"}`. */
 export class StudioApiError extends Error {
   constructor(
@@ -202,6 +237,33 @@ export class StudioAPI {
 
   listTakes(projectId: string, scene: string | number, shot: string | number): Promise<Takes> {
     return this.request<Takes>(this.url('projects', projectId, 'takes', scene, shot));
+  }
+
+  queue(projectId: string): Promise<QueueView> {
+    return this.request<QueueView>(this.url('projects', projectId, 'queue'));
+  }
+
+  /** Pause the project's queue (running jobs finish, queued ones wait) or resume it. */
+  setQueuePaused(projectId: string, paused: boolean): Promise<QueueView> {
+    return this.request<QueueView>(this.url('projects', projectId, 'queue'), {
+      method: 'PUT',
+      body: JSON.stringify({ paused })
+    });
+  }
+
+  /** Cancel one job (`{job_id}`) or every unfinished job of a sweep (`{sweep_id}`). */
+  cancelQueued(projectId: string, what: { job_id: string } | { sweep_id: string }): Promise<QueueView> {
+    return this.request<QueueView>(this.url('projects', projectId, 'queue', 'cancel'), {
+      method: 'POST',
+      body: JSON.stringify(what)
+    });
+  }
+
+  moveToFront(projectId: string, jobId: string): Promise<QueueView> {
+    return this.request<QueueView>(this.url('projects', projectId, 'queue', 'move_to_front'), {
+      method: 'POST',
+      body: JSON.stringify({ job_id: jobId })
+    });
   }
 
   /** Resolve a URL given by the server (absolute, root-relative or relative to base_url). */

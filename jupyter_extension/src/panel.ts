@@ -20,6 +20,7 @@ import {
   StudioApiError,
   Take
 } from './api';
+import { QueueSection } from './queueView';
 
 export const studioIcon = new LabIcon({
   name: 'generative-media-studio:studio',
@@ -76,6 +77,7 @@ export class StudioPanel extends Widget {
   /** The project whose settings form is open (null: none). */
   private settingsProject: string | null = null;
   private readonly shotSection: HTMLElement;
+  private readonly queue: QueueSection;
   private readonly takeSection: HTMLElement;
   private readonly statusLine: HTMLElement;
   private generation = 0;
@@ -109,6 +111,7 @@ export class StudioPanel extends Widget {
     this.projectList = el('ul', 'studio-projects');
     this.settingsSection = el('section', 'studio-settings');
     this.shotSection = el('section', 'studio-shots');
+    this.queue = new QueueSection(api);
     this.takeSection = el('section', 'studio-takes');
     this.node.append(
       header,
@@ -116,6 +119,7 @@ export class StudioPanel extends Widget {
       projectsHeading,
       this.projectList,
       this.settingsSection,
+      this.queue.node,
       this.shotSection,
       this.takeSection
     );
@@ -140,6 +144,7 @@ export class StudioPanel extends Widget {
         this.closeSettings();
       }
       this.renderProjects();
+      this.showQueue();
       await this.renderShots();
     } catch (error) {
       if (generation === this.generation) {
@@ -152,7 +157,14 @@ export class StudioPanel extends Widget {
     this.selectedProject = id;
     this.selectedShot = null;
     this.renderProjects();
+    this.showQueue();
     await this.renderShots();
+  }
+
+  /** The selected project's queue (polled while the panel shows it). */
+  private showQueue(): void {
+    const project = this.projects.find((p): p is Project => p.id === this.selectedProject && !isBroken(p));
+    this.queue.show(project ? project.id : null, project?.name);
   }
 
   protected onAfterAttach(): void {
@@ -164,7 +176,16 @@ export class StudioPanel extends Widget {
     void this.refresh();
   }
 
+  protected onBeforeHide(): void {
+    this.queue.stop();
+  }
+
+  protected onBeforeDetach(): void {
+    this.queue.stop();
+  }
+
   dispose(): void {
+    this.queue.stop();
     this.revokeObjectUrls();
     super.dispose();
   }

@@ -24,6 +24,7 @@ from studio_jupyter.handlers.projects import (
     ShotsHandler,
     TakesHandler,
 )
+from studio_jupyter.handlers.queue import QueueCancelHandler, QueueHandler, QueueMoveHandler
 from studio_jupyter.handlers.status import OpenAPIHandler, StatusHandler
 from studio_jupyter.handlers.tasks import GenerateShotHandler
 from studio_jupyter.handlers.ws import ProjectWebSocket
@@ -101,6 +102,22 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("/projects/{project_id}/canvas_notebook", CanvasNotebookHandler, (
         Operation("post", "Ensure the project notebook (first cell: the canvas) exists",
                   {200: schemas.NotebookPath}, errors=(404, 409)),
+    )),
+    Route("/projects/{project_id}/queue", QueueHandler, (
+        Operation("get", "The project's queue: running, queued (in starting order) and "
+                  "recently finished jobs, and whether it is paused",
+                  {200: schemas.QueueView}, errors=PROJECT),
+        Operation("put", "Pause the project's queue (running jobs finish, queued ones wait, "
+                  "across restarts) or resume it", {200: schemas.QueueView},
+                  request=schemas.QueuePause, errors=PROJECT),
+    )),
+    Route("/projects/{project_id}/queue/cancel", QueueCancelHandler, (
+        Operation("post", "Cancel a job, or every unfinished job of a sweep",
+                  {200: schemas.QueueView}, request=schemas.QueueCancel, errors=PROJECT),
+    )),
+    Route("/projects/{project_id}/queue/move_to_front", QueueMoveHandler, (
+        Operation("post", "Make a queued job start next (Dask priorities)",
+                  {200: schemas.QueueView}, request=schemas.QueueMove, errors=PROJECT),
     )),
     Route("/tasks/generate_shot", GenerateShotHandler, (
         Operation("post", "Generate one take of a Shot node on the studio engine",

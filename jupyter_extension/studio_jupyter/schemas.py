@@ -191,3 +191,56 @@ class Status(_Response):
     workspace: str
     git: ToolCheck
     git_lfs: ToolCheck
+
+
+# --- the queue (issue 14 item 5) -------------------------------------------------------------
+
+
+class QueuePause(_Request):
+    paused: bool = Field(description="true: pause the project's queue; false: resume it")
+
+
+class QueueCancel(_Request):
+    job_id: str | None = Field(default=None, min_length=1, description="one job to cancel")
+    sweep_id: str | None = Field(
+        default=None, min_length=1, description="or every unfinished job of this sweep"
+    )
+
+
+class QueueMove(_Request):
+    job_id: str = Field(min_length=1, description="a queued job, to start next")
+
+
+class QueueJob(_Response):
+    job_id: str
+    node_id: str
+    kind: str = Field(description="generate, sweep, render, or what the job log names (batch)")
+    phase: Literal["running", "queued", "finished"]
+    state: str
+    status: str = Field(description="one line: state, progress, error, cancel requested")
+    scene: int | None = None
+    shot: int | None = None
+    sweep_id: str | None = None
+    sweep_cell: int | None = None
+    step: str = ""
+    progress: float = 0.0
+    error: str | None = None
+    submitted_at: str | None = None
+    updated_at: str | None = None
+    cancel_requested: bool = False
+    moved_to_front: bool = False
+    age: str = Field(default="", description="since it was submitted: 12 s, 4 min, 3 h")
+
+
+class QueueCounts(_Response):
+    running: int
+    queued: int
+    finished: int
+
+
+class QueueView(_Response):
+    paused: bool
+    changed_at: str | None = None
+    counts: QueueCounts
+    jobs: list[QueueJob]
+    message: str | None = Field(default=None, description="what an operation did")

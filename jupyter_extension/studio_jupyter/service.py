@@ -306,3 +306,31 @@ def status(state: StudioState) -> schemas.Status:
     return schemas.Status(
         version=__version__, workspace=str(state.workspace_path), git=git_check, git_lfs=lfs_check
     )
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+def queue_view(state: StudioState, project_id: str) -> schemas.QueueView:
+    return schemas.QueueView.model_validate(state.project_service(project_id).queue_view())
+
+
+def queue_pause(state: StudioState, project_id: str, *, paused: bool) -> schemas.QueueView:
+    view = state.project_service(project_id).queue_pause(paused=paused)
+    return schemas.QueueView.model_validate(view)
+
+
+def queue_cancel(
+    state: StudioState, project_id: str, *, body: schemas.QueueCancel
+) -> schemas.QueueView:
+    if (body.job_id is None) == (body.sweep_id is None):
+        raise InvalidInput("name exactly one of job_id (a job) or sweep_id (a sweep's jobs)")
+    view = state.project_service(project_id).queue_cancel(
+        job_id=body.job_id, sweep_id=body.sweep_id
+    )
+    return schemas.QueueView.model_validate(view)
+
+
+def queue_move_to_front(state: StudioState, project_id: str, *, job_id: str) -> schemas.QueueView:
+    view = state.project_service(project_id).queue_move_to_front(job_id)
+    return schemas.QueueView.model_validate(view)

@@ -53,7 +53,7 @@ from studio.assembly.timecode import frame_rate
 from studio.config import load_settings
 from studio.engine import jobs as job_log
 from studio.engine.cluster import CPU_RESOURCE
-from studio.engine.tasks import CancelWatch, Publisher, _fail, begin
+from studio.engine.tasks import CancelWatch, Publisher, _fail, begin, wait_for_turn
 from studio.errors import SequenceError, StudioError
 from studio.project import lfs
 from studio.project.layout import EXPORTS_DIR
@@ -258,6 +258,12 @@ def render_final_video(
         return ended
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
+    try:
+        wait_for_turn(publish, watch)  # the queue's pause and its moves to the front
+    except BaseException:
+        publish.close()
+        watch.close()
+        raise
     remove_leftovers(root, job_id)  # a retry: what the dead attempt left
     try:
         if edl is None:

@@ -37,6 +37,7 @@ from studio.engine.inputs import (
     resolve_node,
     resolve_shot,
 )
+from studio.engine.pause import HELD_STEP, PAUSE_POLL_S, read_state, yield_to
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, InvalidInput, ManifestError, StudioError
 from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
@@ -375,6 +376,12 @@ def _attempt(
     root = Path(project_path)
     publish = Publisher(project_root=root, topic=topic, job_id=job_id, node_id=node_id)
     watch = CancelWatch(job_log.cancel_marker(root, job_id))
+    try:
+        wait_for_turn(publish, watch)
+    except BaseException:
+        publish.close()
+        watch.close()
+        raise
     attempt = job_log.attempt_marker(root, job_id)
     retry = attempt.exists()  # an earlier attempt got this far, and may have left things
     if retry:
@@ -485,6 +492,32 @@ def _succeed(
     publish("server:task_success", task_id=publish.job_id, node_id=publish.node_id,
             result=result)  # fmt: skip
     return {"ok": True, "take": result["output_url"], "name": take.name}
+
+
+def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
+    """The queue's gate, before a job starts anything (:mod:`studio.engine.queue`). While the
+    project's queue is paused the job waits here, on its worker slot, still queued and still
+    cancellable (a Cancel returns at once: the job then reports it). A job that Dask handed
+    this worker before another was moved to the front gives way to that one (once): Dask
+    takes it back into its queue (``Reschedule``), where the moved one is first."""
+    if publish.worker_address is None:  # called outside a worker: no queue to wait in
+        return
+    root, held = publish.project_root, False
+    while not watch.event.is_set():
+        if yield_to(root, publish.job_id) is not None:
+            if held:  # no longer on a worker: not held any more
+                publish("server:node_state_updated", node_id=publish.node_id,
+                        state="queued", task_id=publish.job_id, step="")  # fmt: skip
+            from distributed import Reschedule
+
+            raise Reschedule()
+        if not read_state(root).paused:
+            return
+        if not held:
+            publish("server:node_state_updated", node_id=publish.node_id, state="queued",
+                    task_id=publish.job_id, step=HELD_STEP)  # fmt: skip
+            held = True
+        watch.event.wait(PAUSE_POLL_S)
 
 
 def begin(publish: Publisher, watch: CancelWatch, *, what: str = "job") -> dict[str, Any] | None:

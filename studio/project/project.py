@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from studio.assembly.export import EDLExport
     from studio.assembly.model import Sequence
     from studio.engine import Job, JobState
+    from studio.engine.queue import Queue
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Graph, Node
     from studio.sweeps import Sweep
@@ -47,6 +48,7 @@ class UpperLayers:
     sweep: Callable[..., Sweep] | None = None
     """``(project, shot, *, prompt, seed, params, mode, quality)``."""
     sweeps: Callable[[Project], list[Sweep]] | None = None
+    queue: Callable[[Project], Queue] | None = None
 
 
 upper_layers = UpperLayers()
@@ -63,10 +65,13 @@ def install_upper_layers(
     render: Callable[[Project, Quality | None, str | None], RenderJob],
     sweep: Callable[..., Sweep],
     sweeps: Callable[[Project], list[Sweep]],
+    queue: Callable[[Project], Queue] | None = None,
 ) -> None:
     upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
     upper_layers.sequence, upper_layers.export_edl = sequence, export_edl
     upper_layers.render, upper_layers.sweep, upper_layers.sweeps = render, sweep, sweeps
+    if queue is not None:
+        upper_layers.queue = queue
 
 
 _Hook = TypeVar("_Hook")
@@ -307,6 +312,12 @@ class Project:
     def sweeps(self) -> list[Sweep]:
         """Every sweep saved in this project, oldest first (found again after a restart)."""
         return _installed(upper_layers.sweeps, "sweeps")(self)
+
+    def queue(self) -> Queue:
+        """The project's job queue: queued, running and recently finished jobs (canvas
+        Generates, renders, sweeps, batch runs), read from the durable job log, with Cancel,
+        Cancel sweep, Pause / Resume (held across restarts) and Move to front."""
+        return _installed(upper_layers.queue, "queue")(self)
 
     # --- assembly ---------------------------------------------------------------------------
 

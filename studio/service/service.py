@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -74,6 +75,8 @@ NO_ASSEMBLER: Final = (
     "No assembler configured: this canvas has no engine to render the final video on "
     "(project.canvas() has one; canvas.on_render(handler) connects your own)."
 )
+QUEUE_SETTLE_S: Final = 30.0
+"""How often a polled queue view settles lost jobs first."""
 STARTING_ENGINE: Final = "Starting the generation engine (first use)…"
 NO_RUNNING_JOB: Final = "no running generation on this node"
 RENDERING_ALREADY: Final = (
@@ -168,6 +171,7 @@ class StudioService:
         # "is one running?" and its queued record would start two renders.
         self._render_lock = threading.Lock()
         self._unlisten: Callable[[], None] | None = None
+        self._queue_settled_at: float | None = None  # (monotonic) see queue_view
         self._followed: Engine | None = None
         self._unsubscribe: Callable[[], None] | None = None
         # A front end's own handlers, replacing the studio's (a notebook's custom engine).
@@ -392,6 +396,83 @@ class StudioService:
             for state in job_log.jobs(project.path)
             if state.node_id == node_id and not state.finished
         ]
+
+    # --- the queue (issue 14 item 5) -----------------------------------------------------
+
+    def queue_view(self) -> dict[str, Any]:
+        """The project's queue for a front end: paused or not, and its jobs in order (running,
+        queued as they will start, recently finished), each with its age."""
+        from datetime import UTC, datetime
+
+        from studio.engine.pause import read_state
+        from studio.engine.queue import queue_entries
+        from studio.engine.queue_rows import age, counts
+
+        project = self._queue_project()
+        clock = time.monotonic()
+        if self._queue_settled_at is None or clock - self._queue_settled_at > QUEUE_SETTLE_S:
+            # A panel polls: lost jobs (a dead kernel's local cluster) are settled now and then,
+            # not at every look (settling asks the scheduler when jobs are unfinished).
+            self._queue_settled_at = clock
+            settle(project)
+        rows, now = queue_entries(project.path), datetime.now(UTC)
+        state = read_state(project.path)
+        return {
+            "paused": state.paused,
+            "changed_at": state.changed_at,
+            "counts": counts(rows),
+            "jobs": [{**row.as_dict(), "age": age(row.submitted_at, now=now)} for row in rows],
+        }
+
+    def queue_pause(self, *, paused: bool) -> dict[str, Any]:
+        """Pause the project's queue (running jobs finish, queued ones wait, across restarts)
+        or resume it; returns the queue's view with a ``message``."""
+        from studio.engine.pause import set_paused
+
+        set_paused(self._queue_project().path, paused=paused)
+        said = (
+            "Queue paused: running jobs finish, queued ones wait until you resume."
+            if paused
+            else "Queue resumed: queued jobs start as workers free up."
+        )
+        return {**self.queue_view(), "message": said}
+
+    def queue_cancel(
+        self, *, job_id: str | None = None, sweep_id: str | None = None
+    ) -> dict[str, Any]:
+        """Cancel one job (``job_id``) or every unfinished job of a sweep (``sweep_id``);
+        refusals (an unknown or finished job, an unknown sweep) raise ``QueueRefused``."""
+        from studio.engine.queue import cancel_job, cancel_sweep_jobs
+
+        root = self._queue_project().path
+        if job_id is not None:
+            said = cancel_job(root, job_id)
+        elif sweep_id is not None:
+            ids = cancel_sweep_jobs(root, sweep_id)
+            said = (
+                f"Sweep {sweep_id}: {len(ids)} unfinished job(s) canceled."
+                if ids
+                else f"Sweep {sweep_id} has no unfinished job: nothing to cancel."
+            )
+        else:
+            raise InvalidInput("say which job (job_id) or sweep (sweep_id) to cancel")
+        return {**self.queue_view(), "message": said}
+
+    def queue_move_to_front(self, job_id: str) -> dict[str, Any]:
+        """Make a queued job start next (on the engine's cluster: Dask's priorities)."""
+        from studio.engine.queue import movable_job, move_job_to_front
+
+        project = self._queue_project()
+        movable_job(project.path, job_id)  # refused before any engine is started for it
+        if self.engines is None:
+            raise NoEngine(NO_ENGINE)
+        said = move_job_to_front(project.path, job_id, client=self.engines.get().client)
+        return {**self.queue_view(), "message": said}
+
+    def _queue_project(self) -> Project:
+        if self.project is None:
+            raise NoEngine("this front end has no project: it has no queue")
+        return self.project
 
     def render(self, node_id: str) -> RenderJob | None:
         """Render the final video of an Assembler node on the studio engine: its sequence

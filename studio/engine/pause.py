@@ -1,0 +1,128 @@
+"""The project's queue state on disk: paused or not, and the jobs moved to its front.
+
+One small JSON file beside the job log (``<project>/.git/studio/queue.json``), written
+atomically under a lock: operational state of this checkout like the log (never committed),
+shared by every kernel, server and worker that shares the project folder, so a pause holds
+across a kernel or server restart. Workers read it before a job starts anything
+(:func:`studio.engine.tasks.wait_for_turn`): running jobs finish, queued ones wait.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from filelock import FileLock
+
+from studio.atomic import atomic_write_bytes
+from studio.engine import jobs as job_log
+from studio.engine.jobs import LOG_DIR
+
+QUEUE_FILE: Final = "queue.json"
+YIELDED_DIR: Final = "yielded"
+HELD_STEP: Final = "the project's queue is paused"
+"""A queued job's step while a paused queue holds it on its worker."""
+PAUSE_POLL_S: Final = 0.5
+"""How often a job held by a paused queue looks again (and at its cancel)."""
+FRONT_KEPT: Final = 200
+"""Jobs moved to the front the file remembers (the oldest moves are forgotten first)."""
+
+
+@dataclass(frozen=True)
+class QueueState:
+    paused: bool = False
+    changed_at: str | None = None
+    front: tuple[str, ...] = field(default_factory=tuple)
+    """Job ids moved to the front, most recently moved first."""
+
+
+def queue_path(project_root: Path) -> Path:
+    return project_root / LOG_DIR / QUEUE_FILE
+
+
+def read_state(project_root: Path) -> QueueState:
+    """The queue's state; a missing or unreadable file is a running queue (a torn file
+    cannot exist: it is replaced atomically)."""
+    try:
+        data: Any = json.loads(queue_path(project_root).read_bytes())
+    except (OSError, ValueError):
+        return QueueState()
+    if not isinstance(data, dict):
+        return QueueState()
+    front = data.get("front")
+    return QueueState(
+        paused=data.get("paused") is True,
+        changed_at=data.get("changed_at") if isinstance(data.get("changed_at"), str) else None,
+        front=tuple(j for j in front if isinstance(j, str)) if isinstance(front, list) else (),
+    )
+
+
+def update_state(project_root: Path, change: Callable[[QueueState], QueueState]) -> QueueState:
+    """Read, change and write the state under its lock (atomically: a reader sees the old
+    file or the new one)."""
+    path = queue_path(project_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.with_suffix(".lock")):
+        new = change(read_state(project_root))
+        content = {
+            "paused": new.paused,
+            "changed_at": new.changed_at,
+            "front": list(new.front[:FRONT_KEPT]),
+        }
+        atomic_write_bytes(path, (json.dumps(content, indent=2) + "\n").encode())
+    return new
+
+
+def set_paused(project_root: Path, *, paused: bool) -> QueueState:
+    now = datetime.now(UTC).isoformat()
+
+    def change(state: QueueState) -> QueueState:
+        if state.paused == paused:
+            return state
+        return QueueState(paused=paused, changed_at=now, front=state.front)
+
+    return update_state(project_root, change)
+
+
+def ahead_of(
+    front: tuple[str, ...] | list[str], job_id: str, *, waiting: Callable[[str], bool]
+) -> list[str]:
+    """Pure: the jobs moved to the front before ``job_id`` (all of them, if it was not moved)
+    that are still ``waiting`` for a worker slot."""
+    listed = list(front)
+    rank = listed.index(job_id) if job_id in listed else len(listed)
+    return [j for j in listed[:rank] if waiting(j)]
+
+
+def yield_to(project_root: Path, job_id: str) -> str | None:
+    """The job moved to the front that ``job_id``, about to start on a worker, should give
+    its slot to (Dask had handed that worker ``job_id`` before the move), or None. A job gives
+    way to each moved job once (a marker says it did), so a moved job whose task no cluster
+    holds any more cannot keep the others from starting."""
+    state = read_state(project_root)
+    if not state.front:
+        return None
+    jobs = job_log.snapshot(project_root).jobs
+    canceling = job_log.cancel_marker(project_root, job_id).parent
+
+    def waiting(other: str) -> bool:
+        job = jobs.get(other)
+        return (
+            job is not None
+            and job.state == "queued"
+            and job.step != HELD_STEP  # held by the pause on a worker: it has its slot
+            and not (canceling / other).exists()
+        )
+
+    for other in ahead_of(state.front, job_id, waiting=waiting):
+        marker = project_root / LOG_DIR / YIELDED_DIR / f"{job_id}-{other}"
+        if marker.exists():
+            continue
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        return other
+    return None

@@ -1,0 +1,126 @@
+"""The project's queue on a real ``distributed.LocalCluster`` with one single-threaded worker:
+real sweep jobs (the tests' misbehaving pipeline sleeping, through the ProcessRunner), paused
+(held on the worker, across a new Project and Queue), one moved to the front, one canceled,
+resumed; then a new engine's job (a restarted kernel's) held by the pause until resumed.
+Twice: with the scheduler holding the queued tasks (its default queueing) and with the worker
+holding them (``worker-saturation: inf``), the two heaps a move changes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import dask
+import pytest
+from distributed import Client, LocalCluster
+
+from studio import Project
+from studio.engine import Engine
+from studio.engine import engine as engine_module
+from studio.engine import jobs as job_log
+from studio.engine.pause import HELD_STEP
+from studio.engine.queue import Queue, QueueRefused
+from studio.sweeps import start_sweep
+from tests.runner.media import MISBEHAVE
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 90
+
+
+@pytest.fixture(scope="module", params=["1.1", "inf"], ids=["scheduler-queue", "worker-queue"])
+def client(request: pytest.FixtureRequest) -> Iterator[Client]:
+    with (
+        dask.config.set({"distributed.scheduler.worker-saturation": float(request.param)}),
+        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,  # type: ignore[no-untyped-call]
+    ):
+        yield c
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def started_at(project: Project, job_id: str) -> str | None:
+    """When the job's worker said "generating" (the log's record of its start)."""
+    for line in job_log.read(project.path):
+        if line["job_id"] == job_id and line["payload"].get("state") == "generating":
+            return str(line["at"])
+    return None
+
+
+def test_pause_move_to_front_cancel_resume(
+    client: Client, project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("STUDIO_RUNNER", "process")
+    monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(MISBEHAVE.parent)]))
+    engine = Engine(client=client)
+    monkeypatch.setattr(engine_module, "_default", engine)  # project.queue()'s engine
+    node = project.graph.add_node("Shot", prompt="x", scene=3, shot=10)
+    pipe = project.graph.add_node("Pipeline", pipeline_id="misbehave")
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    sweep = start_sweep(project, node.id, engine=engine,
+                        params={"mode": ["sleep"], "seconds": [2.0, 0.5, 0.6, 0.7]})  # fmt: skip
+    first, second, third, fourth = (j for j in sweep.job_ids if j)
+    queue = project.queue()
+    wait_until(lambda: started_at(project, first) is not None, "the first cell starts")
+    assert [e.job_id for e in queue.jobs] == [first, second, third, fourth]
+    assert [e.phase for e in queue.jobs] == ["running", "queued", "queued", "queued"]
+    assert {e.sweep_id for e in queue.jobs} == {sweep.id} and queue.jobs[0].kind == "sweep"
+    with pytest.raises(QueueRefused, match="only a queued job"):
+        queue.move_to_front(first)
+
+    queue.pause()
+    assert "moved to the front" in queue.move_to_front(fourth)
+    assert [e.job_id for e in queue.jobs][1:] == [fourth, second, third]  # the view's order
+    # The running cell finishes; the next one (the moved one) is held on the worker.
+    wait_until(lambda: job_log.snapshot(project.path).jobs[fourth].step == HELD_STEP,
+               "the moved cell waits for the paused queue")  # fmt: skip
+    # (The first may still be committing: a job gives its slot up once its pipeline is done.)
+    wait_until(lambda: job_log.snapshot(project.path).jobs[first].finished, "the first ends")
+    time.sleep(1.5)  # held, not started: the pause is what it waits for
+    states = job_log.snapshot(project.path).jobs
+    assert [states[j].state for j in (second, third, fourth)] == ["queued"] * 3
+    # A new Project and Queue (a restarted kernel or server) see the pause: it is the project's.
+    reopened = Queue(Project(project.path), client=client)
+    assert reopened.paused
+    assert "paused" in reopened._repr_html_()
+    assert "will not start" in reopened.cancel(third)
+    with pytest.raises(QueueRefused, match="nothing to cancel"):
+        reopened.cancel(first)
+
+    reopened.resume()
+    sweep.wait(timeout=TIMEOUT)
+    states = job_log.snapshot(project.path).jobs
+    # The misbehaving pipeline's text output is refused at commit (not routed through LFS):
+    # each cell that ran ends failed after its sleep; the canceled one never started.
+    assert [states[j].state for j in (first, second, third, fourth)] == [
+        "failed", "failed", "canceled", "failed"]  # fmt: skip
+    assert started_at(project, third) is None
+    fourth_start, second_start = started_at(project, fourth), started_at(project, second)
+    assert fourth_start is not None and second_start is not None
+    assert fourth_start < second_start  # moved to the front: it ran before the earlier cell
+    assert [e.phase for e in queue.jobs] == ["finished"] * 4
+    frame = queue.dataframe()
+    assert frame.loc[third, "state"] == "canceled" and frame.loc[fourth, "sweep_id"] == sweep.id
+
+    # A paused queue holds the jobs of a new engine too (a restarted kernel's, its own client):
+    # the pause is the project's, on disk, not any engine's.
+    Queue(Project(project.path), client=client).pause()
+    shot = project.graph.add_node("Shot", prompt="after the restart", scene=3, shot=20, seed=1)
+    draft = project.graph.add_node("Pipeline", pipeline_id="t2i-draft")
+    project.graph.connect(draft.id, "pipeline", shot.id, "pipeline")
+    with Client(client.scheduler_info()["address"]) as other:  # type: ignore[no-untyped-call]
+        job = Engine(client=other).generate(project, shot.id, quality="low")
+        wait_until(lambda: job_log.snapshot(project.path).jobs[job.id].step == HELD_STEP,
+                   "the new engine's job waits for the paused queue")  # fmt: skip
+        time.sleep(1.0)
+        assert job_log.snapshot(project.path).jobs[job.id].state == "queued"
+        Queue(Project(project.path), client=other).resume()
+        assert job.result(timeout=TIMEOUT).ready
