@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from studio.graph.graph import Graph, Node
     from studio.sweeps import Sweep
     from studio.widgets.canvas import Canvas
+    from studio.widgets.gallery import Gallery
 
 
 @dataclass
@@ -47,6 +48,8 @@ class UpperLayers:
     sweep: Callable[..., Sweep] | None = None
     """``(project, shot, *, prompt, seed, params, mode, quality)``."""
     sweeps: Callable[[Project], list[Sweep]] | None = None
+    gallery: Callable[[Sweep], Gallery] | None = None
+    """``sweep.gallery()``: the widget layer's, above the sweeps."""
 
 
 upper_layers = UpperLayers()
@@ -63,10 +66,12 @@ def install_upper_layers(
     render: Callable[[Project, Quality | None, str | None], RenderJob],
     sweep: Callable[..., Sweep],
     sweeps: Callable[[Project], list[Sweep]],
+    gallery: Callable[[Sweep], Gallery],
 ) -> None:
     upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
     upper_layers.sequence, upper_layers.export_edl = sequence, export_edl
     upper_layers.render, upper_layers.sweep, upper_layers.sweeps = render, sweep, sweeps
+    upper_layers.gallery = gallery
 
 
 _Hook = TypeVar("_Hook")
