@@ -18,11 +18,18 @@ from studio.sweeps import Sweep, expand, store
 from studio.sweeps.cells import Axis, Mode
 
 
-def picture(index: int, size: tuple[int, int] = (320, 192)) -> bytes:
-    """A PNG whose colour says which cell it is."""
+def picture(index: int, size: tuple[int, int] = (320, 192), *, detailed: bool = False) -> bytes:
+    """A PNG whose colour says which cell it is; ``detailed``, with grain over it, so its
+    JPEG thumbnail weighs what a generated picture's does (~20 kB)."""
     buffer = io.BytesIO()
     colour = (40 + (index * 53) % 200, 40 + (index * 97) % 200, 40 + (index * 31) % 200)
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    image = Image.new("RGB", size, colour)
+    if detailed:
+        # Grain as coarse as a thumbnail's pixels: it survives the downscale.
+        coarse = (max(1, size[0] // 3), max(1, size[1] // 3))
+        grain = Image.merge("RGB", [Image.effect_noise(coarse, 60) for _ in range(3)])
+        image = Image.blend(image, grain.resize(size), 0.5)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -40,6 +47,8 @@ def made_sweep(
     failed: Collection[int] = (),
     queued: Collection[int] = (),
     node_id: str | None = None,
+    size: tuple[int, int] = (320, 192),
+    detailed: bool = False,
 ) -> Sweep:
     """A sweep of ``axes`` whose cells are done, except ``failed`` (an error in the log) and
     ``queued`` (submitted, not run yet)."""
@@ -73,7 +82,7 @@ def made_sweep(
         take = project.new_take(scene=scene, shot=shot, ext="png", pipeline="t2i-draft",
                                 prompt=cell.prompt or "lanterns", seed=cell.seed or 7,
                                 inputs=cell.inputs, job_id=job_id)  # fmt: skip
-        take.write_bytes(picture(cell.index))
+        take.write_bytes(picture(cell.index, size, detailed=detailed))
         make_thumbnail(project.path, take)  # as the worker does
         takes.append(take)
         lines.append(job_log.record(job_id=job_id, event="server:task_success",

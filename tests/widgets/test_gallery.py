@@ -64,7 +64,7 @@ def test_the_gallery_fills_in_as_the_takes_arrive(engine: Engine, project: Proje
     chosen = takes[1]
     assert chosen is not None and gallery.active_take != chosen.name
     assert gallery.make_active(chosen.name)
-    assert project.active_take(scene=1, shot=10).name == chosen.name  # type: ignore[union-attr]
+    assert project.active_take(scene=1, shot=10).name == chosen.name
     assert canvas.node_status[node_id]["active_take"] == chosen.name
     assert project.graph.node(node_id).data["active_take"] == chosen.name
     folder = project.shot_path(scene=1, shot=10)
