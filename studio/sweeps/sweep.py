@@ -4,6 +4,8 @@
 >>> sweep                     # in a notebook: a progress bar (done / running / queued / failed)
 >>> sweep.wait().results()    # a DataFrame, one row per cell: its axes, take, status, seconds
 >>> project.sweeps()          # after a kernel restart too: read from 04_Project_Files/Sweeps/
+>>> sweep.gallery()           # the takes in a grid labelled by the axes, filling in live
+>>> sweep.contact_sheet()     # that grid as one labelled PNG in 06_Exports/
 
 Each cell is submitted through :meth:`studio.engine.Engine.generate` with its values as
 overrides (the graph is not edited): the same dispatch, VRAM resources, retries and durable

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 from PIL import Image
 
+from studio import Project
 from studio.sweeps.cells import Axis
 from studio.sweeps.grid import grid_layout
 from studio.sweeps.sheet import (
@@ -21,6 +25,8 @@ from studio.sweeps.sheet import (
     sheet_plan,
 )
 from studio.sweeps.sweep import sheet_fonts
+from tests.conftest import git_out
+from tests.sweeps.made import made_sweep, picture
 
 AXES = [Axis("prompt", ("dawn market", "night market")), Axis("width", (64, 128, 256))]
 
@@ -81,3 +87,21 @@ def test_the_sheet_draws_pictures_labels_and_labelled_blanks():
         assert (220, 20, 20) not in shown
     failed = region(sheet, tiles[4])
     assert any(r > 150 and g < 90 for r, g, _ in colours(failed))  # "failed" in red
+
+
+def test_a_sweeps_contact_sheet_is_written_to_the_exports(project: Project, tmp_path: Path):
+    sweep = made_sweep(project, {"prompt": ["dawn", "dusk"], "width": [64, 128]}, failed={3})
+    path = sweep.contact_sheet()
+    assert path == project.path / "06_Exports" / f"SHOT-010_sweep_{sweep.id}.png"
+    assert sorted(p.name for p in path.parent.iterdir()) == [".gitkeep", path.name]  # no temp file
+    plan = sheet_plan(sweep.layout(), title=sweep.title)
+    tiles = {tile.cell: tile.box for tile in plan.tiles}
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (plan.width, plan.height)
+        sheet = image.convert("RGB")
+    with Image.open(io.BytesIO(picture(0))) as first:
+        assert first.convert("RGB").getpixel((0, 0)) in colours(region(sheet, tiles[0]))
+    assert BLANK in colours(region(sheet, tiles[3]))  # the failed cell, a labelled blank
+    assert "06_Exports" not in git_out(project.path, "status", "--porcelain")  # git-ignored
+    elsewhere = sweep.contact_sheet(tmp_path / "sheet.png")
+    assert elsewhere == tmp_path / "sheet.png" and elsewhere.read_bytes() == path.read_bytes()
