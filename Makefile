@@ -6,8 +6,9 @@ STAMP := $(VENV)/.studio-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 WIDGET := studio/widgets/static/canvas.js
+GALLERY_WIDGET := studio/widgets/static/gallery.js
 WIDGET_SOURCES := $(shell find widgets/src -type f 2>/dev/null) widgets/package.json \
-	widgets/vite.config.ts widgets/svelte.config.js widgets/tsconfig.json
+	widgets/vite.config.ts widgets/vite.gallery.config.ts widgets/svelte.config.js widgets/tsconfig.json
 NODE_MODULES := widgets/node_modules/.package-lock.json
 
 # The lab extension (launcher tile, Studio panel): TypeScript built by JupyterLab's builder into
@@ -40,10 +41,11 @@ $(NODE_MODULES): widgets/package-lock.json
 	cd widgets && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(WIDGET): $(NODE_MODULES) $(WIDGET_SOURCES)  ## the canvas front end, bundled into the package
+# One build makes both bundles: the canvas and the sweep gallery.
+$(WIDGET) $(GALLERY_WIDGET) &: $(NODE_MODULES) $(WIDGET_SOURCES)  ## the widgets' front ends, bundled into the package
 	cd widgets && npm run build --silent
 
-widget: $(WIDGET)
+widget: $(WIDGET) $(GALLERY_WIDGET)
 
 $(LABEXT_NODE_MODULES): jupyter_extension/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm is needed to build the lab extension. Debian/Ubuntu: sudo apt-get install nodejs npm"; exit 1; }
@@ -69,10 +71,10 @@ $(SERVER_CONFIG): jupyter_extension/jupyter-config/server-config/studio_jupyter.
 
 labextension: $(LABEXT) $(LABEXT_DEV_LINK) $(SERVER_CONFIG)
 
-lab: $(STAMP) $(WIDGET) labextension  ## JupyterLab on ./workspace (or $$STUDIO_WORKSPACE), opened on the Welcome notebook
+lab: $(STAMP) $(WIDGET) $(GALLERY_WIDGET) labextension  ## JupyterLab on ./workspace (or $$STUDIO_WORKSPACE), opened on the Welcome notebook
 	$(BIN)/studio lab
 
-test: $(STAMP) $(WIDGET) labextension  ## the whole test suite
+test: $(STAMP) $(WIDGET) $(GALLERY_WIDGET) labextension  ## the whole test suite
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) $(NODE_MODULES) $(LABEXT_NODE_MODULES)  ## ruff + mypy + import contracts + notebooks stripped + svelte-check + tsc (lab extension)
@@ -88,10 +90,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) $(WIDGET) labextension  ## benchmarks: ratios against a baseline measured in the same run
+bench: $(STAMP) $(WIDGET) $(GALLERY_WIDGET) labextension  ## benchmarks: ratios against a baseline measured in the same run
 	$(BIN)/python -m benchmarks
 
-build: $(STAMP) $(WIDGET) $(LABEXT)  ## the wheel, in dist/
+build: $(STAMP) $(WIDGET) $(GALLERY_WIDGET) $(LABEXT)  ## the wheel, in dist/
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 clean:

@@ -14,6 +14,7 @@ BENCHMARKS = [
     "engine",
     "server",
     "render",
+    "gallery",
 ]
 
 

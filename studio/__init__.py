@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from studio.graph.graph import Node
     from studio.sweeps import Sweep
     from studio.widgets.canvas import Canvas
+    from studio.widgets.gallery import Gallery
 
 
 def _project_canvas(project: Project, height: int, engine: bool) -> Canvas:
@@ -135,6 +136,12 @@ def batch(
     return run_batch(notebook, project=batch_project(project), parameters=parameters, check=check)
 
 
+def _sweep_gallery(sweep: Sweep) -> Gallery:
+    from studio.widgets.gallery import sweep_gallery
+
+    return sweep_gallery(sweep)
+
+
 # Project's canvas/generate/jobs/sequence/export_edl/render/sweep belong to the widget, engine and
 # assembly layers above studio.project: installed here, and imported lazily (`import studio`
 # loads neither Dask, anywidget nor OpenTimelineIO).
@@ -147,6 +154,7 @@ install_upper_layers(
     render=_project_render,
     sweep=_project_sweep,
     sweeps=_project_sweeps,
+    gallery=_sweep_gallery,
     queue=_project_queue,
 )
 

@@ -39,6 +39,8 @@ def test_wheel_ships_the_canvas_pipelines_and_templates(tmp_path: Path) -> None:
     for required in (
         "studio/widgets/static/canvas.js",
         "studio/widgets/static/canvas.css",
+        "studio/widgets/static/gallery.js",
+        "studio/widgets/static/gallery.css",
         "studio/notebooks/Welcome.ipynb",
         "studio/project/templates/gitignore",
         "studio/builtin_pipelines/t2i-draft/manifest.json",

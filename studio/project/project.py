@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from studio.graph.graph import Graph, Node
     from studio.sweeps import Sweep
     from studio.widgets.canvas import Canvas
+    from studio.widgets.gallery import Gallery
 
 
 @dataclass
@@ -48,6 +49,8 @@ class UpperLayers:
     sweep: Callable[..., Sweep] | None = None
     """``(project, shot, *, prompt, seed, params, mode, quality)``."""
     sweeps: Callable[[Project], list[Sweep]] | None = None
+    gallery: Callable[[Sweep], Gallery] | None = None
+    """``sweep.gallery()``: the widget layer's, above the sweeps."""
     queue: Callable[[Project], Queue] | None = None
 
 
@@ -65,13 +68,13 @@ def install_upper_layers(
     render: Callable[[Project, Quality | None, str | None], RenderJob],
     sweep: Callable[..., Sweep],
     sweeps: Callable[[Project], list[Sweep]],
-    queue: Callable[[Project], Queue] | None = None,
+    gallery: Callable[[Sweep], Gallery],
+    queue: Callable[[Project], Queue],
 ) -> None:
     upper_layers.canvas, upper_layers.generate, upper_layers.jobs = canvas, generate, jobs
     upper_layers.sequence, upper_layers.export_edl = sequence, export_edl
     upper_layers.render, upper_layers.sweep, upper_layers.sweeps = render, sweep, sweeps
-    if queue is not None:
-        upper_layers.queue = queue
+    upper_layers.gallery, upper_layers.queue = gallery, queue
 
 
 _Hook = TypeVar("_Hook")

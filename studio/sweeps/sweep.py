@@ -4,6 +4,8 @@
 >>> sweep                     # in a notebook: a progress bar (done / running / queued / failed)
 >>> sweep.wait().results()    # a DataFrame, one row per cell: its axes, take, status, seconds
 >>> project.sweeps()          # after a kernel restart too: read from 04_Project_Files/Sweeps/
+>>> sweep.gallery()           # the takes in a grid labelled by the axes, filling in live
+>>> sweep.contact_sheet()     # that grid as one labelled PNG in 06_Exports/
 
 Each cell is submitted through :meth:`studio.engine.Engine.generate` with its values as
 overrides (the graph is not edited): the same dispatch, VRAM resources, retries and durable
@@ -19,17 +21,24 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from PIL import Image
+
+from studio.atomic import atomic_write_bytes
 from studio.engine import jobs as job_log
 from studio.engine.engine import JobRequest
 from studio.engine.inputs import Overrides, resolve_shot
 from studio.engine.settling import settle
 from studio.pipelines import Manifest, get_pipeline
+from studio.project.layout import EXPORTS_DIR
+from studio.project.project import upper_layers
 from studio.project.provenance import SweepMark
 from studio.project.takes import Take
+from studio.project.thumbnails import make_thumbnail
 from studio.quality import Quality
-from studio.sweeps import store
+from studio.sweeps import grid, sheet, store
 from studio.sweeps.cells import (
     QUALITY,
     Cell,
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
     from studio.engine.engine import Engine
     from studio.graph.graph import Node
     from studio.project.project import Project
+    from studio.widgets.gallery import Gallery
 
 POLL_S: Final = 0.2
 """How often :meth:`Sweep.wait` reads the job log."""
@@ -56,8 +66,24 @@ SETTLE_EVERY_S: Final = 5.0
 NOT_SUBMITTED: Final = "not submitted"
 """A cell's status when its job was never submitted (the sweep's start was cut short)."""
 STATUSES: Final = ("done", "running", "queued", "failed", "canceled")
+SHOWN_AS: Final = {"success": "done", "generating": "running", "queued": "queued",
+                   "failed": "failed", "canceled": "canceled"}  # fmt: skip
+"""A job's state as a gallery cell shows it."""
 _COUNTED_AS: Final = {"success": "done", "generating": "running", "queued": "queued",
                       "failed": "failed", "canceled": "canceled"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CellView:
+    """What the gallery and the contact sheet show of one cell, read now."""
+
+    index: int
+    label: str
+    """Its axes' values: ``prompt: dawn · seed: 3``."""
+    status: str
+    """done, running, queued, failed, canceled or "not submitted"."""
+    take: Take | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -152,12 +178,78 @@ class Sweep:
 
     def takes(self) -> list[Take | None]:
         """Each cell's take (None: not made, or failed)."""
+        return self.takes_of(self._states())
+
+    def layout(self) -> grid.GridLayout:
+        """Where each cell goes in the gallery and the contact sheet (rows x columns, facets
+        beyond two axes, one strip for a zip sweep)."""
+        return grid.grid_layout(self.record.axis_list(), self.mode)
+
+    @property
+    def title(self) -> str:
+        shape = " x ".join(f"{len(v)} {name}" for name, v in self.axes.items())
+        return f"SHOT-{self.record.shot:03d} · sweep {self.id} · {shape} ({self.mode})"
+
+    def cell_views(self) -> list[CellView]:
+        """Each cell's label, status, take and error, from one read of the job log and of
+        the shot's folder."""
+        states = self._states()
+        takes = self.takes_of(states)
+        axes = self.record.axis_list()
+        views = []
+        for cell, state, take in zip(self.cells, states, takes, strict=True):
+            status = SHOWN_AS.get(state.state, "failed") if state else NOT_SUBMITTED
+            error = state.error if state else None
+            if status == "done" and take is None:  # a take the folder does not hold (any more)
+                status, error = "failed", f"{state.take if state else 'its take'} is missing"
+            views.append(CellView(cell.index, grid.cell_label(axes, cell.index, self.mode),
+                                  status, take, error))  # fmt: skip
+        return views
+
+    def takes_of(self, states: list[job_log.JobState | None]) -> list[Take | None]:
         found: dict[str, Take] = {
             take.name: take
             for take in self.project.takes(scene=self.record.scene, shot=self.record.shot)
         }
         return [found.get(state.take) if state and state.take else None
-                for state in self._states()]  # fmt: skip
+                for state in states]  # fmt: skip
+
+    def gallery(self) -> Gallery:
+        """The sweep's takes as a widget: a grid labelled by the axes that fills in live; click
+        a take to enlarge it, pick two to compare, make one the shot's active take."""
+        if upper_layers.gallery is None:  # only without `import studio`
+            raise RuntimeError("Sweep.gallery() needs `import studio` (it installs the widgets)")
+        return upper_layers.gallery(self)
+
+    def contact_sheet(self, path: str | Path | None = None) -> Path:
+        """Write the sweep's grid as one labelled PNG (axis values as row and column headers,
+        a title naming the shot and the sweep; a cell without a take as a labelled blank)
+        to ``path`` or ``06_Exports/SHOT-xxx_sweep_<id>.png`` (git-ignored, like the other
+        exports), atomically; returns its path. Takes still running are blanks: call it
+        after :meth:`wait` for the whole sweep."""
+        views = self.cell_views()
+        pictures: dict[int, Any] = {}
+        for view in views:
+            if view.take is None:
+                pictures[view.index] = sheet.Blank(view.status, view.error or "")
+                continue
+            thumbnail = make_thumbnail(self.project.path, view.take)
+            if thumbnail is None:
+                pictures[view.index] = sheet.Blank("no picture", view.take.name)
+                continue
+            with Image.open(thumbnail) as image:
+                pictures[view.index] = image.convert("RGB")
+        plan = sheet.sheet_plan(self.layout(), title=self.title)
+        image = sheet.draw_sheet(plan, pictures, fonts=sheet_fonts())
+        if path is None:
+            target = (
+                self.project.path / EXPORTS_DIR / f"SHOT-{self.record.shot:03d}_sweep_{self.id}.png"
+            )
+        else:
+            target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, sheet.png_bytes(image))
+        return target
 
     def results(self) -> pd.DataFrame:
         """One row per cell: ``cell``, each axis, ``take`` (its file name), ``status``
@@ -208,6 +300,16 @@ class Sweep:
             f'<progress max="{progress.total}" value="{progress.done}"></progress> '
             f"{progress.done}/{progress.total} · {counts}"
         )
+
+
+def sheet_fonts() -> sheet.Fonts:
+    """DejaVu Sans, bold and regular (the render's title font; says how to install it)."""
+    from studio.assembly.render import FONT_FILES, font_file
+
+    bold, regular = FONT_FILES
+    found = font_file()  # raises, naming the package, when neither is there
+    return sheet.Fonts(regular=regular if regular.is_file() else found,
+                       bold=bold if bold.is_file() else found)  # fmt: skip
 
 
 # --- starting a sweep ------------------------------------------------------------------------

@@ -48,19 +48,21 @@ if TYPE_CHECKING:
     from studio.engine import Engine
     from studio.project.project import Project
 
-__all__ = ["NO_ASSEMBLER", "NO_ENGINE", "Canvas", "follow_engine", "project_canvas"]
+__all__ = [
+    "NO_ASSEMBLER", "NO_ENGINE", "Canvas", "follow_engine", "project_canvas", "refresh_canvases",
+]  # fmt: skip
 
 STATIC: Final = Path(__file__).parent / "static"
 NodeHandler = Callable[[str], None]
 SENT_HISTORY: Final = 1000
 
 
-def _static(name: str) -> str | Path:
+def static_file(name: str) -> str | Path:
     path = STATIC / name
     if not path.exists():
         return (
             "export default { render({ el }) { el.textContent = "
-            '"The canvas front end is not built: run `make` in the studio checkout '
+            '"The studio widget front end is not built: run `make widget` in the studio checkout '
             '(it runs npm ci && npm run build in widgets/)."; } };'
             if name.endswith(".js")
             else ""
@@ -69,8 +71,8 @@ def _static(name: str) -> str | Path:
 
 
 class Canvas(anywidget.AnyWidget):
-    _esm = _static("canvas.js")
-    _css = _static("canvas.css")
+    _esm = static_file("canvas.js")
+    _css = static_file("canvas.css")
 
     graph_seq = traitlets.Int(0).tag(sync=True)
     """The patch number of the graph in the latest ``server:full_sync`` (set just before it,
@@ -136,6 +138,7 @@ class Canvas(anywidget.AnyWidget):
         self.node_status = self.service.status
         if project is not None:
             self._show_settings(settings_view(project))
+            _of_projects.add(self)
         self.on_msg(self._on_message)
 
     @property
@@ -292,6 +295,20 @@ class Canvas(anywidget.AnyWidget):
 
 _shown: weakref.WeakSet[Canvas] = weakref.WeakSet()
 """This kernel's canvases with an engine (see :func:`follow_engine`)."""
+
+
+_of_projects: weakref.WeakSet[Canvas] = weakref.WeakSet()
+"""This kernel's canvases of a project (see :func:`refresh_canvases`)."""
+
+
+def refresh_canvases(project: Project, node_ids: list[str]) -> None:
+    """Every canvas of ``project`` in this kernel reads those nodes' folders again: a take
+    chosen elsewhere (the sweep gallery) is written to the folder after the graph's change
+    notice, which the canvas has already shown."""
+    for canvas in list(_of_projects):
+        service = canvas.service
+        if service.project is not None and service.project.path == project.path:
+            service.refresh(node_ids)
 
 
 def follow_engine(project: Project, engine: Engine) -> None:
