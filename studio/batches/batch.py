@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -12,19 +13,24 @@ from typing import TYPE_CHECKING, Any, Literal
 from studio.batches import store
 from studio.batches.execute import execute
 from studio.batches.naming import FailedCell
+from studio.engine import jobs as job_log
 from studio.errors import InvalidInput, StudioError
 
 if TYPE_CHECKING:
     from studio.project.project import Project
 
 
+CANCEL_POLL_S = 0.5
+"""How often a run looks for its Cancel (the queue's, or ``project.queue().cancel``)."""
+
+
 class BatchFailed(StudioError):
-    """A cell of the batch notebook failed (the executed notebook, its error in it, is saved
-    and committed all the same)."""
+    """A cell of the batch notebook failed, or the run was canceled (the executed notebook,
+    up to that cell and with its error, is saved and committed all the same)."""
 
     def __init__(self, result: BatchResult, cell: FailedCell) -> None:
         super().__init__(
-            f"{result.notebook.name}: {cell.describe()}",
+            f"{result.notebook.name}: {cell.describe(canceled=result.status == 'canceled')}",
             hint=f"open {result.output} to see the cell's output and traceback",
         )
         self.result = result
@@ -37,7 +43,7 @@ class BatchResult:
     job_id: str
     notebook: Path
     output: Path
-    status: Literal["success", "failed"]
+    status: Literal["success", "failed", "canceled"]
     duration_s: float
     parameters: dict[str, Any] = field(default_factory=dict)
     commit: str | None = None
@@ -110,11 +116,18 @@ def run_batch(
     store.log_queued(root, job_id=job_id, notebook=source, parameters=values, output=output)
     clock = time.perf_counter()
     failed: FailedCell | None = None
+    stop, finished = threading.Event(), threading.Event()
+    threading.Thread(
+        target=_watch_cancel, args=(job_log.cancel_marker(root, job_id), stop, finished),
+        daemon=True, name=f"batch-cancel-{job_id[:8]}",
+    ).start()  # fmt: skip
     try:
         store.log_running(root, job_id=job_id, notebook=source)
-        failed = execute(source, output=partial, parameters=values, cwd=root)
+        failed = execute(source, output=partial, parameters=values, cwd=root, stop=stop)
         store.save_output(partial, output)
-        status: Literal["success", "failed"] = "success" if failed is None else "failed"
+        status: Literal["success", "failed", "canceled"] = (
+            "success" if failed is None else "canceled" if stop.is_set() else "failed"
+        )
         commit = store.commit_output(root, output, notebook=source.name, status=status)
     except BaseException as exc:
         # Not a cell's failure (no kernel, a commit refused, Ctrl+C): what ran is kept.
@@ -125,16 +138,26 @@ def run_batch(
         store.log_finished(root, job_id=job_id, notebook=source, output=output,
                            error=message, info={})  # fmt: skip
         raise
+    finally:
+        finished.set()
     result = BatchResult(
         job_id=job_id, notebook=source, output=output, status=status,
         duration_s=time.perf_counter() - clock, parameters=values, commit=commit,
         failed_cell=failed,
     )  # fmt: skip
-    finished = {"duration_s": round(result.duration_s, 3), "commit": commit}
+    ended: dict[str, Any] = {"duration_s": round(result.duration_s, 3), "commit": commit}
     if failed is not None:
-        finished["failed_cell"] = failed.as_dict()
-    store.log_finished(root, job_id=job_id, notebook=source, output=output,
-                       error=failed.describe() if failed else None, info=finished)  # fmt: skip
+        ended["failed_cell"] = failed.as_dict()
+    error = None if failed is None else failed.describe(canceled=status == "canceled")
+    store.log_finished(root, job_id=job_id, notebook=source, output=output, error=error,
+                       info=ended, canceled=status == "canceled")  # fmt: skip
     if failed is not None and check:
         raise BatchFailed(result, failed)
     return result
+
+
+def _watch_cancel(marker: Path, stop: threading.Event, finished: threading.Event) -> None:
+    while not finished.wait(CANCEL_POLL_S):
+        if marker.exists():
+            stop.set()
+            return

@@ -60,7 +60,9 @@ class FailedCell:
     error: str
     """``ErrorName: message``."""
 
-    def describe(self) -> str:
+    def describe(self, *, canceled: bool = False) -> str:
+        if canceled:  # the error is the interrupt's KeyboardInterrupt: not the cell's fault
+            return f"canceled in cell {self.index} ({self.label})"
         return f"cell {self.index} ({self.label}) failed: {self.error}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -97,7 +97,10 @@ def log_finished(
     output: Path,
     error: str | None,
     info: dict[str, Any],
+    canceled: bool = False,
 ) -> None:
+    """The run's last records: success, or failed (``BATCH_FAILED``) with the error, or
+    canceled (``CANCELED``, and the node state a canceled job of the engine ends in)."""
     relative = output.relative_to(project_root).as_posix()
     if error is None:
         event = "server:task_success"
@@ -106,7 +109,11 @@ def log_finished(
     else:
         event = "server:task_failed"
         payload = {"task_id": job_id, "node_id": node_id(notebook), "error": error,
-                   "code": "BATCH_FAILED"}  # fmt: skip
-    job_log.append(project_root, job_log.record(
-        job_id=job_id, event=event, payload=payload, info=info
-    ))  # fmt: skip
+                   "code": "CANCELED" if canceled else "BATCH_FAILED"}  # fmt: skip
+    records = [job_log.record(job_id=job_id, event=event, payload=payload, info=info)]
+    if canceled:
+        records.append(job_log.record(
+            job_id=job_id, event="server:node_state_updated",
+            payload={"node_id": node_id(notebook), "state": "canceled", "task_id": job_id},
+        ))  # fmt: skip
+    job_log.append_many(project_root, records)

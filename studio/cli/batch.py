@@ -4,7 +4,7 @@ papermill in a project's folder, its executed copy saved to
 
 stdout gets the executed notebook's path (or, with ``--json``, the result). Exit status: 0 every
 cell ran, 1 a cell failed (the message names the cell and its error; the notebook is saved
-with it) or the run was refused.
+with it), the run was canceled (from the queue: the cell it was in is named) or refused.
 """
 
 from __future__ import annotations

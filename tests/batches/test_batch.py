@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -183,3 +184,47 @@ def test_the_cli_reads_p_like_papermill_and_prints_json(project: Project, tmp_pa
     # From the project's folder, without --project; a -p without its value is refused.
     refused = run_studio("batch", str(notebook), "-p", "seed", cwd=project.path)
     assert refused.returncode == 2 and "-p needs a NAME and a VALUE" in refused.stderr
+
+
+def test_a_running_batch_is_canceled_from_the_queue_and_what_ran_is_kept(
+    project: Project, tmp_path: Path
+) -> None:
+    notebook = write_notebook(
+        tmp_path / "long.ipynb",
+        "print('first cell ran')",
+        "# wait for the cancel\nimport time\nfor _ in range(600):\n    time.sleep(0.1)",
+        "print('never runs')",
+    )
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            studio.batch(notebook, project=project)
+        except BaseException as exc:  # the test's own thread: handed back to the test
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    queue = project.queue()
+    deadline = time.monotonic() + 60
+    while not any(j.state == "generating" for j in queue.jobs):
+        assert time.monotonic() < deadline, queue.jobs
+        time.sleep(0.1)
+    time.sleep(1.0)  # into the long cell (an interrupt before it is repeated anyway)
+    [running] = queue.jobs
+    assert queue.cancel(running.job_id) == f"job {running.job_id} is being stopped"
+    runner.join(timeout=30)
+    assert not runner.is_alive(), "the canceled batch run did not stop"
+    [raised] = outcome
+    assert isinstance(raised, BatchFailed), raised
+    result = raised.result
+    assert result.status == "canceled"
+    assert raised.message == "long.ipynb: canceled in cell 3 (# wait for the cancel)"
+    text = outputs_text(result.output)
+    assert "first cell ran" in text and "never runs" not in text  # what ran is kept
+    assert git_out(project.path, "log", "-1", "--format=%s").startswith(
+        "Batch run of long.ipynb: canceled"
+    )
+    [state] = job_log.jobs(project.path)
+    assert state.state == "canceled" and state.finished, state
+    assert state.error == "canceled in cell 3 (# wait for the cancel)"
