@@ -126,3 +126,10 @@ def yield_to(project_root: Path, job_id: str) -> str | None:
         marker.touch()
         return other
     return None
+
+
+def forget_yields(project_root: Path, job_id: str) -> None:
+    """The job starts: its markers of having given way are needed no more (a retry may give
+    way again, which only delays it once more)."""
+    for marker in (project_root / LOG_DIR / YIELDED_DIR).glob(f"{job_id}-*"):
+        marker.unlink(missing_ok=True)

@@ -37,7 +37,7 @@ from studio.engine.inputs import (
     resolve_node,
     resolve_shot,
 )
-from studio.engine.pause import HELD_STEP, PAUSE_POLL_S, read_state, yield_to
+from studio.engine.pause import HELD_STEP, PAUSE_POLL_S, forget_yields, read_state, yield_to
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, InvalidInput, ManifestError, StudioError
 from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
@@ -512,12 +512,13 @@ def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
 
             raise Reschedule()
         if not read_state(root).paused:
-            return
+            break
         if not held:
             publish("server:node_state_updated", node_id=publish.node_id, state="queued",
                     task_id=publish.job_id, step=HELD_STEP)  # fmt: skip
             held = True
         watch.event.wait(PAUSE_POLL_S)
+    forget_yields(root, publish.job_id)  # it starts (or ends, canceled): no more giving way
 
 
 def begin(publish: Publisher, watch: CancelWatch, *, what: str = "job") -> dict[str, Any] | None:

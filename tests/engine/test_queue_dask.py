@@ -106,6 +106,8 @@ def test_pause_move_to_front_cancel_resume(
     fourth_start, second_start = started_at(project, fourth), started_at(project, second)
     assert fourth_start is not None and second_start is not None
     assert fourth_start < second_start  # moved to the front: it ran before the earlier cell
+    yielded = project.path / ".git" / "studio" / "yielded"
+    assert not list(yielded.glob("*")), "a job that started kept its marks of giving way"
     assert [e.phase for e in queue.jobs] == ["finished"] * 4
     frame = queue.dataframe()
     assert frame.loc[third, "state"] == "canceled" and frame.loc[fourth, "sweep_id"] == sweep.id
