@@ -20,6 +20,7 @@ import {
   StudioApiError,
   Take
 } from './api';
+import { button, el } from './dom';
 import { QueueSection } from './queueView';
 
 export const studioIcon = new LabIcon({
@@ -41,31 +42,6 @@ export interface PanelActions {
 }
 
 type SettingsField = 'title' | 'description' | 'quality' | 'aspect_ratio' | 'frame_rate';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className = '',
-  text = ''
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text) {
-    node.textContent = text;
-  }
-  return node;
-}
-
-function button(label: string, className: string, onClick: () => void): HTMLButtonElement {
-  const node = el('button', `studio-button ${className}`, label);
-  node.type = 'button';
-  node.addEventListener('click', event => {
-    event.stopPropagation();
-    onClick();
-  });
-  return node;
-}
 
 export class StudioPanel extends Widget {
   private projects: ProjectEntry[] = [];

@@ -7,29 +7,9 @@
  * the list.
  */
 import { errorMessage, QueueJob, QueueView, StudioAPI } from './api';
+import { button, el } from './dom';
 
 export const QUEUE_POLL_MS = 2000;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text) {
-    node.textContent = text;
-  }
-  return node;
-}
-
-function action(label: string, className: string, onClick: () => void): HTMLButtonElement {
-  const node = el('button', `studio-button ${className}`, label);
-  node.type = 'button';
-  node.addEventListener('click', event => {
-    event.stopPropagation();
-    onClick();
-  });
-  return node;
-}
 
 function shotLabel(job: QueueJob): string {
   if (job.scene === null || job.shot === null) {
@@ -134,10 +114,10 @@ export class QueueSection {
     );
     state.dataset.paused = String(view.paused);
     const toggle = view.paused
-      ? action('Resume', 'studio-queue-resume', () =>
+      ? button('Resume', 'studio-queue-resume', () =>
           void this.run(projectId, () => this.api.setQueuePaused(projectId, false), 'Not resumed')
         )
-      : action('Pause', 'studio-queue-pause', () =>
+      : button('Pause', 'studio-queue-pause', () =>
           void this.run(projectId, () => this.api.setQueuePaused(projectId, true), 'Not paused')
         );
     head.append(state, toggle, el('span', 'studio-queue-counts', `${running} running · ${queued} queued · ${finished} finished`));
@@ -175,12 +155,12 @@ export class QueueSection {
         const buttons = el('div', 'studio-project-actions');
         if (job.phase === 'queued') {
           buttons.append(
-            action('Move to front', 'studio-queue-move', () =>
+            button('Move to front', 'studio-queue-move', () =>
               void this.run(projectId, () => this.api.moveToFront(projectId, job.job_id), 'Not moved')
             )
           );
         }
-        const cancel = action('Cancel', 'studio-queue-cancel', () =>
+        const cancel = button('Cancel', 'studio-queue-cancel', () =>
           void this.run(projectId, () => this.api.cancelQueued(projectId, { job_id: job.job_id }), 'Not canceled')
         );
         cancel.disabled = job.cancel_requested;
@@ -188,7 +168,7 @@ export class QueueSection {
         const sweepId = job.sweep_id;
         if (sweepId) {
           buttons.append(
-            action('Cancel sweep', 'studio-queue-cancel-sweep', () =>
+            button('Cancel sweep', 'studio-queue-cancel-sweep', () =>
               void this.run(projectId, () => this.api.cancelQueued(projectId, { sweep_id: sweepId }), 'Sweep not canceled')
             )
           );

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from studio import Project
 from studio.engine import Engine, JobRequest, NoWorkerFits, Overrides, project_jobs
@@ -21,6 +21,7 @@ from studio.pipelines import builtin_pipelines_dir
 from studio.project import repo
 from studio.runner.contract import ErrorCode, JobFailed
 from tests.conftest import git_out
+from tests.engine.clusters import add_draft_shot, thread_client
 from tests.runner.media import MISBEHAVE, video_facts
 
 pytestmark = pytest.mark.slow
@@ -29,14 +30,7 @@ TIMEOUT = 60
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    # Threads, not processes: starts in well under a second; the pipelines still run as
-    # real subprocesses. Two single-threaded CPU workers, declaring no VRAM.
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,  # type: ignore[no-untyped-call]
-    ):
+    with thread_client(workers=2) as c:
         yield c
 
 
@@ -46,13 +40,7 @@ def engine(client: Client, monkeypatch: pytest.MonkeyPatch) -> Engine:
     return Engine(client=client)
 
 
-def add_shot(project: Project, *, prompt: str = "lanterns at dusk", seed: int | None = 7) -> str:
-    """A Shot node (scene 1, shot 10) fed by a Pipeline node naming t2i-draft."""
-    graph = project.graph
-    node = graph.add_node("Shot", prompt=prompt, scene=1, shot=10, seed=seed)
-    pipe = graph.add_node("Pipeline", pipeline_id="t2i-draft")
-    graph.connect(pipe.id, "pipeline", node.id, "pipeline")
-    return node.id
+add_shot = add_draft_shot
 
 
 def names(job) -> list[str]:

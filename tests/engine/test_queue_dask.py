@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import dask
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from studio import Project
 from studio.engine import Engine
@@ -22,6 +22,7 @@ from studio.engine import jobs as job_log
 from studio.engine.pause import HELD_STEP
 from studio.engine.queue import Queue, QueueRefused
 from studio.sweeps import start_sweep
+from tests.engine.clusters import thread_client
 from tests.runner.media import MISBEHAVE
 
 pytestmark = pytest.mark.slow
@@ -32,10 +33,7 @@ TIMEOUT = 90
 def client(request: pytest.FixtureRequest) -> Iterator[Client]:
     with (
         dask.config.set({"distributed.scheduler.worker-saturation": float(request.param)}),
-        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,  # type: ignore[no-untyped-call]
+        thread_client() as c,
     ):
         yield c
 

@@ -18,6 +18,7 @@ from studio import Project
 from studio.engine import Engine
 from studio.engine import jobs as job_log
 from studio.sweeps import start_sweep
+from tests.engine.clusters import thread_cluster
 from tests.runner.media import MISBEHAVE
 
 pytestmark = pytest.mark.slow
@@ -26,9 +27,7 @@ TIMEOUT = 60
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as local:
+    with thread_cluster() as local:
         yield local
 
 

@@ -14,6 +14,7 @@ from distributed import Client, LocalCluster
 
 from studio import Project
 from studio.engine import Engine
+from tests.engine.clusters import thread_cluster
 from tests.jupyter_extension.test_ws import receive, send
 
 pytestmark = pytest.mark.slow
@@ -22,11 +23,7 @@ TIMEOUT = 90
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    # One single-threaded worker in this process (threads): starts in well under a second;
-    # the pipeline still runs as a real subprocess.
-    with LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as local:
+    with thread_cluster() as local:
         yield local
 
 

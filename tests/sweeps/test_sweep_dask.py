@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 from PIL import Image
 
 from studio import Project
@@ -20,6 +20,7 @@ from studio.engine import engine as engine_module
 from studio.sweeps import Sweep, SweepError, SweepProgress, start_sweep
 from studio.sweeps.store import SWEEPS_DIR
 from tests.conftest import git_out
+from tests.engine.clusters import add_draft_shot, thread_client
 from tests.runner.media import MISBEHAVE
 
 pytestmark = pytest.mark.slow
@@ -28,12 +29,7 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,  # type: ignore[no-untyped-call]
-    ):
+    with thread_client(workers=2) as c:
         yield c
 
 
@@ -45,13 +41,7 @@ def engine(client: Client, monkeypatch: pytest.MonkeyPatch) -> Engine:
     return engine
 
 
-def add_shot(project: Project) -> str:
-    """A Shot node (scene 1, shot 10, seed 7) fed by a Pipeline node naming t2i-draft."""
-    graph = project.graph
-    node = graph.add_node("Shot", prompt="lanterns at dusk", scene=1, shot=10, seed=7)
-    pipe = graph.add_node("Pipeline", pipeline_id="t2i-draft")
-    graph.connect(pipe.id, "pipeline", node.id, "pipeline")
-    return node.id
+add_shot = add_draft_shot
 
 
 def test_a_2x2_sweep_makes_four_takes_recorded_and_reopened(engine: Engine, project: Project):
