@@ -43,6 +43,8 @@ from studio.workspace import Library, Workspace
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from distributed import Client
+
     from studio.assembly.export import EDLExport
     from studio.assembly.model import Sequence
     from studio.batches import BatchResult
@@ -125,15 +127,18 @@ def batch(
     *,
     project: Project | str | Path | None = None,
     check: bool = True,
+    cluster: bool | Client = False,
 ) -> BatchResult:
     """Run ``notebook`` with papermill in ``project``'s folder (default: the project the
     current folder is in), its ``parameters`` cell's values replaced; the executed notebook is
     saved to ``04_Project_Files/Batch/<name>_<UTC timestamp>.ipynb`` and committed. A failed
     cell raises :class:`studio.batches.BatchFailed` naming it (``check=False``: returned), the
-    notebook saved with its error. See :func:`studio.batches.run_batch`."""
+    notebook saved with its error. ``cluster=True`` (or a Dask client): on a worker of the
+    project's cluster. See :func:`studio.batches.run_batch`."""
     from studio.batches import batch_project, run_batch
 
-    return run_batch(notebook, project=batch_project(project), parameters=parameters, check=check)
+    return run_batch(notebook, project=batch_project(project), parameters=parameters,
+                     check=check, cluster=cluster)  # fmt: skip
 
 
 def _sweep_gallery(sweep: Sweep) -> Gallery:

@@ -17,6 +17,8 @@ from studio.engine import jobs as job_log
 from studio.errors import InvalidInput, StudioError
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from studio.project.project import Project
 
 
@@ -89,12 +91,26 @@ def batch_project(
     return existing_workspace(workspace).open_project(str(project))
 
 
+@dataclass(frozen=True)
+class ReservedRun:
+    """A batch run logged as queued, its output's name reserved: what runs it needs (sent to
+    a Dask worker as it is, for a run on the cluster)."""
+
+    job_id: str
+    notebook: Path
+    project_root: Path
+    output: Path
+    partial: Path
+    parameters: dict[str, Any]
+
+
 def run_batch(
     notebook: str | Path,
     *,
     project: Project,
     parameters: dict[str, Any] | None = None,
     check: bool = True,
+    cluster: bool | Client = False,
 ) -> BatchResult:
     """Run ``notebook`` with papermill in the project's folder (its ``parameters`` cell's
     values replaced by ``parameters``), save the executed notebook to
@@ -102,7 +118,10 @@ def run_batch(
     notebook makes are committed as they are made (by the engine, or ``commit_takes``); the
     executed notebook is a commit of its own. Logged in the job log as a job of kind
     ``batch``. A failed cell: the notebook is saved and committed with its error, then
-    :class:`BatchFailed` is raised (``check=False``: returned, status ``failed``)."""
+    :class:`BatchFailed` is raised (``check=False``: returned, status ``failed``).
+
+    ``cluster``: run it on a Dask worker (``True``: the project's engine's cluster; or that
+    client's), waiting for it here; its kernel's engine uses the same cluster."""
     source = Path(notebook).expanduser().resolve()
     if not source.is_file():
         raise InvalidInput(f"no notebook at {source}", hint="give the path of an .ipynb file")
@@ -111,9 +130,66 @@ def run_batch(
     values = dict(parameters or {})
     root = project.path
     job_id = uuid.uuid4().hex
-    started = datetime.now(UTC)
-    output, partial = store.reserve_output(root, source, started)
-    store.log_queued(root, job_id=job_id, notebook=source, parameters=values, output=output)
+    output, partial = store.reserve_output(root, source, datetime.now(UTC))
+    where = "cluster" if cluster is not False else "local"
+    store.log_queued(root, job_id=job_id, notebook=source, parameters=values, output=output,
+                     where=where)  # fmt: skip
+    run = ReservedRun(job_id=job_id, notebook=source, project_root=root, output=output,
+                      partial=partial, parameters=values)  # fmt: skip
+    if cluster is False:
+        result = run_reserved(run)
+    else:
+        result = _on_cluster(run, client=_client(project, cluster))
+    if result.failed_cell is not None and check:
+        raise BatchFailed(result, result.failed_cell)
+    return result
+
+
+def _client(project: Project, cluster: bool | Client) -> Client:
+    if not isinstance(cluster, bool):
+        return cluster
+    from studio.engine.engine import default_engine
+
+    return default_engine(project).client
+
+
+def _on_cluster(run: ReservedRun, *, client: Client) -> BatchResult:
+    """The run as a task on a worker, waited for (the caller's process holds it: its pid in
+    the log keeps the job alive while it is queued)."""
+    try:
+        future = client.submit(run_on_worker, run, key=f"batch-{run.job_id}", pure=False)
+        result: BatchResult = future.result()
+    except BaseException as exc:
+        state = job_log.snapshot(run.project_root).jobs.get(run.job_id)
+        if state is not None and not state.finished and state.state == "queued":
+            # It never started (not submitted, or the cluster let it go): nothing ran.
+            store.discard(run.partial)
+            store.log_finished(run.project_root, job_id=run.job_id, notebook=run.notebook,
+                               output=run.output, error=f"not run on the cluster: {_said(exc)}",
+                               info={})  # fmt: skip
+        raise
+    return result
+
+
+def run_on_worker(run: ReservedRun) -> BatchResult:
+    """The Dask task of a run on the cluster. It secedes from the worker's thread pool first:
+    the jobs its notebook submits need that slot (on a one-thread worker they would wait for
+    this task forever); its kernel is told the scheduler's address (``STUDIO_SCHEDULER``)."""
+    from distributed import get_worker, secede
+
+    address = str(get_worker().scheduler.address)
+    secede()  # type: ignore[no-untyped-call]  # distributed is untyped
+    # An in-process cluster's address means nothing to another process (the kernel's
+    # engine then makes its own cluster, as a kernel without a scheduler does).
+    return run_reserved(run, scheduler=None if address.startswith("inproc://") else address)
+
+
+def run_reserved(run: ReservedRun, *, scheduler: str | None = None) -> BatchResult:
+    """Run a reserved batch here (this process, or a worker's task): running, then the
+    executed notebook saved and committed, then the run's last record."""
+    root, source, job_id, output, partial = (
+        run.project_root, run.notebook, run.job_id, run.output, run.partial
+    )  # fmt: skip
     clock = time.perf_counter()
     failed: FailedCell | None = None
     stop, finished = threading.Event(), threading.Event()
@@ -121,9 +197,11 @@ def run_batch(
         target=_watch_cancel, args=(job_log.cancel_marker(root, job_id), stop, finished),
         daemon=True, name=f"batch-cancel-{job_id[:8]}",
     ).start()  # fmt: skip
+    env = {"STUDIO_SCHEDULER": scheduler} if scheduler else {}
     try:
         store.log_running(root, job_id=job_id, notebook=source)
-        failed = execute(source, output=partial, parameters=values, cwd=root, stop=stop)
+        failed = execute(source, output=partial, parameters=run.parameters, cwd=root,
+                         stop=stop, env=env)  # fmt: skip
         store.save_output(partial, output)
         status: Literal["success", "failed", "canceled"] = (
             "success" if failed is None else "canceled" if stop.is_set() else "failed"
@@ -134,15 +212,14 @@ def run_batch(
         if partial.exists() and partial.stat().st_size:
             store.save_output(partial, output)
         store.discard(partial)
-        message = exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
         store.log_finished(root, job_id=job_id, notebook=source, output=output,
-                           error=message, info={})  # fmt: skip
+                           error=_said(exc), info={})  # fmt: skip
         raise
     finally:
         finished.set()
     result = BatchResult(
         job_id=job_id, notebook=source, output=output, status=status,
-        duration_s=time.perf_counter() - clock, parameters=values, commit=commit,
+        duration_s=time.perf_counter() - clock, parameters=run.parameters, commit=commit,
         failed_cell=failed,
     )  # fmt: skip
     ended: dict[str, Any] = {"duration_s": round(result.duration_s, 3), "commit": commit}
@@ -151,9 +228,11 @@ def run_batch(
     error = None if failed is None else failed.describe(canceled=status == "canceled")
     store.log_finished(root, job_id=job_id, notebook=source, output=output, error=error,
                        info=ended, canceled=status == "canceled")  # fmt: skip
-    if failed is not None and check:
-        raise BatchFailed(result, failed)
     return result
+
+
+def _said(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
 
 
 def _watch_cancel(marker: Path, stop: threading.Event, finished: threading.Event) -> None:

@@ -5,6 +5,7 @@ stopped: its kernel is interrupted until the cell it runs ends (papermill then s
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any, Final
@@ -24,11 +25,13 @@ def execute(
     parameters: dict[str, Any],
     cwd: Path,
     stop: threading.Event | None = None,
+    env: dict[str, str] | None = None,
 ) -> FailedCell | None:
     """Run ``notebook`` into ``output``; None when every cell ran, else the cell that failed
     (``output`` then holds the notebook up to it, its error included). When ``stop`` is set
     the running cell is interrupted (it fails with ``KeyboardInterrupt``) and no further cell
-    runs. Errors outside the notebook's cells (no kernel, an unreadable notebook) raise."""
+    runs. ``env``: set in the kernel's environment. Errors outside the notebook's cells (no
+    kernel, an unreadable notebook) raise."""
     import nbformat
     import papermill
     from jupyter_client.manager import KernelManager
@@ -45,13 +48,15 @@ def execute(
     if stop is not None:
         interrupter.start()
     try:
+        # Started here in ``cwd`` (not by papermill's chdir: the process's folder, shared by
+        # the threads of a Dask worker, stays as it is).
+        kernel.start_kernel(cwd=str(cwd), env={**os.environ, **(env or {})})
         papermill.execute_notebook(
             str(notebook),
             str(output),
             parameters=parameters,
             kernel_name=KERNEL,
             language="python",  # the kernel's: notebooks without language metadata run too
-            cwd=str(cwd),
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=True,

@@ -65,15 +65,23 @@ def node_id(notebook: Path) -> str:
 
 
 def log_queued(
-    project_root: Path, *, job_id: str, notebook: Path, parameters: dict[str, Any], output: Path
+    project_root: Path,
+    *,
+    job_id: str,
+    notebook: Path,
+    parameters: dict[str, Any],
+    output: Path,
+    where: str = "local",
 ) -> None:
+    """Queued, held by this process (its pid and host: the job is alive while it lives) until
+    the process that runs it says it runs (:func:`log_running`)."""
     info = {
         "kind": BATCH_KIND,
         "notebook": str(notebook),
         "parameters": parameters,
         "output": output.relative_to(project_root).as_posix(),
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
+        "where": where,
+        **_this_process(),
     }
     payload = {"node_id": node_id(notebook), "state": "queued", "task_id": job_id}
     job_log.append(project_root, job_log.record(
@@ -85,8 +93,12 @@ def log_running(project_root: Path, *, job_id: str, notebook: Path) -> None:
     payload = {"node_id": node_id(notebook), "state": "generating", "task_id": job_id,
                "step": "running the notebook"}  # fmt: skip
     job_log.append(project_root, job_log.record(
-        job_id=job_id, event="server:node_state_updated", payload=payload
+        job_id=job_id, event="server:node_state_updated", payload=payload, info=_this_process()
     ))  # fmt: skip
+
+
+def _this_process() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
 def log_finished(

@@ -52,11 +52,19 @@ def batch(
         ),
     ] = None,
     workspace: WorkspaceOption = None,
+    on_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="Run it on a worker of the workspace's Dask cluster (STUDIO_SCHEDULER, else "
+            "workspace.json's scheduler, else a local cluster), its jobs on the same cluster.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run a notebook with papermill (its cell tagged `parameters` gets the -p values) in the
-    project's folder; the executed notebook is saved and committed, a failed cell's error in
-    it. Shows up in the project's jobs (kind batch)."""
+    project's folder, here or on the cluster; the executed notebook is saved and committed, a
+    failed cell's error in it. Shows up in the project's jobs (kind batch)."""
     from studio.batches import BatchFailed, batch_project, parse_parameters, run_batch
 
     try:
@@ -66,7 +74,7 @@ def batch(
     opened = batch_project(project, workspace=workspace)
     err_console.print(f"running {notebook} in {opened.path}…", highlight=False)
     try:
-        result = run_batch(notebook, project=opened, parameters=parameters)
+        result = run_batch(notebook, project=opened, parameters=parameters, cluster=on_cluster)
     except BatchFailed as exc:
         if as_json:
             typer.echo(json.dumps(exc.result.as_dict(opened.path), ensure_ascii=False))

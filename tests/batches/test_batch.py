@@ -17,6 +17,7 @@ from studio.batches import BATCH_DIR, BatchFailed, BatchResult
 from studio.engine import jobs as job_log
 from studio.engine.settling import settle
 from tests.conftest import git_out, run_studio
+from tests.engine.clusters import thread_client
 
 pytestmark = pytest.mark.slow
 
@@ -228,3 +229,45 @@ def test_a_running_batch_is_canceled_from_the_queue_and_what_ran_is_kept(
     [state] = job_log.jobs(project.path)
     assert state.state == "canceled" and state.finished, state
     assert state.error == "canceled in cell 3 (# wait for the cancel)"
+
+
+CLUSTER_CELL = """
+import os
+from pathlib import Path
+
+import studio
+from studio.engine.engine import default_engine
+
+project = studio.Project(Path.cwd())
+client = default_engine(project).client  # the kernel's engine: the cluster the run is on
+assert client.scheduler.address == os.environ["STUDIO_SCHEDULER"], client
+# The run's task seceded from its worker's only thread: a job of its own can run there.
+assert client.submit(sum, [seed, 1], pure=False).result(timeout=60) == seed + 1
+print("on the cluster", os.getpid())
+"""
+
+
+def test_a_batch_runs_on_the_cluster_with_its_jobs_on_the_same_cluster(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the worker's task tells the kernel a scheduler (the notebook checks it has one).
+    monkeypatch.delenv("STUDIO_SCHEDULER", raising=False)
+    notebook = write_notebook(tmp_path / "On cluster.ipynb", CLUSTER_CELL)
+    with thread_client(tcp=True) as client:  # one worker with one thread, the kernel's too
+        result = studio.batch(notebook, {"seed": 4}, project=project, cluster=client)
+    assert result.status == "success", result
+    assert "on the cluster" in outputs_text(result.output)
+    [state] = job_log.jobs(project.path)
+    assert state.state == "success" and state.info["where"] == "cluster", state
+    assert git_out(project.path, "log", "-1", "--format=%s").startswith(
+        "Batch run of On cluster.ipynb: success"
+    )
+
+    # The CLI's --cluster: the workspace's cluster (here STUDIO_SCHEDULER's).
+    with thread_client(tcp=True) as client:
+        address = str(client.scheduler_info()["address"])
+        done = run_studio("batch", str(notebook), "-p", "seed", "5", "--cluster", "--json",
+                          env={"STUDIO_SCHEDULER": address}, cwd=project.path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "success" and summary["parameters"] == {"seed": 5}

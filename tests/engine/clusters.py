@@ -11,20 +11,21 @@ from studio import Project
 
 
 @contextmanager
-def thread_cluster(*, workers: int = 1) -> Iterator[LocalCluster]:
+def thread_cluster(*, workers: int = 1, tcp: bool = False) -> Iterator[LocalCluster]:
     """Single-threaded CPU workers declaring no VRAM, as threads of this process, not
     processes: the cluster starts in well under a second, and the pipelines still run as
-    real subprocesses."""
+    real subprocesses. ``tcp``: reachable from other processes (a kernel), not in-process."""
     with LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
-        n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
+        n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0",
+        **({"protocol": "tcp://"} if tcp else {}),
+    ) as cluster:  # fmt: skip
         yield cluster
 
 
 @contextmanager
-def thread_client(*, workers: int = 1) -> Iterator[Client]:
+def thread_client(*, workers: int = 1, tcp: bool = False) -> Iterator[Client]:
     """A client of a :func:`thread_cluster`."""
-    with thread_cluster(workers=workers) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+    with thread_cluster(workers=workers, tcp=tcp) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
 
