@@ -157,7 +157,8 @@ def _on_cluster(run: ReservedRun, *, client: Client) -> BatchResult:
     """The run as a task on a worker, waited for (the caller's process holds it: its pid in
     the log keeps the job alive while it is queued)."""
     try:
-        future = client.submit(run_on_worker, run, key=f"batch-{run.job_id}", pure=False)
+        key = job_log.process_task_key(run.job_id)
+        future = client.submit(run_on_worker, run, key=key, pure=False)
         result: BatchResult = future.result()
     except BaseException as exc:
         state = job_log.snapshot(run.project_root).jobs.get(run.job_id)
@@ -178,6 +179,7 @@ def run_on_worker(run: ReservedRun) -> BatchResult:
     from distributed import get_worker, secede
 
     address = str(get_worker().scheduler.address)
+    _hold_while_paused(run)  # on its worker slot, as the engine's jobs wait
     secede()  # type: ignore[no-untyped-call]  # distributed is untyped
     # An in-process cluster's address means nothing to another process (the kernel's
     # engine then makes its own cluster, as a kernel without a scheduler does).
@@ -229,6 +231,20 @@ def run_reserved(run: ReservedRun, *, scheduler: str | None = None) -> BatchResu
     store.log_finished(root, job_id=job_id, notebook=source, output=output, error=error,
                        info=ended, canceled=status == "canceled")  # fmt: skip
     return result
+
+
+def _hold_while_paused(run: ReservedRun) -> None:
+    """While the project's queue is paused, a run on the cluster waits before it starts
+    (until resumed, or canceled: it then starts and its first cell is interrupted)."""
+    from studio.engine import pause
+
+    held, marker = False, job_log.cancel_marker(run.project_root, run.job_id)
+    while pause.read_state(run.project_root).paused and not marker.exists():
+        if not held:
+            store.log_held(run.project_root, job_id=run.job_id, notebook=run.notebook,
+                           step=pause.HELD_STEP)  # fmt: skip
+            held = True
+        time.sleep(pause.PAUSE_POLL_S)
 
 
 def _said(exc: BaseException) -> str:

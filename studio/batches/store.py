@@ -97,6 +97,14 @@ def log_running(project_root: Path, *, job_id: str, notebook: Path) -> None:
     ))  # fmt: skip
 
 
+def log_held(project_root: Path, *, job_id: str, notebook: Path, step: str) -> None:
+    """Still queued, on a worker, held there by the project's paused queue."""
+    payload = {"node_id": node_id(notebook), "state": "queued", "task_id": job_id, "step": step}
+    job_log.append(project_root, job_log.record(
+        job_id=job_id, event="server:node_state_updated", payload=payload
+    ))  # fmt: skip
+
+
 def _this_process() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 

@@ -80,13 +80,18 @@ def request_cancel(project_root: Path, job_id: str) -> None:
 
 
 PROCESS_JOB_KINDS: Final = frozenset({"batch"})
-"""``info["kind"]`` of jobs a process runs outside the cluster (a papermill batch run): its
-``info`` names the ``host`` and ``pid`` that run it, instead of a scheduler. Records without
-a ``kind`` (every cluster job) read as before."""
+"""``info["kind"]`` of jobs a process holds (a papermill batch run, run in it or, waited for
+by it, on a worker): its ``info`` names the ``host`` and ``pid`` that hold it, instead of a
+scheduler. Records without a ``kind`` (every other cluster job) read as before."""
 
 
 def is_process_job(info: Mapping[str, Any]) -> bool:
     return info.get("kind") in PROCESS_JOB_KINDS
+
+
+def process_task_key(job_id: str) -> str:
+    """The Dask key of a process job run on the cluster (``batch --cluster``)."""
+    return f"batch-{job_id}"
 
 
 def attempt_marker(project_root: Path, job_id: str) -> Path:

@@ -174,7 +174,17 @@ def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str
     """Make a queued job start next (see the module doc); returns what was done, as a
     sentence. Refused for a job that is not queued or whose task no cluster holds."""
     state = movable_job(project_root, job_id)
-    key = render_task_key(job_id) if is_render_job(state.info) else task_key(job_id)
+    if job_log.is_process_job(state.info):
+        if state.info.get("where") != "cluster":
+            raise QueueRefused(
+                f"job {job_id} is a batch run outside the cluster: it starts at once, there is "
+                "no queue to move it in"
+            )
+        key = job_log.process_task_key(job_id)
+    elif is_render_job(state.info):
+        key = render_task_key(job_id)
+    else:
+        key = task_key(job_id)
     first = -time.time_ns()  # Dask runs the lowest first; a later move goes before
     try:
         placed = client.run_on_scheduler(  # type: ignore[no-untyped-call]  # distributed is untyped

@@ -15,6 +15,7 @@ import studio
 from studio import Project
 from studio.batches import BATCH_DIR, BatchFailed, BatchResult
 from studio.engine import jobs as job_log
+from studio.engine.pause import HELD_STEP
 from studio.engine.settling import settle
 from tests.conftest import git_out, run_studio
 from tests.engine.clusters import thread_client
@@ -271,3 +272,28 @@ def test_a_batch_runs_on_the_cluster_with_its_jobs_on_the_same_cluster(
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["status"] == "success" and summary["parameters"] == {"seed": 5}
+
+
+def test_a_batch_on_the_cluster_waits_while_the_queue_is_paused(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STUDIO_SCHEDULER", raising=False)
+    notebook = write_notebook(tmp_path / "Held.ipynb", "print('ran', seed)")
+    queue = project.queue()
+    queue.pause()
+    results: list[BatchResult] = []
+    with thread_client(tcp=True) as client:
+        runner = threading.Thread(
+            target=lambda: results.append(studio.batch(notebook, project=project, cluster=client))
+        )
+        runner.start()
+        deadline = time.monotonic() + 60
+        while not [j for j in queue.jobs if j.step == HELD_STEP]:
+            assert time.monotonic() < deadline, queue.jobs
+            time.sleep(0.1)
+        [held] = queue.jobs
+        assert held.state == "queued" and runner.is_alive()
+        queue.resume()
+        runner.join(timeout=60)
+    assert not runner.is_alive() and results[0].status == "success"
+    assert "ran 0" in outputs_text(results[0].output)
