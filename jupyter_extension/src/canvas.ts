@@ -67,6 +67,8 @@ async function runCanvasCell(widget: NotebookPanel, reply: CanvasNotebook): Prom
     widget.node.dataset.studioCanvasRun = 'refused';
     return;
   }
+  // Clean now, before the kernel's answer (its language info) and the run's outputs change it.
+  const wasDirty = widget.context.model.dirty;
   await widget.sessionContext.ready;
   const kernel = widget.sessionContext.session?.kernel;
   if (kernel) {
@@ -74,6 +76,11 @@ async function runCanvasCell(widget: NotebookPanel, reply: CanvasNotebook): Prom
     await kernel.info.catch(() => undefined);
   }
   await NotebookActions.runCells(notebook, [cell], widget.sessionContext);
+  if (!wasDirty && !widget.isDisposed) {
+    // Showing the canvas is no edit: the notebook is saved without the run's outputs and
+    // kernel details (the server's save hook), so it equals the file; closing asks nothing.
+    widget.context.model.dirty = false;
+  }
   widget.node.dataset.studioCanvasRun = 'ran';
 }
 

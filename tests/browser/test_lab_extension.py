@@ -147,6 +147,10 @@ def test_panel_refreshes_and_opens_a_canvas(lab: Lab, page: Any) -> None:
     item.locator(".studio-open-canvas").click()
     page.locator(".jp-Notebook .studio-canvas").wait_for(timeout=120_000)
     assert any(p.suffix == ".ipynb" for p in project.path.rglob("*.ipynb"))
+    # Showing the canvas is no edit: its tab is not marked unsaved.
+    page.locator(".jp-NotebookPanel[data-studio-canvas-run='ran']").wait_for(timeout=60_000)
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), tab.get_attribute("class")
     # selecting a project lists its shots (none yet)
     item.click()
     panel.locator(".studio-shots h3").wait_for(timeout=10_000)
