@@ -66,27 +66,32 @@ class ProjectModelStore(ModelStore):
         record = super().add(model_id, source, replace=replace, link=link, origin=origin)
         folder = self.path(model_id)
         weights = [folder / rel for rel in record.files]
-        gone = [folder / rel for rel in (old.files if old else {}) if rel not in record.files]
-        if gone:
-            repo.git(self.project_root, "rm", "-q", "--cached", "--ignore-unmatch", "--",
-                     *[p.relative_to(self.project_root).as_posix() for p in gone])  # fmt: skip
         repo.commit_paths(
             self.project_root,
             [*weights, self.metadata_path, *attributes],
-            message=f"Add model {model_id}",
+            message=f"{'Replace' if old else 'Add'} model {model_id}",
             lfs_required=weights,
         )
+        gone = [f"{PROJECT_MODELS_DIR}/{model_id}/{rel}" for rel in (old.files if old else {})
+                if rel not in record.files]  # fmt: skip
+        if gone:  # a replacement without some of the old files: their removal is committed too
+            self._commit_removal(gone, message=f"Model {model_id}: remove the files it replaced")
         return record
+
+    def _commit_removal(self, rel: list[str], *, message: str) -> None:
+        meta = self.metadata_path.relative_to(self.project_root).as_posix()
+        with repo.commit_lock(self.project_root):
+            repo.git(
+                self.project_root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", *rel
+            )
+            repo.git(self.project_root, "add", "--", meta)
+            repo.git(self.project_root, "commit", "-q", "-m", message, "--", *rel, meta)
 
     def remove(self, model_id: str) -> ModelRecord:
         record = super().remove(model_id)
-        rel = self.path(model_id).relative_to(self.project_root).as_posix()
-        meta = self.metadata_path.relative_to(self.project_root).as_posix()
-        with repo.commit_lock(self.project_root):
-            repo.git(self.project_root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", rel)
-            repo.git(self.project_root, "add", "--", meta)
-            repo.git(self.project_root, "commit", "-q", "-m", f"Remove model {model_id}",
-                     "--", rel, meta)  # fmt: skip
+        self._commit_removal(
+            [f"{PROJECT_MODELS_DIR}/{model_id}"], message=f"Remove model {model_id}"
+        )
         return record
 
     def _ensure_attributes(self) -> list[Path]:

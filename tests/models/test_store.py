@@ -137,6 +137,10 @@ def test_a_projects_model_is_committed_through_lfs(project: Project, tmp_path: P
     assert "01_Assets/AI_Models/models.json" not in lfs
     assert git_out(project.path, "status", "--porcelain") == ""
     assert store.verify() == []
+    store.add("my-lora", weights(tmp_path / "v2", {"lora.bin": b"\2" * 100}), replace=True)
+    tracked = git_out(project.path, "ls-files", "01_Assets/AI_Models/my-lora").split()
+    assert tracked == ["01_Assets/AI_Models/my-lora/lora.bin"]  # the old README is gone too
+    assert git_out(project.path, "status", "--porcelain") == ""
     store.remove("my-lora")
     assert "Remove model my-lora" in git_out(project.path, "log", "-1", "--format=%s")
     tracked = git_out(project.path, "ls-files", "01_Assets/AI_Models").split()
