@@ -196,8 +196,11 @@ class JobFailed(StudioError):
 
 
 def models_env(models: dict[str, str]) -> dict[str, str]:
-    """Pure: the environment naming a job's model folders (none: nothing to add)."""
-    return {MODELS_ENV: json.dumps(models, sort_keys=True)} if models else {}
+    """Pure: the environment naming a job's model folders (none: nothing to add), with the
+    Hugging Face libraries told to stay offline: the weights are all there already."""
+    if not models:
+        return {}
+    return {MODELS_ENV: json.dumps(models, sort_keys=True), "HF_HUB_OFFLINE": "1"}
 
 
 def container_models(models: dict[str, str]) -> dict[str, str]:
