@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from studio.engine.queue import Queue
     from studio.engine.rendering import RenderJob
     from studio.graph.graph import Node
+    from studio.models import ModelStore
     from studio.sweeps import Sweep
     from studio.widgets.canvas import Canvas
     from studio.widgets.gallery import Gallery
@@ -141,6 +142,15 @@ def batch(
                      check=check, cluster=cluster)  # fmt: skip
 
 
+def models(workspace: str | Path | None = None, *, project: str | Path | None = None) -> ModelStore:
+    """The workspace's shared model store (``studio models`` on the command line), or the
+    store of the project folder ``project``: add, list, verify, remove weights. See
+    :mod:`studio.models`."""
+    from studio.models import models as store
+
+    return store(workspace, project=project)
+
+
 def _sweep_gallery(sweep: Sweep) -> Gallery:
     from studio.widgets.gallery import sweep_gallery
 
@@ -183,4 +193,5 @@ __all__ = [
     "Workspace",
     "__version__",
     "batch",
+    "models",
 ]

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     warm_vram_budget_gb: float = 0.0
     """GPU memory the warm workers may hold together."""
 
+    models_dir: Path | None = None
+    """The shared model store (``STUDIO_MODELS_DIR``); unset: the workspace's ``models_dir``
+    in ``workspace.json`` (default ``<workspace>/Models``)."""
+
     # --- Generative Engine (studio.engine) ---
     scheduler: str | None = None
     """Dask scheduler address (``tcp://host:8786``); unset: start a local cluster."""

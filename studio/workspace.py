@@ -46,6 +46,11 @@ class WorkspaceConfig(BaseModel):
         description="the team's Dask scheduler (tcp://host:8786) for this workspace's kernels; "
         "STUDIO_SCHEDULER, when set, wins",
     )
+    models_dir: str = Field(
+        default="Models",
+        description="the shared model store (weights, outside git), relative to the workspace "
+        "or absolute; STUDIO_MODELS_DIR, when set, wins",
+    )
     dispatch_policy: Literal["queue", "fallback"] | None = Field(
         default=None,
         description="when no worker fits a quality: wait for one, or fall back to what fits; "

@@ -267,3 +267,14 @@ def test_every_palette_entry_adds_a_node_that_runs_or_feeds_something() -> None:
     assert added["pipeline.i2v-draft"] == ("Pipeline", {"pipeline_id": "i2v-draft"})
     assert added["pipeline.sr-lanczos"] == ("SuperResolution", {})
     assert added["pipeline.restore-ffmpeg"] == ("VideoRestoration", {})
+
+
+def test_a_manifest_names_its_models_by_store_id():
+    base = {"id": "m", "title": "M", "task": "generate-image",
+            "outputs": [{"name": "o", "type": "Image"}]}  # fmt: skip
+    assert Manifest.model_validate(base).models == ()
+    named = Manifest.model_validate({**base, "models": ["flux1-schnell", "t5-xxl"]})
+    assert named.models == ("flux1-schnell", "t5-xxl")
+    for bad in (["../x"], ["a/b"], ["org:name"], ["a..b"], ["m", "m"]):
+        with pytest.raises(ValueError, match="models"):
+            Manifest.model_validate({**base, "models": bad})

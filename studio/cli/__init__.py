@@ -14,7 +14,17 @@ __all__ = ["app", "main"]
 
 def _register() -> None:
     # Importing a command module adds its commands to `app`.
-    from studio.cli import batch, cluster, doctor, lab, pipeline, render, takes, workspace  # noqa: F401
+    from studio.cli import (  # noqa: F401
+        batch,
+        cluster,
+        doctor,
+        lab,
+        models,
+        pipeline,
+        render,
+        takes,
+        workspace,
+    )
 
 
 def main() -> None:

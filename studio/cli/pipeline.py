@@ -140,18 +140,22 @@ def run(
     json_: JsonOption = False,
 ) -> None:
     """Run one job locally, printing progress; exits 1 with the error code on failure."""
+    from studio.models import require_models
     from studio.pipelines import get_pipeline, parse_cli_inputs
     from studio.quality import QUALITIES
     from studio.runner.base import Runner, create_job
     from studio.runner.contract import Event, JobFailed
     from studio.runner.select import default_runner
+    from studio.workspace import find_workspace
 
     if quality not in QUALITIES:
         raise typer.BadParameter(f"quality must be one of {', '.join(QUALITIES)}")
     found = get_pipeline(pipeline)
     values = parse_cli_inputs(found.manifest, inputs or [])
     job_dir = out or Path(tempfile.mkdtemp(prefix=f"studio-job-{found.id}-")) / "job"
-    create_job(found, values, job_dir=job_dir, quality=quality)
+    models = require_models(found.id, found.manifest.models, project_root=None,
+                            workspace=find_workspace(Path.cwd()))  # fmt: skip
+    create_job(found, values, job_dir=job_dir, quality=quality, models=models)
     chosen: Runner
     if runner == "process":
         from studio.runner.process import ProcessRunner

@@ -49,6 +49,7 @@ from studio.engine.settling import settle
 from studio.engine.tasks import execute_post_node, execute_shot_node, project_topic, task_key
 from studio.errors import InvalidInput, StudioError, TakeError
 from studio.events import fold_status, is_final, status_node
+from studio.models import require_models
 from studio.pipelines import (
     Pipeline,
     PipelineNotFound,
@@ -363,6 +364,8 @@ class Engine:
             return decision  # (a pipeline folder path: the worker loads it and checks there)
         # A ratio the pipeline cannot make is refused here, before queueing.
         pipeline_aspect_ratio(chosen, settings.aspect_ratio)
+        # So are missing weights (never fetched at run time), with the command that adds them.
+        require_models(chosen.id, chosen.manifest.models, project_root=project.path)
         return decision
 
     def generate(

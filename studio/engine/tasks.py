@@ -40,6 +40,7 @@ from studio.engine.inputs import (
 from studio.engine.pause import HELD_STEP, PAUSE_POLL_S, forget_yields, read_state, yield_to
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, InvalidInput, ManifestError, StudioError
+from studio.models import ModelMissing, require_models
 from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
 from studio.post import post_state
 from studio.project.outputs import list_outputs, output_stem, reserve_output, scan_outputs
@@ -564,9 +565,13 @@ def _execute(
     # where this worker happened to read them.
     recorded = {**values, **{name: item.reference for name, item in media.items()}}
     try:
-        job_dir = create_job(
-            pipeline, values, job_dir=workdir / "job", quality=quality, job_id=job_id
-        )
+        # Checked in the kernel before queueing; again here, where the job runs.
+        models = require_models(pipeline.id, pipeline.manifest.models, project_root=root)
+    except StudioError as exc:  # missing, or a store whose models.json does not read
+        return _fail(publish, ErrorCode.SETUP_FAILED, exc.message)
+    try:
+        job_dir = create_job(pipeline, values, job_dir=workdir / "job", quality=quality,
+                             job_id=job_id, models=models)  # fmt: skip
     except InputInvalid as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
 
@@ -674,9 +679,11 @@ def _execute_post(
             raise InvalidInput(state.problem or f"{node_id}: nothing to run on")
         run = state.run
         values = {run.media_input: str(run.source.path), **run.settings}
-        job_dir = create_job(
-            run.pipeline, values, job_dir=workdir / "job", quality=quality, job_id=job_id
-        )
+        models = require_models(run.pipeline.id, run.pipeline.manifest.models, project_root=root)
+        job_dir = create_job(run.pipeline, values, job_dir=workdir / "job", quality=quality,
+                             job_id=job_id, models=models)  # fmt: skip
+    except ModelMissing as exc:
+        return _fail(publish, ErrorCode.SETUP_FAILED, exc.message)
     except StudioError as exc:
         return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
     clock = time.monotonic()

@@ -4,7 +4,7 @@ outputs, resources per quality, and the folder it came from."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -104,6 +104,10 @@ class Manifest(BaseModel):
     setup_timeout_s: float = Field(default=300, gt=0)
     mode: Literal["warm", "one-shot"] = "one-shot"
     """``warm``: a long-lived worker serves many jobs (setup paid once)."""
+    models: tuple[Annotated[str, Field(pattern=ID_PATTERN)], ...] = ()
+    """Ids of the model store's models the pipeline needs (weights are never fetched at run
+    time): a Generate is refused before queueing while one is missing; each is mounted
+    read-only (``/models/<id>`` in a container) and named in ``STUDIO_MODELS``."""
 
     @model_validator(mode="after")
     def _check(self) -> Manifest:
@@ -113,6 +117,8 @@ class Manifest(BaseModel):
         ):
             if len(set(names)) != len(names):
                 raise ValueError(f"duplicate {group} names in {names}")
+        if len(set(self.models)) != len(self.models) or any(".." in m for m in self.models):
+            raise ValueError(f"models must be distinct model ids without '..': {self.models}")
         if not self.resources:
             raise ValueError("resources needs at least one quality")
         return self

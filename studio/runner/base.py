@@ -33,6 +33,7 @@ from studio.runner.contract import (
     ProgressEvent,
     classify_exit,
     failure,
+    missing_models,
     parse_event_line,
 )
 
@@ -47,11 +48,13 @@ def create_job(
     quality: Quality = "low",
     gpus: tuple[str, ...] = (),
     job_id: str | None = None,
+    models: dict[str, Path] | None = None,
 ) -> Path:
     """Validate ``inputs`` against the manifest and lay out a job folder: input files are
     copied into ``inputs/`` (so the job is self-contained and can be mounted read-only),
     ``spec.json`` is written atomically. Raises ``InputInvalid`` and creates nothing when an
-    input is wrong."""
+    input is wrong. ``models``: the folder of each model the manifest names (the model
+    store's; :func:`studio.models.require_models` finds them)."""
     values = validate_inputs(pipeline.manifest, inputs, files_root=Path.cwd())
     job_dir.mkdir(parents=True, exist_ok=False)
     (job_dir / INPUTS_DIR).mkdir()
@@ -68,6 +71,7 @@ def create_job(
         inputs=values,
         quality=quality,
         gpus=gpus,
+        models={k: str(v.resolve()) for k, v in (models or {}).items()},
     )
     # A private scratch folder, removed after the job: atomic, no need to survive a power cut.
     write_model(job_dir / SPEC_FILE, spec_model, durable=False)
@@ -135,6 +139,18 @@ class LineSplitter:
             self._buffer = b""
 
 
+def model_problem(pipeline: Pipeline, spec: JobSpec) -> str | None:
+    """Why the job cannot have its models (not given, or their folder gone), if so: weights
+    are never fetched at run time, so it fails before it starts."""
+    absent = missing_models(pipeline.manifest.models, spec.models)
+    absent += [m for m, folder in spec.models.items() if not Path(folder).is_dir()]
+    if not absent:
+        return None
+    return "; ".join(
+        f"{pipeline.id} needs model {m}: studio models add {m} /path/to/{m}" for m in absent
+    )
+
+
 def missing_outputs(pipeline: Pipeline, outputs: dict[str, str], outputs_dir: Path) -> list[str]:
     """Manifest outputs the job did not produce (not reported, or reported but absent/empty)."""
     missing = []
@@ -175,6 +191,15 @@ class Runner(abc.ABC):
                 job_id=job_dir.name,
                 started=started,
                 problem=failure(ErrorCode.INPUT_INVALID, exc.message),
+                collector=collector,
+            )
+        if absent := model_problem(pipeline, spec):
+            return self._finish(
+                job_dir,
+                pipeline,
+                job_id=spec.job_id,
+                started=started,
+                problem=failure(ErrorCode.SETUP_FAILED, absent),
                 collector=collector,
             )
         job_cancel = cancel or threading.Event()

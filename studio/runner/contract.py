@@ -30,6 +30,10 @@ SPEC_FILE: Final = "spec.json"
 RESULT_FILE: Final = "result.json"
 INPUTS_DIR: Final = "inputs"
 OUTPUTS_DIR: Final = "outputs"
+MODELS_ENV: Final = "STUDIO_MODELS"
+"""JSON ``{model id: folder}`` as the pipeline sees it (``studio.sdk.model_path`` reads it)."""
+MODELS_MOUNT: Final = "/models"
+"""Where a container finds its models, read-only: ``/models/<id>``."""
 
 
 class ErrorCode(StrEnum):
@@ -146,6 +150,9 @@ class JobSpec(BaseModel):
     quality: Quality = "low"
     gpus: tuple[str, ...] = ()
     """GPU device ids given to this job (empty: CPU only)."""
+    models: dict[str, str] = {}
+    """Model id -> its folder in a model store on the runner's host (the manifest's
+    ``models``, resolved by whoever made the job); runners mount or pass them."""
 
 
 class JobFailure(BaseModel):
@@ -186,6 +193,24 @@ class JobFailed(StudioError):
         super().__init__(f"[{failure.code}] {failure.message}", hint=failure.hint or None)
         self.code = failure.code
         self.failure = failure
+
+
+def models_env(models: dict[str, str]) -> dict[str, str]:
+    """Pure: the environment naming a job's model folders (none: nothing to add), with the
+    Hugging Face libraries told to stay offline: the weights are all there already."""
+    if not models:
+        return {}
+    return {MODELS_ENV: json.dumps(models, sort_keys=True), "HF_HUB_OFFLINE": "1"}
+
+
+def container_models(models: dict[str, str]) -> dict[str, str]:
+    """Pure: where each model is mounted inside a container."""
+    return {model_id: f"{MODELS_MOUNT}/{model_id}" for model_id in models}
+
+
+def missing_models(needed: tuple[str, ...], models: dict[str, str]) -> list[str]:
+    """Pure: the needed model ids a job was not given."""
+    return [m for m in needed if m not in models]
 
 
 def failure(code: ErrorCode, message: str) -> JobFailure:

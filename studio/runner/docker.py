@@ -29,7 +29,16 @@ from studio.config import load_settings
 from studio.errors import StudioError
 from studio.pipelines import Pipeline, Resources
 from studio.runner.base import EventCollector, Exit, LineSplitter, Runner
-from studio.runner.contract import OUTPUTS_DIR, ErrorCode, JobSpec, ProgressEvent, failure
+from studio.runner.contract import (
+    MODELS_MOUNT,
+    OUTPUTS_DIR,
+    ErrorCode,
+    JobSpec,
+    ProgressEvent,
+    container_models,
+    failure,
+    models_env,
+)
 from studio.runner.reaper import LABEL_JOB, LABEL_OWNER, LABEL_PIPELINE, LABEL_RUNNER, Watchdog
 
 if TYPE_CHECKING:
@@ -103,7 +112,14 @@ def container_options(
         "read_only": True,
         # the container's own private tmpfs, not the host's /tmp
         "tmpfs": {"/tmp": "rw,nosuid,nodev,size=1g,mode=1777"},  # noqa: S108
-        "environment": {"HOME": "/tmp", "TMPDIR": "/tmp", "PYTHONUNBUFFERED": "1"},  # noqa: S108
+        "environment": {
+            "HOME": "/tmp",  # noqa: S108
+            "TMPDIR": "/tmp",  # noqa: S108
+            "PYTHONUNBUFFERED": "1",
+            # the libraries look nowhere else, and there is no network to look on anyway
+            "HF_HUB_OFFLINE": "1",
+            **models_env(container_models(spec.models)),
+        },
         "mem_limit": memory,
         "memswap_limit": memory,  # equal: no swap, so an overrun is an OOM kill, not a crawl
         "nano_cpus": int(min(resources.cpus, host_cpus) * 1e9),
@@ -136,6 +152,17 @@ def job_mounts(job_dir: Path) -> list[Any]:
             type="bind",
             read_only=False,
         ),
+    ]
+
+
+def model_mounts(models: dict[str, str]) -> list[Any]:
+    """Each of the job's models read-only at ``/models/<id>``: a pipeline reads its weights,
+    it never changes the store."""
+    from docker.types import Mount
+
+    return [
+        Mount(target=f"{MODELS_MOUNT}/{model_id}", source=folder, type="bind", read_only=True)
+        for model_id, folder in sorted(models.items())
     ]
 
 
@@ -258,7 +285,7 @@ class DockerRunner(Runner):
             user=self._user,
             owner=self.owner,
             pids_limit=self._pids_limit,
-            mounts=mounts,
+            mounts=[*mounts, *model_mounts(spec.models)],
             host_cpus=self._host_cpus,
         )
 

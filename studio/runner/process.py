@@ -26,7 +26,7 @@ from studio.config import load_settings
 from studio.pipelines import Pipeline
 from studio.runner.base import EventCollector, Exit, Runner
 from studio.runner.build import stage_sdk
-from studio.runner.contract import JobSpec
+from studio.runner.contract import JobSpec, models_env
 
 POLL_S = 0.05
 CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
@@ -140,8 +140,14 @@ class SdkPath:
         self.root = Path(tempfile.mkdtemp(prefix="studio-sdk-"))
         stage_sdk(self.root)
 
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(self.root), "PYTHONUNBUFFERED": "1"}
+    def env(self, models: dict[str, str] | None = None) -> dict[str, str]:
+        """The subprocess's environment; ``models``: the job's model folders, on this host."""
+        return {
+            **os.environ,
+            "PYTHONPATH": str(self.root),
+            "PYTHONUNBUFFERED": "1",
+            **models_env(models or {}),
+        }
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -172,7 +178,7 @@ class ProcessRunner(Runner):
         proc = subprocess.Popen(
             [self.python, str(pipeline.entrypoint), "--job", str(job_dir), "--watch-stdin"],
             cwd=pipeline.folder,
-            env=self._sdk.env(),
+            env=self._sdk.env(spec.models),
             stdin=subprocess.PIPE,  # held open: the SDK stops the job if we die (EOF)
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -111,10 +111,12 @@ class Transport(Protocol):
 
 
 class ProcessTransport:
-    def __init__(self, pipeline: Pipeline, sdk: SdkPath, python: str) -> None:
+    def __init__(
+        self, pipeline: Pipeline, sdk: SdkPath, python: str, models: dict[str, str]
+    ) -> None:
         self._args = [python, str(pipeline.entrypoint), "--warm"]
         self._cwd = pipeline.folder
-        self._env = sdk.env()
+        self._env = sdk.env(models)
         self._proc: subprocess.Popen[bytes] | None = None
         self._oom_before: int | None = None
 
@@ -468,13 +470,15 @@ class WarmRunner(Runner):
             return DockerTransport(pipeline, spec, self._docker)
         if self._sdk is None:
             raise RuntimeError("a process pool needs a staged SDK")
-        return ProcessTransport(pipeline, self._sdk, sys.executable)
+        return ProcessTransport(pipeline, self._sdk, sys.executable, spec.models)
 
     def _acquire(self, pipeline: Pipeline, spec: JobSpec, deadline: float) -> WarmWorker:
         # The sources digest keeps a worker of an edited (or another folder's same-id)
         # pipeline from serving jobs it was not started for.
         label = f"{pipeline.id}@{spec.quality}"
-        key = f"{label}#{sources_digest(pipeline)[:12]}"
+        # ... nor one started with other model folders (its mounts and environment are fixed).
+        models = ",".join(f"{k}={v}" for k, v in sorted(spec.models.items()))
+        key = f"{label}#{sources_digest(pipeline)[:12]}" + (f"#{models}" if models else "")
         resources = pipeline.manifest.resources_for(spec.quality)
         cost = Cost(resources.memory_gb, resources.vram_gb)
         if not fits(

@@ -145,6 +145,23 @@ class Context:
                     raise Canceled from None
 
 
+MODELS_ENV = "STUDIO_MODELS"
+"""JSON {model id: folder}, set by the runner for the manifest's ``models``."""
+
+
+def model_path(model_id: str) -> Path:
+    """The read-only folder of a model the manifest names (``/models/<id>`` in a container,
+    its model-store folder for a local process). The weights are there before the job
+    starts: a pipeline never downloads them."""
+    models = json.loads(os.environ.get(MODELS_ENV) or "{}")
+    if model_id not in models:
+        raise InputError(
+            f"model {model_id!r} was not given to this job (it has: "
+            f'{", ".join(sorted(models)) or "none"}); name it in the manifest\'s "models"'
+        )
+    return Path(models[model_id])
+
+
 def progress(step: int, total: int | None = None, message: str = "") -> None:
     """``progress()`` for the job being run (no-op outside a job)."""
     if _current is not None:
