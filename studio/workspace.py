@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.config import load_settings
-from studio.documents import create_model, load_model
+from studio.documents import create_model, load_model, write_model
 from studio.errors import InvalidInput, ManifestError, ProjectNotFound, StudioError
 from studio.project.layout import MANIFEST_FILE
 from studio.project.manifest import DEFAULT_ASPECT_RATIO, DEFAULT_QUALITY
@@ -26,6 +28,8 @@ _reported: dict[Path, tuple[str, ...]] = {}
 """Quality-map problems already logged, per workspace (see Workspace._report_quality_map)."""
 
 WORKSPACE_FILE: Final = "workspace.json"
+SCHEDULER_ADDRESS: Final = re.compile(r"^(tcp|tls|ucx|ws|wss)://[^\s/]+(:\d+)?/?$")
+"""A Dask scheduler's address: a comm protocol and a host, with its port."""
 PROJECTS_DIR: Final = "Projects"
 LIBRARY_DIRS: Final = ("Library/Branding", "Library/Stock_Media", "Library/Pipeline_Templates")
 
@@ -206,6 +210,23 @@ class Workspace:
     @property
     def projects_path(self) -> Path:
         return self.path / PROJECTS_DIR
+
+    def connect(self, scheduler: str | None) -> None:
+        """Point this workspace's kernels at a team's Dask scheduler (``tcp://host:8786``,
+        ``tls://...``), or back to a local cluster with None: written to ``workspace.json``
+        (atomically, under a lock, its other settings kept). Kernels connect on their next
+        engine; ``STUDIO_SCHEDULER``, when set, still wins."""
+        if scheduler is not None and not SCHEDULER_ADDRESS.match(scheduler):
+            raise InvalidInput(
+                f"{scheduler!r} is not a Dask scheduler address",
+                hint="give one such as tcp://host:8786 (or tls://host:8786)",
+            )
+        path = self.path / WORKSPACE_FILE
+        with FileLock(self.path / f".{WORKSPACE_FILE}.lock"):
+            config = load_model(path, WorkspaceConfig)
+            config.scheduler = scheduler
+            write_model(path, config)
+        self.config = config
 
     @property
     def library(self) -> Library:

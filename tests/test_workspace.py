@@ -6,6 +6,7 @@ import pytest
 
 from studio import InvalidInput, ManifestError, ProjectNotFound, Workspace
 from studio.config import load_settings
+from studio.workspace import read_workspace_config
 
 
 def test_creates_the_prd_layout(tmp_path: Path) -> None:
@@ -144,3 +145,22 @@ def test_no_workspace_is_created_inside_a_project(workspace: Workspace, monkeypa
     assert find_workspace(Path.cwd()) == workspace.path
     assert locate_workspace(None) == workspace.path  # the one the folder is in
     assert Workspace(locate_workspace(None)).path == workspace.path
+
+
+def test_connect_points_the_workspace_at_a_scheduler_and_keeps_its_other_settings(
+    workspace: Workspace,
+) -> None:
+    path = workspace.path / "workspace.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "team_note": "kept", "dispatch_policy": "fallback"}))
+    workspace.connect("tcp://render-farm:8786")
+    written = json.loads(path.read_text())
+    assert written["scheduler"] == "tcp://render-farm:8786"
+    assert written["team_note"] == "kept" and written["dispatch_policy"] == "fallback"
+    assert read_workspace_config(workspace.path).scheduler == "tcp://render-farm:8786"
+    assert Workspace(workspace.path).config.scheduler == "tcp://render-farm:8786"
+    with pytest.raises(InvalidInput, match="not a Dask scheduler address"):
+        workspace.connect("render-farm:8786")
+    assert json.loads(path.read_text())["scheduler"] == "tcp://render-farm:8786"  # unchanged
+    workspace.connect(None)  # back to a local cluster
+    assert read_workspace_config(workspace.path).scheduler is None
