@@ -3,10 +3,12 @@ which paths may take that road, what to feed ``git fast-import`` and ``git updat
 and how to read what git answers. No process is started here.
 
 The road, for paths git would store as they are or through Git LFS: the LFS objects are
-written in-process (:mod:`studio.project.lfs`), then ``git fast-import`` writes the blobs
-(LFS pointers and plain files), the trees and the commit (parent: HEAD) onto a scratch ref,
-``git update-index --index-info`` stages the same blobs, and one ``git update-ref``
-transaction moves HEAD from the parent it was built on (and drops the scratch ref). Objects
+written in-process (:mod:`studio.project.lfs`), then the blobs (LFS pointers and plain
+files), the trees and the commit (parent: HEAD) are written in-process as the loose objects
+``git fast-import`` leaves (:func:`tree_payload`, :func:`commit_payload`; fast-import itself,
+onto a scratch ref, when a tree on the way is packed), ``git update-index --index-info``
+stages the same blobs, and HEAD is moved from the parent it was built on as ``git
+update-ref`` moves it (in-process unless :func:`refs_refusal` says git must). Objects
 exist before the index names them and the index holds them before HEAD does, so a process
 killed at any point leaves either nothing or *staged, not committed* takes, which settling
 commits; never a commit whose take the index would then delete.
