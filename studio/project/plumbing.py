@@ -3,10 +3,12 @@ which paths may take that road, what to feed ``git fast-import`` and ``git updat
 and how to read what git answers. No process is started here.
 
 The road, for paths git would store as they are or through Git LFS: the LFS objects are
-written in-process (:mod:`studio.project.lfs`), then ``git fast-import`` writes the blobs
-(LFS pointers and plain files), the trees and the commit (parent: HEAD) onto a scratch ref,
-``git update-index --index-info`` stages the same blobs, and one ``git update-ref``
-transaction moves HEAD from the parent it was built on (and drops the scratch ref). Objects
+written in-process (:mod:`studio.project.lfs`), then the blobs (LFS pointers and plain
+files), the trees and the commit (parent: HEAD) are written in-process as the loose objects
+``git fast-import`` leaves (:func:`tree_payload`, :func:`commit_payload`; fast-import itself,
+onto a scratch ref, when a tree on the way is packed), ``git update-index --index-info``
+stages the same blobs, and HEAD is moved from the parent it was built on as ``git
+update-ref`` moves it (in-process unless :func:`refs_refusal` says git must). Objects
 exist before the index names them and the index holds them before HEAD does, so a process
 killed at any point leaves either nothing or *staged, not committed* takes, which settling
 commits; never a commit whose take the index would then delete.
@@ -19,6 +21,7 @@ the porcelain instead: :func:`refusal` and :func:`route` name the reason.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +34,8 @@ ATTRIBUTES: Final = ("filter", "ident", "working-tree-encoding", "lockable")
 """What ``git check-attr`` is asked about each path (see :func:`route`)."""
 CONFIG_PATTERN: Final = (
     r"^(filter\.lfs\.|lfs\.|commit\.gpgsign$|core\.hookspath$|core\.filemode$|gc\.auto$"
-    r"|core\.attributesfile$|core\.fsync|fastimport\.unpacklimit$|transfer\.unpacklimit$)"
+    r"|core\.attributesfile$|core\.fsync|fastimport\.unpacklimit$|transfer\.unpacklimit$"
+    r"|core\.logallrefupdates$|core\.sharedrepository$|core\.prefersymlinkrefs$|extensions\.)"
 )
 """The configuration :func:`refusal` and the caller read (``git config --get-regexp``)."""
 COMMIT_HOOKS: Final = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
@@ -312,8 +316,136 @@ def index_info(entries: Sequence[Entry], blobs: Sequence[str]) -> bytes:
     )
 
 
-def ref_transaction(*, new: str, old: str) -> bytes:
+def refs_refusal(config: Mapping[str, str], environ: Mapping[str, str]) -> str | None:
+    """Why git itself must move HEAD (``git update-ref``), or None when the files backend's
+    defaults apply and :func:`reflog_entry` writes what git would: reflogs as by default
+    (branches and HEAD have them, the scratch ref none), no shared permissions, no
+    symlinked refs, no fsync setting (git syncs no ref by default), no repository format
+    extension (another ref backend, an object format), the committer's date git's own."""
+    if any(key.startswith(("core.fsync", "extensions.")) for key in config):
+        return "core.fsync or a repository extension is configured"
+    # ``git init`` writes logAllRefUpdates=true: git's default for a repository with a work
+    # tree (reflogs for branches and HEAD); "always" or false change which refs have one.
+    if config.get("core.logallrefupdates", "true").lower() not in _TRUE:
+        return "core.logAllRefUpdates is not true"
+    for key in ("core.sharedrepository", "core.prefersymlinkrefs"):
+        if key in config:
+            return f"{key} is configured"
+    if "GIT_COMMITTER_DATE" in environ:
+        return "GIT_COMMITTER_DATE is set"
+    return None
+
+
+_REFLOG_BLANKS: Final = re.compile(r"[ \t\n\r]+")
+
+
+def reflog_entry(
+    *, old: str, new: str, who: Identity, when: int, utc_offset_s: int, message: str
+) -> bytes:
+    """One reflog line as git writes it: ``old new name <email> seconds +hhmm<TAB>message``,
+    the message's whitespace runs made one space and its ends trimmed (git's
+    ``copy_reflog_msg``)."""
+    sign = "-" if utc_offset_s < 0 else "+"
+    minutes = abs(utc_offset_s) // 60
+    zone = f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
+    text = _REFLOG_BLANKS.sub(" ", message).strip(" ")
+    line = f"{old} {new} {who.name} <{who.email}> {when} {zone}"
+    return (f"{line}\t{text}\n" if text else f"{line}\n").encode()
+
+
+def ref_transaction(*, new: str, old: str, scratch: bool = True) -> bytes:
     """Input for ``git update-ref --stdin``: HEAD (and the branch it names) from ``old`` to
-    ``new``, refused when HEAD moved meanwhile; the scratch ref deleted in the same
-    transaction."""
-    return b"update HEAD %s %s\ndelete %s\n" % (new.encode(), old.encode(), SCRATCH_REF.encode())
+    ``new``, refused when HEAD moved meanwhile; the scratch ref (when fast-import wrote one)
+    deleted in the same transaction."""
+    update = b"update HEAD %s %s\n" % (new.encode(), old.encode())
+    return update + (b"delete %s\n" % SCRATCH_REF.encode() if scratch else b"")
+
+
+# --- objects built in process (no fast-import) -----------------------------------------------
+
+TREE_MODE: Final = b"40000"
+
+
+@dataclass(frozen=True)
+class TreeItem:
+    """One entry of a tree object: its mode (as git writes it), name and object id (hex)."""
+
+    mode: bytes
+    name: bytes
+    oid: str
+
+
+def object_name(raw: bytes) -> str:
+    """The id of an object whose :func:`object_bytes` are ``raw`` (SHA-1: the repositories
+    this road writes objects for have no other object format)."""
+    return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+
+
+def object_bytes(kind: bytes, payload: bytes) -> bytes:
+    """A loose object's content before compression (its SHA-1 is the object's id)."""
+    return b"%s %d\0%s" % (kind, len(payload), payload)
+
+
+def split_object(raw: bytes) -> tuple[bytes, bytes] | None:
+    """(kind, payload) of an inflated loose object, or None when its header does not read."""
+    header, nul, payload = raw.partition(b"\0")
+    kind, _, size = header.partition(b" ")
+    if not nul or not size.isdigit() or int(size) != len(payload):
+        return None
+    return kind, payload
+
+
+def parse_tree(payload: bytes) -> list[TreeItem] | None:
+    """A tree object's entries (SHA-1 ids), or None when it does not read."""
+    items: list[TreeItem] = []
+    at = 0
+    while at < len(payload):
+        space = payload.find(b" ", at)
+        nul = payload.find(b"\0", space + 1)
+        if space < 0 or nul < 0 or nul + 21 > len(payload):
+            return None
+        items.append(TreeItem(payload[at:space], payload[space + 1 : nul],
+                              payload[nul + 1 : nul + 21].hex()))  # fmt: skip
+        at = nul + 21
+    return items
+
+
+def tree_payload(items: Sequence[TreeItem]) -> bytes:
+    """A tree object's payload, entries in git's order (a tree's name sorts as ``name/``)."""
+
+    def key(item: TreeItem) -> bytes:
+        return item.name + b"/" if item.mode == TREE_MODE else item.name
+
+    return b"".join(
+        b"%s %s\0%s" % (i.mode, i.name, bytes.fromhex(i.oid)) for i in sorted(items, key=key)
+    )
+
+
+def commit_tree(payload: bytes) -> str | None:
+    """The tree id a commit object's payload names first, or None."""
+    first = payload.partition(b"\n")[0]
+    if not first.startswith(b"tree "):
+        return None
+    return object_id(first[5:].decode("ascii", errors="replace"))
+
+
+def commit_payload(
+    *, tree: str, parent: str, who: Identity, when: int, utc_offset_s: int, message: str
+) -> bytes:
+    """The commit object ``git fast-import --date-format=now`` writes for a commit of
+    :func:`fast_import_stream` (author and committer ``who``, now, this machine's zone)."""
+    sign = "-" if utc_offset_s < 0 else "+"
+    minutes = abs(utc_offset_s) // 60
+    person = f"{who.name} <{who.email}> {when} {sign}{minutes // 60:02d}{minutes % 60:02d}"
+    head = f"tree {tree}\nparent {parent}\nauthor {person}\ncommitter {person}\n\n"
+    return head.encode() + message.encode()
+
+
+def changed_folders(entries: Sequence[Entry]) -> list[str]:
+    """Every folder whose tree a commit of ``entries`` rewrites (the root is ``""``), deepest
+    first: each new tree is written before the one that names it."""
+    folders = {""}
+    for entry in entries:
+        parts = entry.path.split("/")[:-1]
+        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return sorted(folders, key=lambda f: (-f.count("/") - (f != ""), f))

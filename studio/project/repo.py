@@ -13,8 +13,10 @@ import os
 import platform
 import shutil
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -593,25 +595,253 @@ def _commit_by_plumbing(repo: Path, plan: _Plan, *, message: str) -> str | None:
     parent = head_commit(repo)
     if parent is None:
         return None  # no commit yet: the first one is git commit's
-    stream = plumbing.fast_import_stream(
-        entries=entries, parent=parent, who=plan.who, message=plumbing.clean_message(message)
-    )
-    unsynced = ("-c", "core.fsync=none") if plumbing.skip_pack_fsync(entries, plan.config) else ()
-    marks = git_bytes(
-        repo, *unsynced, "fast-import", "--quiet", "--force", "--date-format=now",
-        stdin=stream, timeout_s=timeout_s,
-    )  # fmt: skip
-    commit, blobs = plumbing.parse_marks(marks, entries=len(entries))
+    built = _objects_in_process(repo, entries, parent=parent, plan=plan, message=message)
+    if built is None:
+        stream = plumbing.fast_import_stream(
+            entries=entries, parent=parent, who=plan.who, message=plumbing.clean_message(message)
+        )
+        skip = plumbing.skip_pack_fsync(entries, plan.config)
+        unsynced = ("-c", "core.fsync=none") if skip else ()
+        marks = git_bytes(
+            repo, *unsynced, "fast-import", "--quiet", "--force", "--date-format=now",
+            stdin=stream, timeout_s=timeout_s,
+        )  # fmt: skip
+        commit, blobs = plumbing.parse_marks(marks, entries=len(entries))
+    else:
+        commit, blobs = built
     git_bytes(
         repo, "update-index", "-z", "--add", "--index-info",
         stdin=plumbing.index_info(entries, blobs), timeout_s=timeout_s,
     )  # fmt: skip
     subject = plumbing.clean_message(message).partition("\n")[0]
-    git_bytes(
-        repo, "update-ref", "-m", f"commit: {subject}", "--stdin",
-        stdin=plumbing.ref_transaction(new=commit, old=parent), timeout_s=timeout_s,
-    )  # fmt: skip
+    reflog = f"commit: {subject}"
+    if not _move_head(repo, new=commit, old=parent, reflog=reflog, plan=plan):
+        git_bytes(
+            repo, "update-ref", "-m", reflog, "--stdin",
+            stdin=plumbing.ref_transaction(new=commit, old=parent, scratch=built is None),
+            timeout_s=timeout_s,
+        )  # fmt: skip
     return commit
+
+
+def _objects_in_process(
+    repo: Path, entries: Sequence[plumbing.Entry], *, parent: str, plan: _Plan, message: str
+) -> tuple[str, list[str]] | None:
+    """What ``git fast-import`` makes of :func:`plumbing.fast_import_stream`'s input (the
+    blobs, the trees of the folders they are in, the commit; also git's unpacking of its
+    small pack into loose objects: two processes), written here as the same loose objects;
+    returns the commit's id and the blobs' ids. None, nothing written, when fast-import must
+    do it: git would write objects otherwise (:func:`plumbing.refs_refusal`), or a tree on
+    the way is not a loose object here (packed by ``git gc``: fast-import reads packs)."""
+    git_dir = repo / ".git"
+    if plumbing.refs_refusal(plan.config, os.environ) is not None:
+        return None
+    if any(os.environ.get(name) for name in _OBJECT_ENV) or (git_dir / "refs/replace").exists():
+        return None
+    raw: list[bytes] = [plumbing.object_bytes(b"blob", entry.blob) for entry in entries]
+    blobs = [plumbing.object_name(item) for item in raw]
+    found = _read_loose(git_dir, parent)
+    root = plumbing.commit_tree(found[1]) if found and found[0] == b"commit" else None
+    if root is None:
+        return None
+    folders = plumbing.changed_folders(entries)
+    trees: dict[str, list[plumbing.TreeItem]] = {}
+    for folder in reversed(folders):  # from the root down: each folder's old tree, if any
+        fits, oid = (True, root) if folder == "" else _subtree(trees, folder)
+        if not fits:
+            return None  # a file where the folder goes: fast-import says what it does
+        items = [] if oid is None else _read_tree(git_dir, oid)
+        if items is None:
+            return None
+        trees[folder] = items
+    for entry, blob in zip(entries, blobs, strict=True):
+        folder, _, name = entry.path.rpartition("/")
+        if not _put(trees[folder], plumbing.TreeItem(entry.mode.encode(), name.encode(), blob)):
+            return None
+    for folder in folders:  # from the deepest up: each new tree, then the one naming it
+        payload = plumbing.tree_payload(trees[folder])
+        raw.append(plumbing.object_bytes(b"tree", payload))
+        oid = plumbing.object_name(raw[-1])
+        if folder:
+            up, _, name = folder.rpartition("/")
+            _put(trees[up], plumbing.TreeItem(plumbing.TREE_MODE, name.encode(), oid), tree=True)
+        else:
+            root = oid
+    now = time.time()
+    commit = plumbing.commit_payload(
+        tree=root, parent=parent, who=plan.who, when=int(now),
+        utc_offset_s=time.localtime(now).tm_gmtoff, message=plumbing.clean_message(message),
+    )  # fmt: skip
+    raw.append(plumbing.object_bytes(b"commit", commit))
+    ids = [_write_loose(git_dir, item) for item in raw]
+    return ids[-1], blobs
+
+
+_OBJECT_ENV: Final = ("GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE")
+"""Variables that move what git reads or writes away from ``<repo>/.git``."""
+
+
+def _subtree(trees: dict[str, list[plumbing.TreeItem]], folder: str) -> tuple[bool, str | None]:
+    """``(True, id)`` of ``folder``'s tree in its parent's (already read), ``(True, None)``
+    when it has none yet, ``(False, None)`` when the parent names something else so."""
+    up, _, name = folder.rpartition("/")
+    for item in trees[up]:
+        if item.name == name.encode():
+            return (True, item.oid) if item.mode == plumbing.TREE_MODE else (False, None)
+    return True, None
+
+
+def _put(items: list[plumbing.TreeItem], new: plumbing.TreeItem, *, tree: bool = False) -> bool:
+    """Put ``new`` into a tree's items in place of the entry of that name; False (unchanged)
+    when a file would replace a folder."""
+    for at, item in enumerate(items):
+        if item.name == new.name:
+            if (item.mode == plumbing.TREE_MODE) != tree:
+                return False
+            items[at] = new
+            return True
+    items.append(new)
+    return True
+
+
+def _loose_path(git_dir: Path, oid: str) -> Path:
+    return git_dir / "objects" / oid[:2] / oid[2:]
+
+
+def _read_loose(git_dir: Path, oid: str) -> tuple[bytes, bytes] | None:
+    """(kind, payload) of a loose object, or None when it is not one here (or is damaged)."""
+    try:
+        raw = zlib.decompress(_loose_path(git_dir, oid).read_bytes())
+    except (OSError, zlib.error):
+        return None
+    if plumbing.object_name(raw) != oid:
+        return None
+    return plumbing.split_object(raw)
+
+
+def _read_tree(git_dir: Path, oid: str) -> list[plumbing.TreeItem] | None:
+    found = _read_loose(git_dir, oid)
+    return plumbing.parse_tree(found[1]) if found and found[0] == b"tree" else None
+
+
+def _write_loose(git_dir: Path, raw: bytes) -> str:
+    """Write a loose object as git does (compressed, read-only, through a temporary file in
+    its folder linked into place; not synced, as git's default ``core.fsync`` leaves loose
+    objects; one already there is kept); returns its id."""
+    oid = plumbing.object_name(raw)
+    target = _loose_path(git_dir, oid)
+    if target.exists():
+        return oid
+    target.parent.mkdir(exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix="tmp_obj_")
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(zlib.compress(raw, 1))  # core.looseCompression's default: best speed
+        temp.chmod(0o444)
+        with contextlib.suppress(FileExistsError):  # another writer's copy: the same bytes
+            os.link(temp, target)
+    finally:
+        temp.unlink()
+    return oid
+
+
+def _move_head(repo: Path, *, new: str, old: str, reflog: str, plan: _Plan) -> bool:
+    """What ``git update-ref`` does with :func:`plumbing.ref_transaction`'s input, in this
+    process (one git process fewer a take), when the refs are plain files git would write
+    the same way (:func:`plumbing.refs_refusal`): HEAD and its branch locked (``.lock``
+    files made exclusively, as git does), the branch checked to still be at ``old``, the
+    reflog lines of both appended, the branch's lock renamed into place; then the scratch
+    ref deleted. False (nothing done) when git must do it; a held lock or a moved HEAD
+    raises :class:`GitError` as git's own would (the commit is built again)."""
+    git_dir = repo / ".git"
+    if plumbing.refs_refusal(plan.config, os.environ) is not None:
+        return False
+    if _head_from_files(git_dir) is None:  # not the files backend's plain layout
+        return False
+    try:
+        target = plumbing.head_target((git_dir / "HEAD").read_text(encoding="ascii"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    if target is None or target[0] != "ref" or not target[1].startswith("refs/heads/"):
+        return False  # detached, or a symbolic ref git resolves further
+    branch = target[1]
+    if (git_dir / branch).is_symlink():
+        return False
+    (git_dir / branch).parent.mkdir(parents=True, exist_ok=True)  # a branch only packed
+    with _ref_locks(repo, git_dir / "HEAD", git_dir / branch) as (_, branch_lock):
+        if (found := _head_from_files(git_dir)) != old or (
+            plumbing.head_target((git_dir / "HEAD").read_text(encoding="ascii")) != target
+        ):
+            raise GitError(["update-ref"], repo,
+                           f"cannot lock ref 'HEAD': is at {found} but expected {old}")  # fmt: skip
+        os.write(branch_lock, f"{new}\n".encode())
+        now = time.time()
+        entry = plumbing.reflog_entry(
+            old=old, new=new, who=plan.who, when=int(now),
+            utc_offset_s=time.localtime(now).tm_gmtoff, message=reflog,
+        )  # fmt: skip
+        for log in (git_dir / "logs" / branch, git_dir / "logs" / "HEAD"):
+            _append(log, entry)
+        _lock_path(git_dir / branch).replace(git_dir / branch)
+    # Committed: nothing may fail the commit now (a scratch ref left is overwritten next time).
+    with contextlib.suppress(GitError, OSError):
+        _drop_scratch_ref(repo)
+    return True
+
+
+def _lock_path(ref: Path) -> Path:
+    return ref.with_name(ref.name + ".lock")
+
+
+@contextlib.contextmanager
+def _ref_locks(repo: Path, *refs: Path) -> Iterator[list[int]]:
+    """Git's ref locks (``<ref>.lock`` made with ``O_EXCL``), held for the block: yields their
+    open descriptors; a lock the block did not rename into place is removed afterwards."""
+    fds: list[int] = []
+    try:
+        for ref in refs:
+            lock = _lock_path(ref)
+            try:
+                fds.append(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except FileExistsError:  # git's words: commit_paths retries on them
+                held = f"fatal: Unable to create '{lock}': File exists."
+                raise GitError(["update-ref"], repo, held) from None
+        yield fds
+    finally:
+        for fd in fds:
+            os.close(fd)
+        for ref in refs[: len(fds)]:
+            _lock_path(ref).unlink(missing_ok=True)
+
+
+def _append(log: Path, entry: bytes) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, entry)
+    finally:
+        os.close(fd)
+
+
+def _drop_scratch_ref(repo: Path) -> None:
+    """Delete :data:`plumbing.SCRATCH_REF` (fast-import wrote it loose, and it has no
+    reflog: :func:`plumbing.refs_refusal`); by git when it may also be packed."""
+    git_dir = repo / ".git"
+    scratch = git_dir / plumbing.SCRATCH_REF
+    try:
+        packed: str | None = (git_dir / "packed-refs").read_text(encoding="ascii")
+    except FileNotFoundError:
+        packed = ""
+    except (OSError, UnicodeDecodeError):
+        packed = None
+    if packed is None or plumbing.packed_ref(packed, plumbing.SCRATCH_REF) is not None:
+        git(repo, "update-ref", "-d", plumbing.SCRATCH_REF)
+        return
+    with _ref_locks(repo, scratch):
+        scratch.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # git removes the emptied folder too
+        scratch.parent.rmdir()
 
 
 def _entry(repo: Path, path: Path, blob: bytes, *, filemode: bool) -> plumbing.Entry:

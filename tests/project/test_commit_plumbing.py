@@ -5,6 +5,7 @@ and ``studio repair`` recover from."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from studio import Project
+from studio.errors import GitError
 from studio.health import examine, repair
 from studio.project import lfs, plumbing, repo
 from studio.project.takes import Take
@@ -240,6 +242,146 @@ def test_head_behind_a_symbolic_ref_or_unborn_is_asked_of_git(project: Project) 
     assert repo.head_commit(project.path) is None
 
 
+def reflog_tail(project: Project, ref: str) -> str:
+    return (project.path / ".git/logs" / ref).read_text().splitlines()[-1]
+
+
+def test_head_is_moved_in_process_as_git_update_ref_moves_it(
+    project: Project, make_png: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same reflog lines (HEAD's and the branch's), ref file and scratch ref deletion as
+    ``git update-ref``, also from a branch only in packed-refs; no lock left behind."""
+    by_git: list[bool] = []
+    real = repo._move_head
+
+    def refused_once(*args: object, **kwargs: object) -> bool:
+        if not by_git:
+            by_git.append(True)
+            return False  # the first commit's HEAD is moved by git update-ref
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "_move_head", refused_once)
+    first = new_take(project, make_png())
+    project.commit_takes([first], message="by git")
+    theirs = reflog_tail(project, "HEAD")
+    git_out(project.path, "pack-refs", "--all")
+    second = project.new_take(scene=1, shot=10, ext="png", prompt="lanterns", job_id="j2")
+    second.write_bytes(make_png(color=(1, 2, 3)))
+    commit = project.commit_takes([second], message="in  process\there")
+    ours = reflog_tail(project, "HEAD")
+    assert ours == reflog_tail(project, "refs/heads/main")
+    old, new, rest = ours.split(" ", 2)
+    assert (old, new) == (theirs.split(" ")[1], commit)
+    who, _, message = rest.partition("\t")
+    assert message == "commit: in process here"  # git's own whitespace rule
+    assert who.rsplit(" ", 2)[0] == theirs.split(" ", 2)[2].partition("\t")[0].rsplit(" ", 2)[0]
+    assert who.rsplit(" ", 1)[1] == theirs.partition("\t")[0].rsplit(" ", 1)[1]  # time zone
+    assert (project.path / ".git/refs/heads/main").read_text() == f"{commit}\n"
+    assert git_out(project.path, "rev-parse", "HEAD").strip() == commit
+    assert git_out(project.path, "reflog", "-1", "--format=%gs") == "commit: in process here\n"
+    assert "refs/studio" not in git_out(project.path, "for-each-ref")
+    assert not (project.path / ".git/refs/studio").exists()
+    assert list((project.path / ".git/refs").rglob("*.lock")) == []
+    assert not (project.path / ".git/HEAD.lock").exists()
+    assert git_out(project.path, "status", "--porcelain") == ""
+    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=project.path, capture_output=True)
+    assert fsck.returncode == 0, fsck.stderr
+
+
+def test_a_held_ref_lock_refuses_the_commit_as_git_would(
+    project: Project, make_png: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A branch lock another git holds: retried, then refused with git's words, HEAD and the
+    index as before, the other's lock left alone; once it is gone the take commits."""
+    monkeypatch.setattr(repo, "INDEX_LOCK_WAIT_S", 0.01)
+    before = git_out(project.path, "rev-parse", "HEAD").strip()
+    lock = project.path / ".git/refs/heads/main.lock"
+    lock.write_text("theirs\n")
+    take = new_take(project, make_png())
+    with pytest.raises(GitError, match=r"main\.lock': File exists"):
+        project.commit_takes([take])
+    assert lock.read_text() == "theirs\n"
+    assert not (project.path / ".git/HEAD.lock").exists()
+    assert git_out(project.path, "rev-parse", "HEAD").strip() == before
+    assert git_out(project.path, "status", "--porcelain") == "?? 03_Renders/SCENE_01/\n"
+    lock.unlink()
+    project.commit_takes([take])
+    assert repo.is_committed(project.path, take.path)
+    assert git_out(project.path, "status", "--porcelain") == ""
+
+
+def test_the_lfs_object_written_in_process_is_what_git_lfs_reads_back(
+    project: Project, make_png: Callable[..., bytes], lfs_calls: Path
+) -> None:
+    """``git lfs fsck`` passes, ``git lfs smudge`` of the committed pointer gives the take's
+    bytes, and a checkout of the deleted take restores them (git-lfs's own smudge filter)."""
+    take = new_take(project, make_png())
+    data = take.path.read_bytes()
+    project.commit_takes([take])
+    assert lfs_runs(lfs_calls) == []
+    media = rel(project, take.path)
+    assert "Git LFS fsck OK" in git_out(project.path, "lfs", "fsck")
+    assert media in git_out(project.path, "lfs", "ls-files", "--name-only").splitlines()
+    pointer = subprocess.run(
+        ["git", "cat-file", "blob", f"HEAD:{media}"], cwd=project.path, capture_output=True,
+        check=True,
+    ).stdout  # fmt: skip
+    assert pointer == lfs.Pointer(hashlib.sha256(data).hexdigest(), len(data)).text()
+    smudged = subprocess.run(
+        ["git", "lfs", "smudge", "--", media], cwd=project.path, input=pointer,
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert smudged == data
+    take.path.unlink()
+    subprocess.run(["git", "checkout", "--", media], cwd=project.path, check=True)
+    assert take.path.read_bytes() == data
+    assert git_out(project.path, "status", "--porcelain") == ""
+
+
+def test_objects_are_written_in_process_unless_git_packed_the_trees(
+    project: Project, make_png: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No fast-import while HEAD's trees are loose objects: the blobs, trees and commit are
+    written here, the same objects git writes (``git fsck --strict``, the tree ``git add``
+    makes); after ``git gc`` packed them, fast-import (which reads packs) makes that one."""
+    runs: list[str] = []
+    real = repo.git_bytes
+
+    def counted(path: Path, *args: str, **kwargs: object) -> bytes:
+        runs.append(next(a for a in args if not a.startswith("-") and "=" not in a))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "git_bytes", counted)
+    first = new_take(project, make_png())
+    project.commit_takes([first])
+    assert runs == ["update-index"]
+    git_out(project.path, "gc", "--quiet")
+    second = project.new_take(scene=1, shot=10, ext="png", prompt="lanterns", job_id="j2")
+    second.write_bytes(make_png(color=(1, 2, 3)))
+    project.commit_takes([second])
+    assert runs == ["update-index", "fast-import", "update-index"]
+    third = project.new_take(scene=2, shot=20, ext="png", prompt="lanterns", job_id="j3")
+    third.write_bytes(make_png(color=(4, 5, 6)))
+    project.commit_takes([third])  # a new scene's folders: new trees, the rest loose again
+    assert runs[3:] == ["update-index"]
+    for take in (first, second, third):
+        assert repo.is_committed(project.path, take.path)
+    assert git_out(project.path, "status", "--porcelain") == ""
+    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=project.path, capture_output=True)
+    assert fsck.returncode == 0, fsck.stderr
+    assert "Git LFS fsck OK" in git_out(project.path, "lfs", "fsck")
+
+    def people(commit: str) -> list[str]:  # author and committer, their time left out
+        lines = git_out(project.path, "cat-file", "commit", commit).splitlines()
+        return [
+            f"{line.rsplit(' ', 2)[0]} {line.rsplit(' ', 1)[1]}"
+            for line in lines
+            if line.startswith(("author ", "committer "))
+        ]
+
+    assert people("HEAD") == people("HEAD~1")  # as fast-import wrote them (HEAD~1)
+
+
 def test_attributes_are_asked_of_git_once_until_a_file_changes(
     project: Project, make_png: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,6 +457,7 @@ KILLED_AT = """
 import os, signal, sys
 from pathlib import Path
 from studio import Project
+from studio.errors import GitError
 from studio.project import repo
 
 step = sys.argv[2]
@@ -326,6 +469,14 @@ def git_bytes(path, *args, **kwargs):
     return real(path, *args, **kwargs)
 
 repo.git_bytes = git_bytes
+real_move = repo._move_head
+
+def move_head(*args, **kwargs):  # HEAD moved in process: killed there as before a git run
+    if step == "update-ref":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_move(*args, **kwargs)
+
+repo._move_head = move_head
 project = Project(sys.argv[1])
 [take] = [t for t in project.takes(scene=1, shot=10) if t.name == sys.argv[3]]
 project.commit_takes([take])

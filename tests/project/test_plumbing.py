@@ -211,3 +211,56 @@ def test_fast_imports_pack_goes_unsynced_only_when_git_would_not_keep_it() -> No
     assert plumbing.skip_pack_fsync(take, {"transfer.unpacklimit": "9"})
     many = [plumbing.Entry(f"d{i}/f", "100644", b"x") for i in range(50)]
     assert not plumbing.skip_pack_fsync(many, {})  # 50 blobs + 51 trees + a commit: packed
+
+
+def test_reflog_entry_is_written_as_git_writes_one() -> None:
+    who = plumbing.Identity("Ana", "ana@example.org")
+    line = plumbing.reflog_entry(
+        old="a" * 40, new="b" * 40, who=who, when=1700000000, utc_offset_s=-(5 * 3600 + 1800),
+        message="  commit: two\tspaces  and\nlines  ",
+    )  # fmt: skip
+    assert (
+        line
+        == (
+            f"{'a' * 40} {'b' * 40} Ana <ana@example.org> 1700000000 -0530"
+            "\tcommit: two spaces and lines\n"
+        ).encode()
+    )
+
+
+def test_refs_are_left_to_git_when_it_is_set_to_write_them_otherwise() -> None:
+    assert plumbing.refs_refusal({"core.logallrefupdates": "true"}, {}) is None
+    for config in (
+        {"core.logallrefupdates": "always"},
+        {"core.fsync": "reference"},
+        {"core.sharedrepository": "group"},
+        {"extensions.objectformat": "sha256"},
+    ):
+        assert plumbing.refs_refusal(config, {}) is not None
+    assert plumbing.refs_refusal({}, {"GIT_COMMITTER_DATE": "@0 +0000"}) is not None
+
+
+def test_a_tree_lists_a_folder_as_git_sorts_it() -> None:
+    """``a.txt`` < ``a/`` < ``a0``: a folder's name sorts as ``name/``."""
+    oid = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+    items = [
+        plumbing.TreeItem(b"100644", b"a0", oid),
+        plumbing.TreeItem(plumbing.TREE_MODE, b"a", oid),
+        plumbing.TreeItem(b"100644", b"a.txt", oid),
+    ]
+    payload = plumbing.tree_payload(items)
+    assert [i.name for i in plumbing.parse_tree(payload) or []] == [b"a.txt", b"a", b"a0"]
+    raw = plumbing.object_bytes(b"tree", payload)
+    assert plumbing.split_object(raw) == (b"tree", payload)
+    assert plumbing.object_name(plumbing.object_bytes(b"blob", b"")) == oid  # git's empty blob
+
+
+def test_changed_folders_come_deepest_first() -> None:
+    entries = [
+        plumbing.Entry("03_Renders/SCENE_01/SHOT_010/a.png", "100644", b""),
+        plumbing.Entry("03_Renders/SCENE_02/SHOT_020/b.png", "100644", b""),
+        plumbing.Entry("top.txt", "100644", b""),
+    ]
+    folders = plumbing.changed_folders(entries)
+    assert folders[-1] == "" and folders.index("03_Renders") == len(folders) - 2
+    assert set(folders[:2]) == {"03_Renders/SCENE_01/SHOT_010", "03_Renders/SCENE_02/SHOT_020"}
