@@ -57,10 +57,21 @@ def log_path(project_root: Path) -> Path:
     return project_root / LOG_DIR / LOG_FILE
 
 
+CANCEL_DIR: Final = "cancel"
+
+
 def cancel_marker(project_root: Path, job_id: str) -> Path:
     """A file whose existence asks the job's worker to stop (durable across kernel restarts,
     visible to every worker that shares the project folder)."""
-    return project_root / LOG_DIR / "cancel" / job_id
+    return project_root / LOG_DIR / CANCEL_DIR / job_id
+
+
+def cancel_requests(project_root: Path) -> set[str]:
+    """The ids of the jobs whose Cancel was asked for (their :func:`cancel_marker` files)."""
+    try:
+        return {p.name for p in (project_root / LOG_DIR / CANCEL_DIR).iterdir()}
+    except OSError:  # none asked yet: no folder
+        return set()
 
 
 def request_cancel(project_root: Path, job_id: str) -> None:

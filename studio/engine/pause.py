@@ -107,7 +107,6 @@ def yield_to(project_root: Path, job_id: str) -> str | None:
     if not state.front:
         return None
     jobs = job_log.snapshot(project_root).jobs
-    canceling = job_log.cancel_marker(project_root, job_id).parent
 
     def waiting(other: str) -> bool:
         job = jobs.get(other)
@@ -115,7 +114,7 @@ def yield_to(project_root: Path, job_id: str) -> str | None:
             job is not None
             and job.state == "queued"
             and job.step != HELD_STEP  # held by the pause on a worker: it has its slot
-            and not (canceling / other).exists()
+            and not job_log.cancel_marker(project_root, other).exists()
         )
 
     for other in ahead_of(state.front, job_id, waiting=waiting):

@@ -50,20 +50,11 @@ class QueueRefused(InvalidInput):
     """A queue operation that cannot be done (an unknown or finished job, a lost task)."""
 
 
-def cancel_requests(project_root: Path) -> set[str]:
-    """Job ids whose Cancel was asked for (their markers)."""
-    folder = job_log.cancel_marker(project_root, "x").parent
-    try:
-        return {p.name for p in folder.iterdir()}
-    except OSError:
-        return set()
-
-
 def queue_entries(project_root: Path) -> list[QueueEntry]:
     """The queue's rows now, in order (see :func:`studio.engine.queue_rows.order`)."""
     states = job_log.snapshot(project_root).jobs
     state = pause.read_state(project_root)
-    canceling = cancel_requests(project_root)
+    canceling = job_log.cancel_requests(project_root)
     moved = set(state.front)
     rows = [
         entry(
