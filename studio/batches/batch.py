@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,16 +13,13 @@ from studio.batches import store
 from studio.batches.execute import execute
 from studio.batches.naming import FailedCell
 from studio.engine import jobs as job_log
+from studio.engine.cancel_watch import CancelWatch
 from studio.errors import InvalidInput, StudioError
 
 if TYPE_CHECKING:
     from distributed import Client
 
     from studio.project.project import Project
-
-
-CANCEL_POLL_S = 0.5
-"""How often a run looks for its Cancel (the queue's, or ``project.queue().cancel``)."""
 
 
 class BatchFailed(StudioError):
@@ -194,11 +190,8 @@ def run_reserved(run: ReservedRun, *, scheduler: str | None = None) -> BatchResu
     )  # fmt: skip
     clock = time.perf_counter()
     failed: FailedCell | None = None
-    stop, finished = threading.Event(), threading.Event()
-    threading.Thread(
-        target=_watch_cancel, args=(job_log.cancel_marker(root, job_id), stop, finished),
-        daemon=True, name=f"batch-cancel-{job_id[:8]}",
-    ).start()  # fmt: skip
+    watch = CancelWatch(job_log.cancel_marker(root, job_id))
+    stop = watch.event
     env = {"STUDIO_SCHEDULER": scheduler} if scheduler else {}
     try:
         store.log_running(root, job_id=job_id, notebook=source)
@@ -218,7 +211,7 @@ def run_reserved(run: ReservedRun, *, scheduler: str | None = None) -> BatchResu
                            error=_said(exc), info={})  # fmt: skip
         raise
     finally:
-        finished.set()
+        watch.close()
     result = BatchResult(
         job_id=job_id, notebook=source, output=output, status=status,
         duration_s=time.perf_counter() - clock, parameters=run.parameters, commit=commit,
@@ -249,10 +242,3 @@ def _hold_while_paused(run: ReservedRun) -> None:
 
 def _said(exc: BaseException) -> str:
     return exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
-
-
-def _watch_cancel(marker: Path, stop: threading.Event, finished: threading.Event) -> None:
-    while not finished.wait(CANCEL_POLL_S):
-        if marker.exists():
-            stop.set()
-            return

@@ -10,6 +10,7 @@ across a kernel or server restart. Workers read it before a job starts anything
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,10 @@ HELD_STEP: Final = "the project's queue is paused"
 """A queued job's step while a paused queue holds it on its worker."""
 PAUSE_POLL_S: Final = 0.5
 """How often a job held by a paused queue looks again (and at its cancel)."""
+GIVE_WAY_S: Final = 15.0
+"""How long a job keeps giving its slot to a moved job that still waits (see yield_to)."""
+GIVE_WAY_AGAIN_S: Final = 0.2
+"""The pause before giving way again, so a job Dask hands straight back does not spin."""
 FRONT_KEPT: Final = 200
 """Jobs moved to the front the file remembers (the oldest moves are forgotten first)."""
 
@@ -98,11 +103,23 @@ def ahead_of(
     return [j for j in listed[:rank] if waiting(j)]
 
 
-def yield_to(project_root: Path, job_id: str) -> str | None:
-    """The job moved to the front that ``job_id``, about to start on a worker, should give
-    its slot to (Dask had handed that worker ``job_id`` before the move), or None. A job gives
-    way to each moved job once (a marker says it did), so a moved job whose task no cluster
-    holds any more cannot keep the others from starting."""
+@dataclass(frozen=True)
+class GiveWay:
+    """A job about to start gives its worker slot to ``to``, a job moved to the front;
+    ``again``: it gave way to that one already (Dask handed it straight back)."""
+
+    to: str
+    again: bool
+
+
+def yield_to(project_root: Path, job_id: str, *, now: float | None = None) -> GiveWay | None:
+    """Whether ``job_id``, about to start on a worker, should give its slot to a job moved to
+    the front that still waits (Dask had handed that worker ``job_id`` before the move, or
+    handed it straight back after it gave way once, while the moved one still waited in the
+    scheduler's queue). It keeps giving way for :data:`GIVE_WAY_S` after the first time (a
+    marker file's age says when): long enough for a live cluster to start the moved job in
+    the next free slot, short enough that a moved job whose task no cluster holds any more
+    only delays the others that long."""
     state = read_state(project_root)
     if not state.front:
         return None
@@ -117,13 +134,17 @@ def yield_to(project_root: Path, job_id: str) -> str | None:
             and not job_log.cancel_marker(project_root, other).exists()
         )
 
+    clock = time.time() if now is None else now
     for other in ahead_of(state.front, job_id, waiting=waiting):
         marker = project_root / LOG_DIR / YIELDED_DIR / f"{job_id}-{other}"
-        if marker.exists():
-            continue
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
-        return other
+        try:
+            first = marker.stat().st_mtime
+        except FileNotFoundError:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            return GiveWay(to=other, again=False)
+        if clock - first < GIVE_WAY_S:
+            return GiveWay(to=other, again=True)
     return None
 
 

@@ -52,8 +52,9 @@ from studio.assembly.resolve import files_named_by_edl, media_named_by_edl
 from studio.assembly.timecode import frame_rate
 from studio.config import load_settings
 from studio.engine import jobs as job_log
+from studio.engine.cancel_watch import CancelWatch
 from studio.engine.cluster import CPU_RESOURCE
-from studio.engine.tasks import CancelWatch, Publisher, _fail, begin, wait_for_turn
+from studio.engine.tasks import Publisher, _fail, begin, wait_for_turn
 from studio.errors import SequenceError, StudioError
 from studio.project import lfs
 from studio.project.layout import EXPORTS_DIR

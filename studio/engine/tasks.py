@@ -28,6 +28,7 @@ from typing import Any, Final, Literal
 from studio.config import load_settings
 from studio.documents import load_model
 from studio.engine import jobs as job_log
+from studio.engine.cancel_watch import CancelWatch
 from studio.engine.inputs import (
     Overrides,
     ShotInputs,
@@ -37,7 +38,14 @@ from studio.engine.inputs import (
     resolve_node,
     resolve_shot,
 )
-from studio.engine.pause import HELD_STEP, PAUSE_POLL_S, forget_yields, read_state, yield_to
+from studio.engine.pause import (
+    GIVE_WAY_AGAIN_S,
+    HELD_STEP,
+    PAUSE_POLL_S,
+    forget_yields,
+    read_state,
+    yield_to,
+)
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, InvalidInput, ManifestError, StudioError
 from studio.models import ModelMissing, require_models
@@ -51,7 +59,6 @@ from studio.quality import Quality
 from studio.runner.base import create_job
 from studio.runner.contract import ErrorCode, Event, ProgressEvent
 
-CANCEL_POLL_S: Final = 0.2
 WORKDIR_PREFIX: Final = "studio-job-"
 
 
@@ -204,69 +211,6 @@ class Publisher:
             # call order).
             for line in lines:
                 self._worker.log_event(self.topic, line)
-
-
-class _CancelPoller:
-    """The one thread of this process that looks for the cancel markers of its running jobs
-    (every ``CANCEL_POLL_S``; started at the first job, kept)."""
-
-    def __init__(self) -> None:
-        self._watches: set[CancelWatch] = set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def add(self, watch: CancelWatch) -> None:
-        with self._lock:
-            self._watches.add(watch)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, daemon=True,
-                                                name="studio-cancel-watch")  # fmt: skip
-                self._thread.start()
-
-    def discard(self, watch: CancelWatch) -> None:
-        with self._lock:
-            self._watches.discard(watch)
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                watches = list(self._watches)
-            for watch in watches:
-                try:
-                    canceled = watch.marker.exists()
-                except OSError:  # e.g. a stale NFS handle: this watch only, look again later
-                    continue
-                if canceled:
-                    watch.event.set()
-                    self.discard(watch)
-            time.sleep(CANCEL_POLL_S)
-
-
-_poller = _CancelPoller()
-
-
-def _new_poller() -> None:
-    global _poller
-    _poller = _CancelPoller()
-
-
-os.register_at_fork(after_in_child=_new_poller)
-
-
-class CancelWatch:
-    """Sets ``event`` when the job's cancel marker appears (looked for at once, then by the
-    process's polling thread until :meth:`close`)."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-        self.event = threading.Event()
-        if marker.exists():
-            self.event.set()
-        else:
-            _poller.add(self)
-
-    def close(self) -> None:
-        _poller.discard(self)
 
 
 def _progress_payload(event: ProgressEvent) -> tuple[float, str]:
@@ -499,13 +443,16 @@ def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
     """The queue's gate, before a job starts anything (:mod:`studio.engine.queue`). While the
     project's queue is paused the job waits here, on its worker slot, still queued and still
     cancellable (a Cancel returns at once: the job then reports it). A job that Dask handed
-    this worker before another was moved to the front gives way to that one (once): Dask
-    takes it back into its queue (``Reschedule``), where the moved one is first."""
+    this worker before another was moved to the front gives way to that one while it still
+    waits (for a while: :func:`studio.engine.pause.yield_to`): Dask takes it back into its
+    queue (``Reschedule``), where the moved one is first."""
     if publish.worker_address is None:  # called outside a worker: no queue to wait in
         return
     root, held = publish.project_root, False
     while not watch.event.is_set():
-        if yield_to(root, publish.job_id) is not None:
+        if (give_way := yield_to(root, publish.job_id)) is not None:
+            if give_way.again and watch.event.wait(GIVE_WAY_AGAIN_S):
+                continue  # canceled meanwhile: the loop ends, the job reports it
             if held:  # no longer on a worker: not held any more
                 publish("server:node_state_updated", node_id=publish.node_id,
                         state="queued", task_id=publish.job_id, step="")  # fmt: skip

@@ -73,7 +73,7 @@ def test_a_progress_event_that_cannot_be_sent_fails_the_next_event(
 def test_jobs_share_the_processs_sending_and_cancel_threads(tmp_path: Path) -> None:
     """A job starts no thread of its own for its events or its cancel marker: the process's
     threads serve every job, each job's events in order, each job's cancel seen."""
-    from studio.engine.tasks import CANCEL_POLL_S, CancelWatch
+    from studio.engine.cancel_watch import CANCEL_POLL_S, CancelWatch
 
     first = publisher(tmp_path)
     first.nowait("server:task_progress", task_id="job1", node_id="n1", progress=1.0, step="0")

@@ -124,3 +124,40 @@ def test_pause_move_to_front_cancel_resume(
         assert job_log.snapshot(project.path).jobs[job.id].state == "queued"
         Queue(Project(project.path), client=other).resume()
         assert job.result(timeout=TIMEOUT).ready
+
+
+def test_a_job_held_on_its_worker_gives_way_to_the_moved_one(
+    client: Client, project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    """The race CI once lost: the pause holds a cell on the worker (it has the slot), Dask has
+    sent another behind it, and the last waits in the scheduler's queue and is moved. On
+    resume the held cell gives way, and Dask may hand it straight back to the worker's free
+    slot while the moved one still waits: it must keep giving way until that one started."""
+    monkeypatch.setenv("STUDIO_RUNNER", "process")
+    monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(MISBEHAVE.parent)]))
+    engine = Engine(client=client)
+    node = project.graph.add_node("Shot", prompt="x", scene=4, shot=10)
+    pipe = project.graph.add_node("Pipeline", pipeline_id="misbehave")
+    project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
+    sweep = start_sweep(project, node.id, engine=engine,
+                        params={"mode": ["sleep"], "seconds": [1.0, 0.3, 0.3, 0.3]})  # fmt: skip
+    first, *rest = (j for j in sweep.job_ids if j)
+    queue = Queue(project, client=client)
+    wait_until(lambda: started_at(project, first) is not None, "the first cell starts")
+    queue.pause()
+
+    def held() -> list[str]:
+        jobs = job_log.snapshot(project.path).jobs
+        return [j for j in rest if jobs[j].step == HELD_STEP]
+
+    wait_until(lambda: len(held()) == 1, "the next cell is held on the worker")
+    [early] = held()  # Dask's choice: the next in its order
+    canceled, moved = [j for j in rest if j != early]
+    assert "moved to the front" in queue.move_to_front(moved)
+    queue.cancel(canceled)
+    queue.resume()
+    sweep.wait(timeout=TIMEOUT)
+    assert started_at(project, canceled) is None
+    moved_start, early_start = started_at(project, moved), started_at(project, early)
+    assert moved_start is not None and early_start is not None
+    assert moved_start < early_start, "the moved cell starts before the one held earlier"

@@ -1,0 +1,63 @@
+"""The queue's give-way rule (:func:`studio.engine.pause.yield_to`) on a real job log and
+queue file: a job gives its slot to a moved job while that one still waits, again and again
+for a while (Dask may hand it straight back), never to one that started, was canceled or is
+held by the pause on a worker, and not for ever."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.engine import jobs as job_log
+from studio.engine import pause
+
+
+def queued(root: Path, job_id: str, *, step: str | None = None) -> None:
+    payload = {"node_id": "n1", "state": "queued", "task_id": job_id}
+    if step is not None:
+        payload["step"] = step
+    job_log.append(root, job_log.record(
+        job_id=job_id, event="server:node_state_updated", payload=payload
+    ))  # fmt: skip
+
+
+def moved(root: Path, *job_ids: str) -> None:
+    pause.update_state(root, lambda s: pause.QueueState(s.paused, s.changed_at, job_ids))
+
+
+def test_gives_way_to_a_waiting_moved_job_again_for_a_while(tmp_path: Path):
+    for job in ("early", "moved"):
+        queued(tmp_path, job)
+    assert pause.yield_to(tmp_path, "early") is None  # nothing moved
+    moved(tmp_path, "moved")
+    assert pause.yield_to(tmp_path, "early") == pause.GiveWay(to="moved", again=False)
+    # Dask handed it straight back while the moved one still waits: it gives way again.
+    assert pause.yield_to(tmp_path, "early") == pause.GiveWay(to="moved", again=True)
+    assert pause.yield_to(tmp_path, "moved") is None  # the moved one never gives way to itself
+    # Not for ever: a moved job whose task no cluster holds stops delaying the others.
+    later = pause.GIVE_WAY_S + 1
+    marker = tmp_path / ".git" / "studio" / "yielded" / "early-moved"
+    first = marker.stat().st_mtime
+    assert pause.yield_to(tmp_path, "early", now=first + later) is None
+    pause.forget_yields(tmp_path, "early")
+    assert not marker.exists()
+
+
+def test_never_gives_way_to_a_started_canceled_or_held_job(tmp_path: Path):
+    queued(tmp_path, "early")
+    queued(tmp_path, "held", step=pause.HELD_STEP)  # on a worker already: it has its slot
+    queued(tmp_path, "canceled")
+    job_log.request_cancel(tmp_path, "canceled")
+    queued(tmp_path, "started")
+    job_log.append(tmp_path, job_log.record(
+        job_id="started", event="server:node_state_updated",
+        payload={"node_id": "n1", "state": "generating", "task_id": "started"},
+    ))  # fmt: skip
+    moved(tmp_path, "started", "canceled", "held", "unknown")
+    assert pause.yield_to(tmp_path, "early") is None
+    # The most recently moved waiting one first; a job moved later than another waits for it.
+    queued(tmp_path, "second")
+    queued(tmp_path, "first")
+    moved(tmp_path, "first", "second")
+    assert pause.yield_to(tmp_path, "early") == pause.GiveWay(to="first", again=False)
+    assert pause.yield_to(tmp_path, "second") == pause.GiveWay(to="first", again=False)
+    assert pause.yield_to(tmp_path, "first") is None
