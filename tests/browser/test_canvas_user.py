@@ -140,7 +140,8 @@ def test_a_video_take_has_a_poster_and_plays_in_the_node_and_the_panel(
     # the Studio side panel: the same take with its poster, played on demand
     panel = studio_panel(page)
     panel.locator(".studio-refresh").click()
-    panel.locator(f".studio-project[data-project-name='{project.title}']").click()
+    card = panel.locator(f".studio-project[data-project-name='{project.title}']")
+    card.locator(".studio-project-name").click()
     panel.locator(".studio-shot[data-scene='2'][data-shot='20']").click()
     take = panel.locator(".studio-take[data-take='SHOT-020_v01_take01.mp4']")
     take.locator("img.studio-take-thumbnail").wait_for(timeout=10_000)

@@ -152,7 +152,7 @@ def test_panel_refreshes_and_opens_a_canvas(lab: Lab, page: Any) -> None:
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
     assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), tab.get_attribute("class")
     # selecting a project lists its shots (none yet)
-    item.click()
+    item.locator(".studio-project-name").click()  # the card, not a button
     panel.locator(".studio-shots h3").wait_for(timeout=10_000)
     # a reload restores the notebook (saved without outputs) and shows its canvas again
     page.locator(".jp-Notebook .studio-canvas .palette [data-node-type='Shot']").click()
@@ -274,7 +274,7 @@ def test_panel_lists_shots_and_takes_with_thumbnails(lab: Lab, page: Any, make_p
     panel = studio_panel(page)
     panel.locator(".studio-refresh").click()
     item = panel.locator(".studio-project[data-project-name='Takes Film']")
-    item.click()
+    item.locator(".studio-project-name").click()  # the card, not a button
     shot = panel.locator(".studio-shot[data-scene='1'][data-shot='10']")
     shot.wait_for(timeout=10_000)
     assert "2 takes" in shot.inner_text()
@@ -320,7 +320,7 @@ def test_a_slow_answer_for_an_earlier_shot_does_not_replace_the_chosen_one(
     open_lab(page, lab)
     panel = studio_panel(page)
     panel.locator(".studio-refresh").click()
-    panel.locator(".studio-project[data-project-name='Quick Film']").click()
+    panel.locator(".studio-project[data-project-name='Quick Film'] .studio-project-name").click()
     panel.locator(".studio-shot[data-shot='10']").click()
     panel.locator(".studio-shot[data-shot='20']").click()
     panel.locator(".studio-take-grid").wait_for(timeout=10_000)

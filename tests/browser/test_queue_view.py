@@ -75,7 +75,7 @@ def run_queue_view(lab: Lab, page: Any, project: Project, jobs: list[str]) -> No
     first, second, third, fourth = jobs
     open_lab(page, lab)
     panel = studio_panel(page)
-    panel.locator(f".studio-project[data-project-id='{project.name}']").click()
+    panel.locator(f".studio-project[data-project-id='{project.name}'] .studio-project-name").click()
     queue = panel.locator(".studio-queue")
     rows = queue.locator(".studio-queue-job")
     running = queue.locator(f".studio-queue-job[data-job-id='{first}'][data-phase='running']")
