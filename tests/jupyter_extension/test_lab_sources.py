@@ -49,3 +49,26 @@ def test_rest_prefix_and_extension_name() -> None:
     assert package["jupyterlab"]["outputDir"] == "studio_jupyter/labextension"
     config = json.loads((LAB / "jupyter-config/server-config/studio_jupyter.json").read_text())
     assert config == {"ServerApp": {"jpserver_extensions": {"studio_jupyter": True}}}
+
+
+def ts_interface_fields(name: str) -> set[str]:
+    match = re.search(rf"export interface {name} \{{(.*?)\n\}}", API_TS, re.S)
+    assert match, f"interface {name} not found in src/api.ts"
+    return set(re.findall(r"^\s+(\w+)\??:", match[1], re.M))
+
+
+def test_queue_job_is_the_queue_entry_everywhere() -> None:
+    """One queue row, declared once (``QueueEntry``): the REST schema adds only what the
+    server adds (``status`` from ``as_dict``, ``age``), the TypeScript interface mirrors it."""
+    import dataclasses
+
+    from studio_jupyter.schemas import QueueJob
+
+    from studio.engine.queue_rows import QueueEntry
+
+    entry_fields = {f.name: f for f in dataclasses.fields(QueueEntry)}
+    assert set(QueueJob.model_fields) == set(entry_fields) | {"status", "age"}
+    for name, field in entry_fields.items():
+        if field.default is not dataclasses.MISSING:
+            assert QueueJob.model_fields[name].default == field.default, name
+    assert ts_interface_fields("QueueJob") == set(QueueJob.model_fields)
