@@ -42,6 +42,7 @@ def report_readiness(workspace: Path | None, *, console: Console | None = None) 
         return False
     finally:
         report_quality_map(chosen)
+        report_missing_models(chosen)
     return py_ok
 
 
@@ -57,6 +58,29 @@ def report_quality_map(workspace: Path) -> None:
         problems = [str(exc)]
     for problem in problems:
         err_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
+
+
+def report_missing_models(workspace: Path) -> None:
+    """Warn about installed pipelines whose models are in no store (not fatal: a Generate
+    with such a pipeline is refused before it is queued, with the same sentence)."""
+    from studio.models import resolve_models
+    from studio.models.ids import missing_message
+    from studio.pipelines import scan
+
+    root = workspace.expanduser().resolve()
+    try:
+        pipelines = scan().pipelines
+        for pipeline_id, pipeline in sorted(pipelines.items()):
+            if not pipeline.manifest.models:
+                continue
+            _, missing = resolve_models(pipeline.manifest.models, project_root=None,
+                                        workspace=root if root.is_dir() else None)  # fmt: skip
+            if missing:
+                err_console.print(f"[yellow]warning:[/] {missing_message(pipeline_id, missing)}",
+                                  highlight=False)  # fmt: skip
+    except StudioError as exc:  # an unreadable workspace.json: said by the quality-map check
+        err_console.print(f"[yellow]warning:[/] the model store cannot be read: {exc}",
+                          highlight=False)  # fmt: skip
 
 
 def print_findings(findings: list[Finding], *, title: str) -> None:
@@ -80,9 +104,9 @@ def doctor(
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check Python, git, git-lfs and the workspace, and with PROJECT its takes and jobs
-    (untracked takes, orphan reservations, stray files, dangling active takes, lost jobs);
-    exit 1 with what to do when something is missing or wrong."""
+    """Check Python, git, git-lfs, the workspace and the models its pipelines need, and with
+    PROJECT its takes and jobs (untracked takes, orphan reservations, stray files, dangling
+    active takes, lost jobs); exit 1 with what to do when something is missing or wrong."""
     ready = report_readiness(locate_workspace(workspace), console=Console(stderr=as_json))
     if project is None:
         if not ready:

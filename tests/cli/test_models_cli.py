@@ -64,3 +64,18 @@ def test_a_projects_own_model_is_committed(project: Project, tmp_path: Path):
     listed = models("list", "--json", "--project", project.name, workspace=ws)
     assert [r["id"] for r in json.loads(listed.stdout)] == ["style"]
     assert json.loads(models("list", "--json", workspace=ws).stdout) == []  # not the shared one
+
+
+def test_doctor_names_the_models_an_installed_pipeline_lacks(workspace: Workspace, tmp_path: Path):
+    pipelines = Path(__file__).resolve().parents[1] / "runner" / "pipelines"
+    env = {"STUDIO_PIPELINE_DIRS": json.dumps([str(pipelines)])}
+    done = run_studio("doctor", "--workspace", str(workspace.path), env=env)
+    stderr = " ".join(done.stderr.split())
+    assert done.returncode == 0, done.stderr  # a warning: other pipelines still work
+    assert "reads-model needs model tiny-model: studio models add tiny-model" in stderr
+    source = tmp_path / "tiny"
+    source.mkdir()
+    (source / "config.json").write_text("{}")
+    assert models("add", "tiny-model", str(source), workspace=workspace).returncode == 0
+    done = run_studio("doctor", "--workspace", str(workspace.path), env=env)
+    assert "tiny-model" not in done.stderr
