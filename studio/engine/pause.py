@@ -112,14 +112,18 @@ class GiveWay:
     again: bool
 
 
-def yield_to(project_root: Path, job_id: str, *, now: float | None = None) -> GiveWay | None:
+def yield_to(
+    project_root: Path, job_id: str, *, vram_gb: float = 0.0, now: float | None = None
+) -> GiveWay | None:
     """Whether ``job_id``, about to start on a worker, should give its slot to a job moved to
     the front that still waits (Dask had handed that worker ``job_id`` before the move, or
     handed it straight back after it gave way once, while the moved one still waited in the
     scheduler's queue). It keeps giving way for :data:`GIVE_WAY_S` after the first time (a
     marker file's age says when): long enough for a live cluster to start the moved job in
     the next free slot, short enough that a moved job whose task no cluster holds any more
-    only delays the others that long."""
+    only delays the others that long. Only to a job this worker could run (its ``vram_gb``
+    need, from the job log, within the worker's ``vram_gb``): a slot the moved job cannot
+    use is not given up."""
     state = read_state(project_root)
     if not state.front:
         return None
@@ -131,6 +135,7 @@ def yield_to(project_root: Path, job_id: str, *, now: float | None = None) -> Gi
             job is not None
             and job.state == "queued"
             and job.step != HELD_STEP  # held by the pause on a worker: it has its slot
+            and float(job.info.get("vram_gb") or 0) <= vram_gb
             and not job_log.cancel_marker(project_root, other).exists()
         )
 

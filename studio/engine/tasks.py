@@ -139,6 +139,13 @@ class Publisher:
     def worker_address(self) -> str | None:
         return str(self._worker.address) if self._worker is not None else None
 
+    @property
+    def worker_vram_gb(self) -> float:
+        """The GPU memory this job's worker declares (its Dask ``VRAM`` resource), 0 for none."""
+        if self._worker is None:
+            return 0.0
+        return float(self._worker.state.total_resources.get("VRAM", 0))
+
     def release_slot(self) -> None:
         """Let this worker start its next job now (Dask's ``secede``): what is left of this
         one (storing and committing the take) needs no pipeline, so the next pipeline runs
@@ -450,7 +457,7 @@ def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
         return
     root, held = publish.project_root, False
     while not watch.event.is_set():
-        if (give_way := yield_to(root, publish.job_id)) is not None:
+        if (give_way := yield_to(root, publish.job_id, vram_gb=publish.worker_vram_gb)) is not None:
             if give_way.again and watch.event.wait(GIVE_WAY_AGAIN_S):
                 continue  # canceled meanwhile: the loop ends, the job reports it
             if held:  # no longer on a worker: not held any more

@@ -61,3 +61,17 @@ def test_never_gives_way_to_a_started_canceled_or_held_job(tmp_path: Path):
     assert pause.yield_to(tmp_path, "early") == pause.GiveWay(to="first", again=False)
     assert pause.yield_to(tmp_path, "second") == pause.GiveWay(to="first", again=False)
     assert pause.yield_to(tmp_path, "first") is None
+
+
+def test_never_gives_up_a_slot_the_moved_job_cannot_use(tmp_path: Path):
+    """A moved job that waits for GPU memory this worker does not declare: a CPU worker's job
+    starts (the moved one waits for a GPU worker, whatever this one does)."""
+    queued(tmp_path, "early")
+    job_log.append(tmp_path, job_log.record(
+        job_id="gpu", event="server:node_state_updated",
+        payload={"node_id": "n1", "state": "queued", "task_id": "gpu"}, info={"vram_gb": 12.0},
+    ))  # fmt: skip
+    moved(tmp_path, "gpu")
+    assert pause.yield_to(tmp_path, "early", vram_gb=0.0) is None
+    assert pause.yield_to(tmp_path, "early", vram_gb=8.0) is None
+    assert pause.yield_to(tmp_path, "early", vram_gb=24.0) == pause.GiveWay(to="gpu", again=False)
