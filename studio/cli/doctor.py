@@ -78,7 +78,7 @@ def report_missing_models(workspace: Path) -> None:
             if missing:
                 err_console.print(f"[yellow]warning:[/] {missing_message(pipeline_id, missing)}",
                                   highlight=False)  # fmt: skip
-    except StudioError as exc:  # an unreadable workspace.json: said by the quality-map check
+    except (StudioError, OSError) as exc:  # e.g. an unreadable workspace.json or store
         err_console.print(f"[yellow]warning:[/] the model store cannot be read: {exc}",
                           highlight=False)  # fmt: skip
 

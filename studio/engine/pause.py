@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from filelock import FileLock
 from studio.atomic import atomic_write_bytes
 from studio.engine import jobs as job_log
 from studio.engine.jobs import LOG_DIR
+from studio.engine.queue_rows import moved_first
 
 QUEUE_FILE: Final = "queue.json"
 YIELDED_DIR: Final = "yielded"
@@ -43,6 +44,14 @@ class QueueState:
     changed_at: str | None = None
     front: tuple[str, ...] = field(default_factory=tuple)
     """Job ids moved to the front, most recently moved first."""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """The Dask key of each moved job's task (a job giving way pulls that task to itself)."""
+
+    def moved(self, job_id: str, *, key: str) -> QueueState:
+        """This state with ``job_id`` moved to the front (first, once), its task ``key`` kept."""
+        front = tuple(moved_first(self.front, job_id))[:FRONT_KEPT]
+        keys = {j: self.keys[j] for j in front if j in self.keys}
+        return QueueState(self.paused, self.changed_at, front, {**keys, job_id: key})
 
 
 def queue_path(project_root: Path) -> Path:
@@ -58,11 +67,14 @@ def read_state(project_root: Path) -> QueueState:
         return QueueState()
     if not isinstance(data, dict):
         return QueueState()
-    front = data.get("front")
+    front, keys = data.get("front"), data.get("keys")
     return QueueState(
         paused=data.get("paused") is True,
         changed_at=data.get("changed_at") if isinstance(data.get("changed_at"), str) else None,
         front=tuple(j for j in front if isinstance(j, str)) if isinstance(front, list) else (),
+        keys={j: k for j, k in keys.items() if isinstance(k, str)}
+        if isinstance(keys, dict)
+        else {},
     )
 
 
@@ -73,10 +85,12 @@ def update_state(project_root: Path, change: Callable[[QueueState], QueueState])
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(path.with_suffix(".lock")):
         new = change(read_state(project_root))
+        front = list(new.front[:FRONT_KEPT])
         content = {
             "paused": new.paused,
             "changed_at": new.changed_at,
-            "front": list(new.front[:FRONT_KEPT]),
+            "front": front,
+            "keys": {j: new.keys[j] for j in front if j in new.keys},
         }
         atomic_write_bytes(path, (json.dumps(content, indent=2) + "\n").encode())
     return new
@@ -88,7 +102,7 @@ def set_paused(project_root: Path, *, paused: bool) -> QueueState:
     def change(state: QueueState) -> QueueState:
         if state.paused == paused:
             return state
-        return QueueState(paused=paused, changed_at=now, front=state.front)
+        return QueueState(paused=paused, changed_at=now, front=state.front, keys=state.keys)
 
     return update_state(project_root, change)
 
@@ -105,11 +119,13 @@ def ahead_of(
 
 @dataclass(frozen=True)
 class GiveWay:
-    """A job about to start gives its worker slot to ``to``, a job moved to the front;
-    ``again``: it gave way to that one already (Dask handed it straight back)."""
+    """A job about to start gives its worker slot to ``to``, a job moved to the front (its
+    task's Dask ``key``, if the move recorded it); ``again``: it gave way to that one
+    already (Dask handed it straight back)."""
 
     to: str
     again: bool
+    key: str | None = None
 
 
 def yield_to(
@@ -142,19 +158,30 @@ def yield_to(
     clock = time.time() if now is None else now
     for other in ahead_of(state.front, job_id, waiting=waiting):
         marker = project_root / LOG_DIR / YIELDED_DIR / f"{job_id}-{other}"
+        key = state.keys.get(other)
         try:
             first = marker.stat().st_mtime
         except FileNotFoundError:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
-            return GiveWay(to=other, again=False)
-        if clock - first < GIVE_WAY_S:
-            return GiveWay(to=other, again=True)
+            return GiveWay(to=other, again=False, key=key)
+        # A clock behind the folder's (a shared file server) counts as the window's end.
+        if 0 <= clock - first < GIVE_WAY_S:
+            return GiveWay(to=other, again=True, key=key)
     return None
 
 
 def forget_yields(project_root: Path, job_id: str) -> None:
     """The job starts: its markers of having given way are needed no more (a retry may give
     way again, which only delays it once more)."""
-    for marker in (project_root / LOG_DIR / YIELDED_DIR).glob(f"{job_id}-*"):
+    folder = project_root / LOG_DIR / YIELDED_DIR
+    for marker in folder.glob(f"{job_id}-*"):
         marker.unlink(missing_ok=True)
+    # And what jobs that never started left (their cluster went away): old enough to be moot.
+    stale = time.time() - 4 * GIVE_WAY_S
+    for marker in folder.glob("*"):
+        try:
+            if marker.stat().st_mtime < stale:
+                marker.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue

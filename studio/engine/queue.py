@@ -30,11 +30,12 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from studio.engine import jobs as job_log
 from studio.engine import pause
-from studio.engine.queue_rows import QueueEntry, entry, moved_first, order, queue_html
+from studio.engine.dask_heaps import front_on_scheduler, front_on_worker
+from studio.engine.queue_rows import QueueEntry, entry, order, queue_html
 from studio.engine.render_task import is_render_job, render_task_key
 from studio.engine.tasks import task_key
 from studio.errors import InvalidInput, StudioError
@@ -112,45 +113,6 @@ def cancel_sweep_jobs(project_root: Path, sweep_id: str) -> list[str]:
     return ids
 
 
-# --- moving to the front: Dask's priority heaps ---------------------------------------------
-
-
-def _front_on_scheduler(dask_scheduler: Any, key: str, first: int) -> dict[str, Any]:
-    """On the scheduler's event loop: give the task ``key`` the priority ``(first, ...)``,
-    re-placed in the scheduler's queue if it waits there."""
-    ts = dask_scheduler.tasks.get(key)
-    if ts is None:
-        return {"state": None}
-    priority = (first, *tuple(ts.priority or ())[1:])
-    queued = dask_scheduler.queued
-    if ts in queued:
-        queued.discard(ts)
-        ts.priority = priority
-        queued.add(ts)
-    else:
-        ts.priority = priority
-    worker = ts.processing_on.address if ts.processing_on is not None else None
-    return {"state": ts.state, "worker": worker, "priority": list(priority)}
-
-
-def _front_on_worker(key: str, priority: list[Any], dask_worker: Any) -> str | None:
-    """On the worker's event loop: the same priority for its copy of the task, re-placed in
-    the worker's heap of tasks ready to run."""
-    state = dask_worker.state
-    ts = state.tasks.get(key)
-    if ts is None:
-        return None
-    new = tuple(priority)
-    for heap in (state.ready, state.constrained):
-        if ts in heap:
-            heap.discard(ts)
-            ts.priority = new
-            heap.add(ts)
-            return str(ts.state)
-    ts.priority = new
-    return str(ts.state)
-
-
 def movable_job(project_root: Path, job_id: str) -> job_log.JobState:
     """The job, if it can be moved to the front (it is queued); else the refusal raised."""
     state = _job(project_root, job_id)
@@ -179,7 +141,7 @@ def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str
     first = -time.time_ns()  # Dask runs the lowest first; a later move goes before
     try:
         placed = client.run_on_scheduler(  # type: ignore[no-untyped-call]  # distributed is untyped
-            _front_on_scheduler, key=key, first=first
+            front_on_scheduler, key=key, first=first
         )
     except (OSError, TimeoutError) as exc:
         raise StudioError(
@@ -192,14 +154,11 @@ def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str
         )
     if placed["state"] == "processing" and placed.get("worker"):
         on_worker = client.run(
-            _front_on_worker, key, placed["priority"], workers=[placed["worker"]]
+            front_on_worker, key, placed["priority"], workers=[placed["worker"]]
         ).get(placed["worker"])
         if on_worker == "executing":
             return f"job {job_id} is starting on {placed['worker']} already"
-    pause.update_state(
-        project_root,
-        lambda s: pause.QueueState(s.paused, s.changed_at, tuple(moved_first(s.front, job_id))),
-    )
+    pause.update_state(project_root, lambda s: s.moved(job_id, key=key))
     return f"job {job_id} moved to the front: it starts next"
 
 

@@ -29,6 +29,7 @@ from studio.config import load_settings
 from studio.documents import load_model
 from studio.engine import jobs as job_log
 from studio.engine.cancel_watch import CancelWatch
+from studio.engine.dask_heaps import pull_moved_task
 from studio.engine.inputs import (
     Overrides,
     ShotInputs,
@@ -451,18 +452,24 @@ def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
     project's queue is paused the job waits here, on its worker slot, still queued and still
     cancellable (a Cancel returns at once: the job then reports it). A job that Dask handed
     this worker before another was moved to the front gives way to that one while it still
-    waits (for a while: :func:`studio.engine.pause.yield_to`): Dask takes it back into its
-    queue (``Reschedule``), where the moved one is first."""
+    waits (for a while: :func:`studio.engine.pause.yield_to`): the moved job's task, if it
+    waits in the scheduler's queue, is sent to this worker, and this job goes back to Dask
+    (``Reschedule``); the worker then starts the moved one first (its priority is above)."""
     if publish.worker_address is None:  # called outside a worker: no queue to wait in
         return
-    root, held = publish.project_root, False
+    root, held, vram_gb = publish.project_root, False, publish.worker_vram_gb
     while not watch.event.is_set():
-        if (give_way := yield_to(root, publish.job_id, vram_gb=publish.worker_vram_gb)) is not None:
-            if give_way.again and watch.event.wait(GIVE_WAY_AGAIN_S):
-                continue  # canceled meanwhile: the loop ends, the job reports it
+        give_way = yield_to(root, publish.job_id, vram_gb=vram_gb)
+        if give_way is not None and give_way.again:
+            if watch.event.wait(GIVE_WAY_AGAIN_S):
+                break  # canceled meanwhile: the job reports it
+            give_way = yield_to(root, publish.job_id, vram_gb=vram_gb)  # still waiting?
+        if give_way is not None:
             if held:  # no longer on a worker: not held any more
                 publish("server:node_state_updated", node_id=publish.node_id,
                         state="queued", task_id=publish.job_id, step="")  # fmt: skip
+            if give_way.key is not None:
+                pull_moved_task(give_way.key)
             from distributed import Reschedule
 
             raise Reschedule()

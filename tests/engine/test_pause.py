@@ -5,10 +5,13 @@ held by the pause on a worker, and not for ever."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from studio.engine import jobs as job_log
 from studio.engine import pause
+from studio.engine.jobs import LOG_DIR
 
 
 def queued(root: Path, job_id: str, *, step: str | None = None) -> None:
@@ -35,7 +38,7 @@ def test_gives_way_to_a_waiting_moved_job_again_for_a_while(tmp_path: Path):
     assert pause.yield_to(tmp_path, "moved") is None  # the moved one never gives way to itself
     # Not for ever: a moved job whose task no cluster holds stops delaying the others.
     later = pause.GIVE_WAY_S + 1
-    marker = tmp_path / ".git" / "studio" / "yielded" / "early-moved"
+    marker = tmp_path / LOG_DIR / pause.YIELDED_DIR / "early-moved"
     first = marker.stat().st_mtime
     assert pause.yield_to(tmp_path, "early", now=first + later) is None
     pause.forget_yields(tmp_path, "early")
@@ -75,3 +78,37 @@ def test_never_gives_up_a_slot_the_moved_job_cannot_use(tmp_path: Path):
     assert pause.yield_to(tmp_path, "early", vram_gb=0.0) is None
     assert pause.yield_to(tmp_path, "early", vram_gb=8.0) is None
     assert pause.yield_to(tmp_path, "early", vram_gb=24.0) == pause.GiveWay(to="gpu", again=False)
+
+
+def test_a_move_keeps_the_task_key_and_a_clock_behind_ends_the_window(tmp_path: Path):
+    for job in ("early", "moved", "older"):
+        queued(tmp_path, job)
+    pause.update_state(tmp_path, lambda s: s.moved("older", key="task-older"))
+    pause.update_state(tmp_path, lambda s: s.moved("moved", key="task-moved"))
+    state = pause.read_state(tmp_path)
+    assert state.front == ("moved", "older")
+    assert state.keys == {"moved": "task-moved", "older": "task-older"}
+    assert pause.set_paused(tmp_path, paused=True).keys == state.keys  # a pause keeps them
+    give_way = pause.yield_to(tmp_path, "early")
+    assert give_way == pause.GiveWay(to="moved", again=False, key="task-moved")
+    marker = tmp_path / LOG_DIR / pause.YIELDED_DIR / "early-moved"
+    first = marker.stat().st_mtime
+    assert pause.yield_to(tmp_path, "early", now=first + 1) == pause.GiveWay(
+        to="moved", again=True, key="task-moved"
+    )
+    # This worker's clock behind the folder's: not a window that never ends (the next moved
+    # job that still waits is given way to, once its own window starts).
+    later = pause.yield_to(tmp_path, "early", now=first - 60)
+    assert later is not None and later.to == "older"
+
+
+def test_a_starting_job_prunes_the_old_marks_of_jobs_that_never_started(tmp_path: Path):
+    folder = tmp_path / LOG_DIR / pause.YIELDED_DIR
+    folder.mkdir(parents=True)
+    old, recent = folder / "lost-moved", folder / "other-moved"
+    old.touch()
+    recent.touch()
+    long_ago = time.time() - 10 * pause.GIVE_WAY_S
+    os.utime(old, (long_ago, long_ago))
+    pause.forget_yields(tmp_path, "starting")
+    assert not old.exists() and recent.exists()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import dask
 import pytest
@@ -21,7 +21,7 @@ from studio.engine import engine as engine_module
 from studio.engine import jobs as job_log
 from studio.engine.pause import HELD_STEP
 from studio.engine.queue import Queue, QueueRefused
-from studio.sweeps import start_sweep
+from studio.sweeps import Sweep, start_sweep
 from tests.engine.clusters import thread_client
 from tests.runner.media import MISBEHAVE
 
@@ -126,17 +126,15 @@ def test_pause_move_to_front_cancel_resume(
         assert job.result(timeout=TIMEOUT).ready
 
 
-def test_a_job_held_on_its_worker_gives_way_to_the_moved_one(
-    client: Client, project: Project, monkeypatch: pytest.MonkeyPatch
-):
-    """The race CI once lost: the pause holds a cell on the worker (it has the slot), Dask has
-    sent another behind it, and the last waits in the scheduler's queue and is moved. On
-    resume the held cell gives way, and Dask may hand it straight back to the worker's free
-    slot while the moved one still waits: it must keep giving way until that one started."""
+def paused_sweep(
+    client: Client, project: Project, monkeypatch: pytest.MonkeyPatch, *, shot: int
+) -> tuple[Queue, Sweep, list[str]]:
+    """A 4-cell sweep of sleeps on the one-thread worker, the queue paused once the first
+    cell started; the queue, the sweep and the other three cells' job ids."""
     monkeypatch.setenv("STUDIO_RUNNER", "process")
     monkeypatch.setenv("STUDIO_PIPELINE_DIRS", json.dumps([str(MISBEHAVE.parent)]))
     engine = Engine(client=client)
-    node = project.graph.add_node("Shot", prompt="x", scene=4, shot=10)
+    node = project.graph.add_node("Shot", prompt="x", scene=4, shot=shot)
     pipe = project.graph.add_node("Pipeline", pipeline_id="misbehave")
     project.graph.connect(pipe.id, "pipeline", node.id, "pipeline")
     sweep = start_sweep(project, node.id, engine=engine,
@@ -145,6 +143,17 @@ def test_a_job_held_on_its_worker_gives_way_to_the_moved_one(
     queue = Queue(project, client=client)
     wait_until(lambda: started_at(project, first) is not None, "the first cell starts")
     queue.pause()
+    return queue, sweep, rest
+
+
+def test_a_job_held_on_its_worker_gives_way_to_the_moved_one(
+    client: Client, project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    """The race CI once lost: the pause holds a cell on the worker (it has the slot), Dask has
+    sent another behind it, and the last waits in the scheduler's queue and is moved. On
+    resume the held cell gives way, and Dask may hand it straight back to the worker's free
+    slot while the moved one still waits: it must keep giving way until that one started."""
+    queue, sweep, rest = paused_sweep(client, project, monkeypatch, shot=10)
 
     def held() -> list[str]:
         jobs = job_log.snapshot(project.path).jobs
@@ -161,3 +170,30 @@ def test_a_job_held_on_its_worker_gives_way_to_the_moved_one(
     moved_start, early_start = started_at(project, moved), started_at(project, early)
     assert moved_start is not None and early_start is not None
     assert moved_start < early_start, "the moved cell starts before the one held earlier"
+
+
+def test_the_moved_job_starts_before_every_earlier_one(
+    client: Client, project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    """As above, with nothing canceled: the job held on the worker and the one Dask sent
+    behind it both give way, and no finishing job opens a slot for the moved one (a give-way
+    alone frees none the scheduler's queue sees): the moved job's task is pulled to the
+    worker, and it starts before both."""
+    queue, sweep, rest = paused_sweep(client, project, monkeypatch, shot=20)
+
+    def jobs() -> Mapping[str, job_log.JobState]:
+        return job_log.snapshot(project.path).jobs
+
+    wait_until(lambda: any(jobs()[j].step == HELD_STEP for j in rest), "a cell is held")
+    moved = [j for j in rest if jobs()[j].step != HELD_STEP][-1]  # one Dask has not started
+    earlier = [j for j in rest if j != moved]
+    assert "moved to the front" in queue.move_to_front(moved)
+    resumed = time.monotonic()
+    queue.resume()
+    sweep.wait(timeout=TIMEOUT)
+    moved_start = started_at(project, moved)
+    assert moved_start is not None
+    for other in earlier:
+        other_start = started_at(project, other)
+        assert other_start is not None and moved_start < other_start, (other, moved)
+    assert time.monotonic() - resumed < 10, "no job waited out the give-way window"
