@@ -56,7 +56,7 @@ from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
 
 FindingKind = Literal[
     "untracked_take", "orphan_reservation", "stray_file", "dangling_active_take", "lost_job",
-    "canvas_numbers", "broken_sidecar", "missing_media",
+    "canvas_numbers", "broken_sidecar", "missing_media", "other_file",
 ]  # fmt: skip
 REPAIRABLE: Final = frozenset(
     {
@@ -211,6 +211,11 @@ def examine_shot(
         rel = _rel(project, folder / name)
         message = "an empty file named like a take, without a sidecar: not a take, ignored"
         findings.append(Finding("stray_file", rel, message, rel not in tracked, **where))
+    for name, take_name in sorted(scan.others.items()):
+        rel = _rel(project, folder / name)
+        message = (f"named like the take {take_name} with another extension: not a take, ignored; "
+                   "rename or move it (the studio never removes it)")  # fmt: skip
+        findings.append(Finding("other_file", rel, message, False, **where))
     view = project.shot_view(scene=scene, shot=shot)
     for take in view.takes:
         found = _examine_take(project, take, tracked=tracked, running=running_jobs, now=now)

@@ -227,3 +227,19 @@ def test_the_commands_report_and_repair_an_old_canvas(workspace: Workspace, proj
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "nodes[1].position.x: NaN -> 0" in fixed.stdout
     assert Graph.load(project.canvas_path).version == 3
+
+
+def test_a_file_beside_a_take_with_another_extension_is_reported_never_removed(
+    project: Project, make_png: Callable[..., bytes]
+):
+    take = project.new_take(scene=1, shot=10, ext="png", prompt="p")
+    take.write_bytes(make_png())
+    project.commit_takes([take])
+    other = take.path.with_suffix(".jpg")
+    other.write_bytes(b"a user's file")
+    [finding] = examine(project)
+    assert finding.kind == "other_file" and not finding.repairable
+    assert take.name in finding.message and "never removes" in finding.message
+    done, remaining = repair(project)
+    assert done == [] and remaining == [finding]
+    assert other.read_bytes() == b"a user's file"

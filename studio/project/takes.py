@@ -258,6 +258,9 @@ class FolderScan:
     sidecars: set[TakeId] = field(default_factory=set)
     strays: list[str] = field(default_factory=list)
     """Names like takes that are not takes: empty, no sidecar."""
+    others: dict[str, str] = field(default_factory=dict)
+    """Files named like a take that is another file (its extension differs), name -> the
+    take's file name: never the take, never removed by the studio (they may be a user's)."""
 
     @property
     def used(self) -> set[TakeId]:
@@ -267,7 +270,7 @@ class FolderScan:
 
 def scan_folder(folder: Path) -> FolderScan:
     """Scan a shot folder (empty result when it does not exist)."""
-    named: dict[TakeId, tuple[str, str]] = {}
+    named: dict[TakeId, list[tuple[str, str]]] = {}
     scan = FolderScan()
     try:
         entries = os.scandir(folder)
@@ -277,15 +280,35 @@ def scan_folder(folder: Path) -> FolderScan:
         for entry in entries:
             parsed = parse_take_file(entry.name)
             if parsed:
-                named.setdefault(parsed[0], (entry.name, parsed[1]))
+                named.setdefault(parsed[0], []).append((entry.name, parsed[1]))
             elif (sidecar_id := parse_sidecar_file(entry.name)) is not None:
                 scan.sidecars.add(sidecar_id)
-    for take_id, (name, ext) in sorted(named.items()):
+    for take_id, candidates in sorted(named.items()):
+        name, ext = _the_take_file(folder, candidates, sidecar=take_id in scan.sidecars)
+        scan.others.update({other: name for other, _ in candidates if other != name})
         if take_id in scan.sidecars or _size(folder / name) > 0:
             scan.takes[take_id] = ext
         else:
             scan.strays.append(name)
     return scan
+
+
+def _the_take_file(
+    folder: Path, candidates: list[tuple[str, str]], *, sidecar: bool
+) -> tuple[str, str]:
+    """Which of the files named like one take (``SHOT-010_v01_take01.png`` and a stray
+    ``.jpg`` beside it) is the take, whatever order the folder lists them in: the one its
+    sidecar names, else the first non-empty one by name, else the first by name."""
+    if len(candidates) == 1:
+        return candidates[0]
+    ordered = sorted(candidates)
+    if sidecar:
+        stem = Path(ordered[0][0]).stem
+        recorded = _readable_sidecar(folder / (stem + SIDECAR_SUFFIX))
+        for name, ext in ordered:
+            if recorded is not None and recorded.take == name:
+                return name, ext
+    return next(((n, e) for n, e in ordered if _size(folder / n) > 0), ordered[0])
 
 
 def _size(path: Path) -> int:

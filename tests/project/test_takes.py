@@ -9,7 +9,7 @@ import pytest
 
 from studio import LFSRequired, Project, TakeError, ToolMissing
 from studio.project.repo import LFS_POINTER_PREFIX, lfs_files
-from studio.project.takes import scan_folder
+from studio.project.takes import TakeId, scan_folder
 from tests.conftest import git_out
 
 
@@ -232,3 +232,27 @@ def test_a_take_whose_sidecar_does_not_read_is_broken(
     assert project.new_take(scene=1, shot=10, ext="png", prompt="a").name == (
         "SHOT-010_v02_take01.png"
     )
+
+
+def test_a_file_with_another_extension_never_hides_the_take(
+    project: Project, make_png: Callable[..., bytes]
+) -> None:
+    """A stray ``.jpg`` (or an empty ``.gif``) beside a take's ``.png`` is never the take,
+    whatever order the folder lists them in: the sidecar names the take's file."""
+    take = project.new_take(scene=1, shot=10, ext="png", prompt="a")
+    take.write_bytes(make_png())
+    project.commit_takes([take])
+    folder = take.path.parent
+    (folder / "SHOT-010_v01_take01.aaa").write_bytes(b"a user's file, sorted first")
+    (folder / "SHOT-010_v01_take01.gif").write_bytes(b"")
+    scan = scan_folder(folder)
+    assert scan.takes == {TakeId(1, 1): "png"}
+    assert scan.others == {
+        "SHOT-010_v01_take01.aaa": take.name,
+        "SHOT-010_v01_take01.gif": take.name,
+    }
+    [listed] = project.takes(scene=1, shot=10)
+    assert listed.name == take.name and listed.ready
+    # Without a sidecar to say which: the first non-empty one by name, never the empty one.
+    take.sidecar_path.unlink()
+    assert scan_folder(folder).takes == {TakeId(1, 1): "aaa"}
