@@ -10,8 +10,14 @@ internals (``distributed`` 2026.x); each says what it found, so a caller can tel
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from typing import Any, Final
+
+logger = logging.getLogger(__name__)
+
+PULL_TIMEOUT_S: Final = 2.0
+"""How long a job giving way waits for the scheduler to pull the moved task to its worker."""
 
 
 def front_on_scheduler(dask_scheduler: Any, key: str, first: int) -> dict[str, Any]:
@@ -54,17 +60,26 @@ def pull_to_worker(dask_scheduler: Any, key: str, worker: str) -> bool:
     """On the scheduler's event loop: the queued task ``key`` sent to ``worker`` now, whether
     that worker has a free slot or not (a job there gives its slot to it: a task that gives
     way with ``Reschedule`` frees no slot the scheduler's queue sees, so Dask would hand the
-    slot straight back to it). False when the task is not queued there (it runs, or another
-    worker took it) or the worker is gone."""
+    slot straight back to it). What ``_transition_queued_processing`` does with a worker of
+    Dask's choosing, with this one (no transition-log entry or plugin call is made for it).
+    False, and nothing changed, when the task is not queued (it runs, or another worker took
+    it) or the worker is not running (gone, paused, closing)."""
     ts = dask_scheduler.tasks.get(key)
     ws = dask_scheduler.workers.get(worker)
-    if ts is None or ws is None or ts not in dask_scheduler.queued:
+    if ts is None or ws is None or ws not in dask_scheduler.running:
+        return False
+    if ts.state != "queued" or ts not in dask_scheduler.queued:
         return False
     stimulus_id = f"studio-move-to-front-{time.time()}"
     dask_scheduler.queued.discard(ts)
-    recommendations, client_msgs, worker_msgs = dask_scheduler._add_to_processing(
-        ts, ws, stimulus_id=stimulus_id
-    )
+    try:
+        recommendations, client_msgs, worker_msgs = dask_scheduler._add_to_processing(
+            ts, ws, stimulus_id=stimulus_id
+        )
+    except Exception:
+        if ts.state == "queued":  # nothing was changed but the queue: the task goes back
+            dask_scheduler.queued.add(ts)
+        raise
     dask_scheduler.send_all(client_msgs, worker_msgs)
     if recommendations:
         dask_scheduler.transitions(recommendations, stimulus_id=stimulus_id)
@@ -73,16 +88,22 @@ def pull_to_worker(dask_scheduler: Any, key: str, worker: str) -> bool:
 
 def pull_moved_task(key: str) -> bool:
     """From a task on a worker: the moved job's queued task ``key`` sent to this worker (see
-    :func:`pull_to_worker`). False when it was not queued, or the scheduler could not be
-    asked (the job then only gives way, as before)."""
+    :func:`pull_to_worker`), and here, before this returns (the scheduler's messages to the
+    worker travel on another stream than its answer). False when it was not queued, or the
+    scheduler could not be asked in time or failed (the job then only gives way)."""
     from distributed import get_client, get_worker
 
     try:
-        address = get_worker().address
-        client = get_client()
-        pulled = client.run_on_scheduler(  # type: ignore[no-untyped-call]  # distributed is untyped
-            pull_to_worker, key=key, worker=address
+        worker = get_worker()
+        pulled = get_client().run_on_scheduler(  # type: ignore[no-untyped-call]  # distributed is untyped
+            pull_to_worker, key=key, worker=worker.address, callback_timeout=PULL_TIMEOUT_S
         )
-        return bool(pulled)
-    except (OSError, TimeoutError, ValueError):
+    except Exception as exc:  # a fallback, never the job's failure (Dask internals may change)
+        logger.warning("could not pull the moved task %s to this worker: %r", key, exc)
         return False
+    if not pulled:
+        return False
+    deadline = time.monotonic() + PULL_TIMEOUT_S
+    while key not in worker.state.tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return True

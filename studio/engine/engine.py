@@ -482,8 +482,8 @@ class Engine:
             "scheduler": self.address,
             "host": socket.gethostname(),
         }
-        if job.decision.vram_gb > 0:  # the GPU memory it waits for (the queue's give-way)
-            info["vram_gb"] = job.decision.vram_gb
+        if job.decision.vram_gb > 0:  # what its worker must have (the queue's give-way)
+            info["resources"] = {"VRAM": job.decision.vram_gb}
         if self.owns_scheduler:
             # The scheduler lives in this process: once it is gone, so are its jobs.
             info["scheduler_pid"] = os.getpid()
@@ -615,8 +615,8 @@ class Engine:
         self._subscribe(topic)
         self._remember(job)
         info = {**info, "scheduler": self.address, "host": socket.gethostname()}
-        if resources and resources.get("VRAM"):
-            info["vram_gb"] = resources["VRAM"]
+        if resources:
+            info["resources"] = dict(resources)
         if self.owns_scheduler:
             info["scheduler_pid"] = os.getpid()
         queued = {"node_id": job.node_id, "state": "queued", "task_id": job.id}

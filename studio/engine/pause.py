@@ -9,6 +9,7 @@ across a kernel or server restart. Workers read it before a job starts anything
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +33,9 @@ PAUSE_POLL_S: Final = 0.5
 """How often a job held by a paused queue looks again (and at its cancel)."""
 GIVE_WAY_S: Final = 15.0
 """How long a job keeps giving its slot to a moved job that still waits (see yield_to)."""
+STALE_MARK_S: Final = 3600.0
+"""Give-way marks older than this are removed by the next job that starts (kept long enough
+that clocks a little apart never remove a waiting job's mark)."""
 GIVE_WAY_AGAIN_S: Final = 0.2
 """The pause before giving way again, so a job Dask hands straight back does not spin."""
 FRONT_KEPT: Final = 200
@@ -129,7 +133,11 @@ class GiveWay:
 
 
 def yield_to(
-    project_root: Path, job_id: str, *, vram_gb: float = 0.0, now: float | None = None
+    project_root: Path,
+    job_id: str,
+    *,
+    resources: Mapping[str, float] | None = None,
+    now: float | None = None,
 ) -> GiveWay | None:
     """Whether ``job_id``, about to start on a worker, should give its slot to a job moved to
     the front that still waits (Dask had handed that worker ``job_id`` before the move, or
@@ -137,9 +145,9 @@ def yield_to(
     scheduler's queue). It keeps giving way for :data:`GIVE_WAY_S` after the first time (a
     marker file's age says when): long enough for a live cluster to start the moved job in
     the next free slot, short enough that a moved job whose task no cluster holds any more
-    only delays the others that long. Only to a job this worker could run (its ``vram_gb``
-    need, from the job log, within the worker's ``vram_gb``): a slot the moved job cannot
-    use is not given up."""
+    only delays the others that long. Only to a job this worker could run (the Dask
+    ``resources`` it needs, from the job log, within the worker's ``resources``: GPU memory,
+    a render's CPU slot): a slot the moved job cannot use is not given up."""
     state = read_state(project_root)
     if not state.front:
         return None
@@ -151,7 +159,7 @@ def yield_to(
             job is not None
             and job.state == "queued"
             and job.step != HELD_STEP  # held by the pause on a worker: it has its slot
-            and float(job.info.get("vram_gb") or 0) <= vram_gb
+            and fits(job.info.get("resources"), resources or {})
             and not job_log.cancel_marker(project_root, other).exists()
         )
 
@@ -159,16 +167,41 @@ def yield_to(
     for other in ahead_of(state.front, job_id, waiting=waiting):
         marker = project_root / LOG_DIR / YIELDED_DIR / f"{job_id}-{other}"
         key = state.keys.get(other)
-        try:
-            first = marker.stat().st_mtime
-        except FileNotFoundError:
+        first = _marked_at(marker)
+        if first is None:
             marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            atomic_write_bytes(marker, repr(clock).encode())
             return GiveWay(to=other, again=False, key=key)
-        # A clock behind the folder's (a shared file server) counts as the window's end.
+        # The marker holds the time of the worker that wrote it (a file server's clock never
+        # enters); a reader whose clock is behind the writer's counts the window as over.
         if 0 <= clock - first < GIVE_WAY_S:
             return GiveWay(to=other, again=True, key=key)
     return None
+
+
+def fits(needs: Any, declared: Mapping[str, float]) -> bool:
+    """Pure: whether a worker declaring ``declared`` can run a job needing ``needs`` (a job
+    log's ``info["resources"]``; anything but a mapping of numbers needs nothing)."""
+    if not isinstance(needs, Mapping):
+        return True
+    return all(
+        not isinstance(amount, int | float) or declared.get(str(name), 0.0) >= amount
+        for name, amount in needs.items()
+    )
+
+
+def _marked_at(marker: Path) -> float | None:
+    """When a job first gave way (the time written in the marker), or None when it never did
+    (a marker that cannot be read counts as written at the file's time, or never)."""
+    try:
+        return float(marker.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        try:
+            return marker.stat().st_mtime
+        except OSError:
+            return None
 
 
 def forget_yields(project_root: Path, job_id: str) -> None:
@@ -176,12 +209,12 @@ def forget_yields(project_root: Path, job_id: str) -> None:
     way again, which only delays it once more)."""
     folder = project_root / LOG_DIR / YIELDED_DIR
     for marker in folder.glob(f"{job_id}-*"):
-        marker.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            marker.unlink(missing_ok=True)
     # And what jobs that never started left (their cluster went away): old enough to be moot.
-    stale = time.time() - 4 * GIVE_WAY_S
+    stale = time.time() - STALE_MARK_S
     for marker in folder.glob("*"):
-        try:
-            if marker.stat().st_mtime < stale:
+        marked = _marked_at(marker)
+        if marked is not None and marked < stale:
+            with contextlib.suppress(OSError):
                 marker.unlink(missing_ok=True)
-        except FileNotFoundError:
-            continue

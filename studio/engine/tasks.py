@@ -141,11 +141,11 @@ class Publisher:
         return str(self._worker.address) if self._worker is not None else None
 
     @property
-    def worker_vram_gb(self) -> float:
-        """The GPU memory this job's worker declares (its Dask ``VRAM`` resource), 0 for none."""
+    def worker_resources(self) -> dict[str, float]:
+        """What this job's worker declares (its Dask resources: ``VRAM``, ``CPU``)."""
         if self._worker is None:
-            return 0.0
-        return float(self._worker.state.total_resources.get("VRAM", 0))
+            return {}
+        return {str(k): float(v) for k, v in self._worker.state.total_resources.items()}
 
     def release_slot(self) -> None:
         """Let this worker start its next job now (Dask's ``secede``): what is left of this
@@ -457,13 +457,13 @@ def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
     (``Reschedule``); the worker then starts the moved one first (its priority is above)."""
     if publish.worker_address is None:  # called outside a worker: no queue to wait in
         return
-    root, held, vram_gb = publish.project_root, False, publish.worker_vram_gb
+    root, held, resources = publish.project_root, False, publish.worker_resources
     while not watch.event.is_set():
-        give_way = yield_to(root, publish.job_id, vram_gb=vram_gb)
+        give_way = yield_to(root, publish.job_id, resources=resources)
         if give_way is not None and give_way.again:
             if watch.event.wait(GIVE_WAY_AGAIN_S):
                 break  # canceled meanwhile: the job reports it
-            give_way = yield_to(root, publish.job_id, vram_gb=vram_gb)  # still waiting?
+            give_way = yield_to(root, publish.job_id, resources=resources)  # still waiting?
         if give_way is not None:
             if held:  # no longer on a worker: not held any more
                 publish("server:node_state_updated", node_id=publish.node_id,

@@ -5,7 +5,6 @@ held by the pause on a worker, and not for ever."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -39,7 +38,7 @@ def test_gives_way_to_a_waiting_moved_job_again_for_a_while(tmp_path: Path):
     # Not for ever: a moved job whose task no cluster holds stops delaying the others.
     later = pause.GIVE_WAY_S + 1
     marker = tmp_path / LOG_DIR / pause.YIELDED_DIR / "early-moved"
-    first = marker.stat().st_mtime
+    first = float(marker.read_text())  # this worker's clock, not the folder's
     assert pause.yield_to(tmp_path, "early", now=first + later) is None
     pause.forget_yields(tmp_path, "early")
     assert not marker.exists()
@@ -67,17 +66,26 @@ def test_never_gives_way_to_a_started_canceled_or_held_job(tmp_path: Path):
 
 
 def test_never_gives_up_a_slot_the_moved_job_cannot_use(tmp_path: Path):
-    """A moved job that waits for GPU memory this worker does not declare: a CPU worker's job
-    starts (the moved one waits for a GPU worker, whatever this one does)."""
+    """A moved job that needs what this worker does not declare (GPU memory, a render's CPU
+    slot): this worker's job starts (the moved one waits for a worker that has it)."""
     queued(tmp_path, "early")
-    job_log.append(tmp_path, job_log.record(
-        job_id="gpu", event="server:node_state_updated",
-        payload={"node_id": "n1", "state": "queued", "task_id": "gpu"}, info={"vram_gb": 12.0},
-    ))  # fmt: skip
-    moved(tmp_path, "gpu")
-    assert pause.yield_to(tmp_path, "early", vram_gb=0.0) is None
-    assert pause.yield_to(tmp_path, "early", vram_gb=8.0) is None
-    assert pause.yield_to(tmp_path, "early", vram_gb=24.0) == pause.GiveWay(to="gpu", again=False)
+    for job, needs in (("gpu", {"VRAM": 12.0}), ("render", {"CPU": 1})):
+        job_log.append(tmp_path, job_log.record(
+            job_id=job, event="server:node_state_updated",
+            payload={"node_id": "n1", "state": "queued", "task_id": job},
+            info={"resources": needs},
+        ))  # fmt: skip
+    moved(tmp_path, "render", "gpu")
+    assert pause.yield_to(tmp_path, "early") is None  # a worker that declares nothing
+    assert pause.yield_to(tmp_path, "early", resources={"VRAM": 8.0}) is None
+    assert pause.yield_to(tmp_path, "early", resources={"VRAM": 24.0}) == pause.GiveWay(
+        to="gpu", again=False
+    )
+    pause.forget_yields(tmp_path, "early")
+    assert pause.yield_to(tmp_path, "early", resources={"CPU": 2}) == pause.GiveWay(
+        to="render", again=False
+    )
+    assert pause.fits({"VRAM": "lots"}, {}) and pause.fits(None, {})
 
 
 def test_a_move_keeps_the_task_key_and_a_clock_behind_ends_the_window(tmp_path: Path):
@@ -92,7 +100,7 @@ def test_a_move_keeps_the_task_key_and_a_clock_behind_ends_the_window(tmp_path: 
     give_way = pause.yield_to(tmp_path, "early")
     assert give_way == pause.GiveWay(to="moved", again=False, key="task-moved")
     marker = tmp_path / LOG_DIR / pause.YIELDED_DIR / "early-moved"
-    first = marker.stat().st_mtime
+    first = float(marker.read_text())  # this worker's clock, not the folder's
     assert pause.yield_to(tmp_path, "early", now=first + 1) == pause.GiveWay(
         to="moved", again=True, key="task-moved"
     )
@@ -105,10 +113,9 @@ def test_a_move_keeps_the_task_key_and_a_clock_behind_ends_the_window(tmp_path: 
 def test_a_starting_job_prunes_the_old_marks_of_jobs_that_never_started(tmp_path: Path):
     folder = tmp_path / LOG_DIR / pause.YIELDED_DIR
     folder.mkdir(parents=True)
-    old, recent = folder / "lost-moved", folder / "other-moved"
-    old.touch()
-    recent.touch()
-    long_ago = time.time() - 10 * pause.GIVE_WAY_S
-    os.utime(old, (long_ago, long_ago))
+    old, recent, own = folder / "lost-moved", folder / "other-moved", folder / "starting-moved"
+    old.write_text(repr(time.time() - 2 * pause.STALE_MARK_S))
+    recent.write_text(repr(time.time()))
+    own.write_text(repr(time.time()))
     pause.forget_yields(tmp_path, "starting")
-    assert not old.exists() and recent.exists()
+    assert not old.exists() and recent.exists() and not own.exists()
