@@ -330,7 +330,10 @@ class Engine:
         policy: DispatchPolicy = own_policy or project_setting(project, "dispatch_policy")
         installed = discover()
         if shot.pipeline_id is not None:
-            manifest = get_pipeline(shot.pipeline_id).manifest  # says why when it cannot
+            try:  # the scan above, not a second one
+                manifest = find_pipeline(shot.pipeline_id, installed=installed).manifest
+            except PipelineNotFound:  # a folder's path, or one that is broken: says why
+                manifest = get_pipeline(shot.pipeline_id).manifest
             task: str = manifest.task
             ladder = {
                 q: Option(shot.pipeline_id, manifest.resources_for(q).vram_gb) for q in QUALITIES

@@ -113,8 +113,11 @@ def settle_lost_jobs(
             continue
         try:
             take = recover(state)
-        except StudioError as exc:  # e.g. the commit is refused: the take stays for `repair`
-            take, error = None, f"{LOST_JOB}; settling what it left failed: {exc.message}"
+        except (StudioError, OSError) as exc:  # a commit refused, a file that cannot be
+            # removed: the job is settled all the same (what it left stays for `repair`), and
+            # the other lost jobs are too; no reader of the log fails on it.
+            said = exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+            take, error = None, f"{LOST_JOB}; settling what it left failed: {said}"
         else:
             error = LOST_JOB
         if take is not None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from distributed import Client, LocalCluster
 
-from studio.engine.settling import scheduler_tasks
+from studio.engine import jobs as job_log
+from studio.engine.settling import LOST_JOB, scheduler_tasks, settle_lost_jobs
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +48,27 @@ def test_a_hung_scheduler_cannot_hold_settling_up(client: Client):
     assert scheduler_tasks(client, ["a", "b"], timeout=0.5) == {"a", "b"}  # cannot tell: held
     assert time.monotonic() - started < 2
     hung.join(10)
+
+
+def test_a_lost_job_whose_leftovers_cannot_be_removed_is_settled_all_the_same(tmp_path: Path):
+    """An OSError while settling one lost job (a file that cannot be removed) fails neither
+    the reader nor the other lost jobs: both end failed, the first saying why."""
+    for job_id in ("stuck", "other"):
+        job_log.append(tmp_path, job_log.record(
+            job_id=job_id, event="server:node_state_updated",
+            payload={"node_id": "n1", "state": "generating", "task_id": job_id},
+        ))  # fmt: skip
+    states = list(job_log.snapshot(tmp_path).jobs.values())
+
+    def recover(state: job_log.JobState) -> None:
+        if state.job_id == "stuck":
+            raise PermissionError(13, "Permission denied", "SHOT-010_v01_take01.png")
+        return None
+
+    published: list[dict[str, Any]] = []
+    lost = settle_lost_jobs(states, held=lambda s: False, recover=recover,
+                            publish=published.append, project_root=tmp_path)  # fmt: skip
+    assert sorted(lost) == ["other", "stuck"]
+    errors = {line["job_id"]: line["payload"]["error"] for line in published}
+    assert "PermissionError" in errors["stuck"] and "SHOT-010_v01_take01.png" in errors["stuck"]
+    assert errors["other"] == LOST_JOB
