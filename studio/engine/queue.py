@@ -30,7 +30,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from studio.engine import jobs as job_log
 from studio.engine import pause
@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from studio.project.project import Project
+
+
+DASK_CALL_TIMEOUT_S: Final = 10.0
+"""How long a move waits for the scheduler or a worker (a hung one must not hang the lab)."""
 
 
 class QueueRefused(InvalidInput):
@@ -141,7 +145,7 @@ def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str
     first = -time.time_ns()  # Dask runs the lowest first; a later move goes before
     try:
         placed = client.run_on_scheduler(  # type: ignore[no-untyped-call]  # distributed is untyped
-            front_on_scheduler, key=key, first=first
+            front_on_scheduler, key=key, first=first, callback_timeout=DASK_CALL_TIMEOUT_S
         )
     except (OSError, TimeoutError) as exc:
         raise StudioError(
@@ -153,9 +157,15 @@ def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str
             "(it was submitted to another cluster, or that cluster stopped): it cannot be moved"
         )
     if placed["state"] == "processing" and placed.get("worker"):
-        on_worker = client.run(
-            front_on_worker, key, placed["priority"], workers=[placed["worker"]]
-        ).get(placed["worker"])
+        try:
+            on_worker = client.run(
+                front_on_worker, key, placed["priority"], workers=[placed["worker"]],
+                callback_timeout=DASK_CALL_TIMEOUT_S,
+            ).get(placed["worker"])  # fmt: skip
+        except (OSError, TimeoutError) as exc:
+            raise StudioError(
+                f"could not reach the Dask worker {placed['worker']} to move job {job_id}: {exc}"
+            ) from exc
         if on_worker == "executing":
             return f"job {job_id} is starting on {placed['worker']} already"
     pause.update_state(project_root, lambda s: s.moved(job_id, key=key))
