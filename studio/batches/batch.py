@@ -231,13 +231,16 @@ def _hold_while_paused(run: ReservedRun) -> None:
     (until resumed, or canceled: it then starts and its first cell is interrupted)."""
     from studio.engine import pause
 
-    held, marker = False, job_log.cancel_marker(run.project_root, run.job_id)
-    while pause.read_state(run.project_root).paused and not marker.exists():
-        if not held:
-            store.log_held(run.project_root, job_id=run.job_id, notebook=run.notebook,
-                           step=pause.HELD_STEP)  # fmt: skip
-            held = True
-        time.sleep(pause.PAUSE_POLL_S)
+    watch = CancelWatch(job_log.cancel_marker(run.project_root, run.job_id))
+
+    def held() -> None:
+        store.log_held(run.project_root, job_id=run.job_id, notebook=run.notebook,
+                       step=pause.HELD_STEP)  # fmt: skip
+
+    try:
+        pause.hold_while_paused(run.project_root, stop=watch.event, on_held=held)
+    finally:
+        watch.close()
 
 
 def _said(exc: BaseException) -> str:

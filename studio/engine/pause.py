@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -119,6 +120,29 @@ def ahead_of(
     listed = list(front)
     rank = listed.index(job_id) if job_id in listed else len(listed)
     return [j for j in listed[:rank] if waiting(j)]
+
+
+def hold_while_paused(
+    project_root: Path,
+    *,
+    stop: threading.Event,
+    on_held: Callable[[], None],
+    each_look: Callable[[bool], None] | None = None,
+) -> None:
+    """The one hold of a paused queue, for every kind of job: returns once the queue runs, or
+    at once when ``stop`` is set (a Cancel: the caller reports it). ``on_held`` is called once,
+    when the job first waits; ``each_look(held)`` before every look at the queue (the engine's
+    jobs give way there to a job moved to the front, raising to leave)."""
+    held = False
+    while not stop.is_set():
+        if each_look is not None:
+            each_look(held)
+        if not read_state(project_root).paused:
+            return
+        if not held:
+            on_held()
+            held = True
+        stop.wait(PAUSE_POLL_S)
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,8 @@ from studio.engine.inputs import (
 from studio.engine.pause import (
     GIVE_WAY_AGAIN_S,
     HELD_STEP,
-    PAUSE_POLL_S,
     forget_yields,
-    read_state,
+    hold_while_paused,
     yield_to,
 )
 from studio.engine.runners import worker_runners
@@ -457,29 +456,30 @@ def wait_for_turn(publish: Publisher, watch: CancelWatch) -> None:
     (``Reschedule``); the worker then starts the moved one first (its priority is above)."""
     if publish.worker_address is None:  # called outside a worker: no queue to wait in
         return
-    root, held, resources = publish.project_root, False, publish.worker_resources
-    while not watch.event.is_set():
+    root, resources = publish.project_root, publish.worker_resources
+
+    def give_way_if_moved(held: bool) -> None:
         give_way = yield_to(root, publish.job_id, resources=resources)
         if give_way is not None and give_way.again:
             if watch.event.wait(GIVE_WAY_AGAIN_S):
-                break  # canceled meanwhile: the job reports it
+                return  # canceled meanwhile: the hold ends, the job reports it
             give_way = yield_to(root, publish.job_id, resources=resources)  # still waiting?
-        if give_way is not None:
-            if held:  # no longer on a worker: not held any more
-                publish("server:node_state_updated", node_id=publish.node_id,
-                        state="queued", task_id=publish.job_id, step="")  # fmt: skip
-            if give_way.key is not None:
-                pull_moved_task(give_way.key)
-            from distributed import Reschedule
+        if give_way is None:
+            return
+        if held:  # no longer on a worker: not held any more
+            publish("server:node_state_updated", node_id=publish.node_id,
+                    state="queued", task_id=publish.job_id, step="")  # fmt: skip
+        if give_way.key is not None:
+            pull_moved_task(give_way.key)
+        from distributed import Reschedule
 
-            raise Reschedule()
-        if not read_state(root).paused:
-            break
-        if not held:
-            publish("server:node_state_updated", node_id=publish.node_id, state="queued",
-                    task_id=publish.job_id, step=HELD_STEP)  # fmt: skip
-            held = True
-        watch.event.wait(PAUSE_POLL_S)
+        raise Reschedule()
+
+    def held() -> None:
+        publish("server:node_state_updated", node_id=publish.node_id, state="queued",
+                task_id=publish.job_id, step=HELD_STEP)  # fmt: skip
+
+    hold_while_paused(root, stop=watch.event, on_held=held, each_look=give_way_if_moved)
     forget_yields(root, publish.job_id)  # it starts (or ends, canceled): no more giving way
 
 
