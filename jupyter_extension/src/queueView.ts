@@ -151,6 +151,12 @@ export class QueueSection {
       }
       meta.title = `job ${job.job_id}`;
       item.append(line, meta);
+      if (job.state === 'failed' && job.error) {
+        // Why it failed, readable without hovering (a few lines; the whole text on hover).
+        const error = el('div', 'studio-queue-error', job.error);
+        error.title = job.error;
+        item.append(error);
+      }
       if (job.phase !== 'finished') {
         const buttons = el('div', 'studio-project-actions');
         if (job.phase === 'queued') {

@@ -115,4 +115,7 @@ def run_queue_view(lab: Lab, page: Any, project: Project, jobs: list[str]) -> No
     while queue.locator(".studio-queue-job[data-phase='finished']").count() < 4:
         assert time.monotonic() < deadline, "every job of the sweep ends"
         time.sleep(0.2)
+    # The first cell failed (its text output is refused at commit): why is on its row.
+    error = queue.locator(f".studio-queue-job[data-job-id='{first}'] .studio-queue-error")
+    assert "refusing" in error.inner_text() and error.is_visible()
     panel.screenshot(path=str(ARTIFACTS / "queue-view-sweep-canceled.png"))
