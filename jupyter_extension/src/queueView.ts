@@ -160,11 +160,14 @@ export class QueueSection {
       if (job.phase !== 'finished') {
         const buttons = el('div', 'studio-project-actions');
         if (job.phase === 'queued') {
-          buttons.append(
-            button('Move to front', 'studio-queue-move', () =>
-              void this.run(projectId, () => this.api.moveToFront(projectId, job.job_id), 'Not moved')
-            )
+          const move = button('Move to front', 'studio-queue-move', () =>
+            void this.run(projectId, () => this.api.moveToFront(projectId, job.job_id), 'Not moved')
           );
+          if (job.cancel_requested) {
+            move.disabled = true; // it will not start: moving it would do nothing
+            move.title = 'Canceled: it will not start';
+          }
+          buttons.append(move);
         }
         const cancel = button('Cancel', 'studio-queue-cancel', () =>
           void this.run(projectId, () => this.api.cancelQueued(projectId, { job_id: job.job_id }), 'Not canceled')

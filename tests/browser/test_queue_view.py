@@ -101,6 +101,8 @@ def run_queue_view(lab: Lab, page: Any, project: Project, jobs: list[str]) -> No
     queue.locator(f".studio-queue-job[data-job-id='{third}'] .studio-queue-cancel").click()
     queue.locator(".studio-queue-message", has_text="will not start").wait_for(timeout=10_000)
     assert "cancel requested" in queue.locator(f"[data-job-id='{third}']").inner_text()
+    # A canceled job will not start: moving it would do nothing, so the button says so.
+    assert queue.locator(f"[data-job-id='{third}'] .studio-queue-move").is_disabled()
     # The first cell ends after its 8 s; the one moved to the front starts next.
     queue.locator(f".studio-queue-job[data-job-id='{fourth}'][data-phase='running']").wait_for(
         timeout=40_000
