@@ -17,6 +17,12 @@ class StudioError(Exception):
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
 
 
+def said(exc: BaseException) -> str:
+    """What an error says in one line: a studio error's message (its hint is for a person
+    at a prompt), any other error's type and text."""
+    return exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+
+
 class ManifestError(StudioError):
     """A JSON document of the studio (project.json, workspace.json, a sidecar) is unreadable."""
 

@@ -14,7 +14,7 @@ from studio.batches.execute import execute
 from studio.batches.naming import FailedCell
 from studio.engine import jobs as job_log
 from studio.engine.cancel_watch import CancelWatch
-from studio.errors import InvalidInput, StudioError
+from studio.errors import InvalidInput, StudioError, said
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -162,7 +162,7 @@ def _on_cluster(run: ReservedRun, *, client: Client) -> BatchResult:
             # It never started (not submitted, or the cluster let it go): nothing ran.
             store.discard(run.partial)
             store.log_finished(run.project_root, job_id=run.job_id, notebook=run.notebook,
-                               output=run.output, error=f"not run on the cluster: {_said(exc)}",
+                               output=run.output, error=f"not run on the cluster: {said(exc)}",
                                info={})  # fmt: skip
         raise
     return result
@@ -208,7 +208,7 @@ def run_reserved(run: ReservedRun, *, scheduler: str | None = None) -> BatchResu
             store.save_output(partial, output)
         store.discard(partial)
         store.log_finished(root, job_id=job_id, notebook=source, output=output,
-                           error=_said(exc), info={})  # fmt: skip
+                           error=said(exc), info={})  # fmt: skip
         raise
     finally:
         watch.close()
@@ -241,7 +241,3 @@ def _hold_while_paused(run: ReservedRun) -> None:
         pause.hold_while_paused(run.project_root, stop=watch.event, on_held=held)
     finally:
         watch.close()
-
-
-def _said(exc: BaseException) -> str:
-    return exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"

@@ -53,10 +53,10 @@ class QueueState:
     """The Dask key of each moved job's task (a job giving way pulls that task to itself)."""
 
     def moved(self, job_id: str, *, key: str) -> QueueState:
-        """This state with ``job_id`` moved to the front (first, once), its task ``key`` kept."""
-        front = tuple(moved_first(self.front, job_id))[:FRONT_KEPT]
-        keys = {j: self.keys[j] for j in front if j in self.keys}
-        return QueueState(self.paused, self.changed_at, front, {**keys, job_id: key})
+        """This state with ``job_id`` moved to the front (first, once), its task ``key`` kept
+        (:func:`update_state` keeps only the newest moves and their keys)."""
+        front = tuple(moved_first(self.front, job_id))
+        return QueueState(self.paused, self.changed_at, front, {**self.keys, job_id: key})
 
 
 def queue_path(project_root: Path) -> Path:
@@ -166,10 +166,10 @@ def yield_to(
     """Whether ``job_id``, about to start on a worker, should give its slot to a job moved to
     the front that still waits (Dask had handed that worker ``job_id`` before the move, or
     handed it straight back after it gave way once, while the moved one still waited in the
-    scheduler's queue). It keeps giving way for :data:`GIVE_WAY_S` after the first time (a
-    marker file's age says when): long enough for a live cluster to start the moved job in
-    the next free slot, short enough that a moved job whose task no cluster holds any more
-    only delays the others that long. Only to a job this worker could run (the Dask
+    scheduler's queue). It keeps giving way for :data:`GIVE_WAY_S` after the first time (the
+    time written in a marker file says when): long enough for a live cluster to start the
+    moved job in the next free slot, short enough that a moved job whose task no cluster
+    holds any more only delays the others that long. Only to a job this worker could run (the Dask
     ``resources`` it needs, from the job log, within the worker's ``resources``: GPU memory,
     a render's CPU slot): a slot the moved job cannot use is not given up."""
     state = read_state(project_root)
@@ -230,15 +230,12 @@ def _marked_at(marker: Path) -> float | None:
 
 def forget_yields(project_root: Path, job_id: str) -> None:
     """The job starts: its markers of having given way are needed no more (a retry may give
-    way again, which only delays it once more)."""
-    folder = project_root / LOG_DIR / YIELDED_DIR
-    for marker in folder.glob(f"{job_id}-*"):
-        with contextlib.suppress(OSError):
-            marker.unlink(missing_ok=True)
-    # And what jobs that never started left (their cluster went away): old enough to be moot.
+    way again, which only delays it once more). In the same look, the marks that jobs which
+    never started left (their cluster went away) go too, once old enough to be moot."""
     stale = time.time() - STALE_MARK_S
-    for marker in folder.glob("*"):
-        marked = _marked_at(marker)
-        if marked is not None and marked < stale:
+    for marker in (project_root / LOG_DIR / YIELDED_DIR).glob("*"):
+        mine = marker.name.startswith(f"{job_id}-")
+        marked = None if mine else _marked_at(marker)
+        if mine or (marked is not None and marked < stale):
             with contextlib.suppress(OSError):
                 marker.unlink(missing_ok=True)

@@ -32,7 +32,7 @@ from studio.engine.tasks import (
     take_lease_s,
     task_key,
 )
-from studio.errors import StudioError
+from studio.errors import StudioError, said
 from studio.pipelines import get_pipeline
 from studio.runner.contract import ErrorCode
 
@@ -116,8 +116,7 @@ def settle_lost_jobs(
         except (StudioError, OSError) as exc:  # a commit refused, a file that cannot be
             # removed: the job is settled all the same (what it left stays for `repair`), and
             # the other lost jobs are too; no reader of the log fails on it.
-            said = exc.message if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
-            take, error = None, f"{LOST_JOB}; settling what it left failed: {said}"
+            take, error = None, f"{LOST_JOB}; settling what it left failed: {said(exc)}"
         else:
             error = LOST_JOB
         if take is not None:
