@@ -36,8 +36,7 @@ from studio.engine import jobs as job_log
 from studio.engine import pause
 from studio.engine.dask_heaps import front_on_scheduler, front_on_worker
 from studio.engine.queue_rows import QueueEntry, entry, order, queue_html
-from studio.engine.render_task import is_render_job, render_task_key
-from studio.engine.tasks import task_key
+from studio.engine.settling import job_task_key, settle
 from studio.errors import InvalidInput, StudioError
 
 if TYPE_CHECKING:
@@ -138,10 +137,8 @@ def move_job_to_front(project_root: Path, job_id: str, *, client: Client) -> str
                 "no queue to move it in"
             )
         key = job_log.process_task_key(job_id)
-    elif is_render_job(state.info):
-        key = render_task_key(job_id)
     else:
-        key = task_key(job_id)
+        key = job_task_key(state)
     first = -time.time_ns()  # Dask runs the lowest first; a later move goes before
     try:
         placed = client.run_on_scheduler(  # type: ignore[no-untyped-call]  # distributed is untyped
@@ -239,7 +236,5 @@ class Queue:
 
 def project_queue(project: Project) -> Queue:
     """``project.queue()``: lost jobs settled first (so a dead job never shows as running)."""
-    from studio.engine.settling import settle
-
     settle(project)
     return Queue(project)
