@@ -46,7 +46,11 @@ class Settings(BaseSettings):
     """How long a job may spend making (or waiting for) its pipeline's image."""
 
     cache_dir: Path = Path.home() / ".cache" / "studio"
-    """Staged wheelhouses and other rebuildable files."""
+    """Staged wheelhouses, pipeline environments and other rebuildable files."""
+
+    pip_constraints: Path | None = None
+    """A pip constraints file applied wherever the studio installs a pipeline's requirements
+    (its local environment, its image's wheelhouse): pin a CPU build of torch here, say."""
 
     container_user: str = "1000:1000"
     """uid:gid that pipeline containers run as when the studio runs as root (else its own)."""

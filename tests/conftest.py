@@ -20,6 +20,11 @@ from studio import Project, Workspace
 # pytest only accepts pytest_plugins in the root conftest.
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
+# Rebuildable things (pipeline images' wheelhouses, pipeline environments) are made once per
+# machine, as for a user: the Jupyter Server fixtures give each test a new HOME, which would
+# otherwise make every such test install its pipelines' environments again.
+os.environ.setdefault("STUDIO_CACHE_DIR", str(Path.home() / ".cache" / "studio"))
+
 
 def _uses_jupyter_server(request: pytest.FixtureRequest) -> bool:
     return "jp_serverapp" in request.fixturenames

@@ -295,10 +295,10 @@ def ensure_base_image(
     *, client: DockerClient, on_progress: ProgressSink, cancel: threading.Event | None = None
 ) -> str:
     """The ``BASE_IMAGE`` for pipeline builds, found, pulled or made (see the module doc)."""
-    return _base_image(client, _progress(on_progress, cancel))
+    return _base_image(client, build_progress(on_progress, cancel))
 
 
-def _progress(on_progress: ProgressSink, cancel: threading.Event | None) -> BuildProgress:
+def build_progress(on_progress: ProgressSink, cancel: threading.Event | None) -> BuildProgress:
     deadline = time.monotonic() + load_settings().build_timeout_s
     return BuildProgress(sink=on_progress, cancel=cancel, deadline=deadline)
 
@@ -334,7 +334,7 @@ def ensure_image(
             f"image {name} is not built (or is out of date)",
             hint=f"studio pipeline build {pipeline.id}, or set STUDIO_BUILD_ON_DEMAND=1",
         )
-    progress = _progress(on_progress, cancel)
+    progress = build_progress(on_progress, cancel)
     with host_build_lock(name, progress=progress):
         reason = why()
         if reason is None:  # another job built it while this one waited

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Final
 
@@ -26,7 +27,8 @@ from studio.config import load_settings
 from studio.pipelines import Pipeline
 from studio.runner.base import EventCollector, Exit, Runner
 from studio.runner.build import stage_sdk
-from studio.runner.contract import JobSpec, models_env
+from studio.runner.contract import JobSpec, ProgressEvent, models_env
+from studio.runner.environments import ensure_environment
 
 POLL_S = 0.05
 CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
@@ -154,15 +156,36 @@ class SdkPath:
 
 
 class ProcessRunner(Runner):
+    """Each pipeline runs in its own environment, made from its ``requirements.txt`` on first
+    use (:mod:`studio.runner.environments`); ``python`` runs every pipeline with that
+    interpreter instead (one that already has their packages)."""
+
     name = "process"
 
     def __init__(self, *, python: str | None = None, grace_s: float | None = None) -> None:
-        self.python = python or sys.executable
+        self.python = python
         self.grace_s = load_settings().cancel_grace_s if grace_s is None else grace_s
         self._sdk = SdkPath()
+        self._pythons: dict[str, str] = {}
 
     def close(self) -> None:
         self._sdk.remove()
+
+    def prepare(
+        self,
+        pipeline: Pipeline,
+        *,
+        on_progress: Callable[[ProgressEvent], None],
+        cancel: threading.Event,
+    ) -> None:
+        if self.python is None:
+            self._pythons[str(pipeline.folder)] = str(
+                ensure_environment(pipeline, on_progress=on_progress, cancel=cancel)
+            )
+
+    def python_for(self, pipeline: Pipeline) -> str:
+        """The interpreter ``pipeline`` runs with (its environment, once prepared)."""
+        return self.python or self._pythons.get(str(pipeline.folder)) or sys.executable
 
     def _execute(
         self,
@@ -175,8 +198,9 @@ class ProcessRunner(Runner):
         deadline: float,
     ) -> Exit:
         oom_before = oom_kills()
+        python = self.python_for(pipeline)
         proc = subprocess.Popen(
-            [self.python, str(pipeline.entrypoint), "--job", str(job_dir), "--watch-stdin"],
+            [python, str(pipeline.entrypoint), "--job", str(job_dir), "--watch-stdin"],
             cwd=pipeline.folder,
             env=self._sdk.env(spec.models),
             stdin=subprocess.PIPE,  # held open: the SDK stops the job if we die (EOF)

@@ -21,7 +21,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -57,6 +56,7 @@ from studio.runner.docker import (
     docker_oom_verdict,
     remove_quietly,
 )
+from studio.runner.environments import ensure_environment
 from studio.runner.process import SdkPath, exit_status, killed_by_oom, oom_evidence, oom_kills
 
 if TYPE_CHECKING:
@@ -445,6 +445,8 @@ class WarmRunner(Runner):
         )
         self.grace_s = settings.cancel_grace_s if grace_s is None else grace_s
         self._workers: dict[str, WarmWorker] = {}
+        self._pythons: dict[str, str] = {}
+        """Pipeline folder -> the interpreter of its environment (process workers)."""
         self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
         self.starts = 0
@@ -460,6 +462,10 @@ class WarmRunner(Runner):
     ) -> None:
         if self._docker is not None and self.backend == "docker":
             self._docker.prepare(pipeline, on_progress=on_progress, cancel=cancel)
+        else:
+            self._pythons[str(pipeline.folder)] = str(
+                ensure_environment(pipeline, on_progress=on_progress, cancel=cancel)
+            )
 
     def workers(self) -> list[str]:
         with self._lock:
@@ -470,7 +476,10 @@ class WarmRunner(Runner):
             return DockerTransport(pipeline, spec, self._docker)
         if self._sdk is None:
             raise RuntimeError("a process pool needs a staged SDK")
-        return ProcessTransport(pipeline, self._sdk, sys.executable, spec.models)
+        python = self._pythons.get(str(pipeline.folder)) or str(
+            ensure_environment(pipeline, on_progress=lambda event: None)
+        )
+        return ProcessTransport(pipeline, self._sdk, python, spec.models)
 
     def _acquire(self, pipeline: Pipeline, spec: JobSpec, deadline: float) -> WarmWorker:
         # The sources digest keeps a worker of an edited (or another folder's same-id)

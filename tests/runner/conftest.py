@@ -6,6 +6,7 @@ import pytest
 
 from studio.pipelines import Pipeline, get_pipeline, load_pipeline
 from studio.runner.base import Runner
+from studio.runner.environments import ensure_environment
 from studio.runner.process import ProcessRunner
 from tests.runner.media import MISBEHAVE
 
@@ -23,7 +24,8 @@ def runner_kind(request) -> str:
 
 @pytest.fixture
 def make_runner(runner_kind, request):
-    """``make_runner(*pipelines) -> Runner`` of the parametrized kind, images built."""
+    """``make_runner(*pipelines) -> Runner`` of the parametrized kind, images (or local
+    environments) made."""
     made: list[Runner] = []
 
     def make(*pipelines: Pipeline, **kwargs) -> Runner:
@@ -36,6 +38,8 @@ def make_runner(runner_kind, request):
                 build(pipeline)
             runner: Runner = DockerRunner(client=client, **kwargs)
         else:
+            for pipeline in pipelines:  # made ahead, as images are: jobs then report no setup
+                ensure_environment(pipeline, on_progress=lambda event: None)
             runner = ProcessRunner(**kwargs)
         made.append(runner)
         return runner

@@ -34,6 +34,7 @@ def test_progress_sources_become_events(tmp_path: Path):
     folder = tmp_path / "progressive"
     folder.mkdir()
     (folder / "entrypoint.py").write_text(ENTRYPOINT)
+    (folder / "requirements.txt").write_text("tqdm\n")  # its own environment has only that
     manifest = {
         "id": "progressive",
         "title": "Progress",
