@@ -9,12 +9,15 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image
 
 from studio import Project, Workspace
+
+if TYPE_CHECKING:
+    from studio.models import ModelStore
 
 # Jupyter Server fixtures (jp_fetch, jp_ws_fetch, jp_serverapp...) for tests/jupyter_extension;
 # pytest only accepts pytest_plugins in the root conftest.
@@ -24,6 +27,34 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 # machine, as for a user: the Jupyter Server fixtures give each test a new HOME, which would
 # otherwise make every such test install its pipelines' environments again.
 os.environ.setdefault("STUDIO_CACHE_DIR", str(Path.home() / ".cache" / "studio"))
+
+
+def _cpu_torch_constraint() -> str | None:
+    """``torch==X`` for a CPU build of torch among pip's find-links folders (these machines
+    keep one on disk), else None. Tests use it when found (a CUDA build is several GB); the
+    product never depends on it: the pipelines ask for a range."""
+    import configparser
+
+    folders = os.environ.get("PIP_FIND_LINKS", "").split()
+    for config in (Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf"),
+                   Path.home() / ".config" / "pip" / "pip.conf"):  # fmt: skip
+        parser = configparser.ConfigParser()
+        parser.read(config)
+        folders += parser.get("global", "find-links", fallback="").split()
+    for folder in folders:
+        for wheel in (
+            sorted(Path(folder).glob("torch-*+cpu-*.whl")) if Path(folder).is_dir() else []
+        ):
+            return f"torch=={wheel.name.split('-')[1].split('+')[0]}"
+    return None
+
+
+if "STUDIO_PIP_CONSTRAINTS" not in os.environ and (_pin := _cpu_torch_constraint()):
+    _constraints = Path(os.environ["STUDIO_CACHE_DIR"]) / "test-pip-constraints.txt"
+    _constraints.parent.mkdir(parents=True, exist_ok=True)
+    if not _constraints.is_file() or _constraints.read_text() != _pin + "\n":
+        _constraints.write_text(_pin + "\n")
+    os.environ["STUDIO_PIP_CONSTRAINTS"] = str(_constraints)
 
 
 def _uses_jupyter_server(request: pytest.FixtureRequest) -> bool:
@@ -148,7 +179,9 @@ def require_or_skip(kind: str, reason: str) -> None:
 
 # --- Docker (the Function Runner's tests) ---------------------------------------------------
 
-IMAGE_FIXTURES: frozenset[str] = frozenset({"base_image", "build_pipeline_image", "builtin_images"})
+IMAGE_FIXTURES: frozenset[str] = frozenset(
+    {"base_image", "build_pipeline_image", "builtin_images", "diffusers_python", "tiny_models"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -211,7 +244,7 @@ def build_pipeline_image(docker_client, base_image):
 
 @pytest.fixture(scope="session")
 def builtin_images(request: pytest.FixtureRequest) -> None:
-    """The built-in pipelines' images, for tests whose generations run in Docker when a daemon
+    """The built-in draft pipelines' images, for tests whose generations run in Docker when a daemon
     answers (the browser's Generate, the engine through the default runner). Without a daemon
     those tests use local processes, so this needs none."""
     from studio.pipelines import discover, search_path
@@ -221,4 +254,60 @@ def builtin_images(request: pytest.FixtureRequest) -> None:
         return
     build = request.getfixturevalue("build_pipeline_image")
     for pipeline in discover([search_path()[-1]]).values():
-        build(pipeline)
+        if not pipeline.manifest.models:  # the drafts: the model pipelines' tests build theirs
+            build(pipeline)
+
+
+# --- the model pipelines' environment and tiny models -----------------------------------------
+
+TINY_MODELS_SCRIPT = Path(__file__).parent / "pipelines" / "tiny_models.py"
+TINY_MODEL_IDS: dict[str, dict[str, str]] = {
+    "t2i-sd1.5": {"sd1.5": "sd15"},
+    "t2i-flux-schnell": {"flux1-schnell": "flux"},
+    "t2i-flux-dev-fp16": {"flux1-dev": "flux"},
+    "t2v-wan2.1-1.3b": {"wan2.1-t2v-1.3b": "wan"},
+    "t2v-wan2.1": {"wan2.1-t2v-14b": "wan"},
+    "i2v-ltx": {"ltx-video": "ltx"},
+    "t2v-ltx-13b": {"ltxv-13b": "ltx", "ltxv-spatial-upscaler": "ltx-upsampler"},
+}
+"""Each pipeline's model ids -> the tiny family standing in for them."""
+
+
+@pytest.fixture(scope="session")
+def diffusers_python() -> Path:
+    """The diffusers pipelines' shared environment, made as a job would make it."""
+    from studio.errors import StudioError
+    from studio.pipelines import get_pipeline
+    from studio.runner.environments import ensure_environment
+
+    try:
+        return ensure_environment(
+            get_pipeline("t2i-sd1.5"), on_progress=lambda event: print(event.message)
+        )
+    except StudioError as exc:
+        require_or_skip("MODELS", f"the diffusers pipelines' environment: {exc.message}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def tiny_models(diffusers_python: Path, tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
+    """A model store holding a tiny model under each id the pipelines name, added the way a
+    user adds real weights (``studio models add ID PATH``)."""
+    out = tmp_path_factory.mktemp("tiny-models")
+    families = sorted({f for models in TINY_MODEL_IDS.values() for f in models.values()})
+    subprocess.run(
+        [str(diffusers_python), str(TINY_MODELS_SCRIPT), "--out", str(out), *families],
+        check=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=600,
+    )
+    # safetensors writes its files 0600: containers run as another user than this root.
+    subprocess.run(["chmod", "-R", "a+rX", str(out)], check=True)
+    from studio.models import ModelStore
+
+    store = ModelStore(tmp_path_factory.mktemp("store"))
+    for models in TINY_MODEL_IDS.values():
+        for model_id, family in models.items():
+            if not store.has(model_id):
+                store.add(model_id, out / family)
+    return store

@@ -52,3 +52,18 @@ def test_sdk_imports_only_the_standard_library(graph: grimp.ImportGraph) -> None
         and imported not in OPTIONAL_IN_SDK
     }
     assert not outside, f"the SDK imports beyond the standard library: {sorted(outside)}"
+
+
+MODEL_LIBRARIES = {"torch", "diffusers", "transformers", "accelerate", "peft", "safetensors"}
+
+
+def test_the_studio_never_imports_a_model_library(graph: grimp.ImportGraph) -> None:
+    """Models live in their pipelines' own environments (containers or local venvs)."""
+    found = {
+        (module, imported)
+        for module in graph.modules
+        if _internal(module)
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.split(".")[0] in MODEL_LIBRARIES
+    }
+    assert not found, f"the studio imports model libraries: {sorted(found)}"

@@ -530,19 +530,31 @@ def _execute(
         models = require_models(pipeline.id, pipeline.manifest.models, project_root=root)
     except StudioError as exc:  # missing, or a store whose models.json does not read
         return _fail(publish, ErrorCode.SETUP_FAILED, exc.message)
-    try:
-        job_dir = create_job(pipeline, values, job_dir=workdir / "job", quality=quality,
-                             job_id=job_id, models=models)  # fmt: skip
-    except InputInvalid as exc:
-        return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
-
+    vram_gb = publish.worker_resources.get("VRAM", 0.0)
     clock = time.monotonic()
     runner = worker_runners().for_pipeline(pipeline, quality=quality)  # kept across jobs
-    result = runner.run(pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event)
-    if not result.ok:
+    lighter = 0
+    while True:
+        try:
+            job_dir = create_job(pipeline, values, job_dir=workdir / f"job-{lighter}",
+                                 quality=quality, job_id=job_id, models=models,
+                                 vram_gb=vram_gb, lighter=lighter)  # fmt: skip
+        except InputInvalid as exc:
+            return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
+        result = runner.run(pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event)
         problem = result.error
+        if result.ok or problem is None or problem.code != ErrorCode.OOM or lighter:
+            break
+        lighter = 1  # once: a lighter memory strategy (offloading) instead of failing
+        publish("server:notification", level="warning", node_id=node_id,
+                message=f"{pipeline.id} ran out of memory ({problem.message}); generating "
+                "again once with a lighter memory strategy")  # fmt: skip
+    if not result.ok:
         code = problem.code if problem else ErrorCode.MODEL_ERROR
-        return _fail(publish, code, problem.message if problem else "the job failed")
+        message = problem.message if problem else "the job failed"
+        if lighter:
+            message += " (also after a retry with a lighter memory strategy)"
+        return _fail(publish, code, message)
     output = pipeline.manifest.outputs[0].name
     produced = result.output_path(job_dir, output)
     publish.release_slot()

@@ -49,6 +49,8 @@ def create_job(
     gpus: tuple[str, ...] = (),
     job_id: str | None = None,
     models: dict[str, Path] | None = None,
+    vram_gb: float = 0,
+    lighter: int = 0,
 ) -> Path:
     """Validate ``inputs`` against the manifest and lay out a job folder: input files are
     copied into ``inputs/`` (so the job is self-contained and can be mounted read-only),
@@ -72,6 +74,8 @@ def create_job(
         quality=quality,
         gpus=gpus,
         models={k: str(v.resolve()) for k, v in (models or {}).items()},
+        vram_gb=vram_gb,
+        lighter=lighter,
     )
     # A private scratch folder, removed after the job: atomic, no need to survive a power cut.
     write_model(job_dir / SPEC_FILE, spec_model, durable=False)

@@ -146,7 +146,9 @@ def stage_wheelhouse(
     """Wheels for ``requirements`` on the target platform, downloaded once into the cache
     (keyed by requirements, Python version and platform) and reused for every build."""
     text = requirements.read_text(encoding="utf-8")
-    key = hashlib.sha256(json.dumps([text, python, platforms]).encode()).hexdigest()[:16]
+    constraints = load_settings().pip_constraints
+    pins = constraints.read_text(encoding="utf-8") if constraints is not None else ""
+    key = hashlib.sha256(json.dumps([text, python, platforms, pins]).encode()).hexdigest()[:16]
     target = load_settings().cache_dir / "wheelhouse" / key
     if (target / ".complete").is_file():
         return target
@@ -159,6 +161,7 @@ def stage_wheelhouse(
             [sys.executable, "-m", "pip", "download", "--progress-bar", "off",
              "--disable-pip-version-check", "--only-binary=:all:", "--python-version", python,
              "--implementation", "cp", *platform_args, "-r", str(requirements),
+             *(["-c", str(constraints)] if constraints is not None else []),
              "--dest", str(staging)],
             on_line=lambda line: on_log(f"downloading wheels: {line}"),
             check=check,

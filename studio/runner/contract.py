@@ -153,6 +153,12 @@ class JobSpec(BaseModel):
     models: dict[str, str] = {}
     """Model id -> its folder in a model store on the runner's host (the manifest's
     ``models``, resolved by whoever made the job); runners mount or pass them."""
+    vram_gb: float = Field(default=0, ge=0)
+    """GPU memory the job's worker declares; a pipeline picks its memory strategy from it
+    (0: from the device it finds)."""
+    lighter: int = Field(default=0, ge=0)
+    """How many memory strategies lighter than that choice to use: 1 when the job is retried
+    after running out of GPU memory."""
 
 
 class JobFailure(BaseModel):

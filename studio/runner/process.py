@@ -148,6 +148,7 @@ class SdkPath:
             **os.environ,
             "PYTHONPATH": str(self.root),
             "PYTHONUNBUFFERED": "1",
+            "HF_HUB_OFFLINE": "1",  # weights come from the model store, never the network
             **models_env(models or {}),
         }
 

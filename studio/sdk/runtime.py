@@ -7,6 +7,7 @@ Standard library only (see the package docstring). The event vocabulary is the o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import os
@@ -255,6 +256,25 @@ def bind_inputs(
 
 
 # running one job ---------------------------------------------------------------------------
+def out_of_gpu_memory(exc: BaseException) -> bool:
+    """torch's ``OutOfMemoryError`` (CUDA, ROCm, MPS), known by name: the SDK never imports
+    torch."""
+    return any(cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
+
+
+def free_gpu_memory() -> None:
+    """Give cached GPU memory back, when torch was loaded by the pipeline."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        import gc
+
+        gc.collect()
+        with contextlib.suppress(Exception):
+            torch.cuda.empty_cache()
+
+
 def _run_job(predict: Callable[..., Any], ctx: Context) -> bool:
     """Run ``predict`` for ``ctx``; report outputs or one error event. True on success."""
     global _current
@@ -275,6 +295,12 @@ def _run_job(predict: Callable[..., Any], ctx: Context) -> bool:
         ctx._emit({"type": "error", "code": OOM, "message": "the pipeline ran out of memory"})
     except Exception as exc:
         traceback.print_exc()  # to stderr: the runner turns it into log lines
+        if out_of_gpu_memory(exc):
+            free_gpu_memory()  # a warm worker serves the next job with its GPU memory back
+            ctx._emit(
+                {"type": "error", "code": OOM, "message": f"the GPU ran out of memory: {exc}"}
+            )
+            return False
         ctx._emit({"type": "error", "code": MODEL_ERROR, "message": f"{type(exc).__name__}: {exc}"})
     finally:
         _current = None

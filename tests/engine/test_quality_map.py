@@ -1,6 +1,8 @@
-"""PRD Table 4 on a cluster whose workers declare enough VRAM: a cell naming a pipeline that
-is not installed fails at once in the kernel with one sentence (never on a worker after
-queueing); a cell the workspace overrides with an installed pipeline generates."""
+"""PRD Table 4 on a cluster whose workers declare enough VRAM: an unconnected Shot runs the
+installed model pipeline of its quality (with its weights in the model store), is refused at
+once in the kernel while they are missing, and a cell naming a pipeline that is not
+installed fails there too with one sentence (never on a worker after queueing); a cell the
+workspace overrides with an installed pipeline generates."""
 
 from __future__ import annotations
 
@@ -12,19 +14,29 @@ from pathlib import Path
 
 import pytest
 from distributed import Client, LocalCluster
+from PIL import Image
 
 from studio import Project, Workspace
 from studio.engine import Engine, project_jobs
+from studio.engine.inputs import Overrides
 from studio.errors import StudioError
+from studio.models import ModelMissing, ModelStore, workspace_store
 from studio.pipelines import PipelineNotFound
 from tests.conftest import run_studio
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 90
 MISSING_LOW = (
-    "quality map: generate-image/low names t2i-sd1.5, which is not installed — install it "
+    "quality map: generate-image/low names t2i-sd3, which is not installed — install it "
     "or override the cell in workspace.json"
 )
+
+
+def override_low_image(workspace: Workspace, pipeline: str) -> None:
+    config = workspace.path / "workspace.json"
+    settings = json.loads(config.read_text())
+    settings["quality_map"] = {"generate-image": {"low": {"pipeline": pipeline, "min_vram_gb": 0}}}
+    config.write_text(json.dumps(settings))
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +61,29 @@ def engine(gpu_client: Client, monkeypatch: pytest.MonkeyPatch) -> Engine:
     return Engine(client=gpu_client)
 
 
+def test_an_unconnected_shot_runs_table_4s_model_pipeline_with_its_weights_in_the_store(
+    engine: Engine, workspace: Workspace, tiny_models: ModelStore
+):
+    project = workspace.create_project("Table Four", quality="low")
+    shot = project.graph.add_node("Shot", prompt="a harbour at dawn", scene=1, shot=10).id
+    with pytest.raises(ModelMissing) as caught:  # no weights yet: refused, nothing queued
+        engine.generate(project, shot)
+    assert "t2i-sd1.5 needs model sd1.5: studio models add sd1.5 " in caught.value.message
+    assert project_jobs(project) == []
+    workspace_store(workspace.path).add("sd1.5", tiny_models.path("sd1.5"))
+    job = engine.generate(project, shot, overrides=Overrides(inputs={"width": 128, "steps": 2}))
+    assert job.pipeline == "t2i-sd1.5:latest" and job.decision.notification is None
+    take = job.result(timeout=TIMEOUT)
+    assert take.provenance is not None and take.provenance.pipeline == "t2i-sd1.5"
+    with Image.open(take.path) as png:
+        assert (png.format, png.size) == ("PNG", (128, 72))  # the project's 16:9
+
+
 def test_a_cell_naming_a_missing_pipeline_fails_at_once_in_the_kernel(
     engine: Engine, workspace: Workspace
 ):
-    project = workspace.create_project("Table Four", quality="low")
+    override_low_image(workspace, "t2i-sd3:latest")
+    project = Workspace(workspace.path).create_project("Table Four", quality="low")
     shot = project.graph.add_node("Shot", prompt="a harbour", scene=1, shot=10).id
     with pytest.raises(PipelineNotFound) as caught:
         engine.generate(project, shot)
@@ -64,12 +95,7 @@ def test_a_cell_naming_a_missing_pipeline_fails_at_once_in_the_kernel(
 def test_a_cell_overridden_with_an_installed_pipeline_generates_on_gpu_workers(
     engine: Engine, workspace: Workspace
 ):
-    config = workspace.path / "workspace.json"
-    settings = json.loads(config.read_text())
-    settings["quality_map"] = {
-        "generate-image": {"low": {"pipeline": "t2i-draft:latest", "min_vram_gb": 0}}
-    }
-    config.write_text(json.dumps(settings))
+    override_low_image(workspace, "t2i-draft:latest")
     project: Project = Workspace(workspace.path).create_project("Overridden", quality="low")
     shot = project.graph.add_node("Shot", prompt="a harbour", scene=1, shot=10).id
     job = engine.generate(project, shot)
@@ -97,16 +123,18 @@ def test_a_pinned_version_that_is_not_installed_is_refused_with_what_is(
 def test_opening_a_workspace_and_the_doctor_report_the_missing_cells(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
+    assert Workspace(tmp_path / "table-4").quality_map_problems() == []  # all installed
+    override_low_image(Workspace(tmp_path / "fresh"), "t2i-sd3:latest")
     with caplog.at_level(logging.WARNING, logger="studio.workspace"):
         opened = Workspace(tmp_path / "fresh")
-    assert MISSING_LOW in opened.quality_map_problems()
-    assert len(opened.quality_map_problems()) == 5  # none of Table 4 is installed yet
+    assert opened.quality_map_problems() == [MISSING_LOW]
     assert MISSING_LOW in caplog.text
-    assert "5 problem(s) with the pipelines this workspace uses" in caplog.text
+    assert "1 problem(s) with the pipelines this workspace uses" in caplog.text
     assert MISSING_LOW in html.unescape(opened._repr_html_())
     done = run_studio("doctor", "--workspace", str(opened.path))
     assert done.returncode == 0, done.stderr  # a warning, not a failure: drafts still run
     assert MISSING_LOW in " ".join(done.stderr.replace("warning: ", "").split())
+    assert "t2i-sd1.5 needs model sd1.5: studio models add sd1.5" in done.stderr
 
 
 def test_a_broken_pipeline_folder_is_reported_and_blocks_nothing_else(

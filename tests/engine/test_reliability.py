@@ -265,6 +265,45 @@ def test_runner_failure_codes_surface_as_task_failed(
     assert (state.state, state.code, state.error) == ("failed", code, message)
 
 
+def test_out_of_gpu_memory_is_retried_once_with_a_lighter_memory_strategy(
+    engine: Engine, project: Project, pipeline_dirs: Path
+):
+    # t2i-draft, made to run out of GPU memory unless asked for a lighter strategy (as a
+    # diffusers pipeline does on a too-small GPU; torch's error, known by its name)
+    name = derive(builtin_pipelines_dir() / "t2i-draft", pipeline_dirs, "t2i-oom", width=128)
+    entrypoint = pipeline_dirs / name / "entrypoint.py"
+    first_line = "    w, h = frame_size(aspect_ratio, width)\n"
+    source = entrypoint.read_text()
+    assert first_line in source
+    fail = (
+        "    if not ctx.spec.get('lighter'):\n"
+        "        raise type('OutOfMemoryError', (RuntimeError,), {})('CUDA out of memory')\n"
+    )
+    entrypoint.write_text(source.replace(first_line, fail + first_line))
+    job = engine.generate(project, add_shot(project, name), quality="low")
+    job.result(timeout=TIMEOUT)
+    [notice] = [m["payload"] for m in job.events if m["event"] == "server:notification"]
+    assert (
+        "t2i-oom ran out of memory (the GPU ran out of memory: CUDA out of memory)"
+        in (notice["message"])
+    )
+    assert "again once with a lighter memory strategy" in notice["message"]
+    [take] = project.takes(scene=1, shot=10)
+    assert take.ready  # the retry's
+
+
+def test_out_of_gpu_memory_twice_fails_with_the_advice(
+    engine: Engine, project: Project, pipeline_dirs: Path
+):
+    pipeline = derive(MISBEHAVE, pipeline_dirs, "misbehave-oom", mode="gpu-oom")
+    job = engine.generate(project, add_shot(project, pipeline), quality="low")
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    assert caught.value.code == ErrorCode.OOM
+    assert "also after a retry with a lighter memory strategy" in caught.value.message
+    assert "lower the quality" in (caught.value.hint or "")
+
+
 # --- what a worker killed between "take reserved" and "commit" leaves behind ----------------
 
 

@@ -14,6 +14,10 @@ from pathlib import Path
 from studio.sdk import Context, InputError, progress_bar, serve
 
 
+class OutOfMemoryError(RuntimeError):
+    """What torch raises when the GPU is full (``torch.OutOfMemoryError``), by name."""
+
+
 def setup() -> str:
     # A token per worker: a warm worker's jobs all see the same one.
     return f"{uuid.uuid4().hex}:{os.getpid()}"
@@ -46,6 +50,8 @@ def predict(
             hog.append(bytearray(16 * 1024 * 1024))
             for i in range(0, len(hog[-1]), 4096):
                 hog[-1][i] = 1
+    if mode == "gpu-oom":
+        raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
     if mode == "memory-error":
         resource.setrlimit(resource.RLIMIT_AS, (512 * 1024**2, 512 * 1024**2))
         _ = bytearray(2 * 1024**3)
