@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import os
 import queue
 import shutil
@@ -48,7 +49,7 @@ from studio.engine.pause import (
 )
 from studio.engine.runners import worker_runners
 from studio.errors import GitError, InvalidInput, ManifestError, StudioError
-from studio.models import ModelMissing, require_models
+from studio.models import ModelMissing, model_digests, require_models
 from studio.pipelines import InputInvalid, Manifest, Pipeline, get_pipeline
 from studio.post import post_state
 from studio.project.outputs import list_outputs, output_stem, reserve_output, scan_outputs
@@ -57,7 +58,7 @@ from studio.project.provenance import Provenance, SweepMark, utc_now
 from studio.project.takes import SIDECAR_SUFFIX, Take, scan_folder, take_stem
 from studio.quality import Quality
 from studio.runner.base import create_job
-from studio.runner.contract import ErrorCode, Event, ProgressEvent
+from studio.runner.contract import OUTPUTS_DIR, ErrorCode, Event, ProgressEvent
 
 WORKDIR_PREFIX: Final = "studio-job-"
 
@@ -575,9 +576,31 @@ def _execute(
             "image_digest": result.image_digest,
             "duration_s": round(time.monotonic() - clock, 3),
             **({"sweep": sweep.model_dump(mode="json")} if sweep is not None else {}),
+            **generation_provenance(pipeline, job_dir, project_root=root),
         },
     )
     return _succeed(publish, root, take)
+
+
+GENERATION_FILE: Final = "generation.json"
+"""What a model pipeline writes beside its output: model, scheduler, steps, guidance, seed."""
+
+
+def generation_provenance(
+    pipeline: Pipeline, job_dir: Path, *, project_root: Path
+) -> dict[str, Any]:
+    """The take's record of how its model made it: the weights' digests from the model store
+    (the store's, not the pipeline's word) and the pipeline's ``generation.json``."""
+    found: dict[str, Any] = {}
+    if pipeline.manifest.models:
+        found["models"] = model_digests(pipeline.manifest.models, project_root=project_root)
+    try:
+        generation = json.loads((job_dir / OUTPUTS_DIR / GENERATION_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        generation = None
+    if isinstance(generation, dict):
+        found["generation"] = generation
+    return found
 
 
 def _store_take(

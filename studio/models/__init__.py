@@ -20,6 +20,7 @@ from studio.models.hf_cache import Snapshot, cache_dirs, find_snapshot
 from studio.models.ids import ModelMissing, ModelRecord, ModelStoreError, Problem, check_id
 from studio.models.places import (
     ProjectModelStore,
+    model_digests,
     project_store,
     require_models,
     resolve_models,
@@ -39,6 +40,7 @@ __all__ = [
     "cache_dirs",
     "check_id",
     "find_snapshot",
+    "model_digests",
     "models",
     "project_store",
     "require_models",

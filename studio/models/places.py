@@ -136,6 +136,24 @@ def resolve_models(
     return found, missing
 
 
+def model_digests(
+    model_ids: tuple[str, ...] | list[str], *, project_root: Path | None
+) -> dict[str, str]:
+    """Model id -> :attr:`ModelRecord.digest` of the store entry a job of ``project_root``
+    uses (the project's own store first, as :func:`resolve_models`); ids found nowhere are
+    left out."""
+    stores: list[ModelStore] = []
+    if project_root is not None:
+        stores.append(project_store(project_root))
+    stores.append(workspace_store(_workspace(project_root, None)))
+    digests: dict[str, str] = {}
+    for model_id in model_ids:
+        record = next((r for s in stores if (r := s.get(model_id)) is not None), None)
+        if record is not None:
+            digests[model_id] = record.digest
+    return digests
+
+
 def require_models(
     pipeline: str,
     model_ids: tuple[str, ...] | list[str],

@@ -75,6 +75,16 @@ def test_an_unconnected_shot_runs_table_4s_model_pipeline_with_its_weights_in_th
     assert job.pipeline == "t2i-sd1.5:latest" and job.decision.notification is None
     take = job.result(timeout=TIMEOUT)
     assert take.provenance is not None and take.provenance.pipeline == "t2i-sd1.5"
+    recorded = take.provenance.model_dump()
+    weights = workspace_store(workspace.path).get("sd1.5")
+    assert weights is not None and recorded["models"] == {"sd1.5": weights.digest}
+    generation = recorded["generation"]
+    assert (generation["model"], generation["steps"], generation["seed"]) == (
+        "sd1.5",
+        2,
+        take.provenance.seed,
+    )
+    assert generation["scheduler"] == "PNDMScheduler" and generation["guidance"] == 7.5
     with Image.open(take.path) as png:
         assert (png.format, png.size) == ("PNG", (128, 72))  # the project's 16:9
 
