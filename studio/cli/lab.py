@@ -53,7 +53,10 @@ def jupyter_lab_command(
 def prebuild_images(*, say: Callable[[str], None]) -> threading.Thread | None:
     """Build the built-in pipelines' missing Docker images in the background, so the first
     Generate is fast; a Generate that comes first waits for the same build (one per host).
-    None when pipelines will run as local processes."""
+    A model pipeline's (gigabytes of torch) only once its models are in the workspace's
+    store: without weights it cannot run anyway. None when pipelines will run as local
+    processes."""
+    from studio.models import resolve_models
     from studio.pipelines import builtin_pipelines_dir, discover
     from studio.runner.contract import ProgressEvent
     from studio.runner.docker import docker_client
@@ -76,13 +79,19 @@ def prebuild_images(*, say: Callable[[str], None]) -> threading.Thread | None:
                 last = event.message
                 say(f"pipeline images: {event.message}")
 
-        failed = []
+        failed, waiting = [], []
         for pipeline in discover([builtin_pipelines_dir()]).values():
+            if resolve_models(pipeline.manifest.models, project_root=None)[1]:
+                waiting.append(pipeline.id)
+                continue
             try:
                 ensure_image(pipeline, client=client, on_progress=show)
             except StudioError as exc:
                 failed.append(pipeline.id)
                 say(f"pipeline images: {pipeline.id} cannot be built: {exc}")
+        if waiting:
+            say(f"pipeline images: {', '.join(waiting)} wait for their models "
+                "(`studio models add`); a Generate builds them then")  # fmt: skip
         if failed:
             say(f"pipeline images: {', '.join(failed)} not built; a Generate will try again")
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,13 +59,6 @@ class ModelRecord(BaseModel):
     @property
     def size(self) -> int:
         return sum(f.size for f in self.files.values())
-
-    @property
-    def digest(self) -> str:
-        """One hash of the whole model (every file's path and recorded hash): what a take's
-        provenance names as its weights."""
-        listing = "".join(f"{path}\0{self.files[path].sha256}\n" for path in sorted(self.files))
-        return "sha256:" + hashlib.sha256(listing.encode()).hexdigest()
 
 
 class StoreMetadata(BaseModel):

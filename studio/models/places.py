@@ -9,7 +9,7 @@ from typing import Final
 
 from studio.config import load_settings
 from studio.models.ids import METADATA_FILE, ModelMissing, ModelRecord, missing_message
-from studio.models.store import ModelStore
+from studio.models.store import ModelStore, record_digest
 from studio.project import repo
 from studio.workspace import read_workspace_config, workspace_of
 
@@ -139,9 +139,9 @@ def resolve_models(
 def model_digests(
     model_ids: tuple[str, ...] | list[str], *, project_root: Path | None
 ) -> dict[str, str]:
-    """Model id -> :attr:`ModelRecord.digest` of the store entry a job of ``project_root``
-    uses (the project's own store first, as :func:`resolve_models`); ids found nowhere are
-    left out."""
+    """Model id -> the digest (:func:`record_digest`) of the store entry a job of
+    ``project_root`` uses (its own store first, as :func:`resolve_models`); ids found nowhere
+    are left out."""
     stores: list[ModelStore] = []
     if project_root is not None:
         stores.append(project_store(project_root))
@@ -150,7 +150,7 @@ def model_digests(
     for model_id in model_ids:
         record = next((r for s in stores if (r := s.get(model_id)) is not None), None)
         if record is not None:
-            digests[model_id] = record.digest
+            digests[model_id] = record_digest(record)
     return digests
 
 

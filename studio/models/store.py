@@ -47,6 +47,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def record_digest(record: ModelRecord) -> str:
+    """One hash of a whole model (every file's path and recorded hash): what a take's
+    provenance names as its weights."""
+    files = record.files
+    listing = "".join(f"{path}\0{files[path].sha256}\n" for path in sorted(files))
+    return "sha256:" + hashlib.sha256(listing.encode()).hexdigest()
+
+
 def source_files(source: Path) -> Iterator[tuple[str, Path]]:
     """(path inside the model, file to read) of a folder or a single file. Hidden entries
     (``.git``, ``.cache``) are not weights; symlinks (a Hugging Face snapshot's links into

@@ -204,7 +204,9 @@ def test_every_palette_entry_adds_a_node_that_works(lab: Lab, page: Any) -> None
     project, canvas = open_canvas(page, lab, "Palette Tour")
     entries = canvas.locator(".palette button.item")
     count = entries.count()
-    assert count >= 14  # the built-in types and the four built-in pipelines
+    assert count >= 21  # the built-in types, the four drafts and the seven model pipelines
+    ARTIFACTS.mkdir(exist_ok=True)
+    canvas.locator(".palette").screenshot(path=str(ARTIFACTS / "palette.png"))
     expected: list[tuple[str, str]] = []
     for index in range(count):
         entry = entries.nth(index)
@@ -220,6 +222,8 @@ def test_every_palette_entry_adds_a_node_that_works(lab: Lab, page: Any) -> None
     assert made == [adds for _, adds in expected]
     chosen = {n.data.get("pipeline_id") for n in graph.nodes if n.type == "Pipeline"}
     assert {"t2i-draft", "i2v-draft"} <= chosen  # the pipelines' entries choose them
+    assert {"t2i-sd1.5", "t2i-flux-schnell", "t2i-flux-dev-fp16", "t2v-wan2.1-1.3b",
+            "t2v-wan2.1", "i2v-ltx", "t2v-ltx-13b"} <= chosen  # fmt: skip
     by_entry = dict(expected)
     assert by_entry["pipeline.sr-lanczos"] == "SuperResolution"
     assert by_entry["pipeline.restore-ffmpeg"] == "VideoRestoration"

@@ -21,6 +21,7 @@ from studio.engine import Engine, project_jobs
 from studio.engine.inputs import Overrides
 from studio.errors import StudioError
 from studio.models import ModelMissing, ModelStore, workspace_store
+from studio.models.store import record_digest
 from studio.pipelines import PipelineNotFound
 from tests.conftest import run_studio
 
@@ -77,7 +78,7 @@ def test_an_unconnected_shot_runs_table_4s_model_pipeline_with_its_weights_in_th
     assert take.provenance is not None and take.provenance.pipeline == "t2i-sd1.5"
     recorded = take.provenance.model_dump()
     weights = workspace_store(workspace.path).get("sd1.5")
-    assert weights is not None and recorded["models"] == {"sd1.5": weights.digest}
+    assert weights is not None and recorded["models"] == {"sd1.5": record_digest(weights)}
     generation = recorded["generation"]
     assert (generation["model"], generation["steps"], generation["seed"]) == (
         "sd1.5",
