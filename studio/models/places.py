@@ -112,6 +112,16 @@ def _workspace(project_root: Path | None, workspace: Path | None) -> Path | None
     return workspace_of(project_root) if project_root is not None else workspace
 
 
+def _stores(project_root: Path | None, workspace: Path | None) -> list[ModelStore]:
+    """Where a job's models are looked for, in order: the project's own store, then its
+    workspace's."""
+    stores: list[ModelStore] = []
+    if project_root is not None:
+        stores.append(project_store(project_root))
+    stores.append(workspace_store(_workspace(project_root, workspace)))
+    return stores
+
+
 def resolve_models(
     model_ids: tuple[str, ...] | list[str],
     *,
@@ -121,10 +131,7 @@ def resolve_models(
     """(id -> folder, ids found nowhere): a project's own store first, then its workspace's
     (``workspace``: the one meant without a project). Only presence is checked here (hashing
     gigabytes is ``verify``'s job)."""
-    stores: list[ModelStore] = []
-    if project_root is not None:
-        stores.append(project_store(project_root))
-    stores.append(workspace_store(_workspace(project_root, workspace)))
+    stores = _stores(project_root, workspace)
     found: dict[str, Path] = {}
     missing = []
     for model_id in model_ids:
@@ -142,10 +149,7 @@ def model_digests(
     """Model id -> the digest (:func:`record_digest`) of the store entry a job of
     ``project_root`` uses (its own store first, as :func:`resolve_models`); ids found nowhere
     are left out."""
-    stores: list[ModelStore] = []
-    if project_root is not None:
-        stores.append(project_store(project_root))
-    stores.append(workspace_store(_workspace(project_root, None)))
+    stores = _stores(project_root, None)
     digests: dict[str, str] = {}
     for model_id in model_ids:
         record = next((r for s in stores if (r := s.get(model_id)) is not None), None)

@@ -135,6 +135,21 @@ def pip_platform_tags(*, machine: str, glibc: str) -> list[str]:
     return [*tags, f"manylinux2014_{machine}", f"linux_{machine}"]
 
 
+def pip_constraints() -> tuple[Path | None, str]:
+    """``STUDIO_PIP_CONSTRAINTS`` and its text ((None, "") when unset), for every pip run that
+    installs a pipeline's requirements: its local environment, its image's wheelhouse."""
+    path = load_settings().pip_constraints
+    if path is None:
+        return None, ""
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BuildFailed(
+            f"STUDIO_PIP_CONSTRAINTS names {path}, which cannot be read: {exc.strerror}",
+            hint="point STUDIO_PIP_CONSTRAINTS at a pip constraints file, or unset it",
+        ) from None
+
+
 def stage_wheelhouse(
     requirements: Path,
     *,
@@ -146,8 +161,7 @@ def stage_wheelhouse(
     """Wheels for ``requirements`` on the target platform, downloaded once into the cache
     (keyed by requirements, Python version and platform) and reused for every build."""
     text = requirements.read_text(encoding="utf-8")
-    constraints = load_settings().pip_constraints
-    pins = constraints.read_text(encoding="utf-8") if constraints is not None else ""
+    constraints, pins = pip_constraints()
     key = hashlib.sha256(json.dumps([text, python, platforms, pins]).encode()).hexdigest()[:16]
     target = load_settings().cache_dir / "wheelhouse" / key
     if (target / ".complete").is_file():

@@ -29,7 +29,7 @@ from typing import Final
 from studio.config import load_settings
 from studio.errors import StudioError
 from studio.pipelines import Pipeline
-from studio.runner.build import REQUIREMENTS, run_streaming
+from studio.runner.build import REQUIREMENTS, pip_constraints, run_streaming
 from studio.runner.images import BuildProgress, ProgressSink, build_progress, host_build_lock
 
 ENVS_DIR: Final = "envs"
@@ -59,19 +59,6 @@ def python_of(folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
-def _constraints() -> tuple[Path | None, str]:
-    path = load_settings().pip_constraints
-    if path is None:
-        return None, ""
-    try:
-        return path, path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EnvironmentUnavailable(
-            f"STUDIO_PIP_CONSTRAINTS names {path}, which cannot be read: {exc.strerror}",
-            hint="point STUDIO_PIP_CONSTRAINTS at a pip constraints file, or unset it",
-        ) from None
-
-
 def environment_folder(pipeline: Pipeline) -> Path:
     """Where the environment of ``pipeline`` is (made or not)."""
     path = pipeline.folder / REQUIREMENTS
@@ -79,7 +66,7 @@ def environment_folder(pipeline: Pipeline) -> Path:
     key = environment_key(
         requirements=requirement_lines(text),
         python=f"{sys.version_info.major}.{sys.version_info.minor}",
-        constraints=_constraints()[1],
+        constraints=pip_constraints()[1],
     )
     return load_settings().cache_dir / ENVS_DIR / key
 
@@ -117,7 +104,7 @@ def _make(pipeline: Pipeline, folder: Path, *, progress: BuildProgress) -> None:
             hint="install the venv module (Debian: apt-get install python3-venv)",
         )
     requirements = pipeline.folder / REQUIREMENTS
-    constraints, _ = _constraints()
+    constraints, _ = pip_constraints()
     if requirements.is_file() and requirement_lines(requirements.read_text(encoding="utf-8")):
         command = [
             sys.executable, "-m", "pip", "--python", str(python_of(folder)), "install",

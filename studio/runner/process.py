@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -167,7 +166,6 @@ class ProcessRunner(Runner):
         self.python = python
         self.grace_s = load_settings().cancel_grace_s if grace_s is None else grace_s
         self._sdk = SdkPath()
-        self._pythons: dict[str, str] = {}
 
     def close(self) -> None:
         self._sdk.remove()
@@ -180,13 +178,12 @@ class ProcessRunner(Runner):
         cancel: threading.Event,
     ) -> None:
         if self.python is None:
-            self._pythons[str(pipeline.folder)] = str(
-                ensure_environment(pipeline, on_progress=on_progress, cancel=cancel)
-            )
+            ensure_environment(pipeline, on_progress=on_progress, cancel=cancel)
 
     def python_for(self, pipeline: Pipeline) -> str:
-        """The interpreter ``pipeline`` runs with (its environment, once prepared)."""
-        return self.python or self._pythons.get(str(pipeline.folder)) or sys.executable
+        """The interpreter ``pipeline`` runs with: its environment (made by ``prepare``, so
+        only found here)."""
+        return self.python or str(ensure_environment(pipeline, on_progress=lambda event: None))
 
     def _execute(
         self,

@@ -445,8 +445,6 @@ class WarmRunner(Runner):
         )
         self.grace_s = settings.cancel_grace_s if grace_s is None else grace_s
         self._workers: dict[str, WarmWorker] = {}
-        self._pythons: dict[str, str] = {}
-        """Pipeline folder -> the interpreter of its environment (process workers)."""
         self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
         self.starts = 0
@@ -463,9 +461,7 @@ class WarmRunner(Runner):
         if self._docker is not None and self.backend == "docker":
             self._docker.prepare(pipeline, on_progress=on_progress, cancel=cancel)
         else:
-            self._pythons[str(pipeline.folder)] = str(
-                ensure_environment(pipeline, on_progress=on_progress, cancel=cancel)
-            )
+            ensure_environment(pipeline, on_progress=on_progress, cancel=cancel)
 
     def workers(self) -> list[str]:
         with self._lock:
@@ -476,9 +472,8 @@ class WarmRunner(Runner):
             return DockerTransport(pipeline, spec, self._docker)
         if self._sdk is None:
             raise RuntimeError("a process pool needs a staged SDK")
-        python = self._pythons.get(str(pipeline.folder)) or str(
-            ensure_environment(pipeline, on_progress=lambda event: None)
-        )
+        # Made by prepare(), before the job's time limit: only found here.
+        python = str(ensure_environment(pipeline, on_progress=lambda event: None))
         return ProcessTransport(pipeline, self._sdk, python, spec.models)
 
     def _acquire(self, pipeline: Pipeline, spec: JobSpec, deadline: float) -> WarmWorker:

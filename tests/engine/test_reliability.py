@@ -84,18 +84,23 @@ def derive(base: Path, folder: Path, name: str, **changes: Any) -> str:
 def slow_t2i(folder: Path, *, seconds: float) -> str:
     """t2i-draft (tiny) that first waits ``seconds`` while reporting progress: a real image
     take (routed through LFS) from a job that runs long enough to be killed mid-way."""
-    name = derive(builtin_pipelines_dir() / "t2i-draft", folder, "t2i-slow", width=128)
-    entrypoint = folder / name / "entrypoint.py"
-    first_line = "    w, h = frame_size(aspect_ratio, width)\n"
-    source = entrypoint.read_text()
-    assert first_line in source
     steps = int(seconds * 10)
     wait = (
         f"    for step in range({steps}):\n"
         f"        ctx.progress(step, {steps * 2}, 'waiting')\n"
         "        __import__('time').sleep(0.1)\n"
     )
-    entrypoint.write_text(source.replace(first_line, wait + first_line))
+    return t2i_doing_first(folder, "t2i-slow", wait)
+
+
+def t2i_doing_first(folder: Path, name: str, code: str) -> str:
+    """t2i-draft (tiny) as ``name``, running ``code`` (indented lines) before it draws."""
+    derive(builtin_pipelines_dir() / "t2i-draft", folder, name, width=128)
+    entrypoint = folder / name / "entrypoint.py"
+    first_line = "    w, h = frame_size(aspect_ratio, width)\n"
+    source = entrypoint.read_text()
+    assert first_line in source
+    entrypoint.write_text(source.replace(first_line, code + first_line))
     return name
 
 
@@ -270,16 +275,11 @@ def test_out_of_gpu_memory_is_retried_once_with_a_lighter_memory_strategy(
 ):
     # t2i-draft, made to run out of GPU memory unless asked for a lighter strategy (as a
     # diffusers pipeline does on a too-small GPU; torch's error, known by its name)
-    name = derive(builtin_pipelines_dir() / "t2i-draft", pipeline_dirs, "t2i-oom", width=128)
-    entrypoint = pipeline_dirs / name / "entrypoint.py"
-    first_line = "    w, h = frame_size(aspect_ratio, width)\n"
-    source = entrypoint.read_text()
-    assert first_line in source
     fail = (
         "    if not ctx.spec.get('lighter'):\n"
         "        raise type('OutOfMemoryError', (RuntimeError,), {})('CUDA out of memory')\n"
     )
-    entrypoint.write_text(source.replace(first_line, fail + first_line))
+    name = t2i_doing_first(pipeline_dirs, "t2i-oom", fail)
     job = engine.generate(project, add_shot(project, name), quality="low")
     job.result(timeout=TIMEOUT)
     [notice] = [m["payload"] for m in job.events if m["event"] == "server:notification"]
