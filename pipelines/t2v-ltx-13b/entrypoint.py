@@ -48,13 +48,15 @@ class Pipelines:
         self.condition.to(device)
         self.upsample.to(device)
 
+    # The upsampler shares the condition pipeline's offloaded VAE: moving its pipeline would
+    # move (or, after sequential offload, refuse to move) that VAE; only its own model moves.
     def enable_model_cpu_offload(self) -> None:
         self.condition.enable_model_cpu_offload()
-        self.upsample.to("cuda")  # ~0.5 GB: kept on the GPU
+        self.upsample.latent_upsampler.to("cuda")  # ~0.5 GB: kept on the GPU
 
     def enable_sequential_cpu_offload(self) -> None:
         self.condition.enable_sequential_cpu_offload()
-        self.upsample.to("cuda")
+        self.upsample.latent_upsampler.to("cuda")
 
 
 def load(device: str) -> Pipelines:

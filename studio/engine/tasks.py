@@ -546,6 +546,8 @@ def _execute(
         problem = result.error
         if result.ok or problem is None or problem.code != ErrorCode.OOM or lighter:
             break
+        if watch.event.is_set() or watch.marker.exists():
+            break  # canceled meanwhile: no retry
         lighter = 1  # once: a lighter memory strategy (offloading) instead of failing
         publish("server:notification", level="warning", node_id=node_id,
                 message=f"{pipeline.id} ran out of memory ({problem.message}); generating "
@@ -553,7 +555,7 @@ def _execute(
     if not result.ok:
         code = problem.code if problem else ErrorCode.MODEL_ERROR
         message = problem.message if problem else "the job failed"
-        if lighter:
+        if lighter and code == ErrorCode.OOM:
             message += " (also after a retry with a lighter memory strategy)"
         return _fail(publish, code, message)
     output = pipeline.manifest.outputs[0].name
