@@ -544,8 +544,8 @@ def _execute(
             return _fail(publish, ErrorCode.INPUT_INVALID, exc.message)
         result = runner.run(pipeline, job_dir, on_event=_progress_to(publish), cancel=watch.event)
         problem = result.error
-        if result.ok or problem is None or problem.code != ErrorCode.OOM or lighter:
-            break
+        if result.ok or problem is None or problem.memory != "gpu" or lighter:
+            break  # offloading to the host helps only when the GPU's memory ran out
         if watch.event.is_set() or watch.marker.exists():
             break  # canceled meanwhile: no retry
         lighter = 1  # once: a lighter memory strategy (offloading) instead of failing

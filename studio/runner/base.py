@@ -15,6 +15,7 @@ from typing import Any, Self
 
 from studio.documents import load_model, write_model
 from studio.errors import ManifestError, StudioError
+from studio.models.ids import missing_message
 from studio.pipelines import InputInvalid, Pipeline, validate_inputs
 from studio.quality import Quality
 from studio.runner.contract import (
@@ -150,9 +151,7 @@ def model_problem(pipeline: Pipeline, spec: JobSpec) -> str | None:
     absent += [m for m, folder in spec.models.items() if not Path(folder).is_dir()]
     if not absent:
         return None
-    return "; ".join(
-        f"{pipeline.id} needs model {m}: studio models add {m} /path/to/{m}" for m in absent
-    )
+    return missing_message(pipeline.id, absent)
 
 
 def missing_outputs(pipeline: Pipeline, outputs: dict[str, str], outputs_dir: Path) -> list[str]:

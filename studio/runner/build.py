@@ -5,10 +5,13 @@ with debootstrap for machines that cannot pull one."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,9 +64,13 @@ def run_streaming(
 ) -> tuple[int, list[str]]:
     """Run ``command``, feeding its output lines to ``on_line``; ``check()`` is called at
     least every quarter second and may raise (a cancel, a deadline): the process is then
-    killed. Returns the exit code and the last lines of output."""
+    killed, with every process it started (``pip --python`` runs a second pip; a build runs
+    compilers). Returns the exit code and the last lines of output."""
     lines: queue.Queue[str | None] = queue.Queue()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group, so a kill reaches its children
+    )  # fmt: skip
 
     def pump() -> None:
         assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
@@ -86,7 +93,8 @@ def run_streaming(
             on_line(line)
         return proc.wait(), tail
     except BaseException:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
 

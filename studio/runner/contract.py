@@ -95,10 +95,17 @@ class OutputEvent(_Event):
     """Relative to the outputs folder."""
 
 
+MemoryKind = Literal["gpu", "host"]
+"""Which memory an ``OOM`` ran out of: a retry with a lighter GPU strategy (offloading to the
+host) helps only the first."""
+
+
 class ErrorEvent(_Event):
     type: Literal["error"] = "error"
     code: ErrorCode
     message: str
+    memory: MemoryKind | None = None
+    """For ``OOM``: which memory ran out (the SDK says; None: it cannot tell)."""
 
 
 class ReadyEvent(_Event):
@@ -166,6 +173,8 @@ class JobFailure(BaseModel):
     code: ErrorCode
     message: str
     hint: str = ""
+    memory: MemoryKind | None = None
+    """For ``OOM``: which memory ran out, when known (see :data:`MemoryKind`)."""
 
 
 class JobResult(BaseModel):
@@ -219,8 +228,8 @@ def missing_models(needed: tuple[str, ...], models: dict[str, str]) -> list[str]
     return [m for m in needed if m not in models]
 
 
-def failure(code: ErrorCode, message: str) -> JobFailure:
-    return JobFailure(code=code, message=message, hint=ADVICE[code])
+def failure(code: ErrorCode, message: str, *, memory: MemoryKind | None = None) -> JobFailure:
+    return JobFailure(code=code, message=message, hint=ADVICE[code], memory=memory)
 
 
 SIGNAL_EXIT_BASE: Final = 128
@@ -265,6 +274,7 @@ def classify_exit(
             ErrorCode.OOM,
             f"the pipeline ran out of memory and was killed by the out-of-memory killer "
             f"(exit code {exit_code})",
+            memory="host",  # the kernel's and the container's killers count host memory
         )
     if (name := exit_signal(exit_code)) is not None:
         if name in CRASH_SIGNALS:
@@ -273,13 +283,14 @@ def classify_exit(
                     reported.code,
                     f"{reported.message} (the pipeline then crashed: {name}, exit code "
                     f"{exit_code})",
+                    memory=reported.memory,
                 )
             return failure(
                 ErrorCode.MODEL_ERROR, f"the pipeline crashed ({name}, exit code {exit_code})"
             )
         return killed_by_signal(name, exit_code, oom_killed=oom_killed, evidence=oom_evidence)
     if reported is not None:
-        return failure(reported.code, reported.message)
+        return failure(reported.code, reported.message, memory=reported.memory)
     if exit_code is None:
         return failure(ErrorCode.MODEL_ERROR, "the pipeline ended without an exit status")
     if exit_code != 0:

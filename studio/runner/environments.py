@@ -80,7 +80,7 @@ def ensure_environment(
     folder = environment_folder(pipeline)
     if (folder / COMPLETE).is_file():
         return python_of(folder)
-    progress = build_progress(on_progress, cancel)
+    progress = build_progress(on_progress, cancel, making="pipeline environment")
     with host_build_lock(f"env-{folder.name}", progress=progress):
         if not (folder / COMPLETE).is_file():  # another job may have made it meanwhile
             _make(pipeline, folder, progress=progress)
@@ -126,9 +126,13 @@ def _make(pipeline: Pipeline, folder: Path, *, progress: BuildProgress) -> None:
                 hint="check the pipeline's requirements.txt; on a machine without a package "
                 "index point pip at a wheelhouse (PIP_FIND_LINKS=DIR PIP_NO_INDEX=1)",
             )
-    (folder / RECORD).write_text(
-        json.dumps({"pipeline": pipeline.id, "requirements": str(requirements)}, indent=2),
-        encoding="utf-8",
-    )
+    text = requirements.read_text(encoding="utf-8") if requirements.is_file() else ""
+    made_from = {
+        "first made for": pipeline.id,
+        "requirements": requirement_lines(text),
+        "python": sys.version.split()[0],
+        "constraints": str(constraints or ""),
+    }
+    (folder / RECORD).write_text(json.dumps(made_from, indent=2), encoding="utf-8")
     (folder / COMPLETE).touch()
     progress.say(f"{label}: done", now=True)

@@ -141,17 +141,21 @@ class BuildProgress:
     cancel: threading.Event | None = None
     deadline: float = float("inf")
     shared_with: list[str] = field(default_factory=list)
+    making: str = "pipeline image"
+    """What is being made, for the messages ("pipeline environment" for the process runner)."""
     _last: str = ""
     _sent_at: float = 0.0
 
     def check(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
-            raise BuildCanceled("the job was canceled while its pipeline image was being made")
+            raise BuildCanceled(f"the job was canceled while its {self.making} was being made")
         if time.monotonic() > self.deadline:
+            ahead = "`studio pipeline build ID`" if self.making == "pipeline image" else (
+                "a first job with the process runner"
+            )  # fmt: skip
             raise ImageUnavailable(
-                "making the pipeline image took longer than STUDIO_BUILD_TIMEOUT_S allows",
-                hint="raise STUDIO_BUILD_TIMEOUT_S, or build it ahead with "
-                "`studio pipeline build ID`",
+                f"making the {self.making} took longer than STUDIO_BUILD_TIMEOUT_S allows",
+                hint=f"raise STUDIO_BUILD_TIMEOUT_S, or make it ahead with {ahead}",
             )
 
     def say(self, message: str, *, now: bool = False) -> None:
@@ -298,9 +302,11 @@ def ensure_base_image(
     return _base_image(client, build_progress(on_progress, cancel))
 
 
-def build_progress(on_progress: ProgressSink, cancel: threading.Event | None) -> BuildProgress:
+def build_progress(
+    on_progress: ProgressSink, cancel: threading.Event | None, *, making: str = "pipeline image"
+) -> BuildProgress:
     deadline = time.monotonic() + load_settings().build_timeout_s
-    return BuildProgress(sink=on_progress, cancel=cancel, deadline=deadline)
+    return BuildProgress(sink=on_progress, cancel=cancel, deadline=deadline, making=making)
 
 
 # --- pipeline images ---------------------------------------------------------------------------

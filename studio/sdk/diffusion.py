@@ -164,15 +164,21 @@ def record(ctx: Context, **fields: Any) -> None:
 class Loaded:
     """A diffusers pipeline, loaded once per (warm) worker by ``load(device)`` and placed
     for each job's strategy. A job asking for another placement (a lighter strategy after
-    an out-of-memory error) gets the pipeline loaded again: offload hooks cannot be undone."""
+    an out-of-memory error) gets the pipeline loaded again: offload hooks cannot be undone.
+    The lighter strategy a retry needed is kept for the worker's later jobs: going back to
+    the heavier one would load the model twice more and run out of memory again."""
 
     def __init__(self, load: Callable[[str], Any]) -> None:
         self._load = load
         self._pipe: Any = None
         self._placed: tuple[str, str] | None = None
+        self._floor: str | None = None
+        """The lightest strategy a retry after an out-of-memory error asked for."""
 
     def place(self, torch: Any, ctx: Context, need: MemoryNeed, *, tiling: bool = False) -> Any:
         device, strategy = device_and_strategy(torch, ctx, need)
+        if device == "cuda":
+            strategy = self._kept_light(ctx, strategy)
         if self._pipe is not None and self._placed == (device, strategy):
             return self._pipe
         if self._pipe is not None:
@@ -185,6 +191,17 @@ class Loaded:
         apply_strategy(pipe, device=device, strategy=strategy, tiling=tiling)
         self._pipe, self._placed = pipe, (device, strategy)
         return pipe
+
+    def _kept_light(self, ctx: Context, strategy: str) -> str:
+        if int(ctx.spec.get("lighter", 0)) > 0:
+            self._floor = strategy
+        elif self._floor is not None and STRATEGIES.index(strategy) < STRATEGIES.index(self._floor):
+            ctx.log(
+                f"keeping the {self._floor} strategy: {strategy} ran out of GPU memory on "
+                "this worker before"
+            )
+            return self._floor
+        return strategy
 
     @property
     def strategy(self) -> str:

@@ -279,6 +279,7 @@ def _run_job(predict: Callable[..., Any], ctx: Context) -> bool:
     """Run ``predict`` for ``ctx``; report outputs or one error event. True on success."""
     global _current
     _current = ctx
+    gpu_out_of_memory = False
     try:
         kwargs = bind_inputs(predict, ctx.spec.get("inputs", {}), job_dir=ctx.job_dir)
         returned = predict(ctx, **kwargs)
@@ -292,18 +293,28 @@ def _run_job(predict: Callable[..., Any], ctx: Context) -> bool:
     except InputError as exc:
         ctx._emit({"type": "error", "code": INPUT_INVALID, "message": str(exc)})
     except MemoryError:
-        ctx._emit({"type": "error", "code": OOM, "message": "the pipeline ran out of memory"})
+        ctx._emit(
+            {"type": "error", "code": OOM, "memory": "host",
+             "message": "the pipeline ran out of memory (host memory, not the GPU's)"}
+        )  # fmt: skip
     except Exception as exc:
         traceback.print_exc()  # to stderr: the runner turns it into log lines
-        if out_of_gpu_memory(exc):
-            free_gpu_memory()  # a warm worker serves the next job with its GPU memory back
+        if not out_of_gpu_memory(exc):
             ctx._emit(
-                {"type": "error", "code": OOM, "message": f"the GPU ran out of memory: {exc}"}
+                {"type": "error", "code": MODEL_ERROR, "message": f"{type(exc).__name__}: {exc}"}
             )
             return False
-        ctx._emit({"type": "error", "code": MODEL_ERROR, "message": f"{type(exc).__name__}: {exc}"})
+        ctx._emit(
+            {"type": "error", "code": OOM, "memory": "gpu",
+             "message": f"the GPU ran out of memory: {exc}"}
+        )  # fmt: skip
+        gpu_out_of_memory = True
     finally:
         _current = None
+    if gpu_out_of_memory:
+        # Outside the ``except``: the traceback being handled holds the frames, and through
+        # them the tensors, whose memory is to be given back.
+        free_gpu_memory()  # a warm worker serves the next job with its GPU memory back
     return False
 
 

@@ -304,6 +304,21 @@ def test_out_of_gpu_memory_twice_fails_with_the_advice(
     assert "lower the quality" in (caught.value.hint or "")
 
 
+def test_running_out_of_host_memory_is_not_retried_with_offloading(
+    engine: Engine, project: Project, pipeline_dirs: Path
+):
+    # Offloading moves weights from the GPU into host memory: a retry could only make a
+    # host-memory shortage worse, so it fails at once, with the advice.
+    pipeline = derive(MISBEHAVE, pipeline_dirs, "misbehave-ram", mode="memory-error")
+    job = engine.generate(project, add_shot(project, pipeline), quality="low")
+    with pytest.raises(JobFailed) as caught:
+        job.result(timeout=TIMEOUT)
+    assert caught.value.code == ErrorCode.OOM
+    assert "host memory, not the GPU" in caught.value.message
+    assert "retry" not in caught.value.message
+    assert not [m for m in job.events if m["event"] == "server:notification"]
+
+
 # --- what a worker killed between "take reserved" and "commit" leaves behind ----------------
 
 
